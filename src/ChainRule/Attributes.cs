@@ -1,0 +1,129 @@
+using System;
+
+namespace ChainRule;
+
+/// <summary>
+/// Declares a <c>partial</c> class as a network. The ChainRule generator reads the layers declared on it
+/// (partial properties carrying a layer attribute, in source order) and emits the model's forward pass,
+/// backward pass, initialization and trainer as straight-line code with every size a constant.
+/// </summary>
+/// <example>
+/// <code>
+/// [Network(Inputs = 64, Loss = Loss.SoftmaxCrossEntropy)]
+/// public partial class DigitClassifier
+/// {
+///     [Dense(128, Activation.ReLU)] public partial DenseLayer&lt;float&gt; Hidden { get; }
+///     [Dense(10)]                   public partial DenseLayer&lt;float&gt; Logits { get; }
+/// }
+/// </code>
+/// </example>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class NetworkAttribute : Attribute
+{
+    /// <summary>Number of input features per sample. Must be positive.</summary>
+    public int Inputs { get; set; }
+
+    /// <summary>The loss the trainer minimizes. Defaults to <see cref="ChainRule.Loss.SoftmaxCrossEntropy"/>.</summary>
+    public Loss Loss { get; set; } = Loss.SoftmaxCrossEntropy;
+
+    /// <summary>Element type of parameters, activations and gradients. Defaults to <see cref="ChainRule.Precision.Float"/>.</summary>
+    public Precision Precision { get; set; } = Precision.Float;
+}
+
+/// <summary>
+/// Declares a fully connected layer <c>y = act(x Wᵀ + b)</c> with <c>W</c> of shape <c>[units, inputs]</c>,
+/// where <c>inputs</c> is the width of the previous layer (or of the network's input).
+/// Put it on a <c>partial</c> property of type <see cref="DenseLayer{T}"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
+public sealed class DenseAttribute : Attribute
+{
+    /// <summary>Declares a dense layer.</summary>
+    /// <param name="units">Number of output units. Must be positive.</param>
+    /// <param name="activation">Activation applied to the layer's output.</param>
+    public DenseAttribute(int units, Activation activation = Activation.Identity)
+    {
+        Units = units;
+        Activation = activation;
+    }
+
+    /// <summary>Number of output units.</summary>
+    public int Units { get; }
+
+    /// <summary>Activation applied to the layer's output.</summary>
+    public Activation Activation { get; }
+
+    /// <summary>
+    /// Weight initialization. <see cref="ChainRule.Init.Default"/> picks by activation:
+    /// He normal for ReLU, LeakyReLU, GELU and SiLU; Xavier normal for Sigmoid, Tanh and Identity.
+    /// </summary>
+    public Init Init { get; set; } = Init.Default;
+}
+
+/// <summary>Element type of a network's parameters, activations and gradients.</summary>
+public enum Precision
+{
+    /// <summary>32-bit <see cref="float"/>: the default, for training and deployment.</summary>
+    Float = 0,
+    /// <summary>64-bit <see cref="double"/>: for gradient checks and numerically demanding work.</summary>
+    Double = 1,
+}
+
+/// <summary>Elementwise activation functions, with PyTorch's definitions.</summary>
+public enum Activation
+{
+    /// <summary><c>f(x) = x</c>.</summary>
+    Identity = 0,
+    /// <summary><c>f(x) = 1 / (1 + e^-x)</c>.</summary>
+    Sigmoid = 1,
+    /// <summary><c>f(x) = tanh(x)</c>.</summary>
+    Tanh = 2,
+    /// <summary><c>f(x) = max(x, 0)</c>.</summary>
+    ReLU = 3,
+    /// <summary><c>f(x) = x</c> for <c>x &gt; 0</c>, else <c>0.01·x</c>.</summary>
+    LeakyReLU = 4,
+    /// <summary><c>f(x) = x·Φ(x) = x/2·(1 + erf(x/√2))</c>, the exact form.</summary>
+    Gelu = 5,
+    /// <summary><c>f(x) = x·sigmoid(x)</c>.</summary>
+    Silu = 6,
+}
+
+/// <summary>Losses the trainer can minimize, each averaged over the batch as PyTorch's <c>reduction='mean'</c>.</summary>
+public enum Loss
+{
+    /// <summary>
+    /// <c>−log softmax(z)[label]</c> averaged over the batch; targets are class indices.
+    /// Softmax and cross-entropy are fused and computed stably (maximum subtracted first).
+    /// </summary>
+    SoftmaxCrossEntropy = 0,
+    /// <summary><c>(y − t)²</c> averaged over every element.</summary>
+    MeanSquaredError = 1,
+    /// <summary><c>max(z,0) − z·t + log(1 + e^−|z|)</c> averaged over every element; the output is a logit.</summary>
+    BinaryCrossEntropyWithLogits = 2,
+}
+
+/// <summary>Weight initialization schemes; biases always start at 0.</summary>
+public enum Init
+{
+    /// <summary>Chosen by the layer's activation: He for ReLU-like, Xavier for Sigmoid, Tanh and Identity.</summary>
+    Default = 0,
+    /// <summary>He/Kaiming normal: <c>N(0, 2/fan_in)</c>.</summary>
+    HeNormal = 1,
+    /// <summary>He/Kaiming uniform: <c>U(±√(6/fan_in))</c>.</summary>
+    HeUniform = 2,
+    /// <summary>Xavier/Glorot normal: <c>N(0, 2/(fan_in+fan_out))</c>.</summary>
+    XavierNormal = 3,
+    /// <summary>Xavier/Glorot uniform: <c>U(±√(6/(fan_in+fan_out)))</c>.</summary>
+    XavierUniform = 4,
+    /// <summary>LeCun normal: <c>N(0, 1/fan_in)</c>.</summary>
+    LeCunNormal = 5,
+    /// <summary>LeCun uniform: <c>U(±√(3/fan_in))</c>.</summary>
+    LeCunUniform = 6,
+    /// <summary>A (semi-)orthogonal matrix with gain 1, as <c>torch.nn.init.orthogonal_</c>.</summary>
+    Orthogonal = 7,
+    /// <summary>
+    /// All weights 0. Declaring it is a compile error (CR0007): every unit of a layer would compute the same
+    /// function and receive the same gradient, so the units never become different.
+    /// </summary>
+    Zeros = 8,
+}

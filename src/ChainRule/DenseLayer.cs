@@ -1,0 +1,63 @@
+using System;
+
+namespace ChainRule;
+
+/// <summary>
+/// A typed view of one dense layer's parameters and gradients inside a model's contiguous buffers.
+/// The generator implements each <c>[Dense]</c> partial property by returning one of these; it holds no
+/// data of its own, so reading it allocates nothing.
+/// </summary>
+/// <typeparam name="T">The model's element type, <see cref="float"/> or <see cref="double"/>.</typeparam>
+public readonly struct DenseLayer<T>
+{
+    private readonly T[] _parameters;
+    private readonly T[] _gradients;
+    private readonly int _weightOffset;
+
+    /// <summary>Creates a view of the layer whose weight starts at <paramref name="weightOffset"/>, its bias right after.</summary>
+    /// <param name="name">The declared property name.</param>
+    /// <param name="parameters">The model's parameter buffer.</param>
+    /// <param name="gradients">The model's gradient buffer, laid out like <paramref name="parameters"/>.</param>
+    /// <param name="weightOffset">Offset of <c>W[0, 0]</c> in both buffers.</param>
+    /// <param name="inputs">Input width (<c>fan_in</c>).</param>
+    /// <param name="outputs">Output width (<c>fan_out</c>).</param>
+    public DenseLayer(string name, T[] parameters, T[] gradients, int weightOffset, int inputs, int outputs)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(gradients);
+        if (gradients.Length != parameters.Length)
+            throw new ArgumentException($"The gradient buffer has {gradients.Length} elements; expected {parameters.Length}, like the parameters.", nameof(gradients));
+        ArgumentOutOfRangeException.ThrowIfNegative(weightOffset);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputs);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputs);
+        if ((long)weightOffset + (long)inputs * outputs + outputs > parameters.Length)
+            throw new ArgumentException($"A {outputs}×{inputs} layer at offset {weightOffset} does not fit a buffer of {parameters.Length}.", nameof(weightOffset));
+        Name = name;
+        _parameters = parameters;
+        _gradients = gradients;
+        _weightOffset = weightOffset;
+        Inputs = inputs;
+        Outputs = outputs;
+    }
+
+    /// <summary>The declared property name.</summary>
+    public string Name { get; }
+
+    /// <summary>Input width (<c>fan_in</c>).</summary>
+    public int Inputs { get; }
+
+    /// <summary>Output width (<c>fan_out</c>).</summary>
+    public int Outputs { get; }
+
+    /// <summary>The weight <c>W</c>, row-major <c>[Outputs, Inputs]</c> as PyTorch's <c>nn.Linear.weight</c>.</summary>
+    public Span<T> Weights => _parameters.AsSpan(_weightOffset, Inputs * Outputs);
+
+    /// <summary>The bias <c>b</c>, <c>[Outputs]</c>.</summary>
+    public Span<T> Bias => _parameters.AsSpan(_weightOffset + Inputs * Outputs, Outputs);
+
+    /// <summary><c>∂loss/∂W</c> from the last backward pass, <c>[Outputs, Inputs]</c>.</summary>
+    public Span<T> WeightGradient => _gradients.AsSpan(_weightOffset, Inputs * Outputs);
+
+    /// <summary><c>∂loss/∂b</c> from the last backward pass, <c>[Outputs]</c>.</summary>
+    public Span<T> BiasGradient => _gradients.AsSpan(_weightOffset + Inputs * Outputs, Outputs);
+}
