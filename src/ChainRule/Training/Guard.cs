@@ -9,15 +9,15 @@ namespace ChainRule.Training;
 /// </summary>
 public static class Guard
 {
-    /// <summary>Throws unless <paramref name="span"/> holds exactly <paramref name="expected"/> elements.</summary>
-    /// <param name="span">Length of the span passed in.</param>
-    /// <param name="expected">The length the shape requires.</param>
-    /// <param name="shape">The shape in words, e.g. <c>(batch 32, 64)</c>.</param>
+    /// <summary>Throws unless a span of <paramref name="length"/> elements holds exactly <c>rows × columns</c>.</summary>
+    /// <param name="length">Length of the span passed in.</param>
+    /// <param name="rows">Rows the shape requires (the batch size, or 1).</param>
+    /// <param name="columns">Elements per row.</param>
     /// <param name="parameterName">The caller's parameter name.</param>
-    public static void Length(int span, int expected, string shape, string parameterName)
+    public static void Shape(int length, int rows, int columns, string parameterName)
     {
-        if (span != expected)
-            throw new ArgumentException($"Expected {expected} elements, shape {shape}; got {span}.", parameterName);
+        if (length != rows * columns)
+            throw new ArgumentException($"Expected {rows * columns} elements, shape ({rows}, {columns}); got {length}.", parameterName);
     }
 
     /// <summary>

@@ -1,0 +1,73 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace ChainRule.Generators.Diagnostics;
+
+/// <summary>
+/// Every diagnostic the generator reports. IDs are never reused once shipped; each has a page at
+/// <c>docs/diagnostics/{ID}.md</c> and a line in AnalyzerReleases.Unshipped.md.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Declaration = "ChainRule.Declaration";
+    private const string Stability = "ChainRule.Stability";
+
+    public static readonly DiagnosticDescriptor NetworkMustBePartial = Create(
+        "CR0001", "Network class must be partial",
+        "'{0}' is marked [Network] and must be declared 'partial' so that the generated forward and backward passes can be added to it",
+        Declaration, DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor NetworkHasNoLayers = Create(
+        "CR0002", "Network has no layers",
+        "'{0}' is marked [Network] but declares no layers; add a partial property with a layer attribute such as [Dense(10)]",
+        Declaration, DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor SizeMustBePositive = Create(
+        "CR0003", "Size must be positive",
+        "{0} must be a positive number, but is {1}",
+        Declaration, DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor UnknownOption = Create(
+        "CR0004", "Unknown option",
+        "{0} is not a defined {1} value; use one of: {2}",
+        Declaration, DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor LayerMustBePartialProperty = Create(
+        "CR0005", "Layer must be a partial get-only instance property",
+        "Layer '{0}' must be declared as a non-static partial property with only a getter, e.g. 'public partial DenseLayer<{1}> {0} {{ get; }}'",
+        Declaration, DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor LayerTypeMismatch = Create(
+        "CR0006", "Layer property has the wrong type",
+        "Layer '{0}' must have type 'DenseLayer<{1}>' to match the network's precision, not '{2}'",
+        Declaration, DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor ZeroInitialization = Create(
+        "CR0007", "All-zero weights never break symmetry",
+        "Layer '{0}' initializes its weights to zero: every unit would compute the same output and receive the same gradient, so they never become different; use a random scheme such as Init.HeNormal or leave Init at its default",
+        Stability, DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor UnsupportedNetworkType = Create(
+        "CR0008", "Network type is not supported",
+        "'{0}' cannot be a network: {1}",
+        Declaration, DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor ActivationBeforeLogitLoss = Create(
+        "CR0009", "Activation applied to logits",
+        "Layer '{0}' applies {1} to the values that {2} treats as raw logits; the loss already applies softmax or sigmoid itself, so declare the last layer without an activation",
+        Stability, DiagnosticSeverity.Warning);
+
+    public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
+        NetworkMustBePartial, NetworkHasNoLayers, SizeMustBePositive, UnknownOption, LayerMustBePartialProperty,
+        LayerTypeMismatch, ZeroInitialization, UnsupportedNetworkType, ActivationBeforeLogitLoss);
+
+    private static readonly Dictionary<string, DiagnosticDescriptor> ById = All.ToDictionary(d => d.Id);
+
+    public static DiagnosticDescriptor Find(string id) => ById[id];
+
+    private static DiagnosticDescriptor Create(string id, string title, string message, string category, DiagnosticSeverity severity) =>
+        new(id, title, message, category, severity, isEnabledByDefault: true,
+            helpLinkUri: $"docs/diagnostics/{id}.md");
+}

@@ -1,0 +1,23 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+
+namespace ChainRule.Generators.Model;
+
+/// <summary>Where a diagnostic points, as plain values: a file path and a span, never a <see cref="Location"/>.</summary>
+internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePositionSpan LineSpan)
+{
+    public static LocationInfo? From(Location? location) =>
+        location is { SourceTree: not null }
+            ? new LocationInfo(location.SourceTree.FilePath, location.SourceSpan, location.GetLineSpan().Span)
+            : null;
+
+    public static LocationInfo? From(SyntaxNode? node) => From(node?.GetLocation());
+
+    public static LocationInfo? From(SyntaxToken token) => From(token.GetLocation());
+}
+
+/// <summary>A diagnostic as data: its descriptor's ID, where it points and its message arguments.</summary>
+internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, EquatableArray<string> MessageArguments);
+
+/// <summary>What parsing one <c>[Network]</c> class yields: a spec when the declaration is usable, and its diagnostics.</summary>
+internal sealed record ParseResult(NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);

@@ -1,0 +1,68 @@
+using System.Collections.Immutable;
+using System.Linq;
+using ChainRule.Generators.Diagnostics;
+using ChainRule.Generators.Emitting;
+using ChainRule.Generators.Lowering;
+using ChainRule.Generators.Model;
+using ChainRule.Generators.Parsing;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Text;
+
+namespace ChainRule.Generators;
+
+/// <summary>
+/// Compiles each class marked <c>[Network]</c> into straight-line forward, backward and training code.
+/// Pipeline: find the class → parse to an equatable spec → lower to a plan → emit one file. Diagnostics leave
+/// on their own output, so the source output re-runs only when a model's declaration changes.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class NetworkGenerator : IIncrementalGenerator
+{
+    /// <inheritdoc/>
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        IncrementalValuesProvider<ParseResult> parsed = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                NetworkParser.NetworkAttributeName,
+                predicate: static (node, _) => node is ClassDeclarationSyntax,
+                transform: static (context, cancellationToken) => NetworkParser.Parse(context, cancellationToken))
+            .WithTrackingName(TrackingNames.Parse);
+
+        IncrementalValuesProvider<NetworkPlan> plans = parsed
+            .Select(static (result, _) => result.Spec)
+            .Where(static spec => spec is not null)
+            .WithTrackingName(TrackingNames.Spec)
+            .Select(static (spec, _) => NetworkLowering.Lower(spec!))
+            .WithTrackingName(TrackingNames.Plan);
+
+        context.RegisterSourceOutput(plans, static (output, plan) =>
+            output.AddSource(plan.HintName, SourceText.From(NetworkEmitter.Emit(plan), System.Text.Encoding.UTF8)));
+
+        // Locations are rebuilt against the compilation's own syntax trees so that #pragma warning disable and
+        // editorconfig severities apply to them; only this last step sees the compilation.
+        IncrementalValueProvider<ImmutableArray<DiagnosticInfo>> diagnostics = parsed
+            .SelectMany(static (result, _) => result.Diagnostics)
+            .WithTrackingName(TrackingNames.Diagnostics)
+            .Collect();
+
+        context.RegisterSourceOutput(diagnostics.Combine(context.CompilationProvider), static (output, pair) =>
+        {
+            foreach (DiagnosticInfo info in pair.Left)
+                output.ReportDiagnostic(ToDiagnostic(info, pair.Right));
+        });
+    }
+
+    private static Diagnostic ToDiagnostic(DiagnosticInfo info, Compilation compilation)
+    {
+        Location location = Location.None;
+        if (info.Location is { } where)
+        {
+            SyntaxTree? tree = compilation.SyntaxTrees.FirstOrDefault(t => t.FilePath == where.FilePath);
+            location = tree is not null
+                ? Location.Create(tree, where.Span)
+                : Location.Create(where.FilePath, where.Span, where.LineSpan);
+        }
+        return Diagnostic.Create(DiagnosticDescriptors.Find(info.Id), location, info.MessageArguments.Items.ToArray<object?>());
+    }
+}

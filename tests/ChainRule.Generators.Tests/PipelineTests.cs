@@ -1,0 +1,131 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Reflection;
+using ChainRule.Generators.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Xunit;
+
+namespace ChainRule.Generators.Tests;
+
+/// <summary>Incremental caching, the purity of what flows down the pipeline, and robustness on malformed input.</summary>
+public class PipelineTests
+{
+    private const string Model = """
+        using ChainRule;
+        namespace Samples;
+        [Network(Inputs = 64)]
+        public partial class DigitClassifier
+        {
+            [Dense(32, Activation.ReLU)] public partial DenseLayer<float> Hidden { get; }
+            [Dense(10)] public partial DenseLayer<float> Logits { get; }
+        }
+        """;
+
+    [Fact]
+    public void UnrelatedEditLeavesEveryStepCached()
+    {
+        CSharpCompilation compilation = GeneratorHarness.Compile(Model);
+        GeneratorDriver driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        CSharpCompilation edited = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(
+            "namespace Samples; public static class Elsewhere { public static int Answer => 42; }",
+            (CSharpParseOptions)compilation.SyntaxTrees[0].Options, "Elsewhere.cs"));
+        var reasons = GeneratorHarness.StepReasons(driver.RunGenerators(edited).GetRunResult());
+
+        Assert.Equal(GeneratorHarness.TrackedStepNames.Where(n => n != TrackingNames.Diagnostics).Order(), reasons.Keys.Where(k => reasons[k].Count > 0).Order());
+        foreach (var (step, stepReasons) in reasons)
+            Assert.All(stepReasons, reason => Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{step}: {reason}"));
+    }
+
+    [Fact]
+    public void ChangedAttributeArgumentRegenerates()
+    {
+        CSharpCompilation compilation = GeneratorHarness.Compile(Model);
+        GeneratorDriver driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        SyntaxTree tree = compilation.SyntaxTrees[0];
+        SyntaxTree changed = tree.WithChangedText(Microsoft.CodeAnalysis.Text.SourceText.From(Model.Replace("Dense(32", "Dense(48")));
+        var result = driver.RunGenerators(compilation.ReplaceSyntaxTree(tree, changed)).GetRunResult();
+        var reasons = GeneratorHarness.StepReasons(result);
+
+        Assert.Contains(IncrementalStepRunReason.Modified, reasons[TrackingNames.Spec]);
+        Assert.Contains(IncrementalStepRunReason.Modified, reasons[TrackingNames.Plan]);
+        Assert.Contains("Dense 64 → 48, ReLU", result.Results[0].GeneratedSources[0].SourceText.ToString());
+    }
+
+    [Fact]
+    public void NothingPastParsingHoldsCompilerObjects()
+    {
+        CSharpCompilation compilation = GeneratorHarness.Compile(Model + """
+
+            [Network(Inputs = 0)]
+            public partial class Broken { [Dense(2)] public partial DenseLayer<float> Output { get; } }
+            """);
+        var result = GeneratorHarness.CreateDriver().RunGenerators(compilation).GetRunResult();
+        var outputs = result.Results.SelectMany(r => r.TrackedSteps)
+            .Where(step => GeneratorHarness.TrackedStepNames.Contains(step.Key))
+            .SelectMany(step => step.Value.SelectMany(run => run.Outputs).Select(o => o.Value))
+            .ToList();
+
+        Assert.Contains(outputs, o => o is ParseResult { Spec: not null });
+        Assert.Contains(outputs, o => o is DiagnosticInfo);
+        var forbidden = new[] { typeof(ISymbol), typeof(SyntaxNode), typeof(Location), typeof(Compilation), typeof(SemanticModel), typeof(SyntaxTree) };
+        foreach (object output in outputs)
+            AssertNoForbidden(output, forbidden, new HashSet<object>(ReferenceEqualityComparer.Instance), output.GetType().Name);
+    }
+
+    private static void AssertNoForbidden(object? value, Type[] forbidden, HashSet<object> seen, string path)
+    {
+        if (value is null || value is string || value.GetType().IsPrimitive || value.GetType().IsEnum)
+            return;
+        Type type = value.GetType();
+        Assert.False(forbidden.Any(f => f.IsAssignableFrom(type)), $"{path} holds a {type.Name}");
+        if (!type.IsValueType && !seen.Add(value))
+            return;
+        if (value is IEnumerable sequence)
+        {
+            int index = 0;
+            foreach (object? item in sequence)
+                AssertNoForbidden(item, forbidden, seen, $"{path}[{index++}]");
+        }
+        foreach (FieldInfo field in type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
+            AssertNoForbidden(field.GetValue(value), forbidden, seen, $"{path}.{field.Name}");
+    }
+
+    [Theory]
+    [InlineData("[Network] public partial class A { }")]
+    [InlineData("[Network(Inputs = )] public partial class A { [Dense()] public partial DenseLayer<float> X { get; } }")]
+    [InlineData("[Network(Inputs = 3)] public partial class A { [Dense(\"ten\")] public partial DenseLayer<float> X { get; } }")]
+    [InlineData("[Network(Inputs = 3)] public partial class A { [Dense(2)] public partial DenseLayer X { get; } }")]
+    [InlineData("[Network(Inputs = 3)] public partial class A { [Dense(2)] public partial int X { get; } }")]
+    [InlineData("[Network(Inputs = 3)] public partial class A { [Dense(2)] public partial DenseLayer<float> X { get; } [Dense(2)] public partial DenseLayer<float> X { get; } }")]
+    [InlineData("[Network(Inputs = 3)] public partial class A { [Dense(2)] public partial DenseLayer<float> X { get => default; } }")]
+    [InlineData("[Network(Inputs = 3)] public partial class A { [Dense(2)] public partial DenseLayer<float> X { get; } public partial DenseLayer<float> X => default; }")]
+    [InlineData("[Network(Inputs = 3)] public partial class A { [Dense(2)] DenseLayer<float> field; }")]
+    [InlineData("[Network(Inputs = 3)] public partial class A { [Dense(2, Activation.ReLU, Init = Init.HeNormal, Init = Init.Zeros)] public partial DenseLayer<float> X { get; } }")]
+    [InlineData("[Network(Inputs = int.MaxValue)] public partial class A { [Dense(int.MaxValue)] public partial DenseLayer<float> X { get; } }")]
+    [InlineData("[Network(Inputs = 3)] public partial class A { [Dense(2)] public partial DenseLayer<float> X { get; }")]
+    [InlineData("[Network(Inputs = 3)] public partial record A { [Dense(2)] public partial DenseLayer<float> X { get; } }")]
+    [InlineData("[Network(Inputs = 3)] public partial struct A { [Dense(2)] public partial DenseLayer<float> X { get; } }")]
+    [InlineData("[Network(Inputs = 3)][Network(Inputs = 4)] public partial class A { [Dense(2)] public partial DenseLayer<float> X { get; } }")]
+    public void MalformedDeclarationsNeverThrow(string declaration)
+    {
+        GeneratorOutput output = GeneratorHarness.Run("using ChainRule;\n" + declaration);
+        Assert.All(output.Diagnostics, d => Assert.StartsWith("CR", d.Id, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(typeof(Activation), typeof(ActivationKind))]
+    [InlineData(typeof(Loss), typeof(LossKind))]
+    [InlineData(typeof(Init), typeof(InitKind))]
+    [InlineData(typeof(Precision), typeof(PrecisionKind))]
+    public void GeneratorEnumsMirrorTheRuntimeEnums(Type runtime, Type mirror)
+    {
+        var expected = Enum.GetValues(runtime).Cast<object>().Select(v => (Enum.GetName(runtime, v), Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture)));
+        var actual = Enum.GetValues(mirror).Cast<object>().Select(v => (Enum.GetName(mirror, v), Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(expected, actual);
+    }
+}

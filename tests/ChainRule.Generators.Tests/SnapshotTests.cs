@@ -1,0 +1,65 @@
+using System.Linq;
+using System.Threading.Tasks;
+using Xunit;
+
+namespace ChainRule.Generators.Tests;
+
+/// <summary>The generated code of representative models, compared with committed snapshots; each must compile without a warning.</summary>
+public class SnapshotTests
+{
+    private static Task VerifyModel(string source, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
+    {
+        GeneratorOutput output = GeneratorHarness.Run(source);
+        Assert.Empty(output.Diagnostics);
+        Assert.Empty(output.CompilationDiagnostics);
+        string files = string.Join("\n", output.Files.Select(f => $"//// {f.HintName}\n{f.Text}"));
+        return Verifier.Verify($"//// generated files: {string.Join(", ", output.Files.Select(f => f.HintName))}\n{files}", "cs", test: test);
+    }
+
+    [Fact]
+    public Task DigitClassifier() => VerifyModel("""
+        using ChainRule;
+
+        namespace Samples;
+
+        [Network(Inputs = 64, Loss = Loss.SoftmaxCrossEntropy)]
+        public partial class DigitClassifier
+        {
+            [Dense(128, Activation.ReLU)] public partial DenseLayer<float> Hidden { get; }
+            [Dense(64, Activation.ReLU)]  public partial DenseLayer<float> Hidden2 { get; }
+            [Dense(10)]                   public partial DenseLayer<float> Logits { get; }
+        }
+        """);
+
+    [Fact]
+    public Task DoubleRegressorNestedInContainingType() => VerifyModel("""
+        using ChainRule;
+
+        namespace Physics.Models;
+
+        public static partial class Surrogates
+        {
+            [Network(Inputs = 3, Loss = Loss.MeanSquaredError, Precision = Precision.Double)]
+            internal partial class Regressor
+            {
+                [Dense(16, Activation.Tanh)]                                     public partial DenseLayer<double> Encoder { get; }
+                [Dense(16, Activation.Gelu, Init = Init.Orthogonal)]            public partial DenseLayer<double> MLPHead { get; }
+                [Dense(8, Activation.Sigmoid, Init = Init.XavierUniform)]       internal partial DenseLayer<double> Squash { get; }
+                [Dense(2)]                                                       public partial DenseLayer<double> Output { get; }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task BinaryClassifierInGlobalNamespace() => VerifyModel("""
+        using ChainRule;
+
+        [Network(Inputs = 20, Loss = Loss.BinaryCrossEntropyWithLogits)]
+        sealed partial class SpamFilter
+        {
+            [Dense(32, Activation.Silu, Init = Init.HeUniform)]       public partial DenseLayer<float> Features { get; }
+            [Dense(32, Activation.LeakyReLU, Init = Init.LeCunNormal)] private partial DenseLayer<float> Mix { get; }
+            [Dense(1)]                                                public partial DenseLayer<float> Score { get; }
+        }
+        """);
+}
