@@ -264,13 +264,16 @@ public static class Silu
 
 internal static class Activations
 {
+    // Each message is built only on failure: the kernels run every step and must not allocate.
     public static void CheckLengths(int output, int input)
-        => Guard.Length(output, input, $"({input}), like x", "y");
+    {
+        if (output != input) Guard.Length(output, input, $"({input}), like x", "y");
+    }
 
     public static void CheckLengths(int dx, int dy, int x, int y)
     {
-        Guard.Length(dy, dx, $"({dx}), like dx", nameof(dy));
-        Guard.Length(x, dx, $"({dx}), like dx", nameof(x));
-        Guard.Length(y, dx, $"({dx}), like dx", nameof(y));
+        if (dy != dx) Guard.Length(dy, dx, $"({dx}), like dx", nameof(dy));
+        if (x != dx) Guard.Length(x, dx, $"({dx}), like dx", nameof(x));
+        if (y != dx) Guard.Length(y, dx, $"({dx}), like dx", nameof(y));
     }
 }

@@ -306,6 +306,7 @@ public static class Gemm
         long expected = (long)rows * columns;
         if (expected > int.MaxValue)
             throw new ArgumentException($"Shape {shapeNames} = ({rows}, {columns}) has more than int.MaxValue elements.", parameterName);
-        Guard.Length(length, (int)expected, $"{shapeNames} = ({rows}, {columns})", parameterName);
+        if (length != expected) // the message is built only on failure: no allocation per step
+            Guard.Length(length, (int)expected, $"{shapeNames} = ({rows}, {columns})", parameterName);
     }
 }

@@ -52,7 +52,7 @@ public static class SoftmaxCrossEntropy
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(logits.Length, labels, batch, classes);
-        Guard.Length(dlogits.Length, logits.Length, $"(batch {batch}, {classes})", nameof(dlogits));
+        if (dlogits.Length != logits.Length) Guard.Length(dlogits.Length, logits.Length, $"(batch {batch}, {classes})", nameof(dlogits));
         T inverseBatch = T.One / T.CreateTruncating(batch);
         double total = 0;
         for (int s = 0; s < batch; s++)
@@ -100,7 +100,7 @@ public static class SoftmaxCrossEntropy
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
         Gemm.CheckLength(logitsLength, batch, classes, "logits", "(batch, classes)");
-        Guard.Length(labels.Length, batch, $"(batch {batch})", nameof(labels));
+        if (labels.Length != batch) Guard.Length(labels.Length, batch, $"(batch {batch})", nameof(labels));
         Guard.Labels(labels, classes, nameof(labels));
     }
 }
@@ -141,7 +141,7 @@ public static class MeanSquaredError
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Losses.Check(output.Length, target.Length, batch, features);
-        Guard.Length(doutput.Length, output.Length, $"(batch {batch}, {features})", nameof(doutput));
+        if (doutput.Length != output.Length) Guard.Length(doutput.Length, output.Length, $"(batch {batch}, {features})", nameof(doutput));
         int count = output.Length;
         TensorPrimitives.Subtract(output, target, doutput);
         double loss = double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(doutput)) / count;
@@ -181,7 +181,7 @@ public static class BinaryCrossEntropyWithLogits
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Losses.Check(output.Length, target.Length, batch, features);
-        Guard.Length(doutput.Length, output.Length, $"(batch {batch}, {features})", nameof(doutput));
+        if (doutput.Length != output.Length) Guard.Length(doutput.Length, output.Length, $"(batch {batch}, {features})", nameof(doutput));
         int count = output.Length;
         double loss = Sum(output, target) / count; // before doutput may overwrite the logits
         TensorPrimitives.Sigmoid(output, doutput);

@@ -50,8 +50,8 @@ public abstract class Optimizer<T>
     /// <summary>Validates the buffers, then counts the step; returns its number <c>t</c> (1 on the first update).</summary>
     private protected long BeginStep(int parameters, int gradients)
     {
-        Guard.Length(parameters, ParameterCount, $"({ParameterCount})", nameof(parameters));
-        Guard.Length(gradients, ParameterCount, $"({ParameterCount})", nameof(gradients));
+        if (parameters != ParameterCount) Guard.Length(parameters, ParameterCount, $"({ParameterCount})", nameof(parameters));
+        if (gradients != ParameterCount) Guard.Length(gradients, ParameterCount, $"({ParameterCount})", nameof(gradients));
         return ++StepCount;
     }
 }
