@@ -1,0 +1,312 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using ChainRule.Training;
+
+namespace ChainRule.Kernels;
+
+/// <summary>
+/// The one runtime matrix product, in the three forms a dense layer's forward and backward passes need.
+/// Matrices are row-major; <c>c</c> must not overlap <c>a</c> or <c>b</c>.
+/// </summary>
+/// <remarks>
+/// Each form runs a register-blocked micro-kernel written once over <see cref="ISimd{TSelf, T}"/> and
+/// specialized by the JIT for <c>Vector512</c>, <c>Vector256</c>, <c>Vector128</c> and one lane; the widest
+/// width the hardware accelerates does the bulk and narrower widths finish the edges. There is no cache
+/// blocking or threading yet: a later issue tunes for peak.
+/// </remarks>
+public static class Gemm
+{
+    /// <summary>
+    /// <c>c[i,j] = Σ_p a[i,p]·b[j,p]</c>, i.e. <c>C = A Bᵀ</c>, overwriting <paramref name="c"/>.
+    /// </summary>
+    /// <param name="c">Output, shape <c>(m, n)</c>.</param>
+    /// <param name="a">Shape <c>(m, k)</c>.</param>
+    /// <param name="b">Shape <c>(n, k)</c>.</param>
+    /// <param name="m">Rows of <paramref name="c"/> and <paramref name="a"/>.</param>
+    /// <param name="n">Columns of <paramref name="c"/>, rows of <paramref name="b"/>.</param>
+    /// <param name="k">The summed dimension.</param>
+    public static void MultiplyTransposed<T>(Span<T> c, ReadOnlySpan<T> a, ReadOnlySpan<T> b, int m, int n, int k)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckShape(m, n, k);
+        CheckLength(c.Length, m, n, "c", "(m, n)");
+        CheckLength(a.Length, m, k, "a", "(m, k)");
+        CheckLength(b.Length, n, k, "b", "(n, k)");
+        MultiplyTransposedCore(c, a, b, ReadOnlySpan<T>.Empty, m, n, k);
+    }
+
+    /// <summary>
+    /// <c>c[i,j] += Σ_p a[i,p]·b[p,j]</c>, i.e. <c>C += A B</c>.
+    /// </summary>
+    /// <param name="c">Accumulated output, shape <c>(m, n)</c>.</param>
+    /// <param name="a">Shape <c>(m, k)</c>.</param>
+    /// <param name="b">Shape <c>(k, n)</c>.</param>
+    /// <param name="m">Rows of <paramref name="c"/> and <paramref name="a"/>.</param>
+    /// <param name="n">Columns of <paramref name="c"/> and <paramref name="b"/>.</param>
+    /// <param name="k">The summed dimension.</param>
+    public static void MultiplyAdd<T>(Span<T> c, ReadOnlySpan<T> a, ReadOnlySpan<T> b, int m, int n, int k)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckShape(m, n, k);
+        CheckLength(c.Length, m, n, "c", "(m, n)");
+        CheckLength(a.Length, m, k, "a", "(m, k)");
+        CheckLength(b.Length, k, n, "b", "(k, n)");
+        // a[i,p] sits at i·k + p.
+        BroadcastCore(c, a, b, m, n, k, aRowStride: k, aDepthStride: 1, accumulate: true);
+    }
+
+    /// <summary>
+    /// <c>c[i,j] += Σ_p a[p,i]·b[p,j]</c>, i.e. <c>C += Aᵀ B</c>.
+    /// </summary>
+    /// <param name="c">Accumulated output, shape <c>(m, n)</c>.</param>
+    /// <param name="a">Shape <c>(k, m)</c>.</param>
+    /// <param name="b">Shape <c>(k, n)</c>.</param>
+    /// <param name="m">Rows of <paramref name="c"/>, columns of <paramref name="a"/>.</param>
+    /// <param name="n">Columns of <paramref name="c"/> and <paramref name="b"/>.</param>
+    /// <param name="k">The summed dimension.</param>
+    public static void TransposeMultiplyAdd<T>(Span<T> c, ReadOnlySpan<T> a, ReadOnlySpan<T> b, int m, int n, int k)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckShape(m, n, k);
+        CheckLength(c.Length, m, n, "c", "(m, n)");
+        CheckLength(a.Length, k, m, "a", "(k, m)");
+        CheckLength(b.Length, k, n, "b", "(k, n)");
+        // a[p,i] sits at p·m + i.
+        BroadcastCore(c, a, b, m, n, k, aRowStride: 1, aDepthStride: m, accumulate: true);
+    }
+
+    /// <summary>
+    /// <c>c[i,j] = Σ_p a[i,p]·b[j,p] + bias[j]</c> (no bias when <paramref name="bias"/> is empty). Lengths are
+    /// the caller's responsibility.
+    /// </summary>
+    internal static void MultiplyTransposedCore<T>(Span<T> c, ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> bias, int m, int n, int k)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T cRef = ref MemoryMarshal.GetReference(c);
+        ref T aRef = ref MemoryMarshal.GetReference(a);
+        ref T bRef = ref MemoryMarshal.GetReference(b);
+        ref T biasRef = ref MemoryMarshal.GetReference(bias);
+        bool hasBias = !bias.IsEmpty;
+        // Rows of a and b are dot products along k: take the widest register that k fills at least once.
+        if (Simd512<T>.IsSupported && k >= Simd512<T>.Count)
+            DotTiles<Simd512<T>, T>(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k);
+        else if (Simd256<T>.IsSupported && k >= Simd256<T>.Count)
+            DotTiles<Simd256<T>, T>(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k);
+        else if (Simd128<T>.IsSupported && k >= Simd128<T>.Count)
+            DotTiles<Simd128<T>, T>(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k);
+        else
+            DotTiles<Scalar<T>, T>(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k);
+    }
+
+    /// <summary>
+    /// <c>c[i,j] (+)= Σ_p a(i,p)·b[p,j]</c> with <c>a(i,p) = a[i·aRowStride + p·aDepthStride]</c>, so one loop
+    /// serves both <c>A B</c> and <c>Aᵀ B</c>. Overwrites unless <paramref name="accumulate"/>.
+    /// Lengths are the caller's responsibility.
+    /// </summary>
+    internal static void BroadcastCore<T>(Span<T> c, ReadOnlySpan<T> a, ReadOnlySpan<T> b, int m, int n, int k, int aRowStride, int aDepthStride, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T cRef = ref MemoryMarshal.GetReference(c);
+        ref T aRef = ref MemoryMarshal.GetReference(a);
+        ref T bRef = ref MemoryMarshal.GetReference(b);
+        // Columns are vectorized: the widest width takes what it can, narrower widths the rest.
+        int j = 0;
+        if (Simd512<T>.IsSupported) j = BroadcastPanels<Simd512<T>, T>(ref cRef, ref aRef, ref bRef, m, n, k, aRowStride, aDepthStride, accumulate, j);
+        if (Simd256<T>.IsSupported) j = BroadcastPanels<Simd256<T>, T>(ref cRef, ref aRef, ref bRef, m, n, k, aRowStride, aDepthStride, accumulate, j);
+        if (Simd128<T>.IsSupported) j = BroadcastPanels<Simd128<T>, T>(ref cRef, ref aRef, ref bRef, m, n, k, aRowStride, aDepthStride, accumulate, j);
+        BroadcastPanels<Scalar<T>, T>(ref cRef, ref aRef, ref bRef, m, n, k, aRowStride, aDepthStride, accumulate, j);
+    }
+
+    /// <summary>
+    /// Tiles of 2 rows of <c>a</c> × 4 rows of <c>b</c>: eight accumulators, each a register of partial dot
+    /// products along <c>k</c>, reduced across lanes once per tile. Rows past the edge are clamped to the last
+    /// row (computed, not stored), which keeps one kernel for every shape.
+    /// </summary>
+    internal static void DotTiles<TSimd, T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k)
+        where TSimd : struct, ISimd<TSimd, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int vectorEnd = k - k % TSimd.Count;
+        for (int i = 0; i < m; i += 2)
+        {
+            ref T a0 = ref Unsafe.Add(ref a, (nint)i * k);
+            ref T a1 = ref Unsafe.Add(ref a, (nint)Math.Min(i + 1, m - 1) * k);
+            for (int j = 0; j < n; j += 4)
+            {
+                ref T b0 = ref Unsafe.Add(ref b, (nint)j * k);
+                ref T b1 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 1, n - 1) * k);
+                ref T b2 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 2, n - 1) * k);
+                ref T b3 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 3, n - 1) * k);
+
+                TSimd c00 = TSimd.Zero, c01 = TSimd.Zero, c02 = TSimd.Zero, c03 = TSimd.Zero;
+                TSimd c10 = TSimd.Zero, c11 = TSimd.Zero, c12 = TSimd.Zero, c13 = TSimd.Zero;
+                for (int p = 0; p < vectorEnd; p += TSimd.Count)
+                {
+                    TSimd x0 = TSimd.Load(ref a0, (nuint)p);
+                    TSimd x1 = TSimd.Load(ref a1, (nuint)p);
+                    TSimd y = TSimd.Load(ref b0, (nuint)p);
+                    c00 = TSimd.FusedMultiplyAdd(x0, y, c00);
+                    c10 = TSimd.FusedMultiplyAdd(x1, y, c10);
+                    y = TSimd.Load(ref b1, (nuint)p);
+                    c01 = TSimd.FusedMultiplyAdd(x0, y, c01);
+                    c11 = TSimd.FusedMultiplyAdd(x1, y, c11);
+                    y = TSimd.Load(ref b2, (nuint)p);
+                    c02 = TSimd.FusedMultiplyAdd(x0, y, c02);
+                    c12 = TSimd.FusedMultiplyAdd(x1, y, c12);
+                    y = TSimd.Load(ref b3, (nuint)p);
+                    c03 = TSimd.FusedMultiplyAdd(x0, y, c03);
+                    c13 = TSimd.FusedMultiplyAdd(x1, y, c13);
+                }
+
+                T s00 = TSimd.Sum(c00), s01 = TSimd.Sum(c01), s02 = TSimd.Sum(c02), s03 = TSimd.Sum(c03);
+                T s10 = TSimd.Sum(c10), s11 = TSimd.Sum(c11), s12 = TSimd.Sum(c12), s13 = TSimd.Sum(c13);
+                for (int p = vectorEnd; p < k; p++)
+                {
+                    T x0 = Unsafe.Add(ref a0, p), x1 = Unsafe.Add(ref a1, p);
+                    T y0 = Unsafe.Add(ref b0, p), y1 = Unsafe.Add(ref b1, p), y2 = Unsafe.Add(ref b2, p), y3 = Unsafe.Add(ref b3, p);
+                    s00 = T.FusedMultiplyAdd(x0, y0, s00); s01 = T.FusedMultiplyAdd(x0, y1, s01);
+                    s02 = T.FusedMultiplyAdd(x0, y2, s02); s03 = T.FusedMultiplyAdd(x0, y3, s03);
+                    s10 = T.FusedMultiplyAdd(x1, y0, s10); s11 = T.FusedMultiplyAdd(x1, y1, s11);
+                    s12 = T.FusedMultiplyAdd(x1, y2, s12); s13 = T.FusedMultiplyAdd(x1, y3, s13);
+                }
+
+                StoreDotRow(ref c, ref bias, hasBias, i, j, n, s00, s01, s02, s03);
+                if (i + 1 < m)
+                    StoreDotRow(ref c, ref bias, hasBias, i + 1, j, n, s10, s11, s12, s13);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreDotRow<T>(ref T c, ref T bias, bool hasBias, int i, int j, int n, T s0, T s1, T s2, T s3)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T row = ref Unsafe.Add(ref c, (nint)i * n);
+        int count = Math.Min(4, n - j);
+        if (hasBias)
+        {
+            s0 += Unsafe.Add(ref bias, j);
+            if (count > 1) s1 += Unsafe.Add(ref bias, j + 1);
+            if (count > 2) s2 += Unsafe.Add(ref bias, j + 2);
+            if (count > 3) s3 += Unsafe.Add(ref bias, j + 3);
+        }
+        Unsafe.Add(ref row, j) = s0;
+        if (count > 1) Unsafe.Add(ref row, j + 1) = s1;
+        if (count > 2) Unsafe.Add(ref row, j + 2) = s2;
+        if (count > 3) Unsafe.Add(ref row, j + 3) = s3;
+    }
+
+    /// <summary>
+    /// Column panels from <paramref name="start"/>: two registers wide, then one, each swept over every 4-row
+    /// block of <c>c</c> (8 or 4 accumulators; each <c>a(i,p)</c> broadcast, each <c>b[p, j..]</c> loaded once
+    /// per block). Returns the first column left for a narrower width.
+    /// </summary>
+    internal static int BroadcastPanels<TSimd, T>(ref T c, ref T a, ref T b, int m, int n, int k, int aRowStride, int aDepthStride, bool accumulate, int start)
+        where TSimd : struct, ISimd<TSimd, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = TSimd.Count;
+        int j = start;
+        for (; j <= n - 2 * w; j += 2 * w)
+        {
+            for (int i = 0; i < m; i += 4)
+            {
+                int rows = Math.Min(4, m - i);
+                ref T a0 = ref Unsafe.Add(ref a, (nint)i * aRowStride);
+                ref T a1 = ref Unsafe.Add(ref a, (nint)Math.Min(i + 1, m - 1) * aRowStride);
+                ref T a2 = ref Unsafe.Add(ref a, (nint)Math.Min(i + 2, m - 1) * aRowStride);
+                ref T a3 = ref Unsafe.Add(ref a, (nint)Math.Min(i + 3, m - 1) * aRowStride);
+                TSimd c00 = TSimd.Zero, c01 = TSimd.Zero, c10 = TSimd.Zero, c11 = TSimd.Zero;
+                TSimd c20 = TSimd.Zero, c21 = TSimd.Zero, c30 = TSimd.Zero, c31 = TSimd.Zero;
+                nuint bp = (nuint)j;
+                nint ap = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    TSimd y0 = TSimd.Load(ref b, bp);
+                    TSimd y1 = TSimd.Load(ref b, bp + (nuint)w);
+                    TSimd x = TSimd.Broadcast(Unsafe.Add(ref a0, ap));
+                    c00 = TSimd.FusedMultiplyAdd(x, y0, c00);
+                    c01 = TSimd.FusedMultiplyAdd(x, y1, c01);
+                    x = TSimd.Broadcast(Unsafe.Add(ref a1, ap));
+                    c10 = TSimd.FusedMultiplyAdd(x, y0, c10);
+                    c11 = TSimd.FusedMultiplyAdd(x, y1, c11);
+                    x = TSimd.Broadcast(Unsafe.Add(ref a2, ap));
+                    c20 = TSimd.FusedMultiplyAdd(x, y0, c20);
+                    c21 = TSimd.FusedMultiplyAdd(x, y1, c21);
+                    x = TSimd.Broadcast(Unsafe.Add(ref a3, ap));
+                    c30 = TSimd.FusedMultiplyAdd(x, y0, c30);
+                    c31 = TSimd.FusedMultiplyAdd(x, y1, c31);
+                    bp += (nuint)n;
+                    ap += aDepthStride;
+                }
+
+                ref T row = ref Unsafe.Add(ref c, (nint)i * n + j);
+                StorePanel(ref row, c00, 0, accumulate); StorePanel(ref row, c01, (nuint)w, accumulate);
+                if (rows > 1) { row = ref Unsafe.Add(ref row, n); StorePanel(ref row, c10, 0, accumulate); StorePanel(ref row, c11, (nuint)w, accumulate); }
+                if (rows > 2) { row = ref Unsafe.Add(ref row, n); StorePanel(ref row, c20, 0, accumulate); StorePanel(ref row, c21, (nuint)w, accumulate); }
+                if (rows > 3) { row = ref Unsafe.Add(ref row, n); StorePanel(ref row, c30, 0, accumulate); StorePanel(ref row, c31, (nuint)w, accumulate); }
+            }
+        }
+
+        for (; j <= n - w; j += w)
+        {
+            for (int i = 0; i < m; i += 4)
+            {
+                int rows = Math.Min(4, m - i);
+                ref T a0 = ref Unsafe.Add(ref a, (nint)i * aRowStride);
+                ref T a1 = ref Unsafe.Add(ref a, (nint)Math.Min(i + 1, m - 1) * aRowStride);
+                ref T a2 = ref Unsafe.Add(ref a, (nint)Math.Min(i + 2, m - 1) * aRowStride);
+                ref T a3 = ref Unsafe.Add(ref a, (nint)Math.Min(i + 3, m - 1) * aRowStride);
+                TSimd c0 = TSimd.Zero, c1 = TSimd.Zero, c2 = TSimd.Zero, c3 = TSimd.Zero;
+                nuint bp = (nuint)j;
+                nint ap = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    TSimd y = TSimd.Load(ref b, bp);
+                    c0 = TSimd.FusedMultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref a0, ap)), y, c0);
+                    c1 = TSimd.FusedMultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref a1, ap)), y, c1);
+                    c2 = TSimd.FusedMultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref a2, ap)), y, c2);
+                    c3 = TSimd.FusedMultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref a3, ap)), y, c3);
+                    bp += (nuint)n;
+                    ap += aDepthStride;
+                }
+
+                ref T row = ref Unsafe.Add(ref c, (nint)i * n + j);
+                StorePanel(ref row, c0, 0, accumulate);
+                if (rows > 1) { row = ref Unsafe.Add(ref row, n); StorePanel(ref row, c1, 0, accumulate); }
+                if (rows > 2) { row = ref Unsafe.Add(ref row, n); StorePanel(ref row, c2, 0, accumulate); }
+                if (rows > 3) { row = ref Unsafe.Add(ref row, n); StorePanel(ref row, c3, 0, accumulate); }
+            }
+        }
+
+        return j;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePanel<TSimd, T>(ref T row, TSimd value, nuint offset, bool accumulate)
+        where TSimd : struct, ISimd<TSimd, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (accumulate)
+            value += TSimd.Load(ref row, offset);
+        TSimd.Store(value, ref row, offset);
+    }
+
+    internal static void CheckShape(int m, int n, int k)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+    }
+
+    internal static void CheckLength(int length, int rows, int columns, string parameterName, string shapeNames)
+    {
+        long expected = (long)rows * columns;
+        if (expected > int.MaxValue)
+            throw new ArgumentException($"Shape {shapeNames} = ({rows}, {columns}) has more than int.MaxValue elements.", parameterName);
+        if (length != expected) // the message is built only on failure: no allocation per step
+            Guard.Length(length, (int)expected, $"{shapeNames} = ({rows}, {columns})", parameterName);
+    }
+}

@@ -1,0 +1,235 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ChainRule.Kernels;
+
+/// <summary>
+/// One SIMD register of <typeparamref name="T"/>, abstracted so that a kernel's loop is written once and the JIT
+/// specializes it per width: <see cref="Simd512{T}"/>, <see cref="Simd256{T}"/>, <see cref="Simd128{T}"/> and
+/// <see cref="Scalar{T}"/> (one lane, used for tails and on hardware without vector units).
+/// </summary>
+/// <remarks>
+/// <c>ISimdVector</c> exists in .NET 10, but <c>Vector256&lt;T&gt;</c> cannot be used through it as a
+/// constraint, and it has no scalar form, so the kernels use this small interface instead.
+/// Loads and stores are unchecked: callers validate span lengths first.
+/// </remarks>
+internal interface ISimd<TSelf, T>
+    where TSelf : struct, ISimd<TSelf, T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>True when this width is accelerated on the current machine for <typeparamref name="T"/>.</summary>
+    static abstract bool IsSupported { get; }
+
+    /// <summary>Number of lanes.</summary>
+    static abstract int Count { get; }
+
+    static abstract TSelf Zero { get; }
+
+    static abstract TSelf One { get; }
+
+    /// <summary>Every lane set to <paramref name="value"/>.</summary>
+    static abstract TSelf Broadcast(T value);
+
+    /// <summary>Lanes <c>source[offset .. offset + Count)</c>.</summary>
+    static abstract TSelf Load(ref readonly T source, nuint offset);
+
+    /// <summary>Writes the lanes to <c>destination[offset .. offset + Count)</c>.</summary>
+    static abstract void Store(TSelf value, ref T destination, nuint offset);
+
+    static abstract TSelf operator +(TSelf left, TSelf right);
+
+    static abstract TSelf operator -(TSelf left, TSelf right);
+
+    static abstract TSelf operator *(TSelf left, TSelf right);
+
+    static abstract TSelf operator /(TSelf left, TSelf right);
+
+    /// <summary><c>a·b + addend</c>, rounded once.</summary>
+    static abstract TSelf FusedMultiplyAdd(TSelf a, TSelf b, TSelf addend);
+
+    static abstract TSelf Sqrt(TSelf value);
+
+    /// <summary>Per lane: <c>left &gt; right ? whenGreater : otherwise</c> (false for NaN, as in IEEE comparison).</summary>
+    static abstract TSelf SelectGreaterThan(TSelf left, TSelf right, TSelf whenGreater, TSelf otherwise);
+
+    /// <summary>Sum of the lanes.</summary>
+    static abstract T Sum(TSelf value);
+}
+
+/// <summary>A <see cref="Vector512{T}"/> register.</summary>
+internal readonly struct Simd512<T> : ISimd<Simd512<T>, T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Vector512<T> _value;
+
+    private Simd512(Vector512<T> value) => _value = value;
+
+    public static bool IsSupported => Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported;
+    public static int Count => Vector512<T>.Count;
+    public static Simd512<T> Zero => new(Vector512<T>.Zero);
+    public static Simd512<T> One => new(Vector512<T>.One);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512<T> Broadcast(T value) => new(Vector512.Create(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512<T> Load(ref readonly T source, nuint offset) => new(Vector512.LoadUnsafe(in source, offset));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Simd512<T> value, ref T destination, nuint offset) => value._value.StoreUnsafe(ref destination, offset);
+
+    public static Simd512<T> operator +(Simd512<T> left, Simd512<T> right) => new(left._value + right._value);
+    public static Simd512<T> operator -(Simd512<T> left, Simd512<T> right) => new(left._value - right._value);
+    public static Simd512<T> operator *(Simd512<T> left, Simd512<T> right) => new(left._value * right._value);
+    public static Simd512<T> operator /(Simd512<T> left, Simd512<T> right) => new(left._value / right._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512<T> FusedMultiplyAdd(Simd512<T> a, Simd512<T> b, Simd512<T> addend)
+    {
+        if (typeof(T) == typeof(float))
+            return new(Vector512.FusedMultiplyAdd(a._value.AsSingle(), b._value.AsSingle(), addend._value.AsSingle()).As<float, T>());
+        if (typeof(T) == typeof(double))
+            return new(Vector512.FusedMultiplyAdd(a._value.AsDouble(), b._value.AsDouble(), addend._value.AsDouble()).As<double, T>());
+        return new(a._value * b._value + addend._value);
+    }
+
+    public static Simd512<T> Sqrt(Simd512<T> value) => new(Vector512.Sqrt(value._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512<T> SelectGreaterThan(Simd512<T> left, Simd512<T> right, Simd512<T> whenGreater, Simd512<T> otherwise)
+        => new(Vector512.ConditionalSelect(Vector512.GreaterThan(left._value, right._value), whenGreater._value, otherwise._value));
+
+    public static T Sum(Simd512<T> value) => Vector512.Sum(value._value);
+}
+
+/// <summary>A <see cref="Vector256{T}"/> register.</summary>
+internal readonly struct Simd256<T> : ISimd<Simd256<T>, T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Vector256<T> _value;
+
+    private Simd256(Vector256<T> value) => _value = value;
+
+    public static bool IsSupported => Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported;
+    public static int Count => Vector256<T>.Count;
+    public static Simd256<T> Zero => new(Vector256<T>.Zero);
+    public static Simd256<T> One => new(Vector256<T>.One);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256<T> Broadcast(T value) => new(Vector256.Create(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256<T> Load(ref readonly T source, nuint offset) => new(Vector256.LoadUnsafe(in source, offset));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Simd256<T> value, ref T destination, nuint offset) => value._value.StoreUnsafe(ref destination, offset);
+
+    public static Simd256<T> operator +(Simd256<T> left, Simd256<T> right) => new(left._value + right._value);
+    public static Simd256<T> operator -(Simd256<T> left, Simd256<T> right) => new(left._value - right._value);
+    public static Simd256<T> operator *(Simd256<T> left, Simd256<T> right) => new(left._value * right._value);
+    public static Simd256<T> operator /(Simd256<T> left, Simd256<T> right) => new(left._value / right._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256<T> FusedMultiplyAdd(Simd256<T> a, Simd256<T> b, Simd256<T> addend)
+    {
+        if (typeof(T) == typeof(float))
+            return new(Vector256.FusedMultiplyAdd(a._value.AsSingle(), b._value.AsSingle(), addend._value.AsSingle()).As<float, T>());
+        if (typeof(T) == typeof(double))
+            return new(Vector256.FusedMultiplyAdd(a._value.AsDouble(), b._value.AsDouble(), addend._value.AsDouble()).As<double, T>());
+        return new(a._value * b._value + addend._value);
+    }
+
+    public static Simd256<T> Sqrt(Simd256<T> value) => new(Vector256.Sqrt(value._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256<T> SelectGreaterThan(Simd256<T> left, Simd256<T> right, Simd256<T> whenGreater, Simd256<T> otherwise)
+        => new(Vector256.ConditionalSelect(Vector256.GreaterThan(left._value, right._value), whenGreater._value, otherwise._value));
+
+    public static T Sum(Simd256<T> value) => Vector256.Sum(value._value);
+}
+
+/// <summary>A <see cref="Vector128{T}"/> register (SSE, or NEON on Arm).</summary>
+internal readonly struct Simd128<T> : ISimd<Simd128<T>, T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Vector128<T> _value;
+
+    private Simd128(Vector128<T> value) => _value = value;
+
+    public static bool IsSupported => Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported;
+    public static int Count => Vector128<T>.Count;
+    public static Simd128<T> Zero => new(Vector128<T>.Zero);
+    public static Simd128<T> One => new(Vector128<T>.One);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128<T> Broadcast(T value) => new(Vector128.Create(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128<T> Load(ref readonly T source, nuint offset) => new(Vector128.LoadUnsafe(in source, offset));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Simd128<T> value, ref T destination, nuint offset) => value._value.StoreUnsafe(ref destination, offset);
+
+    public static Simd128<T> operator +(Simd128<T> left, Simd128<T> right) => new(left._value + right._value);
+    public static Simd128<T> operator -(Simd128<T> left, Simd128<T> right) => new(left._value - right._value);
+    public static Simd128<T> operator *(Simd128<T> left, Simd128<T> right) => new(left._value * right._value);
+    public static Simd128<T> operator /(Simd128<T> left, Simd128<T> right) => new(left._value / right._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128<T> FusedMultiplyAdd(Simd128<T> a, Simd128<T> b, Simd128<T> addend)
+    {
+        if (typeof(T) == typeof(float))
+            return new(Vector128.FusedMultiplyAdd(a._value.AsSingle(), b._value.AsSingle(), addend._value.AsSingle()).As<float, T>());
+        if (typeof(T) == typeof(double))
+            return new(Vector128.FusedMultiplyAdd(a._value.AsDouble(), b._value.AsDouble(), addend._value.AsDouble()).As<double, T>());
+        return new(a._value * b._value + addend._value);
+    }
+
+    public static Simd128<T> Sqrt(Simd128<T> value) => new(Vector128.Sqrt(value._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128<T> SelectGreaterThan(Simd128<T> left, Simd128<T> right, Simd128<T> whenGreater, Simd128<T> otherwise)
+        => new(Vector128.ConditionalSelect(Vector128.GreaterThan(left._value, right._value), whenGreater._value, otherwise._value));
+
+    public static T Sum(Simd128<T> value) => Vector128.Sum(value._value);
+}
+
+/// <summary>One lane: the tail of every loop, and the whole loop where no vector width is accelerated.</summary>
+internal readonly struct Scalar<T> : ISimd<Scalar<T>, T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T _value;
+
+    private Scalar(T value) => _value = value;
+
+    public static bool IsSupported => true;
+    public static int Count => 1;
+    public static Scalar<T> Zero => new(T.Zero);
+    public static Scalar<T> One => new(T.One);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Scalar<T> Broadcast(T value) => new(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Scalar<T> Load(ref readonly T source, nuint offset) => new(Unsafe.Add(ref Unsafe.AsRef(in source), offset));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Scalar<T> value, ref T destination, nuint offset) => Unsafe.Add(ref destination, offset) = value._value;
+
+    public static Scalar<T> operator +(Scalar<T> left, Scalar<T> right) => new(left._value + right._value);
+    public static Scalar<T> operator -(Scalar<T> left, Scalar<T> right) => new(left._value - right._value);
+    public static Scalar<T> operator *(Scalar<T> left, Scalar<T> right) => new(left._value * right._value);
+    public static Scalar<T> operator /(Scalar<T> left, Scalar<T> right) => new(left._value / right._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Scalar<T> FusedMultiplyAdd(Scalar<T> a, Scalar<T> b, Scalar<T> addend) => new(T.FusedMultiplyAdd(a._value, b._value, addend._value));
+
+    public static Scalar<T> Sqrt(Scalar<T> value) => new(T.Sqrt(value._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Scalar<T> SelectGreaterThan(Scalar<T> left, Scalar<T> right, Scalar<T> whenGreater, Scalar<T> otherwise)
+        => left._value > right._value ? whenGreater : otherwise;
+
+    public static T Sum(Scalar<T> value) => value._value;
+}

@@ -1,0 +1,65 @@
+using System;
+using System.Numerics;
+using ChainRule.Kernels;
+using ChainRule.Training;
+using Xunit;
+
+namespace ChainRule.Tests.Kernels;
+
+public class AllocationTests
+{
+    [Fact]
+    public void Kernels_and_optimizer_updates_allocate_nothing_after_warm_up()
+    {
+        Check<float>();
+        Check<double>();
+
+        static void Check<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            const int batch = 5, inputs = 33, outputs = 17;
+            var random = new Random(1);
+            T[] x = NumericAssert.Random<T>(random, batch * inputs), w = NumericAssert.Random<T>(random, outputs * inputs), b = new T[outputs];
+            T[] y = new T[batch * outputs], h = new T[batch * outputs], dy = NumericAssert.Random<T>(random, batch * outputs);
+            T[] dx = new T[batch * inputs], dw = new T[outputs * inputs], db = new T[outputs], target = NumericAssert.Random<T>(random, batch * outputs);
+            int[] labels = [0, 3, 16, 2, 5];
+            Optimizer<T>[] optimizers = [
+                Optimizers.Sgd(0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true).Create<T>(w.Length),
+                Optimizers.Adam(weightDecay: 0.1).Create<T>(w.Length),
+                Optimizers.AdamW().Create<T>(w.Length)];
+            T sink = T.Zero;
+
+            void Step()
+            {
+                Dense.Forward<T>(y, x, w, b, batch, inputs, outputs);
+                Sigmoid.Forward<T>(h, y); Sigmoid.Backward<T>(h, dy, y, h);
+                Tanh.Forward<T>(h, y); Tanh.Backward<T>(h, dy, y, h);
+                Relu.Forward<T>(h, y); Relu.Backward<T>(h, dy, y, h);
+                LeakyRelu.Forward<T>(h, y); LeakyRelu.Backward<T>(h, dy, y, h);
+                Gelu.Forward<T>(h, y); Gelu.Backward<T>(h, dy, y, h);
+                Silu.Forward<T>(h, y); Silu.Backward<T>(h, dy, y, h);
+                sink += SoftmaxCrossEntropy.Forward<T>(y, labels, batch, outputs);
+                sink += SoftmaxCrossEntropy.ForwardBackward<T>(h, y, labels, batch, outputs);
+                SoftmaxCrossEntropy.Softmax<T>(h, y, batch, outputs);
+                sink += MeanSquaredError.Forward<T>(y, target, batch, outputs);
+                sink += MeanSquaredError.ForwardBackward<T>(h, y, target, batch, outputs);
+                sink += BinaryCrossEntropyWithLogits.Forward<T>(y, target, batch, outputs);
+                sink += BinaryCrossEntropyWithLogits.ForwardBackward<T>(h, y, target, batch, outputs);
+                Dense.BackwardInput<T>(dx, dy, w, batch, inputs, outputs);
+                Dense.BackwardParameters<T>(dw, db, dy, x, batch, inputs, outputs);
+                Gemm.MultiplyTransposed<T>(y, x, w, batch, outputs, inputs);
+                Gemm.MultiplyAdd<T>(dx, dy, w, batch, inputs, outputs);
+                Gemm.TransposeMultiplyAdd<T>(dw, dy, x, outputs, inputs, batch);
+                foreach (Optimizer<T> optimizer in optimizers)
+                    optimizer.Update(w, dw);
+            }
+
+            Step(); // JIT, static initializers
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 3; i++)
+                Step();
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.True(allocated == 0, $"{typeof(T).Name}: {allocated} bytes allocated by kernels and updates after warm-up.");
+            Assert.True(T.IsFinite(sink) || T.IsNaN(sink)); // keep the results observable
+        }
+    }
+}

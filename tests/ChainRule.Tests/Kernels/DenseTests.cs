@@ -1,0 +1,95 @@
+using System;
+using System.Numerics;
+using ChainRule.Kernels;
+using Xunit;
+
+namespace ChainRule.Tests.Kernels;
+
+public class DenseTests
+{
+    public static TheoryData<int, int, int> Shapes() => new()
+    {
+        { 1, 1, 1 }, { 1, 3, 10 }, { 3, 7, 17 }, { 7, 33, 3 }, { 17, 65, 130 }, { 5, 130, 33 }, { 2, 16, 16 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Forward_and_backward_match_reference(int batch, int inputs, int outputs)
+    {
+        Check<float>(batch, inputs, outputs);
+        Check<double>(batch, inputs, outputs);
+
+        static void Check<T>(int batch, int inputs, int outputs) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var random = new Random(batch * 131 + inputs * 17 + outputs);
+            T[] x = NumericAssert.Random<T>(random, batch * inputs), w = NumericAssert.Random<T>(random, outputs * inputs);
+            T[] b = NumericAssert.Random<T>(random, outputs), dy = NumericAssert.Random<T>(random, batch * outputs);
+            T[] dw = NumericAssert.Random<T>(random, outputs * inputs), db = NumericAssert.Random<T>(random, outputs);
+            double[] X = NumericAssert.ToDouble<T>(x), W = NumericAssert.ToDouble<T>(w), B = NumericAssert.ToDouble<T>(b), DY = NumericAssert.ToDouble<T>(dy);
+            double[] expectedDw = NumericAssert.ToDouble<T>(dw), expectedDb = NumericAssert.ToDouble<T>(db);
+            var expectedY = new double[batch * outputs];
+            var expectedDx = new double[batch * inputs];
+            for (int s = 0; s < batch; s++)
+                for (int o = 0; o < outputs; o++)
+                {
+                    double sum = B[o];
+                    for (int i = 0; i < inputs; i++)
+                    {
+                        sum += X[s * inputs + i] * W[o * inputs + i];
+                        expectedDx[s * inputs + i] += DY[s * outputs + o] * W[o * inputs + i];
+                        expectedDw[o * inputs + i] += DY[s * outputs + o] * X[s * inputs + i];
+                    }
+                    expectedY[s * outputs + o] = sum;
+                    expectedDb[o] += DY[s * outputs + o];
+                }
+
+            string shape = $"<{typeof(T).Name}> batch={batch} inputs={inputs} outputs={outputs}";
+            T[] y = NumericAssert.Random<T>(random, batch * outputs);
+            Dense.Forward<T>(y, x, w, b, batch, inputs, outputs);
+            NumericAssert.Close<T>(expectedY, y, "Dense.Forward" + shape);
+
+            T[] dx = NumericAssert.Random<T>(random, batch * inputs); // overwritten
+            Dense.BackwardInput<T>(dx, dy, w, batch, inputs, outputs);
+            NumericAssert.Close<T>(expectedDx, dx, "Dense.BackwardInput" + shape);
+
+            Dense.BackwardParameters<T>(dw, db, dy, x, batch, inputs, outputs); // accumulated
+            NumericAssert.Close<T>(expectedDw, dw, "Dense.BackwardParameters dW" + shape);
+            NumericAssert.Close<T>(expectedDb, db, "Dense.BackwardParameters db" + shape);
+        }
+    }
+
+    [Fact]
+    public void Backward_matches_finite_differences_of_a_linear_functional()
+    {
+        // L = Σ g ⊙ (x Wᵀ + b) ⇒ dL/dx = g W, dL/dW = gᵀ x, dL/db = Σ_s g.
+        const int batch = 3, inputs = 5, outputs = 4;
+        var random = new Random(3);
+        double[] x = NumericAssert.Random<double>(random, batch * inputs), w = NumericAssert.Random<double>(random, outputs * inputs);
+        double[] b = NumericAssert.Random<double>(random, outputs), g = NumericAssert.Random<double>(random, batch * outputs);
+        double Loss()
+        {
+            var y = new double[batch * outputs];
+            Dense.Forward<double>(y, x, w, b, batch, inputs, outputs);
+            double sum = 0;
+            for (int i = 0; i < y.Length; i++) sum += g[i] * y[i];
+            return sum;
+        }
+        var dx = new double[x.Length];
+        var dw = new double[w.Length];
+        var db = new double[b.Length];
+        Dense.BackwardInput<double>(dx, g, w, batch, inputs, outputs);
+        Dense.BackwardParameters<double>(dw, db, g, x, batch, inputs, outputs);
+        GradientCheck.AgainstFiniteDifferences(x, dx, Loss, "dx");
+        GradientCheck.AgainstFiniteDifferences(w, dw, Loss, "dW");
+        GradientCheck.AgainstFiniteDifferences(b, db, Loss, "db");
+    }
+
+    [Fact]
+    public void Wrong_lengths_throw_naming_the_shape()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Dense.Forward<float>(new float[6], new float[6], new float[9], new float[2], 2, 3, 3));
+        Assert.Equal("bias", error.ParamName);
+        Assert.Throws<ArgumentException>(() => Dense.BackwardInput<float>(new float[5], new float[6], new float[9], 2, 3, 3));
+        Assert.Throws<ArgumentException>(() => Dense.BackwardParameters<float>(new float[9], new float[3], new float[6], new float[7], 2, 3, 3));
+    }
+}

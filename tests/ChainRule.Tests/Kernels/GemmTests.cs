@@ -1,0 +1,153 @@
+using System;
+using System.Numerics;
+using ChainRule.Kernels;
+using Xunit;
+
+namespace ChainRule.Tests.Kernels;
+
+public class GemmTests
+{
+    // Sizes that leave every tail: below, at and past each register width (16/8/4/2 floats), and the tile edges.
+    public static TheoryData<int, int, int> Shapes()
+    {
+        var data = new TheoryData<int, int, int>();
+        int[] sizes = [1, 3, 7, 17, 33, 65, 130];
+        foreach (int m in new[] { 1, 2, 5, 33 })
+            foreach (int n in sizes)
+                foreach (int k in new[] { 1, 7, 17, 130 })
+                    data.Add(m, n, k);
+        data.Add(0, 3, 4);
+        data.Add(3, 0, 4);
+        data.Add(3, 4, 0);
+        data.Add(130, 65, 33);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void MultiplyTransposed_matches_reference(int m, int n, int k)
+    {
+        Check<float>(m, n, k);
+        Check<double>(m, n, k);
+
+        static void Check<T>(int m, int n, int k) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var random = new Random(m * 1000003 + n * 1009 + k);
+            T[] a = NumericAssert.Random<T>(random, m * k), b = NumericAssert.Random<T>(random, n * k);
+            T[] c = NumericAssert.Random<T>(random, m * n); // garbage that must be overwritten
+            var expected = new double[m * n];
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double sum = 0;
+                    for (int p = 0; p < k; p++)
+                        sum += double.CreateTruncating(a[i * k + p]) * double.CreateTruncating(b[j * k + p]);
+                    expected[i * n + j] = sum;
+                }
+            Gemm.MultiplyTransposed<T>(c, a, b, m, n, k);
+            NumericAssert.Close<T>(expected, c, $"MultiplyTransposed<{typeof(T).Name}> m={m} n={n} k={k}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void MultiplyAdd_matches_reference(int m, int n, int k)
+    {
+        Check<float>(m, n, k);
+        Check<double>(m, n, k);
+
+        static void Check<T>(int m, int n, int k) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var random = new Random(m * 7919 + n * 104729 + k);
+            T[] a = NumericAssert.Random<T>(random, m * k), b = NumericAssert.Random<T>(random, k * n);
+            T[] c = NumericAssert.Random<T>(random, m * n);
+            double[] expected = NumericAssert.ToDouble<T>(c);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                    for (int p = 0; p < k; p++)
+                        expected[i * n + j] += double.CreateTruncating(a[i * k + p]) * double.CreateTruncating(b[p * n + j]);
+            Gemm.MultiplyAdd<T>(c, a, b, m, n, k);
+            NumericAssert.Close<T>(expected, c, $"MultiplyAdd<{typeof(T).Name}> m={m} n={n} k={k}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void TransposeMultiplyAdd_matches_reference(int m, int n, int k)
+    {
+        Check<float>(m, n, k);
+        Check<double>(m, n, k);
+
+        static void Check<T>(int m, int n, int k) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var random = new Random(m * 31 + n * 37 + k * 41);
+            T[] a = NumericAssert.Random<T>(random, k * m), b = NumericAssert.Random<T>(random, k * n);
+            T[] c = NumericAssert.Random<T>(random, m * n);
+            double[] expected = NumericAssert.ToDouble<T>(c);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                    for (int p = 0; p < k; p++)
+                        expected[i * n + j] += double.CreateTruncating(a[p * m + i]) * double.CreateTruncating(b[p * n + j]);
+            Gemm.TransposeMultiplyAdd<T>(c, a, b, m, n, k);
+            NumericAssert.Close<T>(expected, c, $"TransposeMultiplyAdd<{typeof(T).Name}> m={m} n={n} k={k}");
+        }
+    }
+
+    [Fact]
+    public void Every_supported_width_matches_reference_on_its_own()
+    {
+        // The dispatch sends most work to the widest width, so drive each width over the whole problem here.
+        CheckWidth<Simd512<float>, float>(); CheckWidth<Simd256<float>, float>(); CheckWidth<Simd128<float>, float>(); CheckWidth<Scalar<float>, float>();
+        CheckWidth<Simd512<double>, double>(); CheckWidth<Simd256<double>, double>(); CheckWidth<Simd128<double>, double>(); CheckWidth<Scalar<double>, double>();
+
+        static void CheckWidth<TSimd, T>()
+            where TSimd : struct, ISimd<TSimd, T>
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            if (!TSimd.IsSupported)
+                return;
+            const int m = 7, n = 37, k = 45;
+            var random = new Random(11);
+            T[] a = NumericAssert.Random<T>(random, m * k), b = NumericAssert.Random<T>(random, n * k), bias = NumericAssert.Random<T>(random, n);
+            var expectedDot = new double[m * n];
+            var expectedBroadcast = new double[m * n];
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double dot = double.CreateTruncating(bias[j]), broadcast = 0;
+                    for (int p = 0; p < k; p++)
+                    {
+                        dot += double.CreateTruncating(a[i * k + p]) * double.CreateTruncating(b[j * k + p]);
+                        // b read as (k, n) = (45, 37): same buffer, other shape.
+                        broadcast += double.CreateTruncating(a[i * k + p]) * double.CreateTruncating(b[p * n + j]);
+                    }
+                    expectedDot[i * n + j] = dot;
+                    expectedBroadcast[i * n + j] = broadcast;
+                }
+            string width = typeof(TSimd).Name;
+
+            var c = new T[m * n];
+            Gemm.DotTiles<TSimd, T>(ref c[0], ref a[0], ref b[0], ref bias[0], true, m, n, k);
+            NumericAssert.Close<T>(expectedDot, c, $"DotTiles<{width}, {typeof(T).Name}> with bias");
+
+            Array.Clear(c);
+            int next = Gemm.BroadcastPanels<TSimd, T>(ref c[0], ref a[0], ref b[0], m, n, k, k, 1, accumulate: false, start: 0);
+            Gemm.BroadcastPanels<Scalar<T>, T>(ref c[0], ref a[0], ref b[0], m, n, k, k, 1, accumulate: false, start: next);
+            Assert.True(next >= n - 2 * TSimd.Count, $"{width} left {n - next} columns");
+            NumericAssert.Close<T>(expectedBroadcast, c, $"BroadcastPanels<{width}, {typeof(T).Name}>");
+        }
+    }
+
+    [Fact]
+    public void Wrong_lengths_throw_naming_the_shape()
+    {
+        var c = new float[6];
+        var a = new float[6];
+        var b = new float[5];
+        var error = Assert.Throws<ArgumentException>(() => Gemm.MultiplyTransposed<float>(c, a, b, 2, 3, 3));
+        Assert.Equal("b", error.ParamName);
+        Assert.Contains("9", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => Gemm.MultiplyAdd<float>(new float[5], a, new float[9], 2, 3, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.TransposeMultiplyAdd<float>(c, a, b, -1, 3, 3));
+    }
+}
