@@ -9,6 +9,20 @@ namespace ChainRule.Training;
 /// </summary>
 public static class Guard
 {
+    /// <summary>
+    /// Throws unless a span holds <paramref name="expected"/> elements. The shape text is built by the caller, so
+    /// call it only once the lengths are known to differ, e.g. <c>if (a != b) Guard.Length(...)</c>.
+    /// </summary>
+    /// <param name="length">Length of the span passed in.</param>
+    /// <param name="expected">The length the shape requires.</param>
+    /// <param name="shape">The shape in words, e.g. <c>(batch 32, 64)</c>.</param>
+    /// <param name="parameterName">The caller's parameter name.</param>
+    public static void Length(int length, int expected, string shape, string parameterName)
+    {
+        if (length != expected)
+            throw new ArgumentException($"Expected {expected} elements, shape {shape}; got {length}.", parameterName);
+    }
+
     /// <summary>Throws unless a span of <paramref name="length"/> elements holds exactly <c>rows × columns</c>.</summary>
     /// <param name="length">Length of the span passed in.</param>
     /// <param name="rows">Rows the shape requires (the batch size, or 1).</param>

@@ -1,0 +1,230 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Text;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace ChainRule.Generators.Tests;
+
+/// <summary>
+/// Gradient checks of generated models: every activation × loss × depth 1..4, with sizes, inputs and targets drawn
+/// from a seeded generator, compiled at test time through the generator. Double models are checked against central
+/// finite differences; float twins, loaded with the same parameters, against the double models.
+/// </summary>
+public class GeneratedModelGradientTests(ITestOutputHelper log)
+{
+    private const int Seed = 20261123;
+    private static readonly string[] Activations = ["Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Gelu", "Silu"];
+    private static readonly string[] Losses = ["SoftmaxCrossEntropy", "MeanSquaredError", "BinaryCrossEntropyWithLogits"];
+
+    private static readonly Lazy<IReadOnlyList<(IModelProbe Double, IModelProbe Float)>> Models = new(CompileModels);
+
+    public static IEnumerable<object[]> Cases() =>
+        from activation in Activations
+        from loss in Losses
+        from depth in Enumerable.Range(1, 4)
+        select new object[] { activation, loss, depth };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void DoubleGradientsMatchFiniteDifferences(string activation, string loss, int depth)
+    {
+        IModelProbe model = Find(activation, loss, depth).Double;
+        MoveOffKinks(model, depth);
+        double[] analytic = new double[model.ParameterCount];
+        model.LossAndGradients(analytic);
+        double[] numeric = FiniteDifferences(model, analytic.Max(Math.Abs), out int nearKinks);
+        bool kinked = activation is "ReLU" or "LeakyReLU";
+        Assert.True(nearKinks == 0 || (kinked && nearKinks <= model.ParameterCount / 20),
+            $"{model.Name}: the loss is not smooth around {nearKinks} of {model.ParameterCount} parameters.");
+
+        double scale = numeric.Max(Math.Abs);
+        Assert.True(scale > 0, $"{model.Name}: every gradient is 0, so the check would prove nothing.");
+        double error = RelativeError(analytic, numeric, out int worst);
+        log.WriteLine($"{model.Name}: {model.ParameterCount} parameters, max |g| {scale:E2}, relative error {error:E2}, {nearKinks} near a kink");
+        Assert.True(error < 1e-6,
+            $"{model.Name}: relative error {error:E3} at parameter {worst}: analytic {analytic[worst]:E10}, finite difference {numeric[worst]:E10}\n{Differences(analytic, numeric)}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void FloatModelAgreesWithDoubleModel(string activation, string loss, int depth)
+    {
+        var (reference, single) = Find(activation, loss, depth);
+        for (int i = 0; i < reference.ParameterCount; i++)
+            single.SetParameter(i, (float)reference.GetParameter(i));
+        for (int i = 0; i < reference.ParameterCount; i++)
+            reference.SetParameter(i, single.GetParameter(i));
+
+        double[] expected = new double[reference.ParameterCount];
+        double[] actual = new double[single.ParameterCount];
+        double expectedLoss = reference.LossAndGradients(expected);
+        double actualLoss = single.LossAndGradients(actual);
+
+        Assert.True(Math.Abs(expectedLoss - actualLoss) <= 1e-5 * Math.Max(1, Math.Abs(expectedLoss)), $"{single.Name}: loss {actualLoss} vs double {expectedLoss}");
+        double error = RelativeError(actual, expected, out int worst);
+        Assert.True(error < 1e-4, $"{single.Name}: gradient relative error {error:E3} at {worst}: float {actual[worst]:E8}, double {expected[worst]:E8}\n{Differences(actual, expected)}");
+    }
+
+    /// <summary>
+    /// Adds a little noise to every parameter. At initialization biases are exactly 0, so a ReLU layer that is dead
+    /// on the batch hands the next layer pre-activations of exactly 0, where ReLU has no derivative and a finite
+    /// difference measures a one-sided slope instead of the (PyTorch-defined) gradient.
+    /// </summary>
+    private static void MoveOffKinks(IModelProbe model, int salt)
+    {
+        var random = new Random(Seed + salt);
+        for (int i = 0; i < model.ParameterCount; i++)
+            model.SetParameter(i, model.GetParameter(i) + (random.NextDouble() - 0.5) * 0.2);
+    }
+
+    /// <summary>
+    /// Five-point central differences, <c>(8(f(θ+h) − f(θ−h)) − (f(θ+2h) − f(θ−2h))) / 12h</c>: truncation error O(h⁴)
+    /// instead of O(h²), so h can stay large enough that rounding in the loss does not dominate. Where the loss is
+    /// not smooth within the stencil (a ReLU pre-activation crosses 0 between θ−2h and θ+2h), the steps h and h/16
+    /// disagree (by more than 1e-6 of the largest gradient, <paramref name="scale"/>); there the smaller step's value is used and the parameter is counted in <paramref name="nearKinks"/>.
+    /// </summary>
+    private static double[] FiniteDifferences(IModelProbe model, double scale, out int nearKinks)
+    {
+        const double h = 1e-5;
+        var gradient = new double[model.ParameterCount];
+        nearKinks = 0;
+        for (int i = 0; i < gradient.Length; i++)
+        {
+            double original = model.GetParameter(i);
+            double Slope(double step)
+            {
+                double At(double offset)
+                {
+                    model.SetParameter(i, original + offset);
+                    return model.Loss();
+                }
+                return (8 * (At(step) - At(-step)) - (At(2 * step) - At(-2 * step))) / (12 * step);
+            }
+            double coarse = Slope(h);
+            double fine = Slope(h / 16);
+            model.SetParameter(i, original);
+            bool smooth = Math.Abs(coarse - fine) <= 1e-6 * scale;
+            gradient[i] = smooth ? coarse : fine;
+            if (!smooth)
+                nearKinks++;
+        }
+        return gradient;
+    }
+
+    /// <summary>Norm-wise relative error <c>max|a − n| / max|n|</c>, with the index of the worst element.</summary>
+    private static double RelativeError(double[] actual, double[] expected, out int worst)
+    {
+        worst = 0;
+        double maxDifference = 0;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            double difference = Math.Abs(actual[i] - expected[i]);
+            if (difference > maxDifference)
+            {
+                maxDifference = difference;
+                worst = i;
+            }
+        }
+        return maxDifference / Math.Max(expected.Max(Math.Abs), double.Epsilon);
+    }
+
+    /// <summary>The first differing elements, as llm.c's check_tensor prints them.</summary>
+    private static string Differences(double[] actual, double[] expected)
+    {
+        var text = new StringBuilder();
+        for (int i = 0, shown = 0; i < actual.Length && shown < 8; i++)
+        {
+            if (Math.Abs(actual[i] - expected[i]) > 1e-9 * Math.Max(1, Math.Abs(expected[i])))
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"  [{i}] {actual[i]:E10} vs {expected[i]:E10}");
+                shown++;
+            }
+        }
+        return text.ToString();
+    }
+
+    private static (IModelProbe Double, IModelProbe Float) Find(string activation, string loss, int depth) =>
+        Models.Value.Single(m => m.Double.Name == ModelName(activation, loss, depth, "Double"));
+
+    private static string ModelName(string activation, string loss, int depth, string precision) => $"{activation}_{loss}_{depth}_{precision}";
+
+    private static IReadOnlyList<(IModelProbe, IModelProbe)> CompileModels()
+    {
+        var random = new Random(Seed);
+        var source = new StringBuilder("using ChainRule;\n#pragma warning disable CR0009 // activations on logits are part of the matrix\n");
+        var pairs = new List<(string Double, string Float)>();
+        foreach (var (activation, loss, depth) in Cases().Select(c => ((string)c[0], (string)c[1], (int)c[2])))
+        {
+            int inputs = random.Next(1, 8);
+            int[] widths = Enumerable.Range(0, depth).Select(_ => random.Next(2, 8)).ToArray();
+            int batch = random.Next(3, 7);
+            double[] data = Enumerable.Range(0, batch * inputs).Select(_ => random.NextDouble() * 4 - 2).ToArray();
+            int outputs = widths[^1];
+            int[] labels = Enumerable.Range(0, batch).Select(_ => random.Next(outputs)).ToArray();
+            double[] targets = Enumerable.Range(0, batch * outputs)
+                .Select(_ => loss == "MeanSquaredError" ? random.NextDouble() * 2 - 1 : random.NextDouble()).ToArray();
+            int seed = random.Next();
+            foreach (string precision in new[] { "Double", "Float" })
+            {
+                string name = ModelName(activation, loss, depth, precision);
+                AppendModel(source, name, precision, activation, loss, inputs, widths, batch, seed, data, labels, targets);
+            }
+            pairs.Add((ModelName(activation, loss, depth, "Double"), ModelName(activation, loss, depth, "Float")));
+        }
+
+        CSharpCompilation compilation = GeneratorHarness.Compile(source.ToString(), "GradientModels.cs", "GradientModels")
+            .AddReferences(MetadataReference.CreateFromFile(typeof(IModelProbe).Assembly.Location));
+        GeneratorHarness.CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out Compilation generated, out _);
+        using var image = new MemoryStream();
+        var emit = generated.Emit(image);
+        Assert.True(emit.Success, string.Join("\n", emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(10)));
+        Assembly assembly = Assembly.Load(image.ToArray());
+        IModelProbe Create(string name) => (IModelProbe)Activator.CreateInstance(assembly.GetType("Probe_" + name)!)!;
+        return pairs.Select(p => (Create(p.Double), Create(p.Float))).ToList();
+    }
+
+    private static void AppendModel(StringBuilder source, string name, string precision, string activation, string loss,
+        int inputs, int[] widths, int batch, int seed, double[] data, int[] labels, double[] targets)
+    {
+        string t = precision == "Double" ? "double" : "float";
+        string Literals(IEnumerable<double> values) => string.Join(", ", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture) + (t == "float" ? "f" : "")));
+        source.AppendLine(CultureInfo.InvariantCulture, $"[Network(Inputs = {inputs}, Loss = Loss.{loss}, Precision = Precision.{precision})]");
+        source.AppendLine(CultureInfo.InvariantCulture, $"public partial class {name}");
+        source.AppendLine("{");
+        for (int i = 0; i < widths.Length; i++)
+            source.AppendLine(CultureInfo.InvariantCulture, $"    [Dense({widths[i]}, Activation.{activation})] public partial DenseLayer<{t}> Layer{i} {{ get; }}");
+        source.AppendLine("}");
+        string targetsField = loss == "SoftmaxCrossEntropy"
+            ? $"int[] _targets = [{string.Join(", ", labels)}];"
+            : $"{t}[] _targets = [{Literals(targets)}];";
+        source.AppendLine(CultureInfo.InvariantCulture, $$"""
+            public sealed class Probe_{{name}} : ChainRule.Generators.Tests.IModelProbe
+            {
+                private readonly {{name}} _model = new({{seed}});
+                private readonly {{name}}.Trainer _trainer;
+                private readonly {{t}}[] _inputs = [{{Literals(data)}}];
+                private readonly {{targetsField}}
+                public Probe_{{name}}() => _trainer = _model.CreateTrainer(new ChainRule.Training.TrainerOptions { MaxBatch = {{batch}} });
+                public string Name => "{{name}}";
+                public int ParameterCount => {{name}}.ParameterCount;
+                public double GetParameter(int index) => _model.Parameters[index];
+                public void SetParameter(int index, double value) => _model.Parameters[index] = ({{t}})value;
+                public double Loss() => _trainer.Evaluate(_inputs, _targets);
+                public double LossAndGradients(double[] gradients)
+                {
+                    double loss = _trainer.ComputeGradients(_inputs, _targets);
+                    for (int i = 0; i < gradients.Length; i++)
+                        gradients[i] = _model.Gradients[i];
+                    return loss;
+                }
+            }
+            """);
+    }
+}
