@@ -29,7 +29,7 @@ internal static class GeneratorHarness
             assemblyName,
             [CSharpSyntaxTree.ParseText(source, ParseOptions, path)],
             References.Value,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, warningLevel: 9999));
 
     public static GeneratorDriver CreateDriver() =>
         CSharpGeneratorDriver.Create(

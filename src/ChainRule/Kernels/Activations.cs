@@ -258,7 +258,7 @@ public static class Silu
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static TSimd Invoke<TSimd>(TSimd dy, TSimd x, TSimd sigmoid) where TSimd : struct, ISimd<TSimd, T>
-            => dy * sigmoid * TSimd.FusedMultiplyAdd(x, TSimd.One - sigmoid, TSimd.One);
+            => dy * sigmoid * TSimd.MultiplyAdd(x, TSimd.One - sigmoid, TSimd.One);
     }
 }
 

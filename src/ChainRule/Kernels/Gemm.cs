@@ -147,17 +147,17 @@ public static class Gemm
                     TSimd x0 = TSimd.Load(ref a0, (nuint)p);
                     TSimd x1 = TSimd.Load(ref a1, (nuint)p);
                     TSimd y = TSimd.Load(ref b0, (nuint)p);
-                    c00 = TSimd.FusedMultiplyAdd(x0, y, c00);
-                    c10 = TSimd.FusedMultiplyAdd(x1, y, c10);
+                    c00 = TSimd.MultiplyAdd(x0, y, c00);
+                    c10 = TSimd.MultiplyAdd(x1, y, c10);
                     y = TSimd.Load(ref b1, (nuint)p);
-                    c01 = TSimd.FusedMultiplyAdd(x0, y, c01);
-                    c11 = TSimd.FusedMultiplyAdd(x1, y, c11);
+                    c01 = TSimd.MultiplyAdd(x0, y, c01);
+                    c11 = TSimd.MultiplyAdd(x1, y, c11);
                     y = TSimd.Load(ref b2, (nuint)p);
-                    c02 = TSimd.FusedMultiplyAdd(x0, y, c02);
-                    c12 = TSimd.FusedMultiplyAdd(x1, y, c12);
+                    c02 = TSimd.MultiplyAdd(x0, y, c02);
+                    c12 = TSimd.MultiplyAdd(x1, y, c12);
                     y = TSimd.Load(ref b3, (nuint)p);
-                    c03 = TSimd.FusedMultiplyAdd(x0, y, c03);
-                    c13 = TSimd.FusedMultiplyAdd(x1, y, c13);
+                    c03 = TSimd.MultiplyAdd(x0, y, c03);
+                    c13 = TSimd.MultiplyAdd(x1, y, c13);
                 }
 
                 T s00 = TSimd.Sum(c00), s01 = TSimd.Sum(c01), s02 = TSimd.Sum(c02), s03 = TSimd.Sum(c03);
@@ -166,10 +166,10 @@ public static class Gemm
                 {
                     T x0 = Unsafe.Add(ref a0, p), x1 = Unsafe.Add(ref a1, p);
                     T y0 = Unsafe.Add(ref b0, p), y1 = Unsafe.Add(ref b1, p), y2 = Unsafe.Add(ref b2, p), y3 = Unsafe.Add(ref b3, p);
-                    s00 = T.FusedMultiplyAdd(x0, y0, s00); s01 = T.FusedMultiplyAdd(x0, y1, s01);
-                    s02 = T.FusedMultiplyAdd(x0, y2, s02); s03 = T.FusedMultiplyAdd(x0, y3, s03);
-                    s10 = T.FusedMultiplyAdd(x1, y0, s10); s11 = T.FusedMultiplyAdd(x1, y1, s11);
-                    s12 = T.FusedMultiplyAdd(x1, y2, s12); s13 = T.FusedMultiplyAdd(x1, y3, s13);
+                    s00 = T.MultiplyAddEstimate(x0, y0, s00); s01 = T.MultiplyAddEstimate(x0, y1, s01);
+                    s02 = T.MultiplyAddEstimate(x0, y2, s02); s03 = T.MultiplyAddEstimate(x0, y3, s03);
+                    s10 = T.MultiplyAddEstimate(x1, y0, s10); s11 = T.MultiplyAddEstimate(x1, y1, s11);
+                    s12 = T.MultiplyAddEstimate(x1, y2, s12); s13 = T.MultiplyAddEstimate(x1, y3, s13);
                 }
 
                 StoreDotRow(ref c, ref bias, hasBias, i, j, n, s00, s01, s02, s03);
@@ -227,17 +227,17 @@ public static class Gemm
                     TSimd y0 = TSimd.Load(ref b, bp);
                     TSimd y1 = TSimd.Load(ref b, bp + (nuint)w);
                     TSimd x = TSimd.Broadcast(Unsafe.Add(ref a0, ap));
-                    c00 = TSimd.FusedMultiplyAdd(x, y0, c00);
-                    c01 = TSimd.FusedMultiplyAdd(x, y1, c01);
+                    c00 = TSimd.MultiplyAdd(x, y0, c00);
+                    c01 = TSimd.MultiplyAdd(x, y1, c01);
                     x = TSimd.Broadcast(Unsafe.Add(ref a1, ap));
-                    c10 = TSimd.FusedMultiplyAdd(x, y0, c10);
-                    c11 = TSimd.FusedMultiplyAdd(x, y1, c11);
+                    c10 = TSimd.MultiplyAdd(x, y0, c10);
+                    c11 = TSimd.MultiplyAdd(x, y1, c11);
                     x = TSimd.Broadcast(Unsafe.Add(ref a2, ap));
-                    c20 = TSimd.FusedMultiplyAdd(x, y0, c20);
-                    c21 = TSimd.FusedMultiplyAdd(x, y1, c21);
+                    c20 = TSimd.MultiplyAdd(x, y0, c20);
+                    c21 = TSimd.MultiplyAdd(x, y1, c21);
                     x = TSimd.Broadcast(Unsafe.Add(ref a3, ap));
-                    c30 = TSimd.FusedMultiplyAdd(x, y0, c30);
-                    c31 = TSimd.FusedMultiplyAdd(x, y1, c31);
+                    c30 = TSimd.MultiplyAdd(x, y0, c30);
+                    c31 = TSimd.MultiplyAdd(x, y1, c31);
                     bp += (nuint)n;
                     ap += aDepthStride;
                 }
@@ -265,10 +265,10 @@ public static class Gemm
                 for (int p = 0; p < k; p++)
                 {
                     TSimd y = TSimd.Load(ref b, bp);
-                    c0 = TSimd.FusedMultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref a0, ap)), y, c0);
-                    c1 = TSimd.FusedMultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref a1, ap)), y, c1);
-                    c2 = TSimd.FusedMultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref a2, ap)), y, c2);
-                    c3 = TSimd.FusedMultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref a3, ap)), y, c3);
+                    c0 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref a0, ap)), y, c0);
+                    c1 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref a1, ap)), y, c1);
+                    c2 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref a2, ap)), y, c2);
+                    c3 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref a3, ap)), y, c3);
                     bp += (nuint)n;
                     ap += aDepthStride;
                 }

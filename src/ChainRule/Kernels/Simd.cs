@@ -45,8 +45,11 @@ internal interface ISimd<TSelf, T>
 
     static abstract TSelf operator /(TSelf left, TSelf right);
 
-    /// <summary><c>a·b + addend</c>, rounded once.</summary>
-    static abstract TSelf FusedMultiplyAdd(TSelf a, TSelf b, TSelf addend);
+    /// <summary>
+    /// <c>a·b + addend</c>: one fused instruction where the CPU has FMA, a multiply and an add otherwise (a
+    /// software-emulated fused operation would be orders of magnitude slower, e.g. under Native AOT's baseline ISA).
+    /// </summary>
+    static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf addend);
 
     static abstract TSelf Sqrt(TSelf value);
 
@@ -85,12 +88,12 @@ internal readonly struct Simd512<T> : ISimd<Simd512<T>, T>
     public static Simd512<T> operator /(Simd512<T> left, Simd512<T> right) => new(left._value / right._value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd512<T> FusedMultiplyAdd(Simd512<T> a, Simd512<T> b, Simd512<T> addend)
+    public static Simd512<T> MultiplyAdd(Simd512<T> a, Simd512<T> b, Simd512<T> addend)
     {
         if (typeof(T) == typeof(float))
-            return new(Vector512.FusedMultiplyAdd(a._value.AsSingle(), b._value.AsSingle(), addend._value.AsSingle()).As<float, T>());
+            return new(Vector512.MultiplyAddEstimate(a._value.AsSingle(), b._value.AsSingle(), addend._value.AsSingle()).As<float, T>());
         if (typeof(T) == typeof(double))
-            return new(Vector512.FusedMultiplyAdd(a._value.AsDouble(), b._value.AsDouble(), addend._value.AsDouble()).As<double, T>());
+            return new(Vector512.MultiplyAddEstimate(a._value.AsDouble(), b._value.AsDouble(), addend._value.AsDouble()).As<double, T>());
         return new(a._value * b._value + addend._value);
     }
 
@@ -131,12 +134,12 @@ internal readonly struct Simd256<T> : ISimd<Simd256<T>, T>
     public static Simd256<T> operator /(Simd256<T> left, Simd256<T> right) => new(left._value / right._value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd256<T> FusedMultiplyAdd(Simd256<T> a, Simd256<T> b, Simd256<T> addend)
+    public static Simd256<T> MultiplyAdd(Simd256<T> a, Simd256<T> b, Simd256<T> addend)
     {
         if (typeof(T) == typeof(float))
-            return new(Vector256.FusedMultiplyAdd(a._value.AsSingle(), b._value.AsSingle(), addend._value.AsSingle()).As<float, T>());
+            return new(Vector256.MultiplyAddEstimate(a._value.AsSingle(), b._value.AsSingle(), addend._value.AsSingle()).As<float, T>());
         if (typeof(T) == typeof(double))
-            return new(Vector256.FusedMultiplyAdd(a._value.AsDouble(), b._value.AsDouble(), addend._value.AsDouble()).As<double, T>());
+            return new(Vector256.MultiplyAddEstimate(a._value.AsDouble(), b._value.AsDouble(), addend._value.AsDouble()).As<double, T>());
         return new(a._value * b._value + addend._value);
     }
 
@@ -177,12 +180,12 @@ internal readonly struct Simd128<T> : ISimd<Simd128<T>, T>
     public static Simd128<T> operator /(Simd128<T> left, Simd128<T> right) => new(left._value / right._value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd128<T> FusedMultiplyAdd(Simd128<T> a, Simd128<T> b, Simd128<T> addend)
+    public static Simd128<T> MultiplyAdd(Simd128<T> a, Simd128<T> b, Simd128<T> addend)
     {
         if (typeof(T) == typeof(float))
-            return new(Vector128.FusedMultiplyAdd(a._value.AsSingle(), b._value.AsSingle(), addend._value.AsSingle()).As<float, T>());
+            return new(Vector128.MultiplyAddEstimate(a._value.AsSingle(), b._value.AsSingle(), addend._value.AsSingle()).As<float, T>());
         if (typeof(T) == typeof(double))
-            return new(Vector128.FusedMultiplyAdd(a._value.AsDouble(), b._value.AsDouble(), addend._value.AsDouble()).As<double, T>());
+            return new(Vector128.MultiplyAddEstimate(a._value.AsDouble(), b._value.AsDouble(), addend._value.AsDouble()).As<double, T>());
         return new(a._value * b._value + addend._value);
     }
 
@@ -223,7 +226,7 @@ internal readonly struct Scalar<T> : ISimd<Scalar<T>, T>
     public static Scalar<T> operator /(Scalar<T> left, Scalar<T> right) => new(left._value / right._value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Scalar<T> FusedMultiplyAdd(Scalar<T> a, Scalar<T> b, Scalar<T> addend) => new(T.FusedMultiplyAdd(a._value, b._value, addend._value));
+    public static Scalar<T> MultiplyAdd(Scalar<T> a, Scalar<T> b, Scalar<T> addend) => new(T.MultiplyAddEstimate(a._value, b._value, addend._value));
 
     public static Scalar<T> Sqrt(Scalar<T> value) => new(T.Sqrt(value._value));
 

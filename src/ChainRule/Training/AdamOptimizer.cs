@@ -84,14 +84,14 @@ internal sealed class AdamOptimizer<T> : Optimizer<T>
             if (c.DecoupledDecay)
                 p *= decay;
             if (c.L2Decay)
-                g = TSimd.FusedMultiplyAdd(weightDecay, p, g);
+                g = TSimd.MultiplyAdd(weightDecay, p, g);
             TSimd m = TSimd.Load(ref firstMoment, at);
-            m = TSimd.FusedMultiplyAdd(oneMinusBeta1, g - m, m);
-            TSimd v = TSimd.FusedMultiplyAdd(beta2, TSimd.Load(ref secondMoment, at), oneMinusBeta2 * g * g);
+            m = TSimd.MultiplyAdd(oneMinusBeta1, g - m, m);
+            TSimd v = TSimd.MultiplyAdd(beta2, TSimd.Load(ref secondMoment, at), oneMinusBeta2 * g * g);
             TSimd.Store(m, ref firstMoment, at);
             TSimd.Store(v, ref secondMoment, at);
             TSimd denominator = TSimd.Sqrt(v) / sqrtBiasCorrection2 + epsilon;
-            TSimd.Store(TSimd.FusedMultiplyAdd(minusStepSize, m / denominator, p), ref parameters, at);
+            TSimd.Store(TSimd.MultiplyAdd(minusStepSize, m / denominator, p), ref parameters, at);
         }
         return i;
     }

@@ -68,14 +68,14 @@ internal sealed class SgdOptimizer<T> : Optimizer<T>
             TSimd p = TSimd.Load(ref parameters, at);
             TSimd g = TSimd.Load(ref gradients, at);
             if (c.UsesWeightDecay)
-                g = TSimd.FusedMultiplyAdd(weightDecay, p, g);
+                g = TSimd.MultiplyAdd(weightDecay, p, g);
             if (c.UsesMomentum)
             {
-                TSimd b = TSimd.FusedMultiplyAdd(bufferDecay, TSimd.Load(ref buffer, at), gradientScale * g);
+                TSimd b = TSimd.MultiplyAdd(bufferDecay, TSimd.Load(ref buffer, at), gradientScale * g);
                 TSimd.Store(b, ref buffer, at);
-                g = c.Nesterov ? TSimd.FusedMultiplyAdd(momentum, b, g) : b;
+                g = c.Nesterov ? TSimd.MultiplyAdd(momentum, b, g) : b;
             }
-            TSimd.Store(TSimd.FusedMultiplyAdd(minusLearningRate, g, p), ref parameters, at);
+            TSimd.Store(TSimd.MultiplyAdd(minusLearningRate, g, p), ref parameters, at);
         }
         return i;
     }
