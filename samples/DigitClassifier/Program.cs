@@ -5,7 +5,7 @@ using ChainRule.Training;
 using DigitClassifier;
 
 const int Seed = 42;
-const int Epochs = 40;
+const int Epochs = 25;
 const int BatchSize = 32;
 
 var (train, heldOut) = Digits.LoadEmbedded().Split(heldOutFraction: 0.2, Seed);
@@ -38,8 +38,7 @@ for (int epoch = 1; epoch <= Epochs; epoch++)
         lossSum += trainer.Step(batchImages.AsSpan(0, rows * Digits.Pixels), batchLabels.AsSpan(0, rows));
         batches++;
     }
-    if (epoch == 1 || epoch % 5 == 0)
-        Console.WriteLine($"epoch {epoch,3}: loss {lossSum / batches:F4}, held-out accuracy {Accuracy(model, heldOut):P1}");
+    Console.WriteLine($"epoch {epoch,3}: loss {lossSum / batches:F4}, held-out accuracy {Accuracy(model, heldOut):P1}");
 }
 
 double accuracy = Accuracy(model, heldOut);
