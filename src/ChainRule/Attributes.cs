@@ -127,3 +127,119 @@ public enum Init
     /// </summary>
     Zeros = 8,
 }
+
+/// <summary>Normalization kinds, with PyTorch's definitions.</summary>
+public enum Norm
+{
+    /// <summary>Per sample over features: <c>(x − mean)/√(var + ε)·γ + β</c>, biased variance, ε = 1e-5.</summary>
+    LayerNorm = 0,
+    /// <summary>Per sample: <c>x/√(mean(x²) + ε)·γ</c>, no mean subtraction, ε = 1e-6.</summary>
+    RMSNorm = 1,
+    /// <summary>
+    /// Per feature over the batch while training (running statistics updated with momentum 0.1 and the unbiased
+    /// variance); running statistics when predicting. ε = 1e-5.
+    /// </summary>
+    BatchNorm = 2,
+}
+
+/// <summary>Where a residual block normalizes.</summary>
+public enum NormPlacement
+{
+    /// <summary>Pre-norm, <c>x + F(Norm(x))</c>: the skip path is an identity from output to input, which keeps deep stacks trainable.</summary>
+    Pre = 0,
+    /// <summary>Post-norm, <c>Norm(x + F(x))</c>, as the original Transformer.</summary>
+    Post = 1,
+}
+
+/// <summary>Options shared by the normalization attributes.</summary>
+public abstract class NormAttribute : Attribute
+{
+    private protected NormAttribute()
+    {
+    }
+
+    /// <summary>The ε added to the variance (or mean square); 0 selects the kind's default (1e-5, or 1e-6 for RMSNorm).</summary>
+    public double Epsilon { get; set; }
+
+    /// <summary>
+    /// The width normalized, when you want the compiler to check it: it must equal the previous layer's output
+    /// width (CR0010 otherwise). 0, the default, takes the previous layer's width.
+    /// </summary>
+    public int Features { get; set; }
+}
+
+/// <summary>
+/// Layer normalization over the previous layer's output, <c>y = (x − mean)/√(var + ε)·γ + β</c> per sample with
+/// learnable γ (initialized to 1) and β (0). Put it on a <c>partial</c> property of type <see cref="NormLayer{T}"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
+public sealed class LayerNormAttribute : NormAttribute
+{
+}
+
+/// <summary>
+/// RMS normalization, <c>y = x/√(mean(x²) + ε)·γ</c> per sample with learnable γ (initialized to 1).
+/// Put it on a <c>partial</c> property of type <see cref="NormLayer{T}"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
+public sealed class RMSNormAttribute : NormAttribute
+{
+}
+
+/// <summary>
+/// Batch normalization per feature, with learnable γ (1) and β (0) and running statistics (mean 0, variance 1).
+/// The trainer normalizes with the batch's statistics and updates the running ones; <c>Predict</c> and
+/// <c>Evaluate</c> use the running ones. Training batches need at least 2 rows.
+/// Put it on a <c>partial</c> property of type <see cref="NormLayer{T}"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
+public sealed class BatchNormAttribute : NormAttribute
+{
+}
+
+/// <summary>
+/// Declares <see cref="Repeat"/> residual blocks whose branch is <c>F = Dense(width→Hidden, activation) →
+/// Dense(Hidden→width)</c> with a normalization: pre-norm <c>x + α·F(Norm(x))</c> by default or post-norm
+/// <c>Norm(x + α·F(x))</c>, where α is 1, or a learnable scalar initialized to 0 with <see cref="ReZero"/>.
+/// The residual add and the next normalization run as one fused kernel. The generator unrolls every block with
+/// its own parameters. Put it on a <c>partial</c> property of type <see cref="ResidualStack{T}"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
+public sealed class ResidualAttribute : Attribute
+{
+    /// <summary>Declares a stack of residual blocks.</summary>
+    /// <param name="norm">The normalization in each block.</param>
+    /// <param name="activation">The activation between the branch's two dense layers.</param>
+    public ResidualAttribute(Norm norm, Activation activation)
+    {
+        Norm = norm;
+        Activation = activation;
+    }
+
+    /// <summary>The normalization in each block.</summary>
+    public Norm Norm { get; }
+
+    /// <summary>The activation between the branch's two dense layers.</summary>
+    public Activation Activation { get; }
+
+    /// <summary>Number of blocks, each with its own parameters. Defaults to 1.</summary>
+    public int Repeat { get; set; } = 1;
+
+    /// <summary>Width of the branch's hidden layer; 0, the default, uses the block's width.</summary>
+    public int Hidden { get; set; }
+
+    /// <summary>
+    /// The block's width, when you want the compiler to check it: it must equal the previous layer's output width
+    /// (CR0010 otherwise), since the skip path adds the input to the branch's output. 0 takes the previous width.
+    /// </summary>
+    public int Width { get; set; }
+
+    /// <summary>Pre-norm (the default) or post-norm.</summary>
+    public NormPlacement Placement { get; set; } = NormPlacement.Pre;
+
+    /// <summary>Scales each branch by a learnable α initialized to 0 (ReZero/SkipInit), so every block starts as the identity.</summary>
+    public bool ReZero { get; set; }
+
+    /// <summary>The normalization's ε; 0 selects the kind's default.</summary>
+    public double Epsilon { get; set; }
+}

@@ -172,7 +172,7 @@ public class DiagnosticTests
                 [Dense(2)] public partial [|DenseLayer<float>|] Output { get; }
             }
             """, "CR0006");
-        Assert.Equal("Layer 'Output' must have type 'DenseLayer<double>' to match the network's precision, not 'DenseLayer<float>'",
+        Assert.Equal("Layer 'Output' must have type 'DenseLayer<double>' to match its attribute and the network's precision, not 'DenseLayer<float>'",
             diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
     }
 

@@ -36,12 +36,12 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor LayerMustBePartialProperty = Create(
         "CR0005", "Layer must be a partial get-only instance property",
-        "Layer '{0}' must be declared as a non-static partial property with only a getter, e.g. 'public partial DenseLayer<{1}> {0} {{ get; }}'",
+        "Layer '{0}' must be declared as a non-static partial property with only a getter, e.g. 'public partial {1} {0} {{ get; }}'",
         Declaration, DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor LayerTypeMismatch = Create(
         "CR0006", "Layer property has the wrong type",
-        "Layer '{0}' must have type 'DenseLayer<{1}>' to match the network's precision, not '{2}'",
+        "Layer '{0}' must have type '{1}' to match its attribute and the network's precision, not '{2}'",
         Declaration, DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor ZeroInitialization = Create(
@@ -59,9 +59,14 @@ internal static class DiagnosticDescriptors
         "Layer '{0}' applies {1} to the values that {2} treats as raw logits; the loss already applies softmax or sigmoid itself, so declare the last layer without an activation",
         Stability, DiagnosticSeverity.Warning);
 
+    public static readonly DiagnosticDescriptor WidthMismatch = Create(
+        "CR0010", "Width does not match the previous layer",
+        "{0} declares width {1}, but its input, {2}, has width {3}",
+        Declaration, DiagnosticSeverity.Error);
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         NetworkMustBePartial, NetworkHasNoLayers, SizeMustBePositive, UnknownOption, LayerMustBePartialProperty,
-        LayerTypeMismatch, ZeroInitialization, UnsupportedNetworkType, ActivationBeforeLogitLoss);
+        LayerTypeMismatch, ZeroInitialization, UnsupportedNetworkType, ActivationBeforeLogitLoss, WidthMismatch);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ById = All.ToDictionary(d => d.Id);
 

@@ -9,30 +9,38 @@ internal static partial class NetworkEmitter
     private static void WriteForward(SourceWriter writer, NetworkPlan plan)
     {
         string t = plan.ElementType;
+        string training = plan.HasBatchNorm ? ", bool training" : "";
         writer.WriteLine("/// <summary>Runs every layer on a batch of <paramref name=\"B\"/> rows, storing each layer's values in <paramref name=\"acts\"/>.</summary>");
         writer.WriteLine(GeneratedCode);
-        using (writer.Open($"private void Forward({ReadOnlySpan}<{t}> inputs, {Span}<{t}> acts, int B)"))
+        using (writer.Open($"private void Forward({ReadOnlySpan}<{t}> inputs, {Span}<{t}> acts, int B{training})"))
         {
             writer.WriteLine($"{ReadOnlySpan}<{t}> parameters = _parameters;");
-            foreach (DenseStep layer in plan.Layers)
+            if (plan.HasBatchNorm)
+                writer.WriteLine($"{Span}<{t}> statistics = _statistics;");
+            var pass = new Pass(writer, plan);
+            foreach (PlanStep step in plan.Steps)
             {
                 writer.WriteLine();
-                WriteBanner(writer, layer);
-                string v = layer.Variable;
-                writer.WriteLine($"var {v}_weight = parameters.Slice({layer.WeightOffset}, {layer.WeightCount}); // ({layer.Outputs}, {layer.Inputs})");
-                writer.WriteLine($"var {v}_bias = parameters.Slice({layer.BiasOffset}, {layer.Outputs}); // ({layer.Outputs})");
-                WriteSlice(writer, "", layer.PreActivation, "acts");
-                if (layer.HasActivation)
-                    WriteSlice(writer, "", layer.Output, "acts");
-                writer.WriteLine($"{Kernels}.Dense.Forward({layer.PreActivation.Name}, {InputName(layer)}, {v}_weight, {v}_bias, B, {layer.Inputs}, {layer.Outputs});");
-                if (layer.HasActivation)
-                    writer.WriteLine($"{Kernels}.{ActivationKernel(layer.Activation)}.Forward({layer.Output.Name}, {layer.PreActivation.Name});");
+                switch (step)
+                {
+                    case DenseStep dense:
+                        writer.WriteLine(DenseBanner(dense, $"layer {dense.Index}: {dense.Name}"));
+                        WriteDenseForward(pass, dense);
+                        break;
+                    case NormStep norm:
+                        writer.WriteLine($"// ---- layer {norm.Index}: {norm.Name}, {norm.Norm.Kind} over {norm.Norm.Features} ----");
+                        WriteNormForward(pass, norm.Norm, norm.Variable, norm.Output, norm.Input);
+                        break;
+                    case ResidualStep residual:
+                        WriteResidualForward(pass, residual);
+                        break;
+                }
             }
         }
     }
 
     /// <summary>
-    /// Writes the backward pass: the forward layers in exact reverse order. On entry the workspace gradient of the
+    /// Writes the backward pass: the forward steps in exact reverse order. On entry the workspace gradient of the
     /// network's output holds ∂loss/∂output (written by the loss); parameter gradients accumulate with +=.
     /// </summary>
     private static void WriteBackward(SourceWriter writer, NetworkPlan plan)
@@ -47,58 +55,174 @@ internal static partial class NetworkEmitter
         {
             writer.WriteLine($"{ReadOnlySpan}<{t}> parameters = _parameters;");
             writer.WriteLine($"{Span}<{t}> gradients = _gradients;");
-            var declared = new HashSet<string>();
-            for (int i = plan.Layers.Count - 1; i >= 0; i--)
+            var pass = new Pass(writer, plan);
+            for (int i = plan.Steps.Count - 1; i >= 0; i--)
             {
-                DenseStep layer = plan.Layers[i];
-                string v = layer.Variable;
                 writer.WriteLine();
-                WriteBanner(writer, layer);
-                DeclareSlice(writer, declared, "d", layer.Output, "dacts");
-                if (layer.HasActivation)
+                switch (plan.Steps[i])
                 {
-                    DeclareSlice(writer, declared, "d", layer.PreActivation, "dacts");
-                    DeclareSlice(writer, declared, "", layer.PreActivation, "acts");
-                    DeclareSlice(writer, declared, "", layer.Output, "acts");
+                    case DenseStep dense:
+                        writer.WriteLine(DenseBanner(dense, $"layer {dense.Index}: {dense.Name}"));
+                        WriteDenseBackward(pass, dense, accumulateInputGradient: false);
+                        break;
+                    case NormStep norm:
+                        writer.WriteLine($"// ---- layer {norm.Index}: {norm.Name}, {norm.Norm.Kind} over {norm.Norm.Features} ----");
+                        WriteNormBackward(pass, norm);
+                        break;
+                    case ResidualStep residual:
+                        WriteResidualBackward(pass, residual);
+                        break;
                 }
-                if (layer.Input is { } input)
-                {
-                    DeclareSlice(writer, declared, "", input, "acts");
-                    DeclareSlice(writer, declared, "d", input, "dacts");
-                    writer.WriteLine($"var {v}_weight = parameters.Slice({layer.WeightOffset}, {layer.WeightCount}); // ({layer.Outputs}, {layer.Inputs})");
-                }
-                writer.WriteLine($"var d{v}_weight = gradients.Slice({layer.WeightOffset}, {layer.WeightCount}); // ({layer.Outputs}, {layer.Inputs})");
-                writer.WriteLine($"var d{v}_bias = gradients.Slice({layer.BiasOffset}, {layer.Outputs}); // ({layer.Outputs})");
-
-                if (layer.HasActivation)
-                    writer.WriteLine($"{Kernels}.{ActivationKernel(layer.Activation)}.Backward(d{layer.PreActivation.Name}, d{layer.Output.Name}, {layer.PreActivation.Name}, {layer.Output.Name});");
-                writer.WriteLine($"{Kernels}.Dense.BackwardParameters(d{v}_weight, d{v}_bias, d{layer.PreActivation.Name}, {InputName(layer)}, B, {layer.Inputs}, {layer.Outputs});");
-                if (layer.Input is { } previous)
-                    writer.WriteLine($"{Kernels}.Dense.BackwardInput(d{previous.Name}, d{layer.PreActivation.Name}, {v}_weight, B, {layer.Inputs}, {layer.Outputs});");
-                else
-                    writer.WriteLine("// The network input needs no gradient.");
             }
         }
     }
 
-    private static void WriteBanner(SourceWriter writer, DenseStep layer) =>
-        writer.WriteLine(layer.HasActivation
-            ? $"// ---- layer {layer.Index}: {layer.Name}, Dense {layer.Inputs} → {layer.Outputs}, {layer.Activation} ----"
-            : $"// ---- layer {layer.Index}: {layer.Name}, Dense {layer.Inputs} → {layer.Outputs} ----");
-
-    private static void DeclareSlice(SourceWriter writer, HashSet<string> declared, string prefix, ActivationBuffer buffer, string workspace)
+    /// <summary>The locals one pass has declared, so each workspace slice is declared once, where first used.</summary>
+    private sealed class Pass(SourceWriter writer, NetworkPlan plan)
     {
-        if (declared.Add(prefix + buffer.Name))
-            WriteSlice(writer, prefix, buffer, workspace);
+        private readonly HashSet<string> _declared = new();
+
+        public SourceWriter Writer { get; } = writer;
+
+        public NetworkPlan Plan { get; } = plan;
+
+        public string One => Plan.ElementType == "double" ? "1.0" : "1f";
+
+        /// <summary>The activation (<paramref name="gradient"/> false) or its gradient, declared on first use; the network input is <c>inputs</c>.</summary>
+        public string Use(ActivationBuffer? buffer, bool gradient = false)
+        {
+            if (buffer is null)
+                return "inputs";
+            string name = (gradient ? "d" : "") + buffer.Name;
+            if (_declared.Add(name))
+            {
+                string workspace = gradient ? "dacts" : "acts";
+                string start = !buffer.PerSample
+                    ? $"{Plan.ActivationsPerSample} * B + {buffer.Offset}"
+                    : buffer.Offset == 0 ? "0" : $"{buffer.Offset} * B";
+                string length = buffer.PerSample ? (buffer.Width == 1 ? "B" : $"{buffer.Width} * B") : $"{buffer.Width}";
+                string shape = buffer.PerSample ? (buffer.Width == 1 ? "(B)" : $"(B, {buffer.Width})") : $"({buffer.Width})";
+                Writer.WriteLine($"var {name} = {workspace}.Slice({start}, {length}); // {shape}");
+            }
+            return name;
+        }
+
+        /// <summary>A slice of the parameter (or gradient) buffer, declared on first use.</summary>
+        public string Parameter(string name, int offset, int length, string shape, bool gradient = false)
+        {
+            string local = (gradient ? "d" : "") + name;
+            if (_declared.Add(local))
+                Writer.WriteLine($"var {local} = {(gradient ? "gradients" : "parameters")}.Slice({offset}, {length}); // {shape}");
+            return local;
+        }
+
+        /// <summary>BatchNorm's running mean or variance, declared on first use.</summary>
+        public string Statistic(string name, int offset, int length)
+        {
+            if (_declared.Add(name))
+                Writer.WriteLine($"var {name} = statistics.Slice({offset}, {length}); // ({length})");
+            return name;
+        }
     }
 
-    private static void WriteSlice(SourceWriter writer, string prefix, ActivationBuffer buffer, string workspace)
+    private static string DenseBanner(DenseStep dense, string label) =>
+        dense.HasActivation
+            ? $"// ---- {label}, Dense {dense.Inputs} → {dense.Outputs}, {dense.Activation} ----"
+            : $"// ---- {label}, Dense {dense.Inputs} → {dense.Outputs} ----";
+
+    private static void WriteDenseForward(Pass pass, DenseStep dense)
     {
-        string start = buffer.OffsetPerSample == 0 ? "0" : $"{buffer.OffsetPerSample} * B";
-        writer.WriteLine($"var {prefix}{buffer.Name} = {workspace}.Slice({start}, {buffer.Width} * B); // (B, {buffer.Width})");
+        string weight = pass.Parameter($"{dense.Variable}_weight", dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})");
+        string bias = pass.Parameter($"{dense.Variable}_bias", dense.BiasOffset, dense.Outputs, $"({dense.Outputs})");
+        string input = pass.Use(dense.Input);
+        string pre = pass.Use(dense.PreActivation);
+        string output = pass.Use(dense.Output);
+        pass.Writer.WriteLine($"{Kernels}.Dense.Forward({pre}, {input}, {weight}, {bias}, B, {dense.Inputs}, {dense.Outputs});");
+        if (dense.HasActivation)
+            pass.Writer.WriteLine($"{Kernels}.{ActivationKernel(dense.Activation)}.Forward({output}, {pre});");
     }
 
-    private static string InputName(DenseStep layer) => layer.Input?.Name ?? "inputs";
+    /// <summary>
+    /// Activation backward, then ∂W and ∂b, then the input gradient: written over the input's gradient, or added to
+    /// it (<paramref name="accumulateInputGradient"/>) when the input also feeds a residual skip path.
+    /// </summary>
+    private static void WriteDenseBackward(Pass pass, DenseStep dense, bool accumulateInputGradient, string? outputGradient = null, string? inputGradient = null)
+    {
+        string doutput = outputGradient ?? pass.Use(dense.Output, gradient: true);
+        string dpre = dense.HasActivation ? pass.Use(dense.PreActivation, gradient: true) : doutput;
+        string pre = dense.HasActivation ? pass.Use(dense.PreActivation) : "";
+        string output = dense.HasActivation ? pass.Use(dense.Output) : "";
+        string input = pass.Use(dense.Input);
+        string dweight = pass.Parameter($"{dense.Variable}_weight", dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})", gradient: true);
+        string dbias = pass.Parameter($"{dense.Variable}_bias", dense.BiasOffset, dense.Outputs, $"({dense.Outputs})", gradient: true);
+        bool needsInputGradient = dense.Input is not null;
+        string weight = needsInputGradient ? pass.Parameter($"{dense.Variable}_weight", dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})") : "";
+        string dinput = needsInputGradient ? inputGradient ?? pass.Use(dense.Input, gradient: true) : "";
+
+        if (dense.HasActivation)
+            pass.Writer.WriteLine($"{Kernels}.{ActivationKernel(dense.Activation)}.Backward({dpre}, {doutput}, {pre}, {output});");
+        pass.Writer.WriteLine($"{Kernels}.Dense.BackwardParameters({dweight}, {dbias}, {dpre}, {input}, B, {dense.Inputs}, {dense.Outputs});");
+        if (!needsInputGradient)
+            pass.Writer.WriteLine("// The network input needs no gradient.");
+        else
+            pass.Writer.WriteLine($"{Kernels}.Dense.{(accumulateInputGradient ? "BackwardInputAdd" : "BackwardInput")}({dinput}, {dpre}, {weight}, B, {dense.Inputs}, {dense.Outputs});");
+    }
+
+    private static (string Gamma, string? Beta) NormParameters(Pass pass, NormPlan norm, string variable, bool gradient)
+    {
+        string gamma = pass.Parameter($"{variable}_gamma", norm.GammaOffset, norm.Features, $"({norm.Features})", gradient);
+        string? beta = norm.HasBeta ? pass.Parameter($"{variable}_beta", norm.GammaOffset + norm.Features, norm.Features, $"({norm.Features})", gradient) : null;
+        return (gamma, beta);
+    }
+
+    private static (string Mean, string Variance) RunningStatistics(Pass pass, NormPlan norm, string variable) =>
+        (pass.Statistic($"{variable}_running_mean", norm.StatisticsOffset, norm.Features),
+         pass.Statistic($"{variable}_running_variance", norm.StatisticsOffset + norm.Features, norm.Features));
+
+    /// <summary>The cached statistics arguments in kernel order: <c>mean, rstd</c>, or <c>rstd</c> alone for RMSNorm.</summary>
+    private static string Cache(Pass pass, NormPlan norm) =>
+        norm.Mean is { } mean ? $"{pass.Use(mean)}, {pass.Use(norm.Rstd)}" : pass.Use(norm.Rstd);
+
+    private static string Affine(string gamma, string? beta) => beta is null ? gamma : $"{gamma}, {beta}";
+
+    private static void WriteNormForward(Pass pass, NormPlan norm, string variable, ActivationBuffer output, ActivationBuffer? input)
+    {
+        var (gamma, beta) = NormParameters(pass, norm, variable, gradient: false);
+        string x = pass.Use(input);
+        string y = pass.Use(output);
+        string sizes = $"B, {norm.Features}, {norm.Epsilon}";
+        if (norm.Kind != NormKind.BatchNorm)
+        {
+            pass.Writer.WriteLine($"{Kernels}.{NormKernel(norm.Kind)}.Forward({y}, {Cache(pass, norm)}, {x}, {Affine(gamma, beta)}, {sizes});");
+            return;
+        }
+        var (runningMean, runningVariance) = RunningStatistics(pass, norm, variable);
+        string cache = Cache(pass, norm);
+        pass.Writer.WriteLine("if (training)");
+        pass.Writer.WriteLine($"    {Kernels}.BatchNorm.ForwardTraining({y}, {cache}, {runningMean}, {runningVariance}, {x}, {Affine(gamma, beta)}, {sizes}, {Momentum(pass)});");
+        pass.Writer.WriteLine("else");
+        pass.Writer.WriteLine($"    {Kernels}.BatchNorm.ForwardInference({y}, {x}, {runningMean}, {runningVariance}, {Affine(gamma, beta)}, {sizes});");
+    }
+
+    private static void WriteNormBackward(Pass pass, NormStep step)
+    {
+        NormPlan norm = step.Norm;
+        var (gamma, _) = NormParameters(pass, norm, step.Variable, gradient: false);
+        var (dgamma, dbeta) = NormParameters(pass, norm, step.Variable, gradient: true);
+        string dx = step.Input is null ? pass.Use(step.InputGradient, gradient: true) : pass.Use(step.Input, gradient: true);
+        if (step.Input is null)
+            pass.Writer.WriteLine("// The network input needs no gradient, but the kernel computes it on its way to ∂γ and ∂β.");
+        pass.Writer.WriteLine($"{Kernels}.{NormKernel(norm.Kind)}.Backward({dx}, {Affine(dgamma, dbeta)}, {pass.Use(step.Output, gradient: true)}, {pass.Use(step.Input)}, {Cache(pass, norm)}, {gamma}, B, {norm.Features});");
+    }
+
+    private static string Momentum(Pass pass) => pass.Plan.ElementType == "double" ? "0.1" : "0.1f";
+
+    private static string NormKernel(NormKind kind) => kind switch
+    {
+        NormKind.LayerNorm => "LayerNorm",
+        NormKind.RMSNorm => "RmsNorm",
+        _ => "BatchNorm",
+    };
 
     private static string ActivationKernel(ActivationKind activation) => activation switch
     {

@@ -40,8 +40,8 @@ internal static partial class NetworkEmitter
                 writer.WriteLine("options.Validate();");
                 writer.WriteLine("_model = model;");
                 writer.WriteLine("MaxBatch = options.MaxBatch;");
-                writer.WriteLine($"_acts = new {t}[ActivationsPerSample * MaxBatch];");
-                writer.WriteLine($"_dacts = new {t}[ActivationsPerSample * MaxBatch];");
+                writer.WriteLine($"_acts = new {t}[{WorkspaceSize(plan, "MaxBatch")}];");
+                writer.WriteLine($"_dacts = new {t}[{WorkspaceSize(plan, "MaxBatch")}];");
                 writer.WriteLine($"_optimizer = options.Optimizer.Create<{t}>(ParameterCount);");
             }
             writer.WriteLine();
@@ -67,16 +67,18 @@ internal static partial class NetworkEmitter
             }
             writer.WriteLine();
 
-            writer.WriteLine("/// <summary>Runs forward, loss and backward, leaving ∂loss/∂parameters in the model's <see cref=\"Gradients\"/>; parameters are not changed.</summary>");
+            writer.WriteLine(plan.HasBatchNorm
+                ? "/// <summary>Runs forward (training mode: batch statistics, running statistics updated), loss and backward, leaving ∂loss/∂parameters in the model's <see cref=\"Gradients\"/>; parameters are not changed.</summary>"
+                : "/// <summary>Runs forward, loss and backward, leaving ∂loss/∂parameters in the model's <see cref=\"Gradients\"/>; parameters are not changed.</summary>");
             writer.WriteLine("/// <param name=\"inputs\">The samples, <c>(batch, InputSize)</c>, batch ≤ MaxBatch.</param>");
             writer.WriteLine($"/// {targetsDoc}");
             writer.WriteLine("/// <returns>The batch's mean loss.</returns>");
             using (writer.Open($"public {t} ComputeGradients({ReadOnlySpan}<{t}> inputs, {ReadOnlySpan}<{targetType}> {targets})"))
             {
-                writer.WriteLine($"int B = CheckBatch(inputs, {targets});");
-                writer.WriteLine("_model.Forward(inputs, _acts, B);");
-                writer.WriteLine($"var {output} = new {ReadOnlySpan}<{t}>(_acts, {plan.Output.OffsetPerSample} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
-                writer.WriteLine($"var d{output} = new {Span}<{t}>(_dacts, {plan.Output.OffsetPerSample} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
+                writer.WriteLine($"int B = CheckBatch(inputs, {targets}{(plan.HasBatchNorm ? ", training: true" : "")});");
+                writer.WriteLine($"_model.Forward(inputs, _acts, B{(plan.HasBatchNorm ? ", training: true" : "")});");
+                writer.WriteLine($"var {output} = new {ReadOnlySpan}<{t}>(_acts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
+                writer.WriteLine($"var d{output} = new {Span}<{t}>(_dacts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
                 writer.WriteLine($"{t} loss = {Kernels}.{lossName}.ForwardBackward(d{output}, {output}, {targets}, B, OutputSize);");
                 writer.WriteLine("global::System.Array.Clear(_model._gradients);");
                 writer.WriteLine("_model.Backward(inputs, _acts, _dacts, B);");
@@ -84,22 +86,29 @@ internal static partial class NetworkEmitter
             }
             writer.WriteLine();
 
-            writer.WriteLine("/// <summary>The batch's mean loss under the current parameters, without computing gradients.</summary>");
+            writer.WriteLine(plan.HasBatchNorm
+                ? "/// <summary>The batch's mean loss under the current parameters in evaluation mode (running statistics, as <c>Predict</c>), without computing gradients.</summary>"
+                : "/// <summary>The batch's mean loss under the current parameters, without computing gradients.</summary>");
             writer.WriteLine("/// <param name=\"inputs\">The samples, <c>(batch, InputSize)</c>, batch ≤ MaxBatch.</param>");
             writer.WriteLine($"/// {targetsDoc}");
             using (writer.Open($"public {t} Evaluate({ReadOnlySpan}<{t}> inputs, {ReadOnlySpan}<{targetType}> {targets})"))
             {
-                writer.WriteLine($"int B = CheckBatch(inputs, {targets});");
-                writer.WriteLine("_model.Forward(inputs, _acts, B);");
-                writer.WriteLine($"var {output} = new {ReadOnlySpan}<{t}>(_acts, {plan.Output.OffsetPerSample} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
+                writer.WriteLine($"int B = CheckBatch(inputs, {targets}{(plan.HasBatchNorm ? ", training: false" : "")});");
+                writer.WriteLine($"_model.Forward(inputs, _acts, B{(plan.HasBatchNorm ? ", training: false" : "")});");
+                writer.WriteLine($"var {output} = new {ReadOnlySpan}<{t}>(_acts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
                 writer.WriteLine($"return {Kernels}.{lossName}.Forward({output}, {targets}, B, OutputSize);");
             }
             writer.WriteLine();
 
             writer.WriteLine("// Every check runs before anything is written, so a rejected batch leaves the model as it was.");
-            using (writer.Open($"private int CheckBatch({ReadOnlySpan}<{t}> inputs, {ReadOnlySpan}<{targetType}> {targets})"))
+            using (writer.Open($"private int CheckBatch({ReadOnlySpan}<{t}> inputs, {ReadOnlySpan}<{targetType}> {targets}{(plan.HasBatchNorm ? ", bool training" : "")})"))
             {
                 writer.WriteLine($"int B = {Training}.Guard.Batch(inputs.Length, InputSize, MaxBatch, nameof(inputs));");
+                if (plan.HasBatchNorm)
+                {
+                    writer.WriteLine("if (training)");
+                    writer.WriteLine($"    {Training}.Guard.BatchNormTrainingBatch(B, nameof(inputs));");
+                }
                 if (classification)
                 {
                     writer.WriteLine($"{Training}.Guard.Shape(labels.Length, B, 1, nameof(labels));");

@@ -59,12 +59,10 @@ internal static partial class NetworkEmitter
 
     private static void WriteDescription(SourceWriter writer, NetworkPlan plan)
     {
-        string layers = string.Join(" → ", plan.Layers.Select(layer =>
-            layer.HasActivation
-                ? $"{layer.Name}: Dense({layer.Inputs}→{layer.Outputs}, {layer.Activation})"
-                : $"{layer.Name}: Dense({layer.Inputs}→{layer.Outputs})"));
+        string layers = string.Join(" → ", plan.Steps.Select(step => $"{step.Name}: {Describe(step)}"));
         writer.WriteLine($"// Network {plan.TypeName}: {layers} → {plan.Loss}");
-        writer.WriteLine($"// parameters: {Count(plan.ParameterCount)} {plan.ElementType}; workspace: {Count(plan.ActivationsPerSample)} activations per sample");
+        string fixedPart = plan.FixedActivations > 0 ? $" + {Count(plan.FixedActivations)}" : "";
+        writer.WriteLine($"// parameters: {Count(plan.ParameterCount)} {plan.ElementType}; workspace: {Count(plan.ActivationsPerSample)} activations per sample{fixedPart}");
     }
 
     private static void WriteConstantsAndBuffers(SourceWriter writer, NetworkPlan plan)
@@ -84,11 +82,23 @@ internal static partial class NetworkEmitter
         writer.WriteLine("/// <summary>Values the forward pass stores per sample; a trainer's workspace holds this × MaxBatch for activations and as many for their gradients.</summary>");
         writer.WriteLine($"public const int ActivationsPerSample = {plan.ActivationsPerSample};");
         writer.WriteLine();
+        if (plan.FixedActivations > 0)
+        {
+            writer.WriteLine("/// <summary>Workspace values that do not grow with the batch (BatchNorm's batch statistics).</summary>");
+            writer.WriteLine($"public const int FixedActivations = {plan.FixedActivations};");
+            writer.WriteLine();
+        }
         writer.WriteLine($"private const int PredictChunk = {PredictChunk};");
+        writer.WriteLine();
+        writer.WriteLine("/// <summary>Every parameterized layer's name, in order; residual blocks are named like PyTorch modules.</summary>");
+        writer.WriteLine($"private static readonly string[] LayerNames = [{string.Join(", ", plan.LayerNames.Select(n => $"\"{n}\""))}];");
         writer.WriteLine();
         writer.WriteLine($"private readonly {t}[] _parameters = new {t}[ParameterCount];");
         writer.WriteLine($"private readonly {t}[] _gradients = new {t}[ParameterCount];");
-        writer.WriteLine($"private readonly {t}[] _predictActivations = new {t}[ActivationsPerSample * PredictChunk];");
+        writer.WriteLine(plan.HasBatchNorm
+            ? $"private readonly {t}[] _statistics = new {t}[{plan.StatisticsCount}]; // BatchNorm running mean and variance"
+            : $"private readonly {t}[] _statistics = global::System.Array.Empty<{t}>();");
+        writer.WriteLine($"private readonly {t}[] _predictActivations = new {t}[{WorkspaceSize(plan, "PredictChunk")}];");
     }
 
     private static void WriteConstructor(SourceWriter writer, NetworkPlan plan)
@@ -102,14 +112,49 @@ internal static partial class NetworkEmitter
         using (writer.Open($"public {plan.TypeName}(int seed)"))
         {
             writer.WriteLine($"{Span}<{plan.ElementType}> parameters = _parameters;");
-            foreach (DenseStep layer in plan.Layers)
+            if (plan.HasBatchNorm)
+                writer.WriteLine($"{Span}<{plan.ElementType}> statistics = _statistics;");
+            foreach (PlanStep step in plan.Steps)
             {
-                writer.WriteLine();
-                writer.WriteLine($"// ---- layer {layer.Index}: {layer.Name}, {InitName(layer.Init)} ----");
-                writer.WriteLine($"var {layer.Variable}_random = new {Training}.DeterministicRandom(seed, stream: {layer.Index});");
-                writer.WriteLine($"{Training}.Initializers.Fill(parameters.Slice({layer.WeightOffset}, {layer.WeightCount}), {layer.Inputs}, {layer.Outputs}, global::ChainRule.Init.{layer.Init}, ref {layer.Variable}_random);");
+                switch (step)
+                {
+                    case DenseStep dense:
+                        writer.WriteLine();
+                        WriteDenseInitialization(writer, dense, $"layer {dense.Index}: {dense.Name}");
+                        break;
+                    case NormStep norm:
+                        writer.WriteLine();
+                        writer.WriteLine($"// ---- layer {norm.Index}: {norm.Name}, {norm.Norm.Kind} γ = 1{(norm.Norm.HasBeta ? ", β = 0" : "")} ----");
+                        WriteNormInitialization(writer, norm.Norm);
+                        break;
+                    case ResidualStep residual:
+                        foreach (ResidualBlockPlan block in residual.Blocks)
+                        {
+                            writer.WriteLine();
+                            writer.WriteLine($"// ---- layer {residual.Index}: {residual.Name}.{block.Index}, {block.Norm.Kind} γ = 1{(block.Norm.HasBeta ? ", β = 0" : "")}; up {InitName(block.Up.Init)}; down {InitName(block.Down.Init)}{(residual.ReZero ? "; α = 0" : "")} ----");
+                            WriteNormInitialization(writer, block.Norm);
+                            WriteDenseInitialization(writer, block.Up, banner: null);
+                            WriteDenseInitialization(writer, block.Down, banner: null);
+                        }
+                        break;
+                }
             }
         }
+    }
+
+    private static void WriteDenseInitialization(SourceWriter writer, DenseStep dense, string? banner)
+    {
+        if (banner is not null)
+            writer.WriteLine($"// ---- {banner}, {InitName(dense.Init)} ----");
+        writer.WriteLine($"var {dense.Variable}_random = new {Training}.DeterministicRandom(seed, stream: {dense.Stream});");
+        writer.WriteLine($"{Training}.Initializers.Fill(parameters.Slice({dense.WeightOffset}, {dense.WeightCount}), {dense.Inputs}, {dense.Outputs}, global::ChainRule.Init.{dense.Init}, ref {dense.Variable}_random);");
+    }
+
+    private static void WriteNormInitialization(SourceWriter writer, NormPlan norm)
+    {
+        writer.WriteLine($"parameters.Slice({norm.GammaOffset}, {norm.Features}).Fill(1);");
+        if (norm.Kind == NormKind.BatchNorm)
+            writer.WriteLine($"statistics.Slice({norm.StatisticsOffset + norm.Features}, {norm.Features}).Fill(1); // running variance");
     }
 
     private static void WriteViews(SourceWriter writer, NetworkPlan plan)
@@ -122,11 +167,17 @@ internal static partial class NetworkEmitter
         writer.WriteLine("/// <summary>Gradients of the loss from the last backward pass, laid out like <see cref=\"Parameters\"/>.</summary>");
         writer.WriteLine(GeneratedCode);
         writer.WriteLine($"public {Span}<{t}> Gradients => _gradients;");
-        foreach (DenseStep layer in plan.Layers)
+        foreach (PlanStep step in plan.Steps)
         {
             writer.WriteLine();
             writer.WriteLine(GeneratedCode);
-            writer.WriteLine($"{layer.Modifiers} global::ChainRule.DenseLayer<{t}> {layer.Name} => new(\"{layer.Name}\", _parameters, _gradients, weightOffset: {layer.WeightOffset}, inputs: {layer.Inputs}, outputs: {layer.Outputs});");
+            writer.WriteLine(step switch
+            {
+                DenseStep dense => $"{dense.Modifiers} global::ChainRule.DenseLayer<{t}> {dense.Name} => new(LayerNames[{dense.NameIndex}], _parameters, _gradients, weightOffset: {dense.WeightOffset}, inputs: {dense.Inputs}, outputs: {dense.Outputs});",
+                NormStep norm => $"{norm.Modifiers} global::ChainRule.NormLayer<{t}> {norm.Name} => new(LayerNames[{norm.NameIndex}], global::ChainRule.Norm.{norm.Norm.Kind}, _parameters, _gradients, _statistics, gammaOffset: {norm.Norm.GammaOffset}, statisticsOffset: {norm.Norm.StatisticsOffset}, features: {norm.Norm.Features});",
+                ResidualStep residual => $"{residual.Modifiers} global::ChainRule.ResidualStack<{t}> {residual.Name} => new(LayerNames, firstName: {residual.FirstNameIndex}, _parameters, _gradients, _statistics, offset: {residual.Offset}, statisticsOffset: {residual.StatisticsOffset}, count: {residual.Blocks.Count}, width: {residual.Width}, hidden: {residual.Hidden}, global::ChainRule.Norm.{residual.Norm}, reZero: {(residual.ReZero ? "true" : "false")});",
+                _ => throw new System.InvalidOperationException(step.GetType().Name),
+            });
         }
     }
 
@@ -145,8 +196,8 @@ internal static partial class NetworkEmitter
         {
             writer.WriteLine($"{Training}.Guard.Shape(input.Length, 1, InputSize, nameof(input));");
             writer.WriteLine($"{Training}.Guard.Shape(output.Length, 1, OutputSize, nameof(output));");
-            writer.WriteLine("Forward(input, _predictActivations, 1);");
-            writer.WriteLine($"new {ReadOnlySpan}<{t}>(_predictActivations, {plan.Output.OffsetPerSample}, OutputSize).CopyTo(output);");
+            writer.WriteLine($"Forward(input, _predictActivations, 1{(plan.HasBatchNorm ? ", training: false" : "")});");
+            writer.WriteLine($"new {ReadOnlySpan}<{t}>(_predictActivations, {plan.Output.Offset}, OutputSize).CopyTo(output);");
         }
         writer.WriteLine();
         writer.WriteLine("/// <summary>");
@@ -163,8 +214,8 @@ internal static partial class NetworkEmitter
             using (writer.Open("for (int start = 0; start < batch; start += PredictChunk)"))
             {
                 writer.WriteLine("int B = global::System.Math.Min(PredictChunk, batch - start);");
-                writer.WriteLine("Forward(inputs.Slice(start * InputSize, B * InputSize), _predictActivations, B);");
-                writer.WriteLine($"new {ReadOnlySpan}<{t}>(_predictActivations, {plan.Output.OffsetPerSample} * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));");
+                writer.WriteLine($"Forward(inputs.Slice(start * InputSize, B * InputSize), _predictActivations, B{(plan.HasBatchNorm ? ", training: false" : "")});");
+                writer.WriteLine($"new {ReadOnlySpan}<{t}>(_predictActivations, {plan.Output.Offset} * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));");
             }
         }
     }
@@ -179,6 +230,18 @@ internal static partial class NetworkEmitter
         InitKind.LeCunUniform => "LeCun uniform U(±√(3/fan_in))",
         InitKind.Orthogonal => "orthogonal",
         _ => init.ToString(),
+    };
+
+    /// <summary>The workspace length for <paramref name="rows"/> (an expression) rows.</summary>
+    private static string WorkspaceSize(NetworkPlan plan, string rows) =>
+        plan.FixedActivations > 0 ? $"ActivationsPerSample * {rows} + FixedActivations" : $"ActivationsPerSample * {rows}";
+
+    private static string Describe(PlanStep step) => step switch
+    {
+        DenseStep dense => dense.HasActivation ? $"Dense({dense.Inputs}→{dense.Outputs}, {dense.Activation})" : $"Dense({dense.Inputs}→{dense.Outputs})",
+        NormStep norm => $"{norm.Norm.Kind}({norm.Norm.Features})",
+        ResidualStep residual => $"{residual.Blocks.Count} × {(residual.Placement == NormPlacementKind.Pre ? "PreNorm" : "PostNorm")}[{residual.Norm} → Dense({residual.Width}→{residual.Hidden}{(residual.HasActivation ? ", " + residual.Activation : "")}) → Dense({residual.Hidden}→{residual.Width})]{(residual.ReZero ? " · α" : "")} + x",
+        _ => step.GetType().Name,
     };
 
     private static string Count(int value) => value.ToString("N0", CultureInfo.InvariantCulture);

@@ -1,48 +1,14 @@
 using System.Collections.Generic;
+using System.Globalization;
 using System.Text;
 using ChainRule.Generators.Model;
 
 namespace ChainRule.Generators.Lowering;
 
-/// <summary>Resolves a <see cref="NetworkSpec"/> into a <see cref="NetworkPlan"/>: widths, offsets, defaults.</summary>
+/// <summary>Resolves a <see cref="NetworkSpec"/> into a <see cref="NetworkPlan"/>: widths, offsets, buffers, defaults.</summary>
 internal static class NetworkLowering
 {
-    public static NetworkPlan Lower(NetworkSpec spec)
-    {
-        var steps = new List<DenseStep>(spec.Layers.Count);
-        int parameterOffset = 0;
-        int activationOffset = 0;
-        int width = spec.Inputs;
-        ActivationBuffer? input = null;
-        var usedNames = new HashSet<string> { "inputs", "acts", "dacts", "parameters", "gradients" };
-
-        for (int i = 0; i < spec.Layers.Count; i++)
-        {
-            LayerSpec layer = spec.Layers[i];
-            string variable = UniqueName(ToSnakeCase(layer.Name), usedNames);
-            ActivationBuffer preActivation = Allocate(ref activationOffset, layer.Activation == ActivationKind.Identity ? $"{variable}_out" : $"{variable}_pre", layer.Units);
-            ActivationBuffer output = layer.Activation == ActivationKind.Identity
-                ? preActivation
-                : Allocate(ref activationOffset, $"{variable}_out", layer.Units);
-            int weightCount = width * layer.Units;
-            steps.Add(new DenseStep(
-                i, layer.Name, layer.Modifiers, variable, width, layer.Units,
-                WeightOffset: parameterOffset, BiasOffset: parameterOffset + weightCount,
-                layer.Activation, ResolveInit(layer.Init, layer.Activation),
-                input, preActivation, output));
-            parameterOffset += weightCount + layer.Units;
-            width = layer.Units;
-            input = output;
-        }
-
-        string hintName = (spec.Namespace.Length > 0 ? spec.Namespace + "." : "")
-            + string.Concat(ContainingTypeNames(spec)) + spec.TypeName + ".g.cs";
-        return new NetworkPlan(
-            hintName, spec.Namespace, spec.ContainingTypes, spec.TypeName,
-            spec.Precision == PrecisionKind.Double ? "double" : "float",
-            spec.Inputs, width, parameterOffset, activationOffset, spec.Loss,
-            input!, steps.ToEquatableArray());
-    }
+    public static NetworkPlan Lower(NetworkSpec spec) => new Lowerer(spec).Lower();
 
     /// <summary>He for the ReLU family (their derivative is 0 on half the inputs), Xavier for symmetric saturating ones.</summary>
     public static InitKind ResolveInit(InitKind declared, ActivationKind activation) =>
@@ -51,27 +17,6 @@ internal static class NetworkLowering
             ActivationKind.ReLU or ActivationKind.LeakyReLU or ActivationKind.Gelu or ActivationKind.Silu => InitKind.HeNormal,
             _ => InitKind.XavierNormal,
         };
-
-    private static ActivationBuffer Allocate(ref int offset, string name, int width)
-    {
-        var buffer = new ActivationBuffer(name, offset, width);
-        offset += width;
-        return buffer;
-    }
-
-    private static IEnumerable<string> ContainingTypeNames(NetworkSpec spec)
-    {
-        foreach (string declaration in spec.ContainingTypes)
-            yield return declaration.Substring(declaration.LastIndexOf(' ') + 1) + ".";
-    }
-
-    private static string UniqueName(string name, HashSet<string> used)
-    {
-        string candidate = name;
-        for (int suffix = 2; !used.Add(candidate); suffix++)
-            candidate = name + suffix.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return candidate;
-    }
 
     /// <summary><c>HiddenLayer2</c> → <c>hidden_layer2</c>, <c>MLPHead</c> → <c>mlp_head</c>.</summary>
     public static string ToSnakeCase(string name)
@@ -94,5 +39,161 @@ internal static class NetworkLowering
             }
         }
         return builder.ToString();
+    }
+
+    /// <summary>Walks the layers once, handing out parameter offsets, workspace regions and random streams in order.</summary>
+    private sealed class Lowerer(NetworkSpec spec)
+    {
+        private readonly List<PlanStep> _steps = new();
+        private readonly List<string> _names = new();
+        private readonly HashSet<string> _variables = new() { "inputs", "acts", "dacts", "parameters", "gradients", "statistics", "training" };
+        private readonly string _literalSuffix = spec.Precision == PrecisionKind.Double ? "" : "f";
+        private int _parameters;
+        private int _perSample;
+        private int _fixed;
+        private int _statistics;
+        private int _streams;
+
+        public NetworkPlan Lower()
+        {
+            int width = spec.Inputs;
+            ActivationBuffer? input = null;
+            foreach (LayerSpec layer in spec.Layers)
+            {
+                PlanStep step = layer switch
+                {
+                    DenseSpec dense => LowerDense(dense.Name, dense.Modifiers, Variable(dense.Name), AddName(dense.Name), width, dense.Units, dense.Activation, dense.Init, input),
+                    NormSpec norm => LowerNorm(norm, width, input),
+                    ResidualSpec residual => LowerResidual(residual, width, input),
+                    _ => throw new System.InvalidOperationException($"Unknown layer {layer.GetType().Name}."),
+                };
+                _steps.Add(step);
+                input = step.Output;
+                width = step.Output.Width;
+            }
+
+            string hintName = (spec.Namespace.Length > 0 ? spec.Namespace + "." : "")
+                + string.Concat(ContainingTypeNames()) + spec.TypeName + ".g.cs";
+            return new NetworkPlan(
+                hintName, spec.Namespace, spec.ContainingTypes, spec.TypeName,
+                spec.Precision == PrecisionKind.Double ? "double" : "float",
+                spec.Inputs, width, _parameters, _perSample, _fixed, _statistics, spec.Loss,
+                input!, _names.ToEquatableArray(), _steps.ToEquatableArray());
+        }
+
+        private DenseStep LowerDense(string name, string modifiers, string variable, int nameIndex, int inputs, int outputs,
+            ActivationKind activation, InitKind init, ActivationBuffer? input)
+        {
+            bool hasActivation = activation != ActivationKind.Identity;
+            ActivationBuffer pre = PerSample(hasActivation ? $"{variable}_pre" : $"{variable}_out", outputs);
+            ActivationBuffer output = hasActivation ? PerSample($"{variable}_out", outputs) : pre;
+            int weights = Parameters(inputs * outputs);
+            int bias = Parameters(outputs);
+            return new DenseStep(_steps.Count, name, modifiers, variable, nameIndex, inputs, outputs, weights, bias,
+                activation, ResolveInit(init, activation), _streams++, input, pre, output);
+        }
+
+        private NormStep LowerNorm(NormSpec norm, int width, ActivationBuffer? input)
+        {
+            string variable = Variable(norm.Name);
+            int nameIndex = AddName(norm.Name);
+            NormPlan plan = LowerNormParameters(norm.Kind, width, norm.Epsilon, variable);
+            ActivationBuffer output = PerSample($"{variable}_out", width);
+            ActivationBuffer? inputGradient = input is null ? PerSample($"{variable}_in", width) : null;
+            return new NormStep(_steps.Count, norm.Name, norm.Modifiers, variable, nameIndex, plan, input, output, inputGradient);
+        }
+
+        private NormPlan LowerNormParameters(NormKind kind, int width, double declaredEpsilon, string variable)
+        {
+            int gamma = Parameters(kind == NormKind.RMSNorm ? width : 2 * width);
+            int statistics = -1;
+            if (kind == NormKind.BatchNorm)
+            {
+                statistics = _statistics;
+                _statistics += 2 * width;
+            }
+            ActivationBuffer? mean = kind switch
+            {
+                NormKind.LayerNorm => PerSample($"{variable}_mean", 1),
+                NormKind.BatchNorm => Fixed($"{variable}_mean", width),
+                _ => null,
+            };
+            ActivationBuffer rstd = kind == NormKind.BatchNorm ? Fixed($"{variable}_rstd", width) : PerSample($"{variable}_rstd", 1);
+            double epsilon = declaredEpsilon > 0 ? declaredEpsilon : kind == NormKind.RMSNorm ? 1e-6 : 1e-5;
+            return new NormPlan(kind, width, epsilon.ToString("R", CultureInfo.InvariantCulture) + _literalSuffix, gamma, statistics, mean, rstd);
+        }
+
+        private ResidualStep LowerResidual(ResidualSpec residual, int width, ActivationBuffer? input)
+        {
+            string stem = Variable(residual.Name);
+            int hidden = residual.Hidden > 0 ? residual.Hidden : width;
+            int offset = _parameters;
+            int statisticsOffset = residual.Norm == NormKind.BatchNorm ? _statistics : -1;
+            int firstName = _names.Count;
+            bool pre = residual.Placement == NormPlacementKind.Pre;
+            var blocks = new List<ResidualBlockPlan>(residual.Repeat);
+            ActivationBuffer? stream = input;
+            for (int i = 0; i < residual.Repeat; i++)
+            {
+                string variable = $"{stem}{i.ToString(CultureInfo.InvariantCulture)}";
+                string prefix = $"{residual.Name}.{i.ToString(CultureInfo.InvariantCulture)}";
+                AddName(prefix + ".norm");
+                NormPlan norm = LowerNormParameters(residual.Norm, width, residual.Epsilon, variable);
+                ActivationBuffer? normed = pre ? PerSample($"{variable}_norm", width) : null;
+                DenseStep up = LowerDense(prefix + ".up", "", $"{variable}_up", AddName(prefix + ".up"), width, hidden,
+                    residual.Activation, InitKind.Default, pre ? normed : stream);
+                DenseStep down = LowerDense(prefix + ".down", "", $"{variable}_down", AddName(prefix + ".down"), hidden, width,
+                    ActivationKind.Identity, InitKind.Default, up.Output);
+                int scale = residual.ReZero ? Parameters(1) : -1;
+                ActivationBuffer? sum = pre ? null : PerSample($"{variable}_sum", width);
+                ActivationBuffer output = PerSample(i == residual.Repeat - 1 ? $"{stem}_out" : $"{stem}{(i + 1).ToString(CultureInfo.InvariantCulture)}_in", width);
+                blocks.Add(new ResidualBlockPlan(i, variable, norm, up, down, scale, stream, normed, sum, output));
+                stream = output;
+            }
+            return new ResidualStep(_steps.Count, residual.Name, residual.Modifiers, firstName, residual.Norm, residual.Activation,
+                residual.Placement, residual.ReZero, width, hidden, offset, statisticsOffset, input, stream!, blocks.ToEquatableArray());
+        }
+
+        private int AddName(string name)
+        {
+            _names.Add(name);
+            return _names.Count - 1;
+        }
+
+        private int Parameters(int count)
+        {
+            int offset = _parameters;
+            _parameters += count;
+            return offset;
+        }
+
+        private ActivationBuffer PerSample(string name, int width)
+        {
+            var buffer = new ActivationBuffer(name, _perSample, width);
+            _perSample += width;
+            return buffer;
+        }
+
+        private ActivationBuffer Fixed(string name, int width)
+        {
+            var buffer = new ActivationBuffer(name, _fixed, width, PerSample: false);
+            _fixed += width;
+            return buffer;
+        }
+
+        private string Variable(string name)
+        {
+            string stem = ToSnakeCase(name);
+            string candidate = stem;
+            for (int suffix = 2; !_variables.Add(candidate); suffix++)
+                candidate = stem + suffix.ToString(CultureInfo.InvariantCulture);
+            return candidate;
+        }
+
+        private IEnumerable<string> ContainingTypeNames()
+        {
+            foreach (string declaration in spec.ContainingTypes)
+                yield return declaration.Substring(declaration.LastIndexOf(' ') + 1) + ".";
+        }
     }
 }

@@ -3,14 +3,17 @@ using ChainRule.Generators.Model;
 namespace ChainRule.Generators.Lowering;
 
 /// <summary>
-/// A network lowered to what the emitter writes: every size and offset resolved, layers in forward order.
+/// A network lowered to what the emitter writes: every size and offset resolved, steps in forward order.
 /// The backward pass is this list walked in reverse.
 /// </summary>
 /// <param name="HintName">Name of the generated file, <c>{Namespace}.{Type}.g.cs</c>.</param>
 /// <param name="ElementType">The C# keyword of the element type, <c>float</c> or <c>double</c>.</param>
 /// <param name="ParameterCount">Length of the parameter (and gradient) buffer.</param>
-/// <param name="ActivationsPerSample">Elements the forward pass stores per sample; the workspace holds this × batch.</param>
+/// <param name="ActivationsPerSample">Workspace elements per sample; the workspace holds this × batch, then the fixed part.</param>
+/// <param name="FixedActivations">Workspace elements that do not grow with the batch (BatchNorm's batch statistics).</param>
+/// <param name="StatisticsCount">Length of the running-statistics buffer (BatchNorm's running mean and variance).</param>
 /// <param name="Output">The buffer holding the network's output.</param>
+/// <param name="LayerNames">Every parameterized layer's name, in order; residual blocks contribute <c>Name.i.norm/up/down</c>.</param>
 internal sealed record NetworkPlan(
     string HintName,
     string Namespace,
@@ -21,44 +24,127 @@ internal sealed record NetworkPlan(
     int Outputs,
     int ParameterCount,
     int ActivationsPerSample,
+    int FixedActivations,
+    int StatisticsCount,
     LossKind Loss,
     ActivationBuffer Output,
-    EquatableArray<DenseStep> Layers);
+    EquatableArray<string> LayerNames,
+    EquatableArray<PlanStep> Steps)
+{
+    public bool HasBatchNorm => StatisticsCount > 0;
+}
 
 /// <summary>
-/// A region of the activation workspace: <c>Width</c> values per sample starting at <c>OffsetPerSample × B</c>,
-/// so a batch of B rows is stored contiguously as <c>(B, Width)</c>.
+/// A region of the activation workspace. Per-sample buffers hold <c>Width</c> values per sample from
+/// <c>Offset × B</c>, so a batch is stored contiguously as <c>(B, Width)</c>; fixed buffers (batch statistics)
+/// hold <c>Width</c> values from <c>ActivationsPerSample × B + Offset</c>.
 /// </summary>
 /// <param name="Name">The local variable naming it in generated code, e.g. <c>hidden_out</c>.</param>
-internal sealed record ActivationBuffer(string Name, int OffsetPerSample, int Width);
+internal sealed record ActivationBuffer(string Name, int Offset, int Width, bool PerSample = true);
 
-/// <summary>One dense layer with its parameter offsets and the workspace buffers it reads and writes.</summary>
+/// <summary>One declared layer, lowered.</summary>
 /// <param name="Index">Position in the network, from 0.</param>
 /// <param name="Name">The declared property name.</param>
 /// <param name="Modifiers">The property's modifiers, repeated on the implementing declaration.</param>
+/// <param name="Input">The buffer the layer reads; <c>null</c> for the network input.</param>
+/// <param name="Output">The buffer holding the layer's result.</param>
+internal abstract record PlanStep(int Index, string Name, string Modifiers, ActivationBuffer? Input, ActivationBuffer Output);
+
+/// <summary>A dense layer, <c>y = act(x Wᵀ + b)</c>.</summary>
 /// <param name="Variable">The snake_case stem of the layer's locals, e.g. <c>hidden</c>.</param>
+/// <param name="NameIndex">Index of the layer's name in <see cref="NetworkPlan.LayerNames"/>.</param>
 /// <param name="WeightOffset">Offset of <c>W</c> (shape <c>(Outputs, Inputs)</c>) in the parameter buffer.</param>
-/// <param name="BiasOffset">Offset of <c>b</c> (shape <c>(Outputs)</c>) in the parameter buffer.</param>
+/// <param name="BiasOffset">Offset of <c>b</c> (shape <c>(Outputs)</c>).</param>
 /// <param name="Init">The resolved initialization scheme, never <see cref="InitKind.Default"/>.</param>
-/// <param name="Input">The buffer the layer reads; <c>null</c> for the first layer, which reads the network input.</param>
-/// <param name="PreActivation">Where <c>x Wᵀ + b</c> is stored; the same as <paramref name="Output"/> for Identity.</param>
-/// <param name="Output">Where the activation's output is stored.</param>
+/// <param name="Stream">The random stream the weights are drawn from.</param>
+/// <param name="PreActivation">Where <c>x Wᵀ + b</c> is stored; the same as the output for Identity.</param>
 internal sealed record DenseStep(
     int Index,
     string Name,
     string Modifiers,
     string Variable,
+    int NameIndex,
     int Inputs,
     int Outputs,
     int WeightOffset,
     int BiasOffset,
     ActivationKind Activation,
     InitKind Init,
+    int Stream,
     ActivationBuffer? Input,
     ActivationBuffer PreActivation,
     ActivationBuffer Output)
+    : PlanStep(Index, Name, Modifiers, Input, Output)
 {
     public bool HasActivation => Activation != ActivationKind.Identity;
 
     public int WeightCount => Inputs * Outputs;
 }
+
+/// <summary>Parameter offsets and cached statistics of one normalization.</summary>
+/// <param name="GammaOffset">Offset of γ; β follows it except for RMSNorm.</param>
+/// <param name="StatisticsOffset">Offset of BatchNorm's running mean (the variance follows); −1 for other kinds.</param>
+/// <param name="Mean">The cached mean, per sample (LayerNorm) or per feature (BatchNorm); <c>null</c> for RMSNorm.</param>
+/// <param name="Rstd">The cached reciprocal standard deviation.</param>
+internal sealed record NormPlan(NormKind Kind, int Features, string Epsilon, int GammaOffset, int StatisticsOffset, ActivationBuffer? Mean, ActivationBuffer Rstd)
+{
+    public bool HasBeta => Kind != NormKind.RMSNorm;
+}
+
+/// <summary>A standalone normalization layer.</summary>
+/// <param name="InputGradient">Where the backward pass writes the input's gradient when the input is the network's own (which needs none).</param>
+internal sealed record NormStep(
+    int Index,
+    string Name,
+    string Modifiers,
+    string Variable,
+    int NameIndex,
+    NormPlan Norm,
+    ActivationBuffer? Input,
+    ActivationBuffer Output,
+    ActivationBuffer? InputGradient)
+    : PlanStep(Index, Name, Modifiers, Input, Output);
+
+/// <summary><c>Repeat</c> residual blocks, unrolled.</summary>
+/// <param name="FirstNameIndex">Index of block 0's norm in <see cref="NetworkPlan.LayerNames"/>; its up and down layers follow.</param>
+/// <param name="Offset">Offset of block 0's first parameter.</param>
+/// <param name="StatisticsOffset">Offset of block 0's running statistics (BatchNorm blocks); −1 otherwise.</param>
+internal sealed record ResidualStep(
+    int Index,
+    string Name,
+    string Modifiers,
+    int FirstNameIndex,
+    NormKind Norm,
+    ActivationKind Activation,
+    NormPlacementKind Placement,
+    bool ReZero,
+    int Width,
+    int Hidden,
+    int Offset,
+    int StatisticsOffset,
+    ActivationBuffer? Input,
+    ActivationBuffer Output,
+    EquatableArray<ResidualBlockPlan> Blocks)
+    : PlanStep(Index, Name, Modifiers, Input, Output)
+{
+    public bool HasActivation => Activation != ActivationKind.Identity;
+}
+
+/// <summary>One residual block: its parameters and the workspace buffers of its forward pass.</summary>
+/// <param name="Variable">The stem of the block's locals, e.g. <c>body3</c>.</param>
+/// <param name="ScaleOffset">Offset of α; −1 without ReZero.</param>
+/// <param name="Input">The residual stream entering the block; <c>null</c> for the network input.</param>
+/// <param name="Normed">Pre-norm: the normalized input. Post-norm: <c>null</c>.</param>
+/// <param name="Sum">Post-norm: <c>x + α·F(x)</c> before the norm. Pre-norm: <c>null</c>.</param>
+/// <param name="Output">The residual stream leaving the block.</param>
+internal sealed record ResidualBlockPlan(
+    int Index,
+    string Variable,
+    NormPlan Norm,
+    DenseStep Up,
+    DenseStep Down,
+    int ScaleOffset,
+    ActivationBuffer? Input,
+    ActivationBuffer? Normed,
+    ActivationBuffer? Sum,
+    ActivationBuffer Output);

@@ -39,3 +39,16 @@ internal enum PrecisionKind
     Float = 0,
     Double = 1,
 }
+
+internal enum NormKind
+{
+    LayerNorm = 0,
+    RMSNorm = 1,
+    BatchNorm = 2,
+}
+
+internal enum NormPlacementKind
+{
+    Pre = 0,
+    Post = 1,
+}

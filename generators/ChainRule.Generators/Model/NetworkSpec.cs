@@ -18,14 +18,32 @@ internal sealed record NetworkSpec(
     PrecisionKind Precision,
     EquatableArray<LayerSpec> Layers);
 
-/// <summary>One <c>[Dense]</c> layer as declared on a partial property.</summary>
+/// <summary>A declared layer: a partial property with a layer attribute.</summary>
 /// <param name="Name">The property name.</param>
 /// <param name="Modifiers">The property's modifiers as written (the implementing declaration repeats them).</param>
-/// <param name="Units">Output width.</param>
+internal abstract record LayerSpec(string Name, string Modifiers);
+
+/// <summary><c>[Dense(units, activation, Init = …)]</c>.</summary>
 /// <param name="Init">The declared initialization; <see cref="InitKind.Default"/> until lowering resolves it.</param>
-internal sealed record LayerSpec(
+internal sealed record DenseSpec(string Name, string Modifiers, int Units, ActivationKind Activation, InitKind Init)
+    : LayerSpec(Name, Modifiers);
+
+/// <summary><c>[LayerNorm]</c>, <c>[RMSNorm]</c> or <c>[BatchNorm]</c>.</summary>
+/// <param name="Epsilon">The declared ε; 0 selects the kind's default.</param>
+internal sealed record NormSpec(string Name, string Modifiers, NormKind Kind, double Epsilon)
+    : LayerSpec(Name, Modifiers);
+
+/// <summary><c>[Residual(norm, activation, Repeat = …, Hidden = …, Placement = …, ReZero = …)]</c>.</summary>
+/// <param name="Hidden">The branch's hidden width; 0 for the block's width.</param>
+/// <param name="Epsilon">The declared ε; 0 selects the kind's default.</param>
+internal sealed record ResidualSpec(
     string Name,
     string Modifiers,
-    int Units,
+    NormKind Norm,
     ActivationKind Activation,
-    InitKind Init);
+    int Repeat,
+    int Hidden,
+    NormPlacementKind Placement,
+    bool ReZero,
+    double Epsilon)
+    : LayerSpec(Name, Modifiers);

@@ -19,7 +19,17 @@ internal static class NetworkParser
 {
     public const string NetworkAttributeName = "ChainRule.NetworkAttribute";
     private const string DenseAttributeName = "ChainRule.DenseAttribute";
-    private const string DenseLayerTypeName = "ChainRule.DenseLayer`1";
+    private const string ResidualAttributeName = "ChainRule.ResidualAttribute";
+
+    /// <summary>Each layer attribute, the view type its property must have, and the norm it declares (if a norm layer).</summary>
+    private static readonly (string Attribute, string View, NormKind? Norm)[] LayerAttributes =
+    [
+        (DenseAttributeName, "DenseLayer", null),
+        ("ChainRule.LayerNormAttribute", "NormLayer", NormKind.LayerNorm),
+        ("ChainRule.RMSNormAttribute", "NormLayer", NormKind.RMSNorm),
+        ("ChainRule.BatchNormAttribute", "NormLayer", NormKind.BatchNorm),
+        (ResidualAttributeName, "ResidualStack", null),
+    ];
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
@@ -31,7 +41,7 @@ internal static class NetworkParser
         AttributeData network = context.Attributes[0];
         var networkSyntax = network.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
 
-        int inputs = ReadNamedInt(network, "Inputs", 0);
+        int inputs = ReadNamed(network, "Inputs") is int declaredInputs ? declaredInputs : 0;
         if (inputs <= 0)
         {
             usable = false;
@@ -44,19 +54,37 @@ internal static class NetworkParser
         string elementType = precision == PrecisionKind.Double ? "double" : "float";
 
         var layers = new List<LayerSpec>();
+        int width = inputs;
+        string widthSource = "the network input";
         foreach (ISymbol member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (member is not IPropertySymbol property)
                 continue;
-            AttributeData? dense = property.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == DenseAttributeName);
-            if (dense is null)
-                continue;
-            LayerSpec? layer = ParseDense(property, dense, elementType, diagnostics, cancellationToken);
-            if (layer is null)
-                usable = false;
-            else
+            foreach (AttributeData attribute in property.GetAttributes())
+            {
+                string? attributeName = attribute.AttributeClass?.ToDisplayString();
+                int kind = Array.FindIndex(LayerAttributes, a => a.Attribute == attributeName);
+                if (kind < 0)
+                    continue;
+                var (_, view, norm) = LayerAttributes[kind];
+                var layerContext = new LayerContext(property, attribute, attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax,
+                    $"{view}<{elementType}>", width, widthSource, diagnostics);
+                LayerSpec? layer = CheckProperty(layerContext, elementType, cancellationToken) is false ? null
+                    : attributeName == DenseAttributeName ? ParseDense(layerContext)
+                    : attributeName == ResidualAttributeName ? ParseResidual(layerContext)
+                    : ParseNorm(layerContext, norm!.Value);
+                if (layer is null)
+                {
+                    usable = false;
+                    break;
+                }
                 layers.Add(layer);
+                if (layer is DenseSpec dense)
+                    width = dense.Units;
+                widthSource = $"'{property.Name}'";
+                break;
+            }
         }
 
         if (layers.Count == 0 && usable)
@@ -65,7 +93,7 @@ internal static class NetworkParser
             Report(diagnostics, DiagnosticDescriptors.NetworkHasNoLayers, declaration.Identifier, type.Name);
         }
 
-        if (usable && layers.Count > 0 && layers[layers.Count - 1] is { Activation: not ActivationKind.Identity } last
+        if (usable && layers.Count > 0 && layers[layers.Count - 1] is DenseSpec { Activation: not ActivationKind.Identity } last
             && loss is LossKind.SoftmaxCrossEntropy or LossKind.BinaryCrossEntropyWithLogits)
         {
             var lastProperty = type.GetMembers(last.Name).OfType<IPropertySymbol>().First();
@@ -138,17 +166,32 @@ internal static class NetworkParser
         return declarations.ToEquatableArray();
     }
 
-    private static LayerSpec? ParseDense(IPropertySymbol property, AttributeData dense, string elementType, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    /// <summary>What parsing one layer needs: its property and attribute, and the width flowing into it.</summary>
+    private sealed class LayerContext(IPropertySymbol property, AttributeData attribute, AttributeSyntax? syntax, string viewType,
+        int inputWidth, string inputSource, List<DiagnosticInfo> diagnostics)
     {
-        var attributeSyntax = dense.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
+        public IPropertySymbol Property { get; } = property;
+        public AttributeData Attribute { get; } = attribute;
+        public AttributeSyntax? Syntax { get; } = syntax;
+        public string ViewType { get; } = viewType;
+        public int InputWidth { get; } = inputWidth;
+        public string InputSource { get; } = inputSource;
+        public List<DiagnosticInfo> Diagnostics { get; } = diagnostics;
+        public bool Usable { get; set; } = true;
+        public string Modifiers { get; set; } = "";
+    }
+
+    /// <summary>The layer's property must be a partial get-only instance property of the view type; false if it is not.</summary>
+    private static bool CheckProperty(LayerContext layer, string elementType, CancellationToken cancellationToken)
+    {
+        IPropertySymbol property = layer.Property;
         var propertySyntax = property.DeclaringSyntaxReferences
             .Select(r => r.GetSyntax(cancellationToken))
             .OfType<PropertyDeclarationSyntax>()
             .FirstOrDefault();
-        if (propertySyntax is null || attributeSyntax is null)
-            return null;
+        if (propertySyntax is null || layer.Syntax is null)
+            return false;
         bool usable = true;
-
         bool isPartialGetOnly = propertySyntax.Modifiers.Any(SyntaxKind.PartialKeyword)
             && !property.IsStatic
             && property.SetMethod is null
@@ -157,57 +200,125 @@ internal static class NetworkParser
         if (!isPartialGetOnly)
         {
             usable = false;
-            Report(diagnostics, DiagnosticDescriptors.LayerMustBePartialProperty, propertySyntax.Identifier, property.Name, elementType);
+            Report(layer.Diagnostics, DiagnosticDescriptors.LayerMustBePartialProperty, propertySyntax.Identifier, property.Name, layer.ViewType);
         }
-
-        if (!IsDenseLayerOf(property.Type, elementType))
+        if (!IsView(property.Type, layer.ViewType))
         {
             usable = false;
-            Report(diagnostics, DiagnosticDescriptors.LayerTypeMismatch, propertySyntax.Type, property.Name, elementType,
+            Report(layer.Diagnostics, DiagnosticDescriptors.LayerTypeMismatch, propertySyntax.Type, property.Name, layer.ViewType,
                 property.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat));
         }
-
         // Arguments with compile errors of their own (a non-constant, a missing value) are left to the C# compiler.
-        if (dense.ConstructorArguments.Length < 2 || dense.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error))
+        if (layer.Attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error)
+            || layer.Attribute.NamedArguments.Any(a => a.Value.Kind == TypedConstantKind.Error))
+            return false;
+        layer.Modifiers = string.Join(" ", propertySyntax.Modifiers.Select(m => m.Text));
+        return usable;
+    }
+
+    private static LayerSpec? ParseDense(LayerContext layer)
+    {
+        if (layer.Attribute.ConstructorArguments.Length < 2)
             return null;
-
-        int units = dense.ConstructorArguments[0].Value is int u ? u : 0;
-        if (units <= 0)
-        {
-            usable = false;
-            Report(diagnostics, DiagnosticDescriptors.SizeMustBePositive,
-                FindArgument(attributeSyntax, "units", position: 0), $"Units of layer '{property.Name}'",
-                units.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        var activation = ToEnum<ActivationKind>(dense.ConstructorArguments[1].Value, attributeSyntax, "activation", position: 1, "Activation", diagnostics, ref usable);
-        var init = ReadEnum<InitKind>(dense, attributeSyntax, "Init", position: -1, "Init", diagnostics, ref usable);
+        string name = layer.Property.Name;
+        int units = RequirePositive(layer, layer.Attribute.ConstructorArguments[0].Value, "units", position: 0, $"Units of layer '{name}'");
+        bool usable = layer.Usable;
+        var activation = ToEnum<ActivationKind>(layer.Attribute.ConstructorArguments[1].Value, layer.Syntax, "activation", position: 1, "Activation", layer.Diagnostics, ref usable);
+        var init = ReadEnum<InitKind>(layer.Attribute, layer.Syntax, "Init", position: -1, "Init", layer.Diagnostics, ref usable);
         if (init == InitKind.Zeros)
         {
             usable = false;
-            Report(diagnostics, DiagnosticDescriptors.ZeroInitialization, FindArgument(attributeSyntax, "Init", position: -1), property.Name);
+            Report(layer.Diagnostics, DiagnosticDescriptors.ZeroInitialization, FindArgument(layer.Syntax, "Init", position: -1), name);
         }
-
-        if (!usable)
-            return null;
-        string modifiers = string.Join(" ", propertySyntax.Modifiers.Select(m => m.Text));
-        return new LayerSpec(property.Name, modifiers, units, activation, init);
+        return usable ? new DenseSpec(name, layer.Modifiers, units, activation, init) : null;
     }
 
-    private static bool IsDenseLayerOf(ITypeSymbol type, string elementType) =>
-        type is INamedTypeSymbol { IsGenericType: true } named
-        && named.ConstructedFrom.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) == "global::ChainRule.DenseLayer<T>"
-        && named.TypeArguments[0].SpecialType == (elementType == "double" ? SpecialType.System_Double : SpecialType.System_Single);
+    private static LayerSpec? ParseNorm(LayerContext layer, NormKind kind)
+    {
+        string name = layer.Property.Name;
+        double epsilon = ReadEpsilon(layer);
+        CheckDeclaredWidth(layer, "Features", $"{kind} '{name}'");
+        return layer.Usable ? new NormSpec(name, layer.Modifiers, kind, epsilon) : null;
+    }
 
-    private static int ReadNamedInt(AttributeData attribute, string name, int fallback)
+    private static LayerSpec? ParseResidual(LayerContext layer)
+    {
+        if (layer.Attribute.ConstructorArguments.Length < 2)
+            return null;
+        string name = layer.Property.Name;
+        bool usable = layer.Usable;
+        var norm = ToEnum<NormKind>(layer.Attribute.ConstructorArguments[0].Value, layer.Syntax, "norm", position: 0, "Norm", layer.Diagnostics, ref usable);
+        var activation = ToEnum<ActivationKind>(layer.Attribute.ConstructorArguments[1].Value, layer.Syntax, "activation", position: 1, "Activation", layer.Diagnostics, ref usable);
+        var placement = ReadEnum<NormPlacementKind>(layer.Attribute, layer.Syntax, "Placement", position: -1, "NormPlacement", layer.Diagnostics, ref usable);
+        layer.Usable = usable;
+        int repeat = ReadNamed(layer.Attribute, "Repeat") is { } r
+            ? RequirePositive(layer, r, "Repeat", position: -1, $"Repeat of '{name}'")
+            : 1;
+        int hidden = ReadNamed(layer.Attribute, "Hidden") is { } h and not 0
+            ? RequirePositive(layer, h, "Hidden", position: -1, $"Hidden of '{name}'")
+            : 0;
+        bool reZero = ReadNamed(layer.Attribute, "ReZero") is true;
+        double epsilon = ReadEpsilon(layer);
+        CheckDeclaredWidth(layer, "Width", $"Residual stack '{name}'");
+        return layer.Usable ? new ResidualSpec(name, layer.Modifiers, norm, activation, repeat, hidden, placement, reZero, epsilon) : null;
+    }
+
+    private static int RequirePositive(LayerContext layer, object? value, string argument, int position, string what)
+    {
+        int number = value is int n ? n : 0;
+        if (number <= 0)
+        {
+            layer.Usable = false;
+            Report(layer.Diagnostics, DiagnosticDescriptors.SizeMustBePositive, FindArgument(layer.Syntax, argument, position), what,
+                number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return number;
+    }
+
+    private static double ReadEpsilon(LayerContext layer)
+    {
+        if (ReadNamed(layer.Attribute, "Epsilon") is not double epsilon || epsilon == 0)
+            return 0;
+        if (epsilon > 0 && !double.IsInfinity(epsilon))
+            return epsilon;
+        layer.Usable = false;
+        Report(layer.Diagnostics, DiagnosticDescriptors.SizeMustBePositive, FindArgument(layer.Syntax, "Epsilon", position: -1),
+            $"Epsilon of '{layer.Property.Name}'", epsilon.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        return 0;
+    }
+
+    /// <summary>A stated width (<c>Features</c>, <c>Width</c>) must equal the width flowing in: CR0010 otherwise.</summary>
+    private static void CheckDeclaredWidth(LayerContext layer, string argument, string what)
+    {
+        if (ReadNamed(layer.Attribute, argument) is not int declared || declared == 0)
+            return;
+        if (declared < 0)
+        {
+            RequirePositive(layer, declared, argument, position: -1, $"{argument} of '{layer.Property.Name}'");
+            return;
+        }
+        if (declared == layer.InputWidth || layer.InputWidth <= 0)
+            return;
+        layer.Usable = false;
+        Report(layer.Diagnostics, DiagnosticDescriptors.WidthMismatch, FindArgument(layer.Syntax, argument, position: -1), what,
+            declared.ToString(System.Globalization.CultureInfo.InvariantCulture), layer.InputSource,
+            layer.InputWidth.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static object? ReadNamed(AttributeData attribute, string name)
     {
         foreach (var argument in attribute.NamedArguments)
         {
-            if (argument.Key == name && argument.Value.Value is int value)
-                return value;
+            if (argument.Key == name)
+                return argument.Value.Value;
         }
-        return fallback;
+        return null;
     }
+
+    private static bool IsView(ITypeSymbol type, string viewType) =>
+        type is INamedTypeSymbol { IsGenericType: true, ContainingNamespace.Name: "ChainRule" } named
+        && named.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) == viewType;
+
 
     private static TEnum ReadEnum<TEnum>(AttributeData attribute, AttributeSyntax? syntax, string name, int position, string enumName, List<DiagnosticInfo> diagnostics, ref bool usable)
         where TEnum : struct, Enum

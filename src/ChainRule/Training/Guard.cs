@@ -49,6 +49,16 @@ public static class Guard
         return batch;
     }
 
+    /// <summary>
+    /// Throws unless a training batch has at least 2 rows: BatchNorm normalizes each feature with the batch's own
+    /// statistics, and one row has no variance to estimate (PyTorch refuses it too).
+    /// </summary>
+    public static void BatchNormTrainingBatch(int batch, string parameterName)
+    {
+        if (batch < 2)
+            throw new ArgumentException($"A training batch of {batch} row cannot be normalized by BatchNorm, which needs at least 2 rows to estimate each feature's variance; shape (batch ≥ 2, features).", parameterName);
+    }
+
     /// <summary>Throws unless every label is a class index in <c>[0, classes)</c>, naming the first that is not.</summary>
     public static void Labels(ReadOnlySpan<int> labels, int classes, string parameterName)
     {

@@ -21,8 +21,12 @@ partial class SpamFilter
 
     private const int PredictChunk = 16;
 
+    /// <summary>Every parameterized layer's name, in order; residual blocks are named like PyTorch modules.</summary>
+    private static readonly string[] LayerNames = ["Features", "Mix", "Score"];
+
     private readonly float[] _parameters = new float[ParameterCount];
     private readonly float[] _gradients = new float[ParameterCount];
+    private readonly float[] _statistics = global::System.Array.Empty<float>();
     private readonly float[] _predictActivations = new float[ActivationsPerSample * PredictChunk];
 
     /// <summary>
@@ -57,13 +61,13 @@ partial class SpamFilter
     public global::System.Span<float> Gradients => _gradients;
 
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    public partial global::ChainRule.DenseLayer<float> Features => new("Features", _parameters, _gradients, weightOffset: 0, inputs: 20, outputs: 32);
+    public partial global::ChainRule.DenseLayer<float> Features => new(LayerNames[0], _parameters, _gradients, weightOffset: 0, inputs: 20, outputs: 32);
 
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private partial global::ChainRule.DenseLayer<float> Mix => new("Mix", _parameters, _gradients, weightOffset: 672, inputs: 32, outputs: 32);
+    private partial global::ChainRule.DenseLayer<float> Mix => new(LayerNames[1], _parameters, _gradients, weightOffset: 672, inputs: 32, outputs: 32);
 
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    public partial global::ChainRule.DenseLayer<float> Score => new("Score", _parameters, _gradients, weightOffset: 1728, inputs: 32, outputs: 1);
+    public partial global::ChainRule.DenseLayer<float> Score => new(LayerNames[2], _parameters, _gradients, weightOffset: 1728, inputs: 32, outputs: 1);
 
     /// <summary>
     /// Runs the network on one sample and writes its 1 outputs. Allocates nothing; not safe to call from
@@ -124,7 +128,7 @@ partial class SpamFilter
         // ---- layer 2: Score, Dense 32 → 1 ----
         var score_weight = parameters.Slice(1728, 32); // (1, 32)
         var score_bias = parameters.Slice(1760, 1); // (1)
-        var score_out = acts.Slice(128 * B, 1 * B); // (B, 1)
+        var score_out = acts.Slice(128 * B, B); // (B)
         global::ChainRule.Kernels.Dense.Forward(score_out, mix_out, score_weight, score_bias, B, 32, 1);
     }
 
@@ -139,12 +143,12 @@ partial class SpamFilter
         global::System.Span<float> gradients = _gradients;
 
         // ---- layer 2: Score, Dense 32 → 1 ----
-        var dscore_out = dacts.Slice(128 * B, 1 * B); // (B, 1)
+        var dscore_out = dacts.Slice(128 * B, B); // (B)
         var mix_out = acts.Slice(96 * B, 32 * B); // (B, 32)
-        var dmix_out = dacts.Slice(96 * B, 32 * B); // (B, 32)
-        var score_weight = parameters.Slice(1728, 32); // (1, 32)
         var dscore_weight = gradients.Slice(1728, 32); // (1, 32)
         var dscore_bias = gradients.Slice(1760, 1); // (1)
+        var score_weight = parameters.Slice(1728, 32); // (1, 32)
+        var dmix_out = dacts.Slice(96 * B, 32 * B); // (B, 32)
         global::ChainRule.Kernels.Dense.BackwardParameters(dscore_weight, dscore_bias, dscore_out, mix_out, B, 32, 1);
         global::ChainRule.Kernels.Dense.BackwardInput(dmix_out, dscore_out, score_weight, B, 32, 1);
 
@@ -152,10 +156,10 @@ partial class SpamFilter
         var dmix_pre = dacts.Slice(64 * B, 32 * B); // (B, 32)
         var mix_pre = acts.Slice(64 * B, 32 * B); // (B, 32)
         var features_out = acts.Slice(32 * B, 32 * B); // (B, 32)
-        var dfeatures_out = dacts.Slice(32 * B, 32 * B); // (B, 32)
-        var mix_weight = parameters.Slice(672, 1024); // (32, 32)
         var dmix_weight = gradients.Slice(672, 1024); // (32, 32)
         var dmix_bias = gradients.Slice(1696, 32); // (32)
+        var mix_weight = parameters.Slice(672, 1024); // (32, 32)
+        var dfeatures_out = dacts.Slice(32 * B, 32 * B); // (B, 32)
         global::ChainRule.Kernels.LeakyRelu.Backward(dmix_pre, dmix_out, mix_pre, mix_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dmix_weight, dmix_bias, dmix_pre, features_out, B, 32, 32);
         global::ChainRule.Kernels.Dense.BackwardInput(dfeatures_out, dmix_pre, mix_weight, B, 32, 32);

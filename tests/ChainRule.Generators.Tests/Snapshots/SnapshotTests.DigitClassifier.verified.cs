@@ -23,8 +23,12 @@ partial class DigitClassifier
 
     private const int PredictChunk = 16;
 
+    /// <summary>Every parameterized layer's name, in order; residual blocks are named like PyTorch modules.</summary>
+    private static readonly string[] LayerNames = ["Hidden", "Hidden2", "Logits"];
+
     private readonly float[] _parameters = new float[ParameterCount];
     private readonly float[] _gradients = new float[ParameterCount];
+    private readonly float[] _statistics = global::System.Array.Empty<float>();
     private readonly float[] _predictActivations = new float[ActivationsPerSample * PredictChunk];
 
     /// <summary>
@@ -59,13 +63,13 @@ partial class DigitClassifier
     public global::System.Span<float> Gradients => _gradients;
 
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    public partial global::ChainRule.DenseLayer<float> Hidden => new("Hidden", _parameters, _gradients, weightOffset: 0, inputs: 64, outputs: 128);
+    public partial global::ChainRule.DenseLayer<float> Hidden => new(LayerNames[0], _parameters, _gradients, weightOffset: 0, inputs: 64, outputs: 128);
 
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    public partial global::ChainRule.DenseLayer<float> Hidden2 => new("Hidden2", _parameters, _gradients, weightOffset: 8320, inputs: 128, outputs: 64);
+    public partial global::ChainRule.DenseLayer<float> Hidden2 => new(LayerNames[1], _parameters, _gradients, weightOffset: 8320, inputs: 128, outputs: 64);
 
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    public partial global::ChainRule.DenseLayer<float> Logits => new("Logits", _parameters, _gradients, weightOffset: 16576, inputs: 64, outputs: 10);
+    public partial global::ChainRule.DenseLayer<float> Logits => new(LayerNames[2], _parameters, _gradients, weightOffset: 16576, inputs: 64, outputs: 10);
 
     /// <summary>
     /// Runs the network on one sample and writes its 10 logits. Allocates nothing; not safe to call from
@@ -143,10 +147,10 @@ partial class DigitClassifier
         // ---- layer 2: Logits, Dense 64 → 10 ----
         var dlogits_out = dacts.Slice(384 * B, 10 * B); // (B, 10)
         var hidden2_out = acts.Slice(320 * B, 64 * B); // (B, 64)
-        var dhidden2_out = dacts.Slice(320 * B, 64 * B); // (B, 64)
-        var logits_weight = parameters.Slice(16576, 640); // (10, 64)
         var dlogits_weight = gradients.Slice(16576, 640); // (10, 64)
         var dlogits_bias = gradients.Slice(17216, 10); // (10)
+        var logits_weight = parameters.Slice(16576, 640); // (10, 64)
+        var dhidden2_out = dacts.Slice(320 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.BackwardParameters(dlogits_weight, dlogits_bias, dlogits_out, hidden2_out, B, 64, 10);
         global::ChainRule.Kernels.Dense.BackwardInput(dhidden2_out, dlogits_out, logits_weight, B, 64, 10);
 
@@ -154,10 +158,10 @@ partial class DigitClassifier
         var dhidden2_pre = dacts.Slice(256 * B, 64 * B); // (B, 64)
         var hidden2_pre = acts.Slice(256 * B, 64 * B); // (B, 64)
         var hidden_out = acts.Slice(128 * B, 128 * B); // (B, 128)
-        var dhidden_out = dacts.Slice(128 * B, 128 * B); // (B, 128)
-        var hidden2_weight = parameters.Slice(8320, 8192); // (64, 128)
         var dhidden2_weight = gradients.Slice(8320, 8192); // (64, 128)
         var dhidden2_bias = gradients.Slice(16512, 64); // (64)
+        var hidden2_weight = parameters.Slice(8320, 8192); // (64, 128)
+        var dhidden_out = dacts.Slice(128 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Relu.Backward(dhidden2_pre, dhidden2_out, hidden2_pre, hidden2_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dhidden2_weight, dhidden2_bias, dhidden2_pre, hidden_out, B, 128, 64);
         global::ChainRule.Kernels.Dense.BackwardInput(dhidden_out, dhidden2_pre, hidden2_weight, B, 128, 64);

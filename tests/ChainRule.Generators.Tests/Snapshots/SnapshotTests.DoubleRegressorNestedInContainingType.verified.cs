@@ -25,8 +25,12 @@ partial class Surrogates
 
         private const int PredictChunk = 16;
 
+        /// <summary>Every parameterized layer's name, in order; residual blocks are named like PyTorch modules.</summary>
+        private static readonly string[] LayerNames = ["Encoder", "MLPHead", "Squash", "Output"];
+
         private readonly double[] _parameters = new double[ParameterCount];
         private readonly double[] _gradients = new double[ParameterCount];
+        private readonly double[] _statistics = global::System.Array.Empty<double>();
         private readonly double[] _predictActivations = new double[ActivationsPerSample * PredictChunk];
 
         /// <summary>
@@ -65,16 +69,16 @@ partial class Surrogates
         public global::System.Span<double> Gradients => _gradients;
 
         [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-        public partial global::ChainRule.DenseLayer<double> Encoder => new("Encoder", _parameters, _gradients, weightOffset: 0, inputs: 3, outputs: 16);
+        public partial global::ChainRule.DenseLayer<double> Encoder => new(LayerNames[0], _parameters, _gradients, weightOffset: 0, inputs: 3, outputs: 16);
 
         [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-        public partial global::ChainRule.DenseLayer<double> MLPHead => new("MLPHead", _parameters, _gradients, weightOffset: 64, inputs: 16, outputs: 16);
+        public partial global::ChainRule.DenseLayer<double> MLPHead => new(LayerNames[1], _parameters, _gradients, weightOffset: 64, inputs: 16, outputs: 16);
 
         [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-        internal partial global::ChainRule.DenseLayer<double> Squash => new("Squash", _parameters, _gradients, weightOffset: 336, inputs: 16, outputs: 8);
+        internal partial global::ChainRule.DenseLayer<double> Squash => new(LayerNames[2], _parameters, _gradients, weightOffset: 336, inputs: 16, outputs: 8);
 
         [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-        public partial global::ChainRule.DenseLayer<double> Output => new("Output", _parameters, _gradients, weightOffset: 472, inputs: 8, outputs: 2);
+        public partial global::ChainRule.DenseLayer<double> Output => new(LayerNames[3], _parameters, _gradients, weightOffset: 472, inputs: 8, outputs: 2);
 
         /// <summary>
         /// Runs the network on one sample and writes its 2 outputs. Allocates nothing; not safe to call from
@@ -160,10 +164,10 @@ partial class Surrogates
             // ---- layer 3: Output, Dense 8 → 2 ----
             var doutput_out = dacts.Slice(80 * B, 2 * B); // (B, 2)
             var squash_out = acts.Slice(72 * B, 8 * B); // (B, 8)
-            var dsquash_out = dacts.Slice(72 * B, 8 * B); // (B, 8)
-            var output_weight = parameters.Slice(472, 16); // (2, 8)
             var doutput_weight = gradients.Slice(472, 16); // (2, 8)
             var doutput_bias = gradients.Slice(488, 2); // (2)
+            var output_weight = parameters.Slice(472, 16); // (2, 8)
+            var dsquash_out = dacts.Slice(72 * B, 8 * B); // (B, 8)
             global::ChainRule.Kernels.Dense.BackwardParameters(doutput_weight, doutput_bias, doutput_out, squash_out, B, 8, 2);
             global::ChainRule.Kernels.Dense.BackwardInput(dsquash_out, doutput_out, output_weight, B, 8, 2);
 
@@ -171,10 +175,10 @@ partial class Surrogates
             var dsquash_pre = dacts.Slice(64 * B, 8 * B); // (B, 8)
             var squash_pre = acts.Slice(64 * B, 8 * B); // (B, 8)
             var mlp_head_out = acts.Slice(48 * B, 16 * B); // (B, 16)
-            var dmlp_head_out = dacts.Slice(48 * B, 16 * B); // (B, 16)
-            var squash_weight = parameters.Slice(336, 128); // (8, 16)
             var dsquash_weight = gradients.Slice(336, 128); // (8, 16)
             var dsquash_bias = gradients.Slice(464, 8); // (8)
+            var squash_weight = parameters.Slice(336, 128); // (8, 16)
+            var dmlp_head_out = dacts.Slice(48 * B, 16 * B); // (B, 16)
             global::ChainRule.Kernels.Sigmoid.Backward(dsquash_pre, dsquash_out, squash_pre, squash_out);
             global::ChainRule.Kernels.Dense.BackwardParameters(dsquash_weight, dsquash_bias, dsquash_pre, mlp_head_out, B, 16, 8);
             global::ChainRule.Kernels.Dense.BackwardInput(dmlp_head_out, dsquash_pre, squash_weight, B, 16, 8);
@@ -183,10 +187,10 @@ partial class Surrogates
             var dmlp_head_pre = dacts.Slice(32 * B, 16 * B); // (B, 16)
             var mlp_head_pre = acts.Slice(32 * B, 16 * B); // (B, 16)
             var encoder_out = acts.Slice(16 * B, 16 * B); // (B, 16)
-            var dencoder_out = dacts.Slice(16 * B, 16 * B); // (B, 16)
-            var mlp_head_weight = parameters.Slice(64, 256); // (16, 16)
             var dmlp_head_weight = gradients.Slice(64, 256); // (16, 16)
             var dmlp_head_bias = gradients.Slice(320, 16); // (16)
+            var mlp_head_weight = parameters.Slice(64, 256); // (16, 16)
+            var dencoder_out = dacts.Slice(16 * B, 16 * B); // (B, 16)
             global::ChainRule.Kernels.Gelu.Backward(dmlp_head_pre, dmlp_head_out, mlp_head_pre, mlp_head_out);
             global::ChainRule.Kernels.Dense.BackwardParameters(dmlp_head_weight, dmlp_head_bias, dmlp_head_pre, encoder_out, B, 16, 16);
             global::ChainRule.Kernels.Dense.BackwardInput(dencoder_out, dmlp_head_pre, mlp_head_weight, B, 16, 16);
