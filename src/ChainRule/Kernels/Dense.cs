@@ -42,13 +42,32 @@ public static class Dense
     /// <param name="outputs">Output width.</param>
     public static void BackwardInput<T>(Span<T> dx, ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, int batch, int inputs, int outputs)
         where T : unmanaged, IFloatingPointIeee754<T>
+        => BackwardInput(dx, dy, weight, batch, inputs, outputs, accumulate: false);
+
+    /// <summary>
+    /// <c>dx += dy W</c>, i.e. <c>dx[s,i] += Σ_o dy[s,o]·W[o,i]</c>: for an input that also receives gradient by another
+    /// path, such as a residual stream.
+    /// </summary>
+    /// <param name="dx">Accumulated gradient of the input, shape <c>(batch, inputs)</c>.</param>
+    /// <param name="dy">Gradient of the output, shape <c>(batch, outputs)</c>.</param>
+    /// <param name="weight">Shape <c>(outputs, inputs)</c>.</param>
+    /// <param name="batch">Number of samples.</param>
+    /// <param name="inputs">Input width.</param>
+    /// <param name="outputs">Output width.</param>
+    public static void BackwardInputAdd<T>(Span<T> dx, ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, int batch, int inputs, int outputs)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => BackwardInput(dx, dy, weight, batch, inputs, outputs, accumulate: true);
+
+    private static void BackwardInput<T>(Span<T> dx, ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, int batch, int inputs, int outputs, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         Gemm.CheckShape(batch, inputs, outputs);
         Gemm.CheckLength(dx.Length, batch, inputs, nameof(dx), "(batch, inputs)");
         Gemm.CheckLength(dy.Length, batch, outputs, nameof(dy), "(batch, outputs)");
         Gemm.CheckLength(weight.Length, outputs, inputs, nameof(weight), "(outputs, inputs)");
-        // dy[s,o] at s·outputs + o.
-        Gemm.BroadcastCore(dx, dy, weight, batch, inputs, outputs, aRowStride: outputs, aDepthStride: 1, accumulate: false);
+        // dy[s,o] at s·outputs + o; with accumulate this is exactly Gemm.MultiplyAdd(dx, dy, weight, batch, inputs, outputs),
+        // called through its core so that a wrong length names dx, dy or weight rather than c, a or b.
+        Gemm.BroadcastCore(dx, dy, weight, batch, inputs, outputs, aRowStride: outputs, aDepthStride: 1, accumulate);
     }
 
     /// <summary>

@@ -236,3 +236,32 @@ internal readonly struct Scalar<T> : ISimd<Scalar<T>, T>
 
     public static T Sum(Scalar<T> value) => value._value;
 }
+
+/// <summary>
+/// A loop body written once over <see cref="ISimd{TSelf, T}"/>: <see cref="Run{TSimd}"/> processes whole registers of
+/// <c>TSimd</c> from <c>start</c> and returns where it stopped; <see cref="Simd.Run{TLoop, T}"/> calls it at every
+/// accelerated width, widest first, and finally with one lane, which finishes the range. State that outlives one
+/// width (a running sum, say) lives in the loop's fields; registers are reduced into it before returning.
+/// </summary>
+internal interface IVectorLoop<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    int Run<TSimd>(int start, int end)
+        where TSimd : struct, ISimd<TSimd, T>;
+}
+
+internal static class Simd
+{
+    /// <summary>Runs <paramref name="loop"/> over <c>[0, length)</c>: the widest width first, one lane for the tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Run<TLoop, T>(ref TLoop loop, int length)
+        where TLoop : IVectorLoop<T>, allows ref struct
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Simd512<T>.IsSupported) i = loop.Run<Simd512<T>>(i, length);
+        if (Simd256<T>.IsSupported) i = loop.Run<Simd256<T>>(i, length);
+        if (Simd128<T>.IsSupported) i = loop.Run<Simd128<T>>(i, length);
+        loop.Run<Scalar<T>>(i, length);
+    }
+}
