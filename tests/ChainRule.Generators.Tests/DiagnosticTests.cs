@@ -230,6 +230,74 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void CR0010_ResidualWidthMustMatchItsInput()
+    {
+        var diagnostic = AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 64)]
+            public partial class Model
+            {
+                [Dense(128, Activation.ReLU)] public partial DenseLayer<float> Hidden { get; }
+                [Residual(Norm.LayerNorm, Activation.Gelu, [|Width = 256|])] public partial ResidualStack<float> Body { get; }
+                [Dense(10)] public partial DenseLayer<float> Logits { get; }
+            }
+            """, "CR0010");
+        Assert.Equal("Residual stack 'Body' declares width 256, but its input, 'Hidden', has width 128", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void CR0010_NormOverTheWrongSize()
+    {
+        var diagnostic = AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 12)]
+            public partial class Model
+            {
+                [RMSNorm([|Features = 10|])] public partial NormLayer<float> Norm { get; }
+                [Dense(2)] public partial DenseLayer<float> Logits { get; }
+            }
+            """, "CR0010");
+        Assert.Equal("RMSNorm 'Norm' declares width 10, but its input, the network input, has width 12", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void CR0003_ResidualRepeatAndEpsilonMustBePositive()
+    {
+        AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial class Model
+            {
+                [Residual(Norm.LayerNorm, Activation.Gelu, [|Repeat = 0|])] public partial ResidualStack<float> Body { get; }
+                [Dense(2)] public partial DenseLayer<float> Logits { get; }
+            }
+            """, "CR0003");
+        AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial class Model
+            {
+                [LayerNorm([|Epsilon = -1e-5|])] public partial NormLayer<float> Norm { get; }
+                [Dense(2)] public partial DenseLayer<float> Logits { get; }
+            }
+            """, "CR0003");
+    }
+
+    [Fact]
+    public void CR0006_NormNeedsANormLayerView()
+    {
+        AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial class Model
+            {
+                [LayerNorm] public partial [|DenseLayer<float>|] Norm { get; }
+                [Dense(2)] public partial DenseLayer<float> Logits { get; }
+            }
+            """, "CR0006");
+    }
+
+    [Fact]
     public void LocationsLieInTheCompilationsOwnTree()
     {
         // A location in the user's own syntax tree (not an external file location) is what lets

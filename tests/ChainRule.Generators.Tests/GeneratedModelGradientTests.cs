@@ -25,6 +25,45 @@ public class GeneratedModelGradientTests(ITestOutputHelper log)
 
     private static readonly Lazy<IReadOnlyList<(IModelProbe Double, IModelProbe Float)>> Models = new(CompileModels);
 
+    /// <summary>
+    /// Every normalization, standalone and inside residual blocks in both placements, with and without ReZero,
+    /// first in the network (reading the network input) and later. <c>{T}</c> stands for the element type.
+    /// </summary>
+    private static readonly (string Name, string Loss, int Inputs, string[] Layers)[] Architectures =
+    [
+        ("LayerNormAfterDense", "SoftmaxCrossEntropy", 5, ["[Dense(6, Activation.Tanh)] public partial DenseLayer<{T}> A { get; }", "[LayerNorm] public partial NormLayer<{T}> N { get; }", "[Dense(3)] public partial DenseLayer<{T}> B { get; }"]),
+        ("RMSNormAfterDense", "MeanSquaredError", 4, ["[Dense(7, Activation.Gelu)] public partial DenseLayer<{T}> A { get; }", "[RMSNorm] public partial NormLayer<{T}> N { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("BatchNormAfterDense", "SoftmaxCrossEntropy", 5, ["[Dense(6, Activation.Silu)] public partial DenseLayer<{T}> A { get; }", "[BatchNorm] public partial NormLayer<{T}> N { get; }", "[Dense(3)] public partial DenseLayer<{T}> B { get; }"]),
+        ("LayerNormFirst", "MeanSquaredError", 6, ["[LayerNorm(Epsilon = 1e-3)] public partial NormLayer<{T}> N { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("RMSNormFirst", "BinaryCrossEntropyWithLogits", 6, ["[RMSNorm] public partial NormLayer<{T}> N { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("BatchNormFirst", "MeanSquaredError", 3, ["[BatchNorm] public partial NormLayer<{T}> N { get; }", "[Dense(2, Activation.Tanh)] public partial DenseLayer<{T}> B { get; }"]),
+        ("PreLayerNormStack", "SoftmaxCrossEntropy", 5, ["[Dense(6, Activation.Tanh)] public partial DenseLayer<{T}> A { get; }", "[Residual(Norm.LayerNorm, Activation.Gelu, Repeat = 3, Hidden = 4)] public partial ResidualStack<{T}> R { get; }", "[Dense(3)] public partial DenseLayer<{T}> B { get; }"]),
+        ("PreRMSNormStackReZero", "MeanSquaredError", 5, ["[Dense(6)] public partial DenseLayer<{T}> A { get; }", "[Residual(Norm.RMSNorm, Activation.Silu, Repeat = 2, ReZero = true)] public partial ResidualStack<{T}> R { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("PreBatchNormStack", "MeanSquaredError", 4, ["[Dense(5, Activation.Sigmoid)] public partial DenseLayer<{T}> A { get; }", "[Residual(Norm.BatchNorm, Activation.Tanh, Repeat = 2, Hidden = 3)] public partial ResidualStack<{T}> R { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("PreLayerNormStackReZeroFirst", "SoftmaxCrossEntropy", 4, ["[Residual(Norm.LayerNorm, Activation.ReLU, Repeat = 2, Hidden = 5, ReZero = true)] public partial ResidualStack<{T}> R { get; }", "[Dense(3)] public partial DenseLayer<{T}> B { get; }"]),
+        ("PostLayerNormStack", "MeanSquaredError", 5, ["[Dense(6, Activation.Tanh)] public partial DenseLayer<{T}> A { get; }", "[Residual(Norm.LayerNorm, Activation.Gelu, Repeat = 3, Hidden = 4, Placement = NormPlacement.Post)] public partial ResidualStack<{T}> R { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("PostRMSNormStackReZero", "SoftmaxCrossEntropy", 5, ["[Dense(6)] public partial DenseLayer<{T}> A { get; }", "[Residual(Norm.RMSNorm, Activation.Tanh, Repeat = 2, Placement = NormPlacement.Post, ReZero = true)] public partial ResidualStack<{T}> R { get; }", "[Dense(3)] public partial DenseLayer<{T}> B { get; }"]),
+        ("PostBatchNormStackReZero", "MeanSquaredError", 4, ["[Dense(5, Activation.Tanh)] public partial DenseLayer<{T}> A { get; }", "[Residual(Norm.BatchNorm, Activation.Gelu, Repeat = 2, Hidden = 3, Placement = NormPlacement.Post, ReZero = true)] public partial ResidualStack<{T}> R { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("PostLayerNormStackFirst", "MeanSquaredError", 4, ["[Residual(Norm.LayerNorm, Activation.Silu, Repeat = 2, Placement = NormPlacement.Post)] public partial ResidualStack<{T}> R { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("StackedStacks", "SoftmaxCrossEntropy", 4, ["[Residual(Norm.RMSNorm, Activation.Gelu, Repeat = 1)] public partial ResidualStack<{T}> R { get; }", "[Residual(Norm.LayerNorm, Activation.Tanh, Repeat = 2, Placement = NormPlacement.Post)] public partial ResidualStack<{T}> S { get; }", "[Dense(3)] public partial DenseLayer<{T}> B { get; }"]),
+    ];
+
+    public static IEnumerable<object[]> ArchitectureCases() => Architectures.Select(a => new object[] { a.Name });
+
+    [Theory]
+    [MemberData(nameof(ArchitectureCases))]
+    public void NormsAndResidualBlocksMatchFiniteDifferences(string architecture) =>
+        CheckAgainstFiniteDifferences(FindByName(architecture + "_Double").Double,
+            kinked: Architectures.Single(a => a.Name == architecture).Layers.Any(l => l.Contains("ReLU", StringComparison.Ordinal)));
+
+    [Theory]
+    [MemberData(nameof(ArchitectureCases))]
+    public void NormsAndResidualBlocksAgreeInFloatAndDouble(string architecture)
+    {
+        var (reference, single) = FindByName(architecture + "_Double");
+        CheckFloatAgainstDouble(reference, single);
+    }
+
     public static IEnumerable<object[]> Cases() =>
         from activation in Activations
         from loss in Losses
@@ -33,14 +72,15 @@ public class GeneratedModelGradientTests(ITestOutputHelper log)
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void DoubleGradientsMatchFiniteDifferences(string activation, string loss, int depth)
+    public void DoubleGradientsMatchFiniteDifferences(string activation, string loss, int depth) =>
+        CheckAgainstFiniteDifferences(Find(activation, loss, depth).Double, kinked: activation is "ReLU" or "LeakyReLU");
+
+    private void CheckAgainstFiniteDifferences(IModelProbe model, bool kinked)
     {
-        IModelProbe model = Find(activation, loss, depth).Double;
-        MoveOffKinks(model, depth);
+        MoveOffKinks(model, model.Name.Length);
         double[] analytic = new double[model.ParameterCount];
         model.LossAndGradients(analytic);
         double[] numeric = FiniteDifferences(model, analytic.Max(Math.Abs), out int nearKinks);
-        bool kinked = activation is "ReLU" or "LeakyReLU";
         Assert.True(nearKinks == 0 || (kinked && nearKinks <= model.ParameterCount / 20),
             $"{model.Name}: the loss is not smooth around {nearKinks} of {model.ParameterCount} parameters.");
 
@@ -54,9 +94,11 @@ public class GeneratedModelGradientTests(ITestOutputHelper log)
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void FloatModelAgreesWithDoubleModel(string activation, string loss, int depth)
+    public void FloatModelAgreesWithDoubleModel(string activation, string loss, int depth) =>
+        CheckFloatAgainstDouble(Find(activation, loss, depth).Double, Find(activation, loss, depth).Float);
+
+    private static void CheckFloatAgainstDouble(IModelProbe reference, IModelProbe single)
     {
-        var (reference, single) = Find(activation, loss, depth);
         for (int i = 0; i < reference.ParameterCount; i++)
             single.SetParameter(i, (float)reference.GetParameter(i));
         for (int i = 0; i < reference.ParameterCount; i++)
@@ -151,7 +193,10 @@ public class GeneratedModelGradientTests(ITestOutputHelper log)
     }
 
     private static (IModelProbe Double, IModelProbe Float) Find(string activation, string loss, int depth) =>
-        Models.Value.Single(m => m.Double.Name == ModelName(activation, loss, depth, "Double"));
+        FindByName(ModelName(activation, loss, depth, "Double"));
+
+    private static (IModelProbe Double, IModelProbe Float) FindByName(string doubleName) =>
+        Models.Value.Single(m => m.Double.Name == doubleName);
 
     private static string ModelName(string activation, string loss, int depth, string precision) => $"{activation}_{loss}_{depth}_{precision}";
 
@@ -160,28 +205,37 @@ public class GeneratedModelGradientTests(ITestOutputHelper log)
         var random = new Random(Seed);
         var source = new StringBuilder("using ChainRule;\n#pragma warning disable CR0009 // activations on logits are part of the matrix\n");
         var pairs = new List<(string Double, string Float)>();
-        foreach (var (activation, loss, depth) in Cases().Select(c => ((string)c[0], (string)c[1], (int)c[2])))
+        void Add(string stem, string loss, int inputs, Func<string, string[]> layers, int outputs)
         {
-            int inputs = random.Next(1, 8);
-            int[] widths = Enumerable.Range(0, depth).Select(_ => random.Next(2, 8)).ToArray();
             int batch = random.Next(3, 7);
             double[] data = Enumerable.Range(0, batch * inputs).Select(_ => random.NextDouble() * 4 - 2).ToArray();
-            int outputs = widths[^1];
             int[] labels = Enumerable.Range(0, batch).Select(_ => random.Next(outputs)).ToArray();
             double[] targets = Enumerable.Range(0, batch * outputs)
                 .Select(_ => loss == "MeanSquaredError" ? random.NextDouble() * 2 - 1 : random.NextDouble()).ToArray();
             int seed = random.Next();
             foreach (string precision in new[] { "Double", "Float" })
-            {
-                string name = ModelName(activation, loss, depth, precision);
-                AppendModel(source, name, precision, activation, loss, inputs, widths, batch, seed, data, labels, targets);
-            }
-            pairs.Add((ModelName(activation, loss, depth, "Double"), ModelName(activation, loss, depth, "Float")));
+                AppendModel(source, $"{stem}_{precision}", precision, loss, inputs, layers(precision == "Double" ? "double" : "float"), batch, seed, data, labels, targets);
+            pairs.Add(($"{stem}_Double", $"{stem}_Float"));
+        }
+
+        foreach (var (activation, loss, depth) in Cases().Select(c => ((string)c[0], (string)c[1], (int)c[2])))
+        {
+            int inputs = random.Next(1, 8);
+            int[] widths = Enumerable.Range(0, depth).Select(_ => random.Next(2, 8)).ToArray();
+            Add($"{activation}_{loss}_{depth}", loss, inputs,
+                t => widths.Select((w, i) => $"[Dense({w}, Activation.{activation})] public partial DenseLayer<{t}> Layer{i} {{ get; }}").ToArray(),
+                widths[^1]);
+        }
+        foreach (var (name, loss, inputs, layers) in Architectures)
+        {
+            int outputs = int.Parse(System.Text.RegularExpressions.Regex.Match(layers[^1], @"Dense\((\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+            Add(name, loss, inputs, t => layers.Select(l => l.Replace("{T}", t, StringComparison.Ordinal)).ToArray(), outputs);
         }
 
         CSharpCompilation compilation = GeneratorHarness.Compile(source.ToString(), "GradientModels.cs", "GradientModels")
             .AddReferences(MetadataReference.CreateFromFile(typeof(IModelProbe).Assembly.Location));
-        GeneratorHarness.CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out Compilation generated, out _);
+        GeneratorHarness.CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out Compilation generated, out var generatorDiagnostics);
+        Assert.DoesNotContain(generatorDiagnostics, d => d.Severity == DiagnosticSeverity.Error);
         using var image = new MemoryStream();
         var emit = generated.Emit(image);
         Assert.True(emit.Success, string.Join("\n", emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(10)));
@@ -190,16 +244,20 @@ public class GeneratedModelGradientTests(ITestOutputHelper log)
         return pairs.Select(p => (Create(p.Double), Create(p.Float))).ToList();
     }
 
-    private static void AppendModel(StringBuilder source, string name, string precision, string activation, string loss,
-        int inputs, int[] widths, int batch, int seed, double[] data, int[] labels, double[] targets)
+    /// <summary>
+    /// A model and its probe. The probe's loss is the trainer's <c>ComputeGradients</c>, the training-mode loss
+    /// (BatchNorm normalizes with the batch's statistics there, and with running statistics in <c>Evaluate</c>).
+    /// </summary>
+    private static void AppendModel(StringBuilder source, string name, string precision, string loss,
+        int inputs, string[] layers, int batch, int seed, double[] data, int[] labels, double[] targets)
     {
         string t = precision == "Double" ? "double" : "float";
         string Literals(IEnumerable<double> values) => string.Join(", ", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture) + (t == "float" ? "f" : "")));
         source.AppendLine(CultureInfo.InvariantCulture, $"[Network(Inputs = {inputs}, Loss = Loss.{loss}, Precision = Precision.{precision})]");
         source.AppendLine(CultureInfo.InvariantCulture, $"public partial class {name}");
         source.AppendLine("{");
-        for (int i = 0; i < widths.Length; i++)
-            source.AppendLine(CultureInfo.InvariantCulture, $"    [Dense({widths[i]}, Activation.{activation})] public partial DenseLayer<{t}> Layer{i} {{ get; }}");
+        foreach (string layer in layers)
+            source.AppendLine(CultureInfo.InvariantCulture, $"    {layer}");
         source.AppendLine("}");
         string targetsField = loss == "SoftmaxCrossEntropy"
             ? $"int[] _targets = [{string.Join(", ", labels)}];"
@@ -216,7 +274,7 @@ public class GeneratedModelGradientTests(ITestOutputHelper log)
                 public int ParameterCount => {{name}}.ParameterCount;
                 public double GetParameter(int index) => _model.Parameters[index];
                 public void SetParameter(int index, double value) => _model.Parameters[index] = ({{t}})value;
-                public double Loss() => _trainer.Evaluate(_inputs, _targets);
+                public double Loss() => _trainer.ComputeGradients(_inputs, _targets);
                 public double LossAndGradients(double[] gradients)
                 {
                     double loss = _trainer.ComputeGradients(_inputs, _targets);

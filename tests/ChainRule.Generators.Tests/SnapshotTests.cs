@@ -62,4 +62,36 @@ public class SnapshotTests
             [Dense(1)]                                                public partial DenseLayer<float> Score { get; }
         }
         """);
+
+    [Fact]
+    public Task PreLayerNormResidual20Blocks() => VerifyModel("""
+        using ChainRule;
+
+        namespace Deep;
+
+        [Network(Inputs = 32, Loss = Loss.SoftmaxCrossEntropy)]
+        public partial class DeepResidual
+        {
+            [Dense(64)]                                                        public partial DenseLayer<float> Embed { get; }
+            [Residual(Norm.LayerNorm, Activation.Gelu, Repeat = 20, Hidden = 128)] public partial ResidualStack<float> Body { get; }
+            [LayerNorm]                                                        public partial NormLayer<float> FinalNorm { get; }
+            [Dense(10)]                                                        public partial DenseLayer<float> Logits { get; }
+        }
+        """);
+
+    [Fact]
+    public Task PostNormBatchNormReZero() => VerifyModel("""
+        using ChainRule;
+
+        namespace Deep;
+
+        [Network(Inputs = 16, Loss = Loss.MeanSquaredError, Precision = Precision.Double)]
+        public partial class PostNorm
+        {
+            [BatchNorm]                                                                  public partial NormLayer<double> InputNorm { get; }
+            [Residual(Norm.BatchNorm, Activation.ReLU, Repeat = 2, Placement = NormPlacement.Post, ReZero = true)] public partial ResidualStack<double> Body { get; }
+            [Residual(Norm.RMSNorm, Activation.Silu, Hidden = 8, Epsilon = 1e-4, Placement = NormPlacement.Post)] public partial ResidualStack<double> Refine { get; }
+            [Dense(1)]                                                                   public partial DenseLayer<double> Output { get; }
+        }
+        """);
 }

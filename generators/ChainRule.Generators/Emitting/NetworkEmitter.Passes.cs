@@ -168,6 +168,9 @@ internal static partial class NetworkEmitter
             pass.Writer.WriteLine($"{Kernels}.Dense.{(accumulateInputGradient ? "BackwardInputAdd" : "BackwardInput")}({dinput}, {dpre}, {weight}, B, {dense.Inputs}, {dense.Outputs});");
     }
 
+    private static string Gamma(Pass pass, NormPlan norm, string variable) =>
+        pass.Parameter($"{variable}_gamma", norm.GammaOffset, norm.Features, $"({norm.Features})");
+
     private static (string Gamma, string? Beta) NormParameters(Pass pass, NormPlan norm, string variable, bool gradient)
     {
         string gamma = pass.Parameter($"{variable}_gamma", norm.GammaOffset, norm.Features, $"({norm.Features})", gradient);
@@ -207,7 +210,7 @@ internal static partial class NetworkEmitter
     private static void WriteNormBackward(Pass pass, NormStep step)
     {
         NormPlan norm = step.Norm;
-        var (gamma, _) = NormParameters(pass, norm, step.Variable, gradient: false);
+        string gamma = Gamma(pass, norm, step.Variable);
         var (dgamma, dbeta) = NormParameters(pass, norm, step.Variable, gradient: true);
         string dx = step.Input is null ? pass.Use(step.InputGradient, gradient: true) : pass.Use(step.Input, gradient: true);
         if (step.Input is null)

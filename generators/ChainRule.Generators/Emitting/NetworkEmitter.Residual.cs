@@ -19,7 +19,9 @@ internal static partial class NetworkEmitter
         {
             if (block.Index > 0)
                 writer.WriteLine();
-            writer.WriteLine($"// ---- {stack.Name}.{block.Index} ----");
+            writer.WriteLine(pre && block.Index > 0
+                ? $"// ---- {stack.Name}.{block.Index}: {stack.Name}.{block.Index - 1}'s residual add fused with this block's {stack.Norm} ----"
+                : $"// ---- {stack.Name}.{block.Index} ----");
             if (pre)
             {
                 if (block.Index == 0)
@@ -71,19 +73,21 @@ internal static partial class NetworkEmitter
         {
             ResidualBlockPlan block = stack.Blocks[i];
             writer.WriteLine();
-            writer.WriteLine($"// ---- {stack.Name}.{block.Index} ----");
+            writer.WriteLine(pre && block.Index > 0
+                ? $"// ---- {stack.Name}.{block.Index}: this block's {stack.Norm} backward adds into the stream, the add of {stack.Name}.{block.Index - 1} passes it on ----"
+                : $"// ---- {stack.Name}.{block.Index} ----");
             if (pre)
             {
                 string dbranch = WriteScaleBackward(pass, block, stream);
                 WriteDenseBackward(pass, block.Down, accumulateInputGradient: false, outputGradient: dbranch);
                 WriteDenseBackward(pass, block.Up, accumulateInputGradient: false);
-                var (gamma, _) = NormParameters(pass, block.Norm, block.Variable, gradient: false);
+                string gamma = Gamma(pass, block.Norm, block.Variable);
                 var (dgamma, dbeta) = NormParameters(pass, block.Norm, block.Variable, gradient: true);
                 writer.WriteLine($"{Kernels}.{NormKernel(block.Norm.Kind)}.AddBackward({stream}, {Affine(dgamma, dbeta)}, {pass.Use(block.Normed, gradient: true)}, {pass.Use(block.Input)}, {Cache(pass, block.Norm)}, {gamma}, B, {block.Norm.Features});");
             }
             else
             {
-                var (gamma, _) = NormParameters(pass, block.Norm, block.Variable, gradient: false);
+                string gamma = Gamma(pass, block.Norm, block.Variable);
                 var (dgamma, dbeta) = NormParameters(pass, block.Norm, block.Variable, gradient: true);
                 string dsum = pass.Use(block.Sum, gradient: true);
                 writer.WriteLine($"{Kernels}.{NormKernel(block.Norm.Kind)}.Backward({dsum}, {Affine(dgamma, dbeta)}, {stream}, {pass.Use(block.Sum)}, {Cache(pass, block.Norm)}, {gamma}, B, {block.Norm.Features});");
