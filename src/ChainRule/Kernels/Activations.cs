@@ -81,14 +81,18 @@ public static class Tanh
 /// <summary>Rectified linear unit, <c>y = max(x, 0)</c>.</summary>
 public static class Relu
 {
-    /// <summary><c>y = max(x, 0)</c> (NaN stays NaN).</summary>
+    /// <summary><c>y = max(x, 0)</c> (NaN stays NaN), counting the dead outputs <c>y = 0</c> in the same pass.</summary>
     /// <param name="y">Output.</param>
     /// <param name="x">Pre-activation.</param>
-    public static void Forward<T>(Span<T> y, ReadOnlySpan<T> x)
+    /// <returns>
+    /// <c>#{i : y[i] = 0}</c>, i.e. <c>#{i : x[i] ≤ 0}</c> (NaN not counted): over a batch, the numerator of the
+    /// layer's dead-unit fraction. Callers that do not track dead units may ignore it.
+    /// </returns>
+    public static int Forward<T>(Span<T> y, ReadOnlySpan<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Activations.CheckLengths(y.Length, x.Length);
-        TensorPrimitives.Max(x, T.Zero, y);
+        return Elementwise.MapCountNonPositive<ForwardOperator<T>, T>(y, x);
     }
 
     /// <summary><c>dx = x &gt; 0 ? dy : 0</c> (the subgradient at 0 is 0, as in PyTorch).</summary>
@@ -102,6 +106,13 @@ public static class Relu
     {
         Activations.CheckLengths(dx.Length, dy.Length, x.Length, y.Length);
         Elementwise.Map<BackwardOperator<T>, T>(dx, dy, x);
+    }
+
+    private readonly struct ForwardOperator<T> : IUnaryOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static TSimd Invoke<TSimd>(TSimd x) where TSimd : struct, ISimd<TSimd, T>
+            => TSimd.Max(x, TSimd.Zero);
     }
 
     private readonly struct BackwardOperator<T> : IBinaryOperator<T>
@@ -118,14 +129,18 @@ public static class LeakyRelu
     /// <summary>The slope for negative inputs, PyTorch's default <c>negative_slope</c>.</summary>
     public const double NegativeSlope = 0.01;
 
-    /// <summary><c>y = x &gt; 0 ? x : 0.01·x</c>.</summary>
+    /// <summary><c>y = x &gt; 0 ? x : 0.01·x</c>, counting the units in the leaky regime in the same pass.</summary>
     /// <param name="y">Output.</param>
     /// <param name="x">Pre-activation.</param>
-    public static void Forward<T>(Span<T> y, ReadOnlySpan<T> x)
+    /// <returns>
+    /// <c>#{i : x[i] ≤ 0}</c> (NaN not counted): the outputs on the 0.01 slope, which a leaky unit never leaves
+    /// when it is "dead". Callers that do not track dead units may ignore it.
+    /// </returns>
+    public static int Forward<T>(Span<T> y, ReadOnlySpan<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Activations.CheckLengths(y.Length, x.Length);
-        Elementwise.Map<ForwardOperator<T>, T>(y, x);
+        return Elementwise.MapCountNonPositive<ForwardOperator<T>, T>(y, x);
     }
 
     /// <summary><c>dx = x &gt; 0 ? dy : 0.01·dy</c>.</summary>

@@ -1,6 +1,6 @@
 using System;
 using System.Numerics;
-using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace ChainRule.Kernels;
 
@@ -83,6 +83,35 @@ public static class Dense
     /// <param name="outputs">Output width.</param>
     public static void BackwardParameters<T>(Span<T> dweight, Span<T> dbias, ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int batch, int inputs, int outputs)
         where T : unmanaged, IFloatingPointIeee754<T>
+        => BackwardParametersCore(dweight, dbias, dy, x, batch, inputs, outputs, sumSquares: false, out _, out _);
+
+    /// <summary>
+    /// <see cref="BackwardParameters{T}(Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, int, int, int)"/>, also
+    /// returning the squared L2 norms of the resulting (accumulated) gradients, <c>‖dW‖² = Σ dW[o,i]²</c> and
+    /// <c>‖db‖² = Σ db[o]²</c>, summed from the registers as each value is stored: no second pass over memory.
+    /// </summary>
+    /// <param name="dweight">Accumulated weight gradient, shape <c>(outputs, inputs)</c>.</param>
+    /// <param name="dbias">Accumulated bias gradient, shape <c>(outputs)</c>.</param>
+    /// <param name="dy">Gradient of the output, shape <c>(batch, outputs)</c>.</param>
+    /// <param name="x">The forward input, shape <c>(batch, inputs)</c>.</param>
+    /// <param name="batch">Number of samples.</param>
+    /// <param name="inputs">Input width.</param>
+    /// <param name="outputs">Output width.</param>
+    /// <param name="weightGradientSquaredNorm"><c>‖dW‖²</c> after accumulation.</param>
+    /// <param name="biasGradientSquaredNorm"><c>‖db‖²</c> after accumulation.</param>
+    /// <remarks>
+    /// Squared, so that a trainer sums them across layers into the global norm <c>√(Σ ‖g‖²)</c> without another
+    /// pass. Partial sums run in <typeparamref name="T"/> over at most a few registers, then in double. NaN or ∞ in
+    /// a gradient makes its norm NaN or ∞; so does a finite sum of squares beyond <typeparamref name="T"/>'s range.
+    /// </remarks>
+    public static void BackwardParameters<T>(Span<T> dweight, Span<T> dbias, ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int batch, int inputs, int outputs,
+        out double weightGradientSquaredNorm, out double biasGradientSquaredNorm)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => BackwardParametersCore(dweight, dbias, dy, x, batch, inputs, outputs, sumSquares: true, out weightGradientSquaredNorm, out biasGradientSquaredNorm);
+
+    private static void BackwardParametersCore<T>(Span<T> dweight, Span<T> dbias, ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int batch, int inputs, int outputs,
+        bool sumSquares, out double weightSquares, out double biasSquares)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         Gemm.CheckShape(outputs, inputs, batch);
         Gemm.CheckLength(dweight.Length, outputs, inputs, nameof(dweight), "(outputs, inputs)");
@@ -90,8 +119,46 @@ public static class Dense
         Gemm.CheckLength(dy.Length, batch, outputs, nameof(dy), "(batch, outputs)");
         Gemm.CheckLength(x.Length, batch, inputs, nameof(x), "(batch, inputs)");
         // dy read as (batch, outputs) = Aᵀ with A = dyᵀ: a(o,s) at s·outputs + o.
-        Gemm.BroadcastCore(dweight, dy, x, outputs, inputs, batch, aRowStride: 1, aDepthStride: outputs, accumulate: true);
-        for (int s = 0; s < batch; s++)
-            TensorPrimitives.Add(dbias, dy.Slice(s * outputs, outputs), dbias);
+        weightSquares = Gemm.BroadcastCore(dweight, dy, x, outputs, inputs, batch, aRowStride: 1, aDepthStride: outputs, accumulate: true, sumSquares);
+        biasSquares = AccumulateColumnSums(dbias, dy, batch, outputs, sumSquares);
+    }
+
+    /// <summary>
+    /// <c>db[o] += Σ_s dy[s,o]</c>, each column summed in a register (in the order db, dy[0], dy[1], …) and stored
+    /// once; with <paramref name="sumSquares"/> returns <c>Σ db[o]²</c> of the stored values, else 0.
+    /// </summary>
+    private static double AccumulateColumnSums<T>(Span<T> dbias, ReadOnlySpan<T> dy, int batch, int outputs, bool sumSquares)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T db = ref MemoryMarshal.GetReference(dbias);
+        ref T g = ref MemoryMarshal.GetReference(dy);
+        double squares = 0;
+        int o = 0;
+        if (Simd512<T>.IsSupported) o = AccumulateColumnSums<Simd512<T>, T>(ref db, ref g, batch, outputs, sumSquares, ref squares, o);
+        if (Simd256<T>.IsSupported) o = AccumulateColumnSums<Simd256<T>, T>(ref db, ref g, batch, outputs, sumSquares, ref squares, o);
+        if (Simd128<T>.IsSupported) o = AccumulateColumnSums<Simd128<T>, T>(ref db, ref g, batch, outputs, sumSquares, ref squares, o);
+        AccumulateColumnSums<Scalar<T>, T>(ref db, ref g, batch, outputs, sumSquares, ref squares, o);
+        return squares;
+    }
+
+    private static int AccumulateColumnSums<TSimd, T>(ref T db, ref T dy, int batch, int outputs, bool sumSquares, ref double squares, int start)
+        where TSimd : struct, ISimd<TSimd, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        TSimd sq = TSimd.Zero;
+        int o = start;
+        for (; o <= outputs - TSimd.Count; o += TSimd.Count)
+        {
+            TSimd sum = TSimd.Load(ref db, (nuint)o);
+            nuint at = (nuint)o;
+            for (int s = 0; s < batch; s++, at += (nuint)outputs)
+                sum += TSimd.Load(ref dy, at);
+            TSimd.Store(sum, ref db, (nuint)o);
+            if (sumSquares)
+                sq = TSimd.MultiplyAdd(sum, sum, sq);
+        }
+        if (sumSquares)
+            squares += double.CreateTruncating(TSimd.Sum(sq));
+        return o;
     }
 }

@@ -105,7 +105,12 @@ public static class Gemm
     /// serves both <c>A B</c> and <c>Aᵀ B</c>. Overwrites unless <paramref name="accumulate"/>.
     /// Lengths are the caller's responsibility.
     /// </summary>
-    internal static void BroadcastCore<T>(Span<T> c, ReadOnlySpan<T> a, ReadOnlySpan<T> b, int m, int n, int k, int aRowStride, int aDepthStride, bool accumulate)
+    /// <returns>
+    /// With <paramref name="sumSquares"/>, <c>Σ c[i,j]²</c> of the values stored (after accumulation), summed in the
+    /// store epilogue from registers already holding them: per 4-row block in <typeparamref name="T"/>, across blocks
+    /// in double. Otherwise 0.
+    /// </returns>
+    internal static double BroadcastCore<T>(Span<T> c, ReadOnlySpan<T> a, ReadOnlySpan<T> b, int m, int n, int k, int aRowStride, int aDepthStride, bool accumulate, bool sumSquares = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref T cRef = ref MemoryMarshal.GetReference(c);
@@ -113,10 +118,12 @@ public static class Gemm
         ref T bRef = ref MemoryMarshal.GetReference(b);
         // Columns are vectorized: the widest width takes what it can, narrower widths the rest.
         int j = 0;
-        if (Simd512<T>.IsSupported) j = BroadcastPanels<Simd512<T>, T>(ref cRef, ref aRef, ref bRef, m, n, k, aRowStride, aDepthStride, accumulate, j);
-        if (Simd256<T>.IsSupported) j = BroadcastPanels<Simd256<T>, T>(ref cRef, ref aRef, ref bRef, m, n, k, aRowStride, aDepthStride, accumulate, j);
-        if (Simd128<T>.IsSupported) j = BroadcastPanels<Simd128<T>, T>(ref cRef, ref aRef, ref bRef, m, n, k, aRowStride, aDepthStride, accumulate, j);
-        BroadcastPanels<Scalar<T>, T>(ref cRef, ref aRef, ref bRef, m, n, k, aRowStride, aDepthStride, accumulate, j);
+        double squares = 0;
+        if (Simd512<T>.IsSupported) j = BroadcastPanels<Simd512<T>, T>(ref cRef, ref aRef, ref bRef, m, n, k, aRowStride, aDepthStride, accumulate, sumSquares, ref squares, j);
+        if (Simd256<T>.IsSupported) j = BroadcastPanels<Simd256<T>, T>(ref cRef, ref aRef, ref bRef, m, n, k, aRowStride, aDepthStride, accumulate, sumSquares, ref squares, j);
+        if (Simd128<T>.IsSupported) j = BroadcastPanels<Simd128<T>, T>(ref cRef, ref aRef, ref bRef, m, n, k, aRowStride, aDepthStride, accumulate, sumSquares, ref squares, j);
+        BroadcastPanels<Scalar<T>, T>(ref cRef, ref aRef, ref bRef, m, n, k, aRowStride, aDepthStride, accumulate, sumSquares, ref squares, j);
+        return squares;
     }
 
     /// <summary>
@@ -201,9 +208,10 @@ public static class Gemm
     /// <summary>
     /// Column panels from <paramref name="start"/>: two registers wide, then one, each swept over every 4-row
     /// block of <c>c</c> (8 or 4 accumulators; each <c>a(i,p)</c> broadcast, each <c>b[p, j..]</c> loaded once
-    /// per block). Returns the first column left for a narrower width.
+    /// per block). With <paramref name="sumSquares"/>, adds <c>Σ c²</c> of the stored values to
+    /// <paramref name="squares"/>. Returns the first column left for a narrower width.
     /// </summary>
-    internal static int BroadcastPanels<TSimd, T>(ref T c, ref T a, ref T b, int m, int n, int k, int aRowStride, int aDepthStride, bool accumulate, int start)
+    internal static int BroadcastPanels<TSimd, T>(ref T c, ref T a, ref T b, int m, int n, int k, int aRowStride, int aDepthStride, bool accumulate, bool sumSquares, ref double squares, int start)
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -243,10 +251,13 @@ public static class Gemm
                 }
 
                 ref T row = ref Unsafe.Add(ref c, (nint)i * n + j);
-                StorePanel(ref row, c00, 0, accumulate); StorePanel(ref row, c01, (nuint)w, accumulate);
-                if (rows > 1) { row = ref Unsafe.Add(ref row, n); StorePanel(ref row, c10, 0, accumulate); StorePanel(ref row, c11, (nuint)w, accumulate); }
-                if (rows > 2) { row = ref Unsafe.Add(ref row, n); StorePanel(ref row, c20, 0, accumulate); StorePanel(ref row, c21, (nuint)w, accumulate); }
-                if (rows > 3) { row = ref Unsafe.Add(ref row, n); StorePanel(ref row, c30, 0, accumulate); StorePanel(ref row, c31, (nuint)w, accumulate); }
+                TSimd sq = TSimd.Zero;
+                StorePanel(ref row, c00, 0, accumulate, sumSquares, ref sq); StorePanel(ref row, c01, (nuint)w, accumulate, sumSquares, ref sq);
+                if (rows > 1) { row = ref Unsafe.Add(ref row, n); StorePanel(ref row, c10, 0, accumulate, sumSquares, ref sq); StorePanel(ref row, c11, (nuint)w, accumulate, sumSquares, ref sq); }
+                if (rows > 2) { row = ref Unsafe.Add(ref row, n); StorePanel(ref row, c20, 0, accumulate, sumSquares, ref sq); StorePanel(ref row, c21, (nuint)w, accumulate, sumSquares, ref sq); }
+                if (rows > 3) { row = ref Unsafe.Add(ref row, n); StorePanel(ref row, c30, 0, accumulate, sumSquares, ref sq); StorePanel(ref row, c31, (nuint)w, accumulate, sumSquares, ref sq); }
+                if (sumSquares)
+                    squares += double.CreateTruncating(TSimd.Sum(sq));
             }
         }
 
@@ -274,10 +285,13 @@ public static class Gemm
                 }
 
                 ref T row = ref Unsafe.Add(ref c, (nint)i * n + j);
-                StorePanel(ref row, c0, 0, accumulate);
-                if (rows > 1) { row = ref Unsafe.Add(ref row, n); StorePanel(ref row, c1, 0, accumulate); }
-                if (rows > 2) { row = ref Unsafe.Add(ref row, n); StorePanel(ref row, c2, 0, accumulate); }
-                if (rows > 3) { row = ref Unsafe.Add(ref row, n); StorePanel(ref row, c3, 0, accumulate); }
+                TSimd sq = TSimd.Zero;
+                StorePanel(ref row, c0, 0, accumulate, sumSquares, ref sq);
+                if (rows > 1) { row = ref Unsafe.Add(ref row, n); StorePanel(ref row, c1, 0, accumulate, sumSquares, ref sq); }
+                if (rows > 2) { row = ref Unsafe.Add(ref row, n); StorePanel(ref row, c2, 0, accumulate, sumSquares, ref sq); }
+                if (rows > 3) { row = ref Unsafe.Add(ref row, n); StorePanel(ref row, c3, 0, accumulate, sumSquares, ref sq); }
+                if (sumSquares)
+                    squares += double.CreateTruncating(TSimd.Sum(sq));
             }
         }
 
@@ -285,13 +299,15 @@ public static class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StorePanel<TSimd, T>(ref T row, TSimd value, nuint offset, bool accumulate)
+    private static void StorePanel<TSimd, T>(ref T row, TSimd value, nuint offset, bool accumulate, bool sumSquares, ref TSimd squares)
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (accumulate)
             value += TSimd.Load(ref row, offset);
         TSimd.Store(value, ref row, offset);
+        if (sumSquares)
+            squares = TSimd.MultiplyAdd(value, value, squares);
     }
 
     internal static void CheckShape(int m, int n, int k)

@@ -56,6 +56,12 @@ internal interface ISimd<TSelf, T>
     /// <summary>Per lane: <c>left &gt; right ? whenGreater : otherwise</c> (false for NaN, as in IEEE comparison).</summary>
     static abstract TSelf SelectGreaterThan(TSelf left, TSelf right, TSelf whenGreater, TSelf otherwise);
 
+    /// <summary>Per lane: <c>max(left, right)</c> as IEEE 754:2019 <c>maximum</c> (NaN propagates, +0 above −0), like <c>TensorPrimitives.Max</c>.</summary>
+    static abstract TSelf Max(TSelf left, TSelf right);
+
+    /// <summary>Number of lanes with <c>left ≤ right</c> (NaN lanes are not counted, as in IEEE comparison).</summary>
+    static abstract int CountLessThanOrEqual(TSelf left, TSelf right);
+
     /// <summary>Sum of the lanes.</summary>
     static abstract T Sum(TSelf value);
 }
@@ -103,6 +109,12 @@ internal readonly struct Simd512<T> : ISimd<Simd512<T>, T>
     public static Simd512<T> SelectGreaterThan(Simd512<T> left, Simd512<T> right, Simd512<T> whenGreater, Simd512<T> otherwise)
         => new(Vector512.ConditionalSelect(Vector512.GreaterThan(left._value, right._value), whenGreater._value, otherwise._value));
 
+    public static Simd512<T> Max(Simd512<T> left, Simd512<T> right) => new(Vector512.Max(left._value, right._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int CountLessThanOrEqual(Simd512<T> left, Simd512<T> right)
+        => BitOperations.PopCount(Vector512.ExtractMostSignificantBits(Vector512.LessThanOrEqual(left._value, right._value)));
+
     public static T Sum(Simd512<T> value) => Vector512.Sum(value._value);
 }
 
@@ -148,6 +160,12 @@ internal readonly struct Simd256<T> : ISimd<Simd256<T>, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256<T> SelectGreaterThan(Simd256<T> left, Simd256<T> right, Simd256<T> whenGreater, Simd256<T> otherwise)
         => new(Vector256.ConditionalSelect(Vector256.GreaterThan(left._value, right._value), whenGreater._value, otherwise._value));
+
+    public static Simd256<T> Max(Simd256<T> left, Simd256<T> right) => new(Vector256.Max(left._value, right._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int CountLessThanOrEqual(Simd256<T> left, Simd256<T> right)
+        => BitOperations.PopCount(Vector256.ExtractMostSignificantBits(Vector256.LessThanOrEqual(left._value, right._value)));
 
     public static T Sum(Simd256<T> value) => Vector256.Sum(value._value);
 }
@@ -195,6 +213,12 @@ internal readonly struct Simd128<T> : ISimd<Simd128<T>, T>
     public static Simd128<T> SelectGreaterThan(Simd128<T> left, Simd128<T> right, Simd128<T> whenGreater, Simd128<T> otherwise)
         => new(Vector128.ConditionalSelect(Vector128.GreaterThan(left._value, right._value), whenGreater._value, otherwise._value));
 
+    public static Simd128<T> Max(Simd128<T> left, Simd128<T> right) => new(Vector128.Max(left._value, right._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int CountLessThanOrEqual(Simd128<T> left, Simd128<T> right)
+        => BitOperations.PopCount(Vector128.ExtractMostSignificantBits(Vector128.LessThanOrEqual(left._value, right._value)));
+
     public static T Sum(Simd128<T> value) => Vector128.Sum(value._value);
 }
 
@@ -233,6 +257,10 @@ internal readonly struct Scalar<T> : ISimd<Scalar<T>, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Scalar<T> SelectGreaterThan(Scalar<T> left, Scalar<T> right, Scalar<T> whenGreater, Scalar<T> otherwise)
         => left._value > right._value ? whenGreater : otherwise;
+
+    public static Scalar<T> Max(Scalar<T> left, Scalar<T> right) => new(T.Max(left._value, right._value));
+
+    public static int CountLessThanOrEqual(Scalar<T> left, Scalar<T> right) => left._value <= right._value ? 1 : 0;
 
     public static T Sum(Scalar<T> value) => value._value;
 }

@@ -131,10 +131,16 @@ public class GemmTests
             NumericAssert.Close<T>(expectedDot, c, $"DotTiles<{width}, {typeof(T).Name}> with bias");
 
             Array.Clear(c);
-            int next = Gemm.BroadcastPanels<TSimd, T>(ref c[0], ref a[0], ref b[0], m, n, k, k, 1, accumulate: false, start: 0);
-            Gemm.BroadcastPanels<Scalar<T>, T>(ref c[0], ref a[0], ref b[0], m, n, k, k, 1, accumulate: false, start: next);
+            double squares = 0;
+            int next = Gemm.BroadcastPanels<TSimd, T>(ref c[0], ref a[0], ref b[0], m, n, k, k, 1, accumulate: false, sumSquares: true, ref squares, start: 0);
+            Gemm.BroadcastPanels<Scalar<T>, T>(ref c[0], ref a[0], ref b[0], m, n, k, k, 1, accumulate: false, sumSquares: true, ref squares, start: next);
             Assert.True(next >= n - 2 * TSimd.Count, $"{width} left {n - next} columns");
             NumericAssert.Close<T>(expectedBroadcast, c, $"BroadcastPanels<{width}, {typeof(T).Name}>");
+            double storedSquares = 0;
+            foreach (T value in c)
+                storedSquares += double.CreateTruncating(value) * double.CreateTruncating(value);
+            var (absolute, relative) = NumericAssert.Tolerance<T>(); // the partial sums run in T
+            NumericAssert.Close<double>([storedSquares], [squares], absolute, relative, $"BroadcastPanels<{width}, {typeof(T).Name}> Σc² epilogue");
         }
     }
 

@@ -1,0 +1,337 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+
+namespace ChainRule.Diagnostics;
+
+/// <summary>
+/// The gradient health of one training step, per parameterized layer: gradient and weight norms, dead units,
+/// non-finite values, and flags against <see cref="HealthThresholds"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A trainer creates one report at construction and refills it every step, so filling it allocates nothing: it is
+/// a view of the <em>last</em> step, overwritten by the next (copy what you want to keep, e.g. <see cref="ToString"/>).
+/// The filling protocol, called by generated trainers in this order:
+/// </para>
+/// <code>
+/// report.Begin(step, learningRate);                  // clears the previous step
+/// report.RecordDeadUnits(layer, dead, total);        // forward, ReLU-family layers (may repeat per layer: counts add)
+/// report.RecordNonFinite(layer, Pass.Forward);       // if a layer's output is NaN/∞ (first call wins)
+/// report.Record(layer, ‖∇W‖, ‖∇b‖, ‖W‖);             // backward, in execution order
+/// report.Complete(loss, totalNormBeforeClipping, updateApplied);  // computes the flags
+/// </code>
+/// <para>Not thread-safe, like the trainer that fills it.</para>
+/// </remarks>
+public sealed class GradientReport
+{
+    private readonly string[] _names;
+    private readonly double[] _weightGradientNorms;
+    private readonly double[] _biasGradientNorms;
+    private readonly double[] _weightNorms;
+    private readonly long[] _deadUnits;
+    private readonly long[] _units;
+    private readonly GradientFlag[] _flags;
+    private int _firstNonFiniteLayer = -1;
+    private Pass _firstNonFinitePass;
+
+    /// <summary>Creates the report for a model's parameterized layers, allocating its storage once.</summary>
+    /// <param name="layerNames">The layers' declared names, in forward order; <c>layer</c> arguments index this list.</param>
+    /// <param name="thresholds">When to flag a layer; <c>new HealthThresholds()</c> when null.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="layerNames"/> or one of its names is null.</exception>
+    /// <exception cref="ArgumentException">The thresholds fail <see cref="HealthThresholds.Validate"/>.</exception>
+    public GradientReport(IReadOnlyList<string> layerNames, HealthThresholds? thresholds = null)
+    {
+        ArgumentNullException.ThrowIfNull(layerNames);
+        Thresholds = thresholds ?? new HealthThresholds();
+        Thresholds.Validate();
+        int count = layerNames.Count;
+        _names = new string[count];
+        for (int i = 0; i < count; i++)
+            _names[i] = layerNames[i] ?? throw new ArgumentNullException(nameof(layerNames), $"Layer name {i} is null.");
+        _weightGradientNorms = new double[count];
+        _biasGradientNorms = new double[count];
+        _weightNorms = new double[count];
+        _deadUnits = new long[count];
+        _units = new long[count];
+        _flags = new GradientFlag[count];
+        Begin(-1, double.NaN);
+    }
+
+    /// <summary>The thresholds the flags are computed from.</summary>
+    public HealthThresholds Thresholds { get; }
+
+    /// <summary>The training step this report describes (as passed to <see cref="Begin"/>); −1 before the first step.</summary>
+    public long Step { get; private set; }
+
+    /// <summary>The batch's mean loss.</summary>
+    public double Loss { get; private set; }
+
+    /// <summary>The learning rate the step used (from the schedule).</summary>
+    public double LearningRate { get; private set; }
+
+    /// <summary>The global gradient norm <c>√(Σ ‖g‖²)</c> over every parameter, before clipping.</summary>
+    public double TotalNorm { get; private set; }
+
+    /// <summary>Whether the optimizer applied the update (false when the step produced NaN or ∞).</summary>
+    public bool UpdateApplied { get; private set; }
+
+    /// <summary>Whether <see cref="Complete"/> has been called for the current step.</summary>
+    public bool IsComplete { get; private set; }
+
+    /// <summary>Number of parameterized layers.</summary>
+    public int LayerCount => _names.Length;
+
+    /// <summary>One layer's numbers and flags.</summary>
+    /// <param name="layer">The layer's index, in forward order.</param>
+    public LayerReport this[int layer]
+    {
+        get
+        {
+            CheckLayer(layer);
+            return new LayerReport(_names[layer], _weightGradientNorms[layer], _biasGradientNorms[layer], _weightNorms[layer], DeadFractionOf(layer), _flags[layer]);
+        }
+    }
+
+    /// <summary>
+    /// Max/min of the layers' finite weight-gradient norms: how unevenly gradient flows through depth. ∞ when the
+    /// smallest is 0; NaN when no layer has a finite norm.
+    /// </summary>
+    public double MaxMinRatio { get; private set; }
+
+    /// <summary>Whether <see cref="MaxMinRatio"/> exceeds <see cref="HealthThresholds.FlowRatio"/>.</summary>
+    public bool HasFlowProblem => MaxMinRatio > Thresholds.FlowRatio;
+
+    /// <summary>The first layer that produced NaN or ∞ in this step (in execution order), or null.</summary>
+    public string? FirstNonFiniteLayer => _firstNonFiniteLayer < 0 ? null : _names[_firstNonFiniteLayer];
+
+    /// <summary>The pass in which <see cref="FirstNonFiniteLayer"/> produced it, or null.</summary>
+    public Pass? FirstNonFinitePass => _firstNonFiniteLayer < 0 ? null : _firstNonFinitePass;
+
+    /// <summary>Whether the step produced NaN or ∞ anywhere: in a layer, the loss or the total norm.</summary>
+    public bool HasNonFinite => _firstNonFiniteLayer >= 0 || !double.IsFinite(Loss) || !double.IsFinite(TotalNorm);
+
+    /// <summary>The union of every layer's flags.</summary>
+    public GradientFlag Flags { get; private set; }
+
+    /// <summary>Whether the completed step has no flag, no flow problem and nothing non-finite.</summary>
+    public bool IsHealthy => IsComplete && Flags == GradientFlag.None && !HasFlowProblem && !HasNonFinite;
+
+    /// <summary>Starts a step: clears every layer's numbers (to NaN) and flags.</summary>
+    /// <param name="step">The step's number, for the report and messages.</param>
+    /// <param name="learningRate">The learning rate the step's update uses.</param>
+    public void Begin(long step, double learningRate)
+    {
+        Step = step;
+        LearningRate = learningRate;
+        Loss = double.NaN;
+        TotalNorm = double.NaN;
+        UpdateApplied = false;
+        IsComplete = false;
+        MaxMinRatio = double.NaN;
+        Flags = GradientFlag.None;
+        _firstNonFiniteLayer = -1;
+        Array.Fill(_weightGradientNorms, double.NaN);
+        Array.Fill(_biasGradientNorms, double.NaN);
+        Array.Fill(_weightNorms, double.NaN);
+        Array.Clear(_deadUnits);
+        Array.Clear(_units);
+        Array.Clear(_flags);
+    }
+
+    /// <summary>
+    /// Records a layer's norms from the backward pass. A non-finite gradient norm also records the layer as
+    /// non-finite in <see cref="Pass.Backward"/> (see <see cref="RecordNonFinite"/>), so call it in execution order.
+    /// </summary>
+    /// <param name="layer">The layer's index.</param>
+    /// <param name="weightGradientNorm"><c>‖∇W‖</c>, e.g. the square root of what <c>Dense.BackwardParameters</c> returns.</param>
+    /// <param name="biasGradientNorm"><c>‖∇b‖</c>; NaN for a layer without bias.</param>
+    /// <param name="weightNorm"><c>‖W‖</c>, e.g. from <c>Norms.L2</c> (NaN when not measured).</param>
+    public void Record(int layer, double weightGradientNorm, double biasGradientNorm, double weightNorm)
+    {
+        CheckLayer(layer);
+        _weightGradientNorms[layer] = weightGradientNorm;
+        _biasGradientNorms[layer] = biasGradientNorm;
+        _weightNorms[layer] = weightNorm;
+        // A NaN bias norm alone may mean "no bias"; a NaN bias gradient always comes with a NaN weight gradient,
+        // since both are sums over the same dy.
+        if (!double.IsFinite(weightGradientNorm) || double.IsInfinity(biasGradientNorm))
+            RecordNonFinite(layer, Pass.Backward);
+    }
+
+    /// <summary>Adds a ReLU-family layer's dead outputs (e.g. the count <c>Relu.Forward</c> returns) to the step's tally.</summary>
+    /// <param name="layer">The layer's index.</param>
+    /// <param name="dead">Outputs that are dead (exactly 0 for ReLU).</param>
+    /// <param name="total">Outputs counted, batch × units.</param>
+    public void RecordDeadUnits(int layer, int dead, int total)
+    {
+        CheckLayer(layer);
+        if ((uint)dead > (uint)total)
+            throw new ArgumentOutOfRangeException(nameof(dead), dead, "The dead count must lie in [0, total].");
+        _deadUnits[layer] += dead;
+        _units[layer] += total;
+    }
+
+    /// <summary>Records that a layer produced NaN or ∞; the first call in a step names <see cref="FirstNonFiniteLayer"/>.</summary>
+    /// <param name="layer">The layer's index.</param>
+    /// <param name="pass">The pass in which it did.</param>
+    public void RecordNonFinite(int layer, Pass pass)
+    {
+        CheckLayer(layer);
+        _flags[layer] |= GradientFlag.NonFinite;
+        if (_firstNonFiniteLayer < 0)
+        {
+            _firstNonFiniteLayer = layer;
+            _firstNonFinitePass = pass;
+        }
+    }
+
+    /// <summary>Ends the step: stores its totals and computes every layer's flags and the flow ratio.</summary>
+    /// <param name="loss">The batch's mean loss.</param>
+    /// <param name="totalNormBeforeClipping">The global norm <c>√(Σ ‖g‖²)</c> over every parameter, before clipping (pass it even without clipping).</param>
+    /// <param name="updateApplied">Whether the optimizer applied the update.</param>
+    public void Complete(double loss, double totalNormBeforeClipping, bool updateApplied)
+    {
+        Loss = loss;
+        TotalNorm = totalNormBeforeClipping;
+        UpdateApplied = updateApplied;
+        HealthThresholds t = Thresholds;
+        double min = double.PositiveInfinity, max = double.NegativeInfinity;
+        GradientFlag all = GradientFlag.None;
+        for (int i = 0; i < _names.Length; i++)
+        {
+            GradientFlag flags = _flags[i];
+            double norm = _weightGradientNorms[i];
+            if (double.IsFinite(norm))
+            {
+                if (norm < t.Vanishing) flags |= GradientFlag.Vanishing;
+                if (norm > t.Exploding) flags |= GradientFlag.Exploding;
+                min = Math.Min(min, norm);
+                max = Math.Max(max, norm);
+            }
+            if (DeadFractionOf(i) > t.DeadFraction) flags |= GradientFlag.DeadUnits;
+            _flags[i] = flags;
+            all |= flags;
+        }
+        Flags = all;
+        MaxMinRatio = max < min ? double.NaN : min == 0 ? double.PositiveInfinity : max / min;
+        IsComplete = true;
+    }
+
+    /// <summary>
+    /// The table a person reads: a header with the step, loss, learning rate and total norm; one row per layer with
+    /// its gradient and weight norms, <c>‖∇W‖/‖W‖</c>, dead fraction and flags; then the flow-ratio line and, if
+    /// any, the non-finite line. Invariant culture; norms in scientific notation.
+    /// </summary>
+    /// <returns>The table (allocated: call it to log, not inside the step).</returns>
+    public override string ToString()
+    {
+        if (Step < 0)
+            return "GradientReport: no step recorded yet.";
+        CultureInfo c = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        text.Append(c, $"step {Step}: loss {Number(Loss, "G6")}, lr {Norm(LearningRate)}, total gradient norm {Norm(TotalNorm)} (before clipping)");
+        if (!IsComplete) text.Append(" [incomplete]");
+        text.AppendLine();
+
+        string[] header = ["layer", "|grad W|", "|grad b|", "|W|", "|grad W|/|W|", "dead", "flags"];
+        var rows = new string[LayerCount][];
+        for (int i = 0; i < LayerCount; i++)
+        {
+            LayerReport layer = this[i];
+            rows[i] = [layer.Name, Norm(layer.WeightGradientNorm), Norm(layer.BiasGradientNorm), Norm(layer.WeightNorm), Norm(layer.GradientToWeightRatio),
+                double.IsNaN(layer.DeadFraction) ? "-" : layer.DeadFraction.ToString("0.0%", c), FlagText(layer.Flags)];
+        }
+        var widths = new int[header.Length];
+        for (int col = 0; col < header.Length; col++)
+        {
+            widths[col] = header[col].Length;
+            foreach (string[] row in rows)
+                widths[col] = Math.Max(widths[col], row[col].Length);
+        }
+        AppendRow(text, header, widths);
+        foreach (string[] row in rows)
+            AppendRow(text, row, widths);
+
+        text.Append(c, $"max/min gradient norm ratio: {Number(MaxMinRatio, "0.0e+00")}");
+        if (HasFlowProblem)
+            text.Append(c, $" — gradient flow problem (> {Thresholds.FlowRatio}×)");
+        text.AppendLine();
+        if (_firstNonFiniteLayer >= 0)
+            text.Append(c, $"non-finite values first in layer {FirstNonFiniteLayer} ({(FirstNonFinitePass == Pass.Forward ? "forward" : "backward")} pass)");
+        else if (HasNonFinite && IsComplete)
+            text.Append("non-finite loss or total norm");
+        if (HasNonFinite && IsComplete)
+            text.AppendLine(UpdateApplied ? "; update applied" : "; update not applied");
+        else if (IsComplete && !UpdateApplied)
+            text.AppendLine("update not applied");
+        return text.ToString().TrimEnd('\n', '\r');
+    }
+
+    private static void AppendRow(StringBuilder text, string[] cells, int[] widths)
+    {
+        // The name left-aligned, numbers right-aligned, flags left-aligned and last (no trailing padding).
+        text.Append(cells[0].PadRight(widths[0]));
+        for (int col = 1; col < cells.Length - 1; col++)
+            text.Append("  ").Append(cells[col].PadLeft(widths[col]));
+        text.Append("  ").Append(cells[^1]);
+        text.AppendLine();
+    }
+
+    private static string FlagText(GradientFlag flags) => flags == GradientFlag.None ? "-" : flags.ToString();
+
+    /// <summary>Scientific notation with 3 decimals; <c>NaN</c> (also: not recorded), <c>inf</c> for ∞.</summary>
+    private static string Norm(double value) => Number(value, "0.000e+00");
+
+    private static string Number(double value, string format)
+        => double.IsNaN(value) ? "NaN" : double.IsPositiveInfinity(value) ? "inf" : double.IsNegativeInfinity(value) ? "-inf" : value.ToString(format, CultureInfo.InvariantCulture);
+
+    private double DeadFractionOf(int layer) => _units[layer] == 0 ? double.NaN : (double)_deadUnits[layer] / _units[layer];
+
+    private void CheckLayer(int layer)
+    {
+        if ((uint)layer >= (uint)_names.Length)
+            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"Layer index must lie in [0, {_names.Length}).");
+    }
+}
+
+/// <summary>One layer's line of a <see cref="GradientReport"/>: a copy of its numbers for the step.</summary>
+public readonly struct LayerReport
+{
+    internal LayerReport(string name, double weightGradientNorm, double biasGradientNorm, double weightNorm, double deadFraction, GradientFlag flags)
+    {
+        Name = name;
+        WeightGradientNorm = weightGradientNorm;
+        BiasGradientNorm = biasGradientNorm;
+        WeightNorm = weightNorm;
+        DeadFraction = deadFraction;
+        Flags = flags;
+    }
+
+    /// <summary>The layer's declared name.</summary>
+    public string Name { get; }
+
+    /// <summary><c>‖∇W‖</c>, the L2 norm of the weight gradient; NaN if not recorded this step.</summary>
+    public double WeightGradientNorm { get; }
+
+    /// <summary><c>‖∇b‖</c>, the L2 norm of the bias gradient; NaN if not recorded or no bias.</summary>
+    public double BiasGradientNorm { get; }
+
+    /// <summary><c>‖W‖</c>, the L2 norm of the weight; NaN if not measured.</summary>
+    public double WeightNorm { get; }
+
+    /// <summary><c>‖∇W‖/‖W‖</c>: the relative size of the update's raw gradient (NaN when either is unknown).</summary>
+    public double GradientToWeightRatio => WeightGradientNorm / WeightNorm;
+
+    /// <summary>Fraction of the layer's activation outputs that were dead over the batch; NaN for a layer that is not ReLU-family.</summary>
+    public double DeadFraction { get; }
+
+    /// <summary>The layer's flags.</summary>
+    public GradientFlag Flags { get; }
+
+    /// <summary>The layer's numbers in one line.</summary>
+    /// <returns>For example <c>Hidden: |grad W| 1.2E-02, |grad b| 3.4E-03, |W| 8, dead 0.1, flags None</c>.</returns>
+    public override string ToString()
+        => string.Create(CultureInfo.InvariantCulture, $"{Name}: |grad W| {WeightGradientNorm:E3}, |grad b| {BiasGradientNorm:E3}, |W| {WeightNorm:E3}, dead {DeadFraction:0.0%}, flags {Flags}");
+}

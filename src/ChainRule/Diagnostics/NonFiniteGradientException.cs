@@ -1,0 +1,60 @@
+using System;
+using System.Globalization;
+
+namespace ChainRule.Diagnostics;
+
+/// <summary>
+/// A training step produced NaN or ∞ under <see cref="NonFinitePolicy.Throw"/>. The update was not applied: the
+/// model's parameters are those from before the step.
+/// </summary>
+public sealed class NonFiniteGradientException : Exception
+{
+    /// <summary>Creates the exception for the first layer that produced a non-finite value.</summary>
+    /// <param name="layer">The layer's declared name, or null when no layer was identified (e.g. only the loss was non-finite).</param>
+    /// <param name="pass">The pass in which it appeared, if known.</param>
+    /// <param name="step">The training step.</param>
+    public NonFiniteGradientException(string? layer, Pass? pass, long step)
+        : base(Describe(layer, pass, step))
+    {
+        Layer = layer;
+        Pass = pass;
+        Step = step;
+    }
+
+    /// <summary>Creates the exception with a message of the caller's own.</summary>
+    public NonFiniteGradientException()
+        : base("A training step produced NaN or ∞; the update was not applied.")
+    {
+    }
+
+    /// <summary>Creates the exception with a message of the caller's own.</summary>
+    /// <param name="message">The message.</param>
+    public NonFiniteGradientException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message of the caller's own and the exception that caused it.</summary>
+    /// <param name="message">The message.</param>
+    /// <param name="innerException">The cause.</param>
+    public NonFiniteGradientException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>The first layer that produced NaN or ∞, or null when none was identified.</summary>
+    public string? Layer { get; }
+
+    /// <summary>The pass in which the layer produced it, if known.</summary>
+    public Pass? Pass { get; }
+
+    /// <summary>The training step.</summary>
+    public long Step { get; }
+
+    private static string Describe(string? layer, Pass? pass, long step)
+    {
+        string where = layer is null ? "the loss" : $"layer '{layer}'";
+        string during = pass is { } p ? (p == Diagnostics.Pass.Forward ? " during the forward pass" : " during the backward pass") : "";
+        return string.Create(CultureInfo.InvariantCulture, $"Non-finite values (NaN or ∞) first appeared in {where}{during} at step {step}; the update was not applied.");
+    }
+}
