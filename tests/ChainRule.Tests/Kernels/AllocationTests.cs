@@ -62,4 +62,52 @@ public class AllocationTests
             Assert.True(T.IsFinite(sink) || T.IsNaN(sink)); // keep the results observable
         }
     }
+
+    [Fact]
+    public void Norm_and_residual_kernels_allocate_nothing_after_warm_up()
+    {
+        Check<float>();
+        Check<double>();
+
+        static void Check<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            const int batch = 5, features = 33, inputs = 17;
+            var random = new Random(2);
+            T[] x = NumericAssert.Random<T>(random, batch * features), branch = NumericAssert.Random<T>(random, batch * features);
+            T[] dy = NumericAssert.Random<T>(random, batch * features), gamma = NumericAssert.Random<T>(random, features), beta = NumericAssert.Random<T>(random, features);
+            T[] y = new T[batch * features], sum = new T[batch * features], dx = new T[batch * features];
+            T[] rowMean = new T[batch], rowRstd = new T[batch], featureMean = new T[features], featureRstd = new T[features];
+            T[] runningMean = new T[features], runningVariance = new T[features], dgamma = new T[features], dbeta = new T[features], dscale = new T[1];
+            T[] weight = NumericAssert.Random<T>(random, features * inputs), dinput = new T[batch * inputs];
+            T epsilon = T.CreateTruncating(1e-5), momentum = T.CreateTruncating(0.1), scale = T.CreateTruncating(0.5);
+
+            void Step()
+            {
+                LayerNorm.Forward<T>(y, rowMean, rowRstd, x, gamma, beta, batch, features, epsilon);
+                LayerNorm.Backward<T>(dx, dgamma, dbeta, dy, x, rowMean, rowRstd, gamma, batch, features);
+                LayerNorm.AddForward<T>(sum, y, rowMean, rowRstd, x, branch, scale, gamma, beta, batch, features, epsilon);
+                LayerNorm.AddBackward<T>(dx, dgamma, dbeta, dy, sum, rowMean, rowRstd, gamma, batch, features);
+                RmsNorm.Forward<T>(y, rowRstd, x, gamma, batch, features, epsilon);
+                RmsNorm.Backward<T>(dx, dgamma, dy, x, rowRstd, gamma, batch, features);
+                RmsNorm.AddForward<T>(sum, y, rowRstd, x, branch, scale, gamma, batch, features, epsilon);
+                RmsNorm.AddBackward<T>(dx, dgamma, dy, sum, rowRstd, gamma, batch, features);
+                BatchNorm.ForwardTraining<T>(y, featureMean, featureRstd, runningMean, runningVariance, x, gamma, beta, batch, features, epsilon, momentum);
+                BatchNorm.Backward<T>(dx, dgamma, dbeta, dy, x, featureMean, featureRstd, gamma, batch, features);
+                BatchNorm.AddForwardTraining<T>(sum, y, featureMean, featureRstd, runningMean, runningVariance, x, branch, scale, gamma, beta, batch, features, epsilon, momentum);
+                BatchNorm.AddBackward<T>(dx, dgamma, dbeta, dy, sum, featureMean, featureRstd, gamma, batch, features);
+                BatchNorm.ForwardInference<T>(y, x, runningMean, runningVariance, gamma, beta, batch, features, epsilon);
+                BatchNorm.AddForwardInference<T>(sum, y, x, branch, scale, runningMean, runningVariance, gamma, beta, batch, features, epsilon);
+                Residual.Add<T>(sum, x, branch, scale);
+                Residual.ScaleBackward<T>(dx, dscale, dy, branch, scale);
+                Dense.BackwardInputAdd<T>(dinput, dy, weight, batch, inputs, features);
+            }
+
+            Step(); // JIT, static initializers
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 3; i++)
+                Step();
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.True(allocated == 0, $"{typeof(T).Name}: {allocated} bytes allocated by the norm and residual kernels after warm-up.");
+        }
+    }
 }

@@ -52,6 +52,12 @@ public class DenseTests
             Dense.BackwardInput<T>(dx, dy, w, batch, inputs, outputs);
             NumericAssert.Close<T>(expectedDx, dx, "Dense.BackwardInput" + shape);
 
+            T[] incoming = NumericAssert.Random<T>(random, batch * inputs), dxAdd = (T[])incoming.Clone();
+            Dense.BackwardInputAdd<T>(dxAdd, dy, w, batch, inputs, outputs); // accumulated
+            double[] expectedDxAdd = NumericAssert.ToDouble<T>(incoming);
+            for (int i = 0; i < expectedDxAdd.Length; i++) expectedDxAdd[i] += expectedDx[i];
+            NumericAssert.Close<T>(expectedDxAdd, dxAdd, "Dense.BackwardInputAdd" + shape);
+
             Dense.BackwardParameters<T>(dw, db, dy, x, batch, inputs, outputs); // accumulated
             NumericAssert.Close<T>(expectedDw, dw, "Dense.BackwardParameters dW" + shape);
             NumericAssert.Close<T>(expectedDb, db, "Dense.BackwardParameters db" + shape);
@@ -90,6 +96,8 @@ public class DenseTests
         var error = Assert.Throws<ArgumentException>(() => Dense.Forward<float>(new float[6], new float[6], new float[9], new float[2], 2, 3, 3));
         Assert.Equal("bias", error.ParamName);
         Assert.Throws<ArgumentException>(() => Dense.BackwardInput<float>(new float[5], new float[6], new float[9], 2, 3, 3));
+        error = Assert.Throws<ArgumentException>(() => Dense.BackwardInputAdd<float>(new float[5], new float[6], new float[9], 2, 3, 3));
+        Assert.Equal("dx", error.ParamName);
         Assert.Throws<ArgumentException>(() => Dense.BackwardParameters<float>(new float[9], new float[3], new float[6], new float[7], 2, 3, 3));
     }
 }
