@@ -10,9 +10,12 @@ internal static partial class NetworkEmitter
     {
         string t = plan.ElementType;
         string training = plan.HasBatchNorm ? ", bool training" : "";
-        writer.WriteLine("/// <summary>Runs every layer on a batch of <paramref name=\"B\"/> rows, storing each layer's values in <paramref name=\"acts\"/>.</summary>");
+        writer.WriteLine("/// <summary>");
+        writer.WriteLine("/// Runs every layer on a batch of <paramref name=\"B\"/> rows, storing each layer's values in <paramref name=\"acts\"/>;");
+        writer.WriteLine("/// ReLU layers count their dead units into <paramref name=\"report\"/> when there is one.");
+        writer.WriteLine("/// </summary>");
         writer.WriteLine(GeneratedCode);
-        using (writer.Open($"private void Forward({ReadOnlySpan}<{t}> inputs, {Span}<{t}> acts, int B{training})"))
+        using (writer.Open($"private void Forward({ReadOnlySpan}<{t}> inputs, {Span}<{t}> acts, int B{training}, {Report}? report)"))
         {
             writer.WriteLine($"{ReadOnlySpan}<{t}> parameters = _parameters;");
             if (plan.HasBatchNorm)
@@ -48,13 +51,15 @@ internal static partial class NetworkEmitter
         string t = plan.ElementType;
         writer.WriteLine("/// <summary>");
         writer.WriteLine("/// Back-propagates the output gradient in <paramref name=\"dacts\"/> through every layer in reverse, adding each");
-        writer.WriteLine("/// layer's parameter gradients into <see cref=\"Gradients\"/>.");
+        writer.WriteLine("/// layer's parameter gradients into <see cref=\"Gradients\"/> and its gradient norms into <paramref name=\"report\"/>.");
         writer.WriteLine("/// </summary>");
+        writer.WriteLine("/// <returns>The sum of squares of every parameter gradient, from the kernels that wrote them.</returns>");
         writer.WriteLine(GeneratedCode);
-        using (writer.Open($"private void Backward({ReadOnlySpan}<{t}> inputs, {ReadOnlySpan}<{t}> acts, {Span}<{t}> dacts, int B)"))
+        using (writer.Open($"private double Backward({ReadOnlySpan}<{t}> inputs, {ReadOnlySpan}<{t}> acts, {Span}<{t}> dacts, int B, {Report}? report)"))
         {
             writer.WriteLine($"{ReadOnlySpan}<{t}> parameters = _parameters;");
             writer.WriteLine($"{Span}<{t}> gradients = _gradients;");
+            writer.WriteLine("double squares = 0;");
             var pass = new Pass(writer, plan);
             for (int i = plan.Steps.Count - 1; i >= 0; i--)
             {
@@ -74,8 +79,46 @@ internal static partial class NetworkEmitter
                         break;
                 }
             }
+            writer.WriteLine();
+            writer.WriteLine("return squares;");
         }
     }
+
+    /// <summary>Where the first NaN or ∞ of a forward pass appeared: layer outputs checked in forward order, run only once the loss is not finite.</summary>
+    private static void WriteFirstNonFiniteLayer(SourceWriter writer, NetworkPlan plan)
+    {
+        writer.WriteLine("/// <summary>The index in <see cref=\"LayerNames\"/> of the first layer whose output holds NaN or ∞, or −1.</summary>");
+        writer.WriteLine(GeneratedCode);
+        using (writer.Open($"private static int FirstNonFiniteLayer({ReadOnlySpan}<{plan.ElementType}> acts, int B)"))
+        {
+            foreach (PlanStep step in plan.Steps)
+            {
+                switch (step)
+                {
+                    case DenseStep dense:
+                        WriteFiniteCheck(writer, plan, dense.NameIndex, dense.Output);
+                        break;
+                    case NormStep norm:
+                        WriteFiniteCheck(writer, plan, norm.Norm.NameIndex, norm.Output);
+                        break;
+                    case ResidualStep residual:
+                        foreach (ResidualBlockPlan block in residual.Blocks)
+                        {
+                            if (block.Normed is { } normed)
+                                WriteFiniteCheck(writer, plan, block.Norm.NameIndex, normed);
+                            WriteFiniteCheck(writer, plan, block.Up.NameIndex, block.Up.Output);
+                            WriteFiniteCheck(writer, plan, block.Down.NameIndex, block.Down.Output);
+                            WriteFiniteCheck(writer, plan, block.Normed is null ? block.Norm.NameIndex : block.Down.NameIndex, block.Output);
+                        }
+                        break;
+                }
+            }
+            writer.WriteLine("return -1;");
+        }
+    }
+
+    private static void WriteFiniteCheck(SourceWriter writer, NetworkPlan plan, int nameIndex, ActivationBuffer buffer) =>
+        writer.WriteLine($"if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice({(buffer.Offset == 0 ? "0" : $"{buffer.Offset} * B")}, {buffer.Width} * B))) return {nameIndex}; // {plan.LayerNames[nameIndex]}");
 
     /// <summary>The locals one pass has declared, so each workspace slice is declared once, where first used.</summary>
     private sealed class Pass(SourceWriter writer, NetworkPlan plan)
@@ -138,8 +181,15 @@ internal static partial class NetworkEmitter
         string pre = pass.Use(dense.PreActivation);
         string output = pass.Use(dense.Output);
         pass.Writer.WriteLine($"{Kernels}.Dense.Forward({pre}, {input}, {weight}, {bias}, B, {dense.Inputs}, {dense.Outputs});");
-        if (dense.HasActivation)
+        if (dense.Activation == ActivationKind.ReLU)
+        {
+            pass.Writer.WriteLine($"int {dense.Variable}_dead = {Kernels}.Relu.Forward({output}, {pre});");
+            pass.Writer.WriteLine($"report?.RecordDeadUnits({dense.NameIndex}, {dense.Variable}_dead, {dense.Outputs} * B);");
+        }
+        else if (dense.HasActivation)
+        {
             pass.Writer.WriteLine($"{Kernels}.{ActivationKernel(dense.Activation)}.Forward({output}, {pre});");
+        }
     }
 
     /// <summary>
@@ -156,12 +206,15 @@ internal static partial class NetworkEmitter
         string dweight = pass.Parameter($"{dense.Variable}_weight", dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})", gradient: true);
         string dbias = pass.Parameter($"{dense.Variable}_bias", dense.BiasOffset, dense.Outputs, $"({dense.Outputs})", gradient: true);
         bool needsInputGradient = dense.Input is not null;
-        string weight = needsInputGradient ? pass.Parameter($"{dense.Variable}_weight", dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})") : "";
+        string weight = pass.Parameter($"{dense.Variable}_weight", dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})");
         string dinput = needsInputGradient ? inputGradient ?? pass.Use(dense.Input, gradient: true) : "";
 
         if (dense.HasActivation)
             pass.Writer.WriteLine($"{Kernels}.{ActivationKernel(dense.Activation)}.Backward({dpre}, {doutput}, {pre}, {output});");
-        pass.Writer.WriteLine($"{Kernels}.Dense.BackwardParameters({dweight}, {dbias}, {dpre}, {input}, B, {dense.Inputs}, {dense.Outputs});");
+        string v = dense.Variable;
+        pass.Writer.WriteLine($"{Kernels}.Dense.BackwardParameters({dweight}, {dbias}, {dpre}, {input}, B, {dense.Inputs}, {dense.Outputs}, out double {v}_dweight_squares, out double {v}_dbias_squares);");
+        pass.Writer.WriteLine($"squares += {v}_dweight_squares + {v}_dbias_squares;");
+        pass.Writer.WriteLine($"report?.Record({dense.NameIndex}, global::System.Math.Sqrt({v}_dweight_squares), global::System.Math.Sqrt({v}_dbias_squares), {Kernels}.Norms.L2({weight}));");
         if (!needsInputGradient)
             pass.Writer.WriteLine("// The network input needs no gradient.");
         else
@@ -216,6 +269,20 @@ internal static partial class NetworkEmitter
         if (step.Input is null)
             pass.Writer.WriteLine("// The network input needs no gradient, but the kernel computes it on its way to ∂γ and ∂β.");
         pass.Writer.WriteLine($"{Kernels}.{NormKernel(norm.Kind)}.Backward({dx}, {Affine(dgamma, dbeta)}, {pass.Use(step.Output, gradient: true)}, {pass.Use(step.Input)}, {Cache(pass, norm)}, {gamma}, B, {norm.Features});");
+        WriteNormGradientNorms(pass, norm, step.Variable, gamma, dgamma, dbeta);
+    }
+
+    /// <summary>∂γ and ∂β are vectors of one row's width, so their norms cost a pass over a few hundred values.</summary>
+    private static void WriteNormGradientNorms(Pass pass, NormPlan norm, string variable, string gamma, string dgamma, string? dbeta)
+    {
+        string t = pass.Plan.ElementType;
+        pass.Writer.WriteLine($"double {variable}_dgamma_squares = {Kernels}.Norms.SumOfSquares<{t}>({dgamma});");
+        if (dbeta is not null)
+            pass.Writer.WriteLine($"double {variable}_dbeta_squares = {Kernels}.Norms.SumOfSquares<{t}>({dbeta});");
+        string betaSquares = dbeta is null ? "" : $" + {variable}_dbeta_squares";
+        string betaNorm = dbeta is null ? "double.NaN" : $"global::System.Math.Sqrt({variable}_dbeta_squares)";
+        pass.Writer.WriteLine($"squares += {variable}_dgamma_squares{betaSquares};");
+        pass.Writer.WriteLine($"report?.Record({norm.NameIndex}, global::System.Math.Sqrt({variable}_dgamma_squares), {betaNorm}, {Kernels}.Norms.L2({gamma}));");
     }
 
     private static string Momentum(Pass pass) => pass.Plan.ElementType == "double" ? "0.1" : "0.1f";

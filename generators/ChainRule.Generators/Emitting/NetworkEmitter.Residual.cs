@@ -84,6 +84,7 @@ internal static partial class NetworkEmitter
                 string gamma = Gamma(pass, block.Norm, block.Variable);
                 var (dgamma, dbeta) = NormParameters(pass, block.Norm, block.Variable, gradient: true);
                 writer.WriteLine($"{Kernels}.{NormKernel(block.Norm.Kind)}.AddBackward({stream}, {Affine(dgamma, dbeta)}, {pass.Use(block.Normed, gradient: true)}, {pass.Use(block.Input)}, {Cache(pass, block.Norm)}, {gamma}, B, {block.Norm.Features});");
+                WriteNormGradientNorms(pass, block.Norm, block.Variable, gamma, dgamma, dbeta);
             }
             else
             {
@@ -91,6 +92,7 @@ internal static partial class NetworkEmitter
                 var (dgamma, dbeta) = NormParameters(pass, block.Norm, block.Variable, gradient: true);
                 string dsum = pass.Use(block.Sum, gradient: true);
                 writer.WriteLine($"{Kernels}.{NormKernel(block.Norm.Kind)}.Backward({dsum}, {Affine(dgamma, dbeta)}, {stream}, {pass.Use(block.Sum)}, {Cache(pass, block.Norm)}, {gamma}, B, {block.Norm.Features});");
+                WriteNormGradientNorms(pass, block.Norm, block.Variable, gamma, dgamma, dbeta);
                 string dbranch = WriteScaleBackward(pass, block, dsum);
                 WriteDenseBackward(pass, block.Down, accumulateInputGradient: false, outputGradient: dbranch);
                 WriteDenseBackward(pass, block.Up, accumulateInputGradient: true, inputGradient: dsum);
@@ -114,6 +116,7 @@ internal static partial class NetworkEmitter
         string dbranch = pass.Use(block.Down.Output, gradient: true);
         string dscale = pass.Parameter($"{block.Variable}_scale", block.ScaleOffset, 1, "(1)", gradient: true);
         pass.Writer.WriteLine($"{Kernels}.Residual.ScaleBackward({dbranch}, {dscale}, {stream}, {pass.Use(block.Down.Output)}, {Scale(pass, block)});");
+        pass.Writer.WriteLine($"squares += (double){dscale}[0] * {dscale}[0];");
         return dbranch;
     }
 

@@ -5,6 +5,8 @@ namespace ChainRule.Generators.Emitting;
 
 internal static partial class NetworkEmitter
 {
+    private const string Diagnostics = "global::ChainRule.Diagnostics";
+
     private static void WriteTrainer(SourceWriter writer, NetworkPlan plan)
     {
         string t = plan.ElementType;
@@ -14,35 +16,50 @@ internal static partial class NetworkEmitter
         string targetsDoc = classification
             ? "<param name=\"labels\">The class index of each sample in <c>[0, OutputSize)</c>, <c>(batch)</c>.</param>"
             : "<param name=\"targets\">The target outputs, <c>(batch, OutputSize)</c>.</param>";
-        string lossName = plan.Loss.ToString();
+        string inputsDoc = "<param name=\"inputs\">The samples, <c>(batch, InputSize)</c>, batch ≤ MaxBatch.</param>";
+        string signature = $"{ReadOnlySpan}<{t}> inputs, {ReadOnlySpan}<{targetType}> {targets}";
+        string batchNorm = plan.HasBatchNorm ? ", training: true" : "";
         string output = plan.Output.Name;
 
+        writer.WriteLine("/// <summary>");
+        writer.WriteLine("/// Called after every training step with that step's gradient report (per-layer gradient norms, flags, the");
+        writer.WriteLine("/// max/min ratio, dead units, the first non-finite layer). Implement it to log or react; left unimplemented,");
+        writer.WriteLine("/// the call is compiled away. The report is reused by the next step: copy what you keep.");
+        writer.WriteLine("/// </summary>");
+        writer.WriteLine($"partial void OnGradientReport({Report} report);");
+        writer.WriteLine();
         writer.WriteLine("/// <summary>Creates a trainer for this model, allocating its workspace and optimizer state once.</summary>");
-        writer.WriteLine("/// <param name=\"options\">Batch capacity and optimizer.</param>");
+        writer.WriteLine("/// <param name=\"options\">Batch capacity, optimizer, schedule, clipping and health settings.</param>");
         writer.WriteLine(GeneratedCode);
-        writer.WriteLine($"public Trainer CreateTrainer(global::ChainRule.Training.TrainerOptions options) => new(this, options);");
+        writer.WriteLine($"public Trainer CreateTrainer({Training}.TrainerOptions options) => new(this, options);");
         writer.WriteLine();
         writer.WriteLine("/// <summary>");
-        writer.WriteLine($"/// Trains a <see cref=\"{plan.TypeName}\"/> on {lossName}: each <see cref=\"Step\"/> runs the forward pass, the loss,");
-        writer.WriteLine("/// the backward pass and the optimizer. The workspace is sized for MaxBatch rows at creation; no call allocates.");
+        writer.WriteLine($"/// Trains a <see cref=\"{plan.TypeName}\"/> on {plan.Loss}: each <see cref=\"Step\"/> runs the forward pass, the loss,");
+        writer.WriteLine("/// the backward pass (which measures every layer's gradient norm), clipping and the optimizer at the scheduled");
+        writer.WriteLine("/// learning rate. A step that produces NaN or ∞ is not applied. The workspace is sized for MaxBatch rows at");
+        writer.WriteLine("/// creation; no call allocates.");
         writer.WriteLine("/// </summary>");
         writer.WriteLine(GeneratedCode);
         using (writer.Open("public sealed class Trainer"))
         {
             writer.WriteLine($"private readonly {plan.TypeName} _model;");
+            writer.WriteLine($"private readonly {Training}.TrainerOptions _options;");
             writer.WriteLine($"private readonly {t}[] _acts;");
             writer.WriteLine($"private readonly {t}[] _dacts;");
             writer.WriteLine($"private readonly {Training}.Optimizer<{t}> _optimizer;");
+            writer.WriteLine($"private readonly {Report}? _report;");
             writer.WriteLine();
             using (writer.Open($"internal Trainer({plan.TypeName} model, {Training}.TrainerOptions options)"))
             {
                 writer.WriteLine("global::System.ArgumentNullException.ThrowIfNull(options);");
                 writer.WriteLine("options.Validate();");
                 writer.WriteLine("_model = model;");
+                writer.WriteLine("_options = options;");
                 writer.WriteLine("MaxBatch = options.MaxBatch;");
                 writer.WriteLine($"_acts = new {t}[{WorkspaceSize(plan, "MaxBatch")}];");
                 writer.WriteLine($"_dacts = new {t}[{WorkspaceSize(plan, "MaxBatch")}];");
                 writer.WriteLine($"_optimizer = options.Optimizer.Create<{t}>(ParameterCount);");
+                writer.WriteLine($"_report = options.Report ? new {Report}(LayerNames, options.Health) : null;");
             }
             writer.WriteLine();
             writer.WriteLine("/// <summary>The model this trainer updates.</summary>");
@@ -51,18 +68,45 @@ internal static partial class NetworkEmitter
             writer.WriteLine("/// <summary>The largest batch a call accepts: the rows the workspace was allocated for.</summary>");
             writer.WriteLine("public int MaxBatch { get; }");
             writer.WriteLine();
-            writer.WriteLine("/// <summary>The optimizer and its state; set its learning rate between steps to follow a schedule.</summary>");
+            writer.WriteLine("/// <summary>The optimizer and its state; its learning rate is the one the last step used.</summary>");
             writer.WriteLine($"public {Training}.Optimizer<{t}> Optimizer => _optimizer;");
             writer.WriteLine();
+            writer.WriteLine("/// <summary>Steps attempted, applied or skipped; the optimizer's StepCount counts the applied ones.</summary>");
+            writer.WriteLine("public long Steps { get; private set; }");
+            writer.WriteLine();
+            writer.WriteLine("/// <summary>The last step's gradient report, overwritten by each step; <c>null</c> when the options turned reports off.</summary>");
+            writer.WriteLine($"public {Report}? LastReport => _report;");
+            writer.WriteLine();
 
-            writer.WriteLine("/// <summary>One training step on a batch: forward, loss, backward, optimizer update.</summary>");
-            writer.WriteLine("/// <param name=\"inputs\">The samples, <c>(batch, InputSize)</c>, batch ≤ MaxBatch.</param>");
+            writer.WriteLine("/// <summary>");
+            writer.WriteLine("/// One training step on a batch: forward, loss, backward, clipping, then the optimizer at the learning rate the");
+            writer.WriteLine("/// schedule gives for the updates applied so far. If the step produces NaN or ∞ the update is skipped, the report");
+            writer.WriteLine("/// names the first layer and pass that did, and with <c>NonFinitePolicy.Throw</c> the step throws.");
+            writer.WriteLine("/// </summary>");
+            writer.WriteLine($"/// {inputsDoc}");
             writer.WriteLine($"/// {targetsDoc}");
             writer.WriteLine("/// <returns>The batch's mean loss before the update.</returns>");
-            using (writer.Open($"public {t} Step({ReadOnlySpan}<{t}> inputs, {ReadOnlySpan}<{targetType}> {targets})"))
+            using (writer.Open($"public {t} Step({signature})"))
             {
-                writer.WriteLine($"{t} loss = ComputeGradients(inputs, {targets});");
-                writer.WriteLine("_optimizer.Update(_model._parameters, _model._gradients);");
+                writer.WriteLine($"int B = CheckBatch(inputs, {targets}{batchNorm});");
+                writer.WriteLine("Steps++;");
+                writer.WriteLine("double learningRate = _options.Schedule.LearningRate(_optimizer.StepCount, _options.Optimizer.LearningRate);");
+                writer.WriteLine("_optimizer.LearningRate = learningRate;");
+                writer.WriteLine("_report?.Begin(Steps, learningRate);");
+                writer.WriteLine($"{t} loss = Backpropagate(inputs, {targets}, B, _report, out double totalNorm);");
+                writer.WriteLine($"bool finite = {t}.IsFinite(loss) && double.IsFinite(totalNorm);");
+                writer.WriteLine("if (finite)");
+                writer.WriteLine("{");
+                writer.WriteLine("    Clip(totalNorm);");
+                writer.WriteLine("    _optimizer.Update(_model._parameters, _model._gradients);");
+                writer.WriteLine("}");
+                writer.WriteLine("if (_report is not null)");
+                writer.WriteLine("{");
+                writer.WriteLine("    _report.Complete(loss, totalNorm, updateApplied: finite);");
+                writer.WriteLine("    _model.OnGradientReport(_report);");
+                writer.WriteLine("}");
+                writer.WriteLine($"if (!finite && _options.OnNonFinite == {Diagnostics}.NonFinitePolicy.Throw)");
+                writer.WriteLine($"    throw new {Diagnostics}.NonFiniteGradientException(_report?.FirstNonFiniteLayer, _report?.FirstNonFinitePass, Steps);");
                 writer.WriteLine("return loss;");
             }
             writer.WriteLine();
@@ -70,38 +114,72 @@ internal static partial class NetworkEmitter
             writer.WriteLine(plan.HasBatchNorm
                 ? "/// <summary>Runs forward (training mode: batch statistics, running statistics updated), loss and backward, leaving ∂loss/∂parameters in the model's <see cref=\"Gradients\"/>; parameters are not changed.</summary>"
                 : "/// <summary>Runs forward, loss and backward, leaving ∂loss/∂parameters in the model's <see cref=\"Gradients\"/>; parameters are not changed.</summary>");
-            writer.WriteLine("/// <param name=\"inputs\">The samples, <c>(batch, InputSize)</c>, batch ≤ MaxBatch.</param>");
+            writer.WriteLine($"/// {inputsDoc}");
             writer.WriteLine($"/// {targetsDoc}");
             writer.WriteLine("/// <returns>The batch's mean loss.</returns>");
-            using (writer.Open($"public {t} ComputeGradients({ReadOnlySpan}<{t}> inputs, {ReadOnlySpan}<{targetType}> {targets})"))
+            using (writer.Open($"public {t} ComputeGradients({signature})"))
             {
-                writer.WriteLine($"int B = CheckBatch(inputs, {targets}{(plan.HasBatchNorm ? ", training: true" : "")});");
-                writer.WriteLine($"_model.Forward(inputs, _acts, B{(plan.HasBatchNorm ? ", training: true" : "")});");
-                writer.WriteLine($"var {output} = new {ReadOnlySpan}<{t}>(_acts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
-                writer.WriteLine($"var d{output} = new {Span}<{t}>(_dacts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
-                writer.WriteLine($"{t} loss = {Kernels}.{lossName}.ForwardBackward(d{output}, {output}, {targets}, B, OutputSize);");
-                writer.WriteLine("global::System.Array.Clear(_model._gradients);");
-                writer.WriteLine("_model.Backward(inputs, _acts, _dacts, B);");
-                writer.WriteLine("return loss;");
+                writer.WriteLine($"int B = CheckBatch(inputs, {targets}{batchNorm});");
+                writer.WriteLine($"return Backpropagate(inputs, {targets}, B, report: null, out _);");
             }
             writer.WriteLine();
 
             writer.WriteLine(plan.HasBatchNorm
                 ? "/// <summary>The batch's mean loss under the current parameters in evaluation mode (running statistics, as <c>Predict</c>), without computing gradients.</summary>"
                 : "/// <summary>The batch's mean loss under the current parameters, without computing gradients.</summary>");
-            writer.WriteLine("/// <param name=\"inputs\">The samples, <c>(batch, InputSize)</c>, batch ≤ MaxBatch.</param>");
+            writer.WriteLine($"/// {inputsDoc}");
             writer.WriteLine($"/// {targetsDoc}");
-            using (writer.Open($"public {t} Evaluate({ReadOnlySpan}<{t}> inputs, {ReadOnlySpan}<{targetType}> {targets})"))
+            using (writer.Open($"public {t} Evaluate({signature})"))
             {
                 writer.WriteLine($"int B = CheckBatch(inputs, {targets}{(plan.HasBatchNorm ? ", training: false" : "")});");
-                writer.WriteLine($"_model.Forward(inputs, _acts, B{(plan.HasBatchNorm ? ", training: false" : "")});");
+                writer.WriteLine($"_model.Forward(inputs, _acts, B{(plan.HasBatchNorm ? ", training: false" : "")}, report: null);");
                 writer.WriteLine($"var {output} = new {ReadOnlySpan}<{t}>(_acts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
-                writer.WriteLine($"return {Kernels}.{lossName}.Forward({output}, {targets}, B, OutputSize);");
+                writer.WriteLine($"return {Kernels}.{plan.Loss}.Forward({output}, {targets}, B, OutputSize);");
+            }
+            writer.WriteLine();
+
+            writer.WriteLine("// Forward, loss and backward. A non-finite loss stops before the backward pass, naming the first layer");
+            writer.WriteLine("// whose output went bad; the total norm comes from the norms the backward kernels measured.");
+            using (writer.Open($"private {t} Backpropagate({signature}, int B, {Report}? report, out double totalNorm)"))
+            {
+                writer.WriteLine($"_model.Forward(inputs, _acts, B{batchNorm}, report);");
+                writer.WriteLine($"var {output} = new {ReadOnlySpan}<{t}>(_acts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
+                writer.WriteLine($"var d{output} = new {Span}<{t}>(_dacts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
+                writer.WriteLine($"{t} loss = {Kernels}.{plan.Loss}.ForwardBackward(d{output}, {output}, {targets}, B, OutputSize);");
+                writer.WriteLine("global::System.Array.Clear(_model._gradients);");
+                using (writer.Open($"if (!{t}.IsFinite(loss))"))
+                {
+                    writer.WriteLine("int layer = FirstNonFiniteLayer(_acts, B);");
+                    writer.WriteLine("if (layer >= 0)");
+                    writer.WriteLine($"    report?.RecordNonFinite(layer, {Diagnostics}.Pass.Forward);");
+                    writer.WriteLine("totalNorm = double.NaN;");
+                    writer.WriteLine("return loss;");
+                }
+                writer.WriteLine("totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, report));");
+                writer.WriteLine("return loss;");
+            }
+            writer.WriteLine();
+
+            using (writer.Open("private void Clip(double totalNorm)"))
+            {
+                writer.WriteLine($"{Training}.ClippingOptions clip = _options.Clip;");
+                using (writer.Open("switch (clip.Kind)"))
+                {
+                    writer.WriteLine($"case {Training}.ClippingKind.GlobalNorm:");
+                    writer.WriteLine($"    {Training}.GradientClipping.ScaleToMaxNorm<{t}>(_model._gradients, totalNorm, clip.Threshold);");
+                    writer.WriteLine("    break;");
+                    writer.WriteLine($"case {Training}.ClippingKind.Value:");
+                    writer.WriteLine($"    {Training}.GradientClipping.Value<{t}>(_model._gradients, ({t})clip.Threshold);");
+                    writer.WriteLine("    break;");
+                    writer.WriteLine($"case {Training}.ClippingKind.Adaptive:");
+                    writer.WriteLine($"    _model.ClipAdaptive(({t})clip.Threshold, ({t})clip.Epsilon);");
+                    writer.WriteLine("    break;");
+                }
             }
             writer.WriteLine();
 
             writer.WriteLine("// Every check runs before anything is written, so a rejected batch leaves the model as it was.");
-            using (writer.Open($"private int CheckBatch({ReadOnlySpan}<{t}> inputs, {ReadOnlySpan}<{targetType}> {targets}{(plan.HasBatchNorm ? ", bool training" : "")})"))
+            using (writer.Open($"private int CheckBatch({signature}{(plan.HasBatchNorm ? ", bool training" : "")})"))
             {
                 writer.WriteLine($"int B = {Training}.Guard.Batch(inputs.Length, InputSize, MaxBatch, nameof(inputs));");
                 if (plan.HasBatchNorm)

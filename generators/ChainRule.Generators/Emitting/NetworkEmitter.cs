@@ -15,6 +15,7 @@ internal static partial class NetworkEmitter
     private const string Training = "global::ChainRule.Training";
     private const string Span = "global::System.Span";
     private const string ReadOnlySpan = "global::System.ReadOnlySpan";
+    private const string Report = "global::ChainRule.Diagnostics.GradientReport";
 
     private static readonly string GeneratedCode =
         $"[global::System.CodeDom.Compiler.GeneratedCode(\"ChainRule.Generators\", \"{typeof(NetworkEmitter).Assembly.GetName().Version}\")]";
@@ -49,6 +50,10 @@ internal static partial class NetworkEmitter
             WriteForward(writer, plan);
             writer.WriteLine();
             WriteBackward(writer, plan);
+            writer.WriteLine();
+            WriteFirstNonFiniteLayer(writer, plan);
+            writer.WriteLine();
+            WriteAdaptiveClipping(writer, plan);
             writer.WriteLine();
             WriteTrainer(writer, plan);
         }
@@ -174,7 +179,7 @@ internal static partial class NetworkEmitter
             writer.WriteLine(step switch
             {
                 DenseStep dense => $"{dense.Modifiers} global::ChainRule.DenseLayer<{t}> {dense.Name} => new(LayerNames[{dense.NameIndex}], _parameters, _gradients, weightOffset: {dense.WeightOffset}, inputs: {dense.Inputs}, outputs: {dense.Outputs});",
-                NormStep norm => $"{norm.Modifiers} global::ChainRule.NormLayer<{t}> {norm.Name} => new(LayerNames[{norm.NameIndex}], global::ChainRule.Norm.{norm.Norm.Kind}, _parameters, _gradients, _statistics, gammaOffset: {norm.Norm.GammaOffset}, statisticsOffset: {norm.Norm.StatisticsOffset}, features: {norm.Norm.Features});",
+                NormStep norm => $"{norm.Modifiers} global::ChainRule.NormLayer<{t}> {norm.Name} => new(LayerNames[{norm.Norm.NameIndex}], global::ChainRule.Norm.{norm.Norm.Kind}, _parameters, _gradients, _statistics, gammaOffset: {norm.Norm.GammaOffset}, statisticsOffset: {norm.Norm.StatisticsOffset}, features: {norm.Norm.Features});",
                 ResidualStep residual => $"{residual.Modifiers} global::ChainRule.ResidualStack<{t}> {residual.Name} => new(LayerNames, firstName: {residual.FirstNameIndex}, _parameters, _gradients, _statistics, offset: {residual.Offset}, statisticsOffset: {residual.StatisticsOffset}, count: {residual.Blocks.Count}, width: {residual.Width}, hidden: {residual.Hidden}, global::ChainRule.Norm.{residual.Norm}, reZero: {(residual.ReZero ? "true" : "false")});",
                 _ => throw new System.InvalidOperationException(step.GetType().Name),
             });
@@ -196,7 +201,7 @@ internal static partial class NetworkEmitter
         {
             writer.WriteLine($"{Training}.Guard.Shape(input.Length, 1, InputSize, nameof(input));");
             writer.WriteLine($"{Training}.Guard.Shape(output.Length, 1, OutputSize, nameof(output));");
-            writer.WriteLine($"Forward(input, _predictActivations, 1{(plan.HasBatchNorm ? ", training: false" : "")});");
+            writer.WriteLine($"Forward(input, _predictActivations, 1{(plan.HasBatchNorm ? ", training: false" : "")}, report: null);");
             writer.WriteLine($"new {ReadOnlySpan}<{t}>(_predictActivations, {plan.Output.Offset}, OutputSize).CopyTo(output);");
         }
         writer.WriteLine();
@@ -214,7 +219,7 @@ internal static partial class NetworkEmitter
             using (writer.Open("for (int start = 0; start < batch; start += PredictChunk)"))
             {
                 writer.WriteLine("int B = global::System.Math.Min(PredictChunk, batch - start);");
-                writer.WriteLine($"Forward(inputs.Slice(start * InputSize, B * InputSize), _predictActivations, B{(plan.HasBatchNorm ? ", training: false" : "")});");
+                writer.WriteLine($"Forward(inputs.Slice(start * InputSize, B * InputSize), _predictActivations, B{(plan.HasBatchNorm ? ", training: false" : "")}, report: null);");
                 writer.WriteLine($"new {ReadOnlySpan}<{t}>(_predictActivations, {plan.Output.Offset} * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));");
             }
         }

@@ -96,14 +96,13 @@ internal static class NetworkLowering
         private NormStep LowerNorm(NormSpec norm, int width, ActivationBuffer? input)
         {
             string variable = Variable(norm.Name);
-            int nameIndex = AddName(norm.Name);
-            NormPlan plan = LowerNormParameters(norm.Kind, width, norm.Epsilon, variable);
+            NormPlan plan = LowerNormParameters(AddName(norm.Name), norm.Kind, width, norm.Epsilon, variable);
             ActivationBuffer output = PerSample($"{variable}_out", width);
             ActivationBuffer? inputGradient = input is null ? PerSample($"{variable}_in", width) : null;
-            return new NormStep(_steps.Count, norm.Name, norm.Modifiers, variable, nameIndex, plan, input, output, inputGradient);
+            return new NormStep(_steps.Count, norm.Name, norm.Modifiers, variable, plan, input, output, inputGradient);
         }
 
-        private NormPlan LowerNormParameters(NormKind kind, int width, double declaredEpsilon, string variable)
+        private NormPlan LowerNormParameters(int nameIndex, NormKind kind, int width, double declaredEpsilon, string variable)
         {
             int gamma = Parameters(kind == NormKind.RMSNorm ? width : 2 * width);
             int statistics = -1;
@@ -120,7 +119,7 @@ internal static class NetworkLowering
             };
             ActivationBuffer rstd = kind == NormKind.BatchNorm ? Fixed($"{variable}_rstd", width) : PerSample($"{variable}_rstd", 1);
             double epsilon = declaredEpsilon > 0 ? declaredEpsilon : kind == NormKind.RMSNorm ? 1e-6 : 1e-5;
-            return new NormPlan(kind, width, epsilon.ToString("R", CultureInfo.InvariantCulture) + _literalSuffix, gamma, statistics, mean, rstd);
+            return new NormPlan(nameIndex, kind, width, epsilon.ToString("R", CultureInfo.InvariantCulture) + _literalSuffix, gamma, statistics, mean, rstd);
         }
 
         private ResidualStep LowerResidual(ResidualSpec residual, int width, ActivationBuffer? input)
@@ -137,8 +136,7 @@ internal static class NetworkLowering
             {
                 string variable = $"{stem}{i.ToString(CultureInfo.InvariantCulture)}";
                 string prefix = $"{residual.Name}.{i.ToString(CultureInfo.InvariantCulture)}";
-                AddName(prefix + ".norm");
-                NormPlan norm = LowerNormParameters(residual.Norm, width, residual.Epsilon, variable);
+                NormPlan norm = LowerNormParameters(AddName(prefix + ".norm"), residual.Norm, width, residual.Epsilon, variable);
                 ActivationBuffer? normed = pre ? PerSample($"{variable}_norm", width) : null;
                 DenseStep up = LowerDense(prefix + ".up", "", $"{variable}_up", AddName(prefix + ".up"), width, hidden,
                     residual.Activation, InitKind.Default, pre ? normed : stream);

@@ -82,11 +82,12 @@ internal sealed record DenseStep(
 }
 
 /// <summary>Parameter offsets and cached statistics of one normalization.</summary>
+/// <param name="NameIndex">Index of the norm's name in <see cref="NetworkPlan.LayerNames"/>.</param>
 /// <param name="GammaOffset">Offset of γ; β follows it except for RMSNorm.</param>
 /// <param name="StatisticsOffset">Offset of BatchNorm's running mean (the variance follows); −1 for other kinds.</param>
 /// <param name="Mean">The cached mean, per sample (LayerNorm) or per feature (BatchNorm); <c>null</c> for RMSNorm.</param>
 /// <param name="Rstd">The cached reciprocal standard deviation.</param>
-internal sealed record NormPlan(NormKind Kind, int Features, string Epsilon, int GammaOffset, int StatisticsOffset, ActivationBuffer? Mean, ActivationBuffer Rstd)
+internal sealed record NormPlan(int NameIndex, NormKind Kind, int Features, string Epsilon, int GammaOffset, int StatisticsOffset, ActivationBuffer? Mean, ActivationBuffer Rstd)
 {
     public bool HasBeta => Kind != NormKind.RMSNorm;
 }
@@ -98,7 +99,6 @@ internal sealed record NormStep(
     string Name,
     string Modifiers,
     string Variable,
-    int NameIndex,
     NormPlan Norm,
     ActivationBuffer? Input,
     ActivationBuffer Output,

@@ -28,6 +28,13 @@ public sealed class TrainerOptions
     public HealthThresholds Health { get; init; } = new();
 
     /// <summary>
+    /// Whether each step fills the trainer's <c>LastReport</c> and calls the model's <c>OnGradientReport</c> hook
+    /// (default true). The gradient norms come out of the backward kernels either way; the report adds one pass
+    /// over the weights for their norms. Non-finite steps are skipped (or throw) either way.
+    /// </summary>
+    public bool Report { get; init; } = true;
+
+    /// <summary>
     /// What a step that produces NaN or ∞ does; either way its update is not applied. Defaults to
     /// <see cref="NonFinitePolicy.SkipStep"/>.
     /// </summary>

@@ -80,7 +80,7 @@ partial class SpamFilter
     {
         global::ChainRule.Training.Guard.Shape(input.Length, 1, InputSize, nameof(input));
         global::ChainRule.Training.Guard.Shape(output.Length, 1, OutputSize, nameof(output));
-        Forward(input, _predictActivations, 1);
+        Forward(input, _predictActivations, 1, report: null);
         new global::System.ReadOnlySpan<float>(_predictActivations, 128, OutputSize).CopyTo(output);
     }
 
@@ -98,14 +98,17 @@ partial class SpamFilter
         for (int start = 0; start < batch; start += PredictChunk)
         {
             int B = global::System.Math.Min(PredictChunk, batch - start);
-            Forward(inputs.Slice(start * InputSize, B * InputSize), _predictActivations, B);
+            Forward(inputs.Slice(start * InputSize, B * InputSize), _predictActivations, B, report: null);
             new global::System.ReadOnlySpan<float>(_predictActivations, 128 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
         }
     }
 
-    /// <summary>Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>.</summary>
+    /// <summary>
+    /// Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>;
+    /// ReLU layers count their dead units into <paramref name="report"/> when there is one.
+    /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> acts, int B)
+    private void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> acts, int B, global::ChainRule.Diagnostics.GradientReport? report)
     {
         global::System.ReadOnlySpan<float> parameters = _parameters;
 
@@ -134,13 +137,15 @@ partial class SpamFilter
 
     /// <summary>
     /// Back-propagates the output gradient in <paramref name="dacts"/> through every layer in reverse, adding each
-    /// layer's parameter gradients into <see cref="Gradients"/>.
+    /// layer's parameter gradients into <see cref="Gradients"/> and its gradient norms into <paramref name="report"/>.
     /// </summary>
+    /// <returns>The sum of squares of every parameter gradient, from the kernels that wrote them.</returns>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private void Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> acts, global::System.Span<float> dacts, int B)
+    private double Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> acts, global::System.Span<float> dacts, int B, global::ChainRule.Diagnostics.GradientReport? report)
     {
         global::System.ReadOnlySpan<float> parameters = _parameters;
         global::System.Span<float> gradients = _gradients;
+        double squares = 0;
 
         // ---- layer 2: Score, Dense 32 → 1 ----
         var dscore_out = dacts.Slice(128 * B, B); // (B)
@@ -149,7 +154,9 @@ partial class SpamFilter
         var dscore_bias = gradients.Slice(1760, 1); // (1)
         var score_weight = parameters.Slice(1728, 32); // (1, 32)
         var dmix_out = dacts.Slice(96 * B, 32 * B); // (B, 32)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dscore_weight, dscore_bias, dscore_out, mix_out, B, 32, 1);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dscore_weight, dscore_bias, dscore_out, mix_out, B, 32, 1, out double score_dweight_squares, out double score_dbias_squares);
+        squares += score_dweight_squares + score_dbias_squares;
+        report?.Record(2, global::System.Math.Sqrt(score_dweight_squares), global::System.Math.Sqrt(score_dbias_squares), global::ChainRule.Kernels.Norms.L2(score_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dmix_out, dscore_out, score_weight, B, 32, 1);
 
         // ---- layer 1: Mix, Dense 32 → 32, LeakyReLU ----
@@ -161,7 +168,9 @@ partial class SpamFilter
         var mix_weight = parameters.Slice(672, 1024); // (32, 32)
         var dfeatures_out = dacts.Slice(32 * B, 32 * B); // (B, 32)
         global::ChainRule.Kernels.LeakyRelu.Backward(dmix_pre, dmix_out, mix_pre, mix_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dmix_weight, dmix_bias, dmix_pre, features_out, B, 32, 32);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dmix_weight, dmix_bias, dmix_pre, features_out, B, 32, 32, out double mix_dweight_squares, out double mix_dbias_squares);
+        squares += mix_dweight_squares + mix_dbias_squares;
+        report?.Record(1, global::System.Math.Sqrt(mix_dweight_squares), global::System.Math.Sqrt(mix_dbias_squares), global::ChainRule.Kernels.Norms.L2(mix_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dfeatures_out, dmix_pre, mix_weight, B, 32, 32);
 
         // ---- layer 0: Features, Dense 20 → 32, Silu ----
@@ -169,37 +178,79 @@ partial class SpamFilter
         var features_pre = acts.Slice(0, 32 * B); // (B, 32)
         var dfeatures_weight = gradients.Slice(0, 640); // (32, 20)
         var dfeatures_bias = gradients.Slice(640, 32); // (32)
+        var features_weight = parameters.Slice(0, 640); // (32, 20)
         global::ChainRule.Kernels.Silu.Backward(dfeatures_pre, dfeatures_out, features_pre, features_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dfeatures_weight, dfeatures_bias, dfeatures_pre, inputs, B, 20, 32);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dfeatures_weight, dfeatures_bias, dfeatures_pre, inputs, B, 20, 32, out double features_dweight_squares, out double features_dbias_squares);
+        squares += features_dweight_squares + features_dbias_squares;
+        report?.Record(0, global::System.Math.Sqrt(features_dweight_squares), global::System.Math.Sqrt(features_dbias_squares), global::ChainRule.Kernels.Norms.L2(features_weight));
         // The network input needs no gradient.
+
+        return squares;
     }
 
+    /// <summary>The index in <see cref="LayerNames"/> of the first layer whose output holds NaN or ∞, or −1.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    private static int FirstNonFiniteLayer(global::System.ReadOnlySpan<float> acts, int B)
+    {
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(32 * B, 32 * B))) return 0; // Features
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(96 * B, 32 * B))) return 1; // Mix
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(128 * B, 1 * B))) return 2; // Score
+        return -1;
+    }
+
+    /// <summary>Adaptive gradient clipping (Brock et al. 2021) over every parameter tensor: rows of a weight are units, vectors are one unit each.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    private void ClipAdaptive(float lambda, float epsilon)
+    {
+        global::System.ReadOnlySpan<float> parameters = _parameters;
+        global::System.Span<float> gradients = _gradients;
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(0, 640), parameters.Slice(0, 640), 32, 20, lambda, epsilon); // Features
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(640, 32), parameters.Slice(640, 32), 1, 32, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(672, 1024), parameters.Slice(672, 1024), 32, 32, lambda, epsilon); // Mix
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(1696, 32), parameters.Slice(1696, 32), 1, 32, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(1728, 32), parameters.Slice(1728, 32), 1, 32, lambda, epsilon); // Score
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(1760, 1), parameters.Slice(1760, 1), 1, 1, lambda, epsilon);
+    }
+
+    /// <summary>
+    /// Called after every training step with that step's gradient report (per-layer gradient norms, flags, the
+    /// max/min ratio, dead units, the first non-finite layer). Implement it to log or react; left unimplemented,
+    /// the call is compiled away. The report is reused by the next step: copy what you keep.
+    /// </summary>
+    partial void OnGradientReport(global::ChainRule.Diagnostics.GradientReport report);
+
     /// <summary>Creates a trainer for this model, allocating its workspace and optimizer state once.</summary>
-    /// <param name="options">Batch capacity and optimizer.</param>
+    /// <param name="options">Batch capacity, optimizer, schedule, clipping and health settings.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     public Trainer CreateTrainer(global::ChainRule.Training.TrainerOptions options) => new(this, options);
 
     /// <summary>
     /// Trains a <see cref="SpamFilter"/> on BinaryCrossEntropyWithLogits: each <see cref="Step"/> runs the forward pass, the loss,
-    /// the backward pass and the optimizer. The workspace is sized for MaxBatch rows at creation; no call allocates.
+    /// the backward pass (which measures every layer's gradient norm), clipping and the optimizer at the scheduled
+    /// learning rate. A step that produces NaN or ∞ is not applied. The workspace is sized for MaxBatch rows at
+    /// creation; no call allocates.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     public sealed class Trainer
     {
         private readonly SpamFilter _model;
+        private readonly global::ChainRule.Training.TrainerOptions _options;
         private readonly float[] _acts;
         private readonly float[] _dacts;
         private readonly global::ChainRule.Training.Optimizer<float> _optimizer;
+        private readonly global::ChainRule.Diagnostics.GradientReport? _report;
 
         internal Trainer(SpamFilter model, global::ChainRule.Training.TrainerOptions options)
         {
             global::System.ArgumentNullException.ThrowIfNull(options);
             options.Validate();
             _model = model;
+            _options = options;
             MaxBatch = options.MaxBatch;
             _acts = new float[ActivationsPerSample * MaxBatch];
             _dacts = new float[ActivationsPerSample * MaxBatch];
             _optimizer = options.Optimizer.Create<float>(ParameterCount);
+            _report = options.Report ? new global::ChainRule.Diagnostics.GradientReport(LayerNames, options.Health) : null;
         }
 
         /// <summary>The model this trainer updates.</summary>
@@ -208,17 +259,44 @@ partial class SpamFilter
         /// <summary>The largest batch a call accepts: the rows the workspace was allocated for.</summary>
         public int MaxBatch { get; }
 
-        /// <summary>The optimizer and its state; set its learning rate between steps to follow a schedule.</summary>
+        /// <summary>The optimizer and its state; its learning rate is the one the last step used.</summary>
         public global::ChainRule.Training.Optimizer<float> Optimizer => _optimizer;
 
-        /// <summary>One training step on a batch: forward, loss, backward, optimizer update.</summary>
+        /// <summary>Steps attempted, applied or skipped; the optimizer's StepCount counts the applied ones.</summary>
+        public long Steps { get; private set; }
+
+        /// <summary>The last step's gradient report, overwritten by each step; <c>null</c> when the options turned reports off.</summary>
+        public global::ChainRule.Diagnostics.GradientReport? LastReport => _report;
+
+        /// <summary>
+        /// One training step on a batch: forward, loss, backward, clipping, then the optimizer at the learning rate the
+        /// schedule gives for the updates applied so far. If the step produces NaN or ∞ the update is skipped, the report
+        /// names the first layer and pass that did, and with <c>NonFinitePolicy.Throw</c> the step throws.
+        /// </summary>
         /// <param name="inputs">The samples, <c>(batch, InputSize)</c>, batch ≤ MaxBatch.</param>
         /// <param name="targets">The target outputs, <c>(batch, OutputSize)</c>.</param>
         /// <returns>The batch's mean loss before the update.</returns>
         public float Step(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
         {
-            float loss = ComputeGradients(inputs, targets);
-            _optimizer.Update(_model._parameters, _model._gradients);
+            int B = CheckBatch(inputs, targets);
+            Steps++;
+            double learningRate = _options.Schedule.LearningRate(_optimizer.StepCount, _options.Optimizer.LearningRate);
+            _optimizer.LearningRate = learningRate;
+            _report?.Begin(Steps, learningRate);
+            float loss = Backpropagate(inputs, targets, B, _report, out double totalNorm);
+            bool finite = float.IsFinite(loss) && double.IsFinite(totalNorm);
+            if (finite)
+            {
+                Clip(totalNorm);
+                _optimizer.Update(_model._parameters, _model._gradients);
+            }
+            if (_report is not null)
+            {
+                _report.Complete(loss, totalNorm, updateApplied: finite);
+                _model.OnGradientReport(_report);
+            }
+            if (!finite && _options.OnNonFinite == global::ChainRule.Diagnostics.NonFinitePolicy.Throw)
+                throw new global::ChainRule.Diagnostics.NonFiniteGradientException(_report?.FirstNonFiniteLayer, _report?.FirstNonFinitePass, Steps);
             return loss;
         }
 
@@ -229,13 +307,7 @@ partial class SpamFilter
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
         {
             int B = CheckBatch(inputs, targets);
-            _model.Forward(inputs, _acts, B);
-            var score_out = new global::System.ReadOnlySpan<float>(_acts, 128 * B, 1 * B); // (B, 1)
-            var dscore_out = new global::System.Span<float>(_dacts, 128 * B, 1 * B); // (B, 1)
-            float loss = global::ChainRule.Kernels.BinaryCrossEntropyWithLogits.ForwardBackward(dscore_out, score_out, targets, B, OutputSize);
-            global::System.Array.Clear(_model._gradients);
-            _model.Backward(inputs, _acts, _dacts, B);
-            return loss;
+            return Backpropagate(inputs, targets, B, report: null, out _);
         }
 
         /// <summary>The batch's mean loss under the current parameters, without computing gradients.</summary>
@@ -244,9 +316,47 @@ partial class SpamFilter
         public float Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
         {
             int B = CheckBatch(inputs, targets);
-            _model.Forward(inputs, _acts, B);
+            _model.Forward(inputs, _acts, B, report: null);
             var score_out = new global::System.ReadOnlySpan<float>(_acts, 128 * B, 1 * B); // (B, 1)
             return global::ChainRule.Kernels.BinaryCrossEntropyWithLogits.Forward(score_out, targets, B, OutputSize);
+        }
+
+        // Forward, loss and backward. A non-finite loss stops before the backward pass, naming the first layer
+        // whose output went bad; the total norm comes from the norms the backward kernels measured.
+        private float Backpropagate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int B, global::ChainRule.Diagnostics.GradientReport? report, out double totalNorm)
+        {
+            _model.Forward(inputs, _acts, B, report);
+            var score_out = new global::System.ReadOnlySpan<float>(_acts, 128 * B, 1 * B); // (B, 1)
+            var dscore_out = new global::System.Span<float>(_dacts, 128 * B, 1 * B); // (B, 1)
+            float loss = global::ChainRule.Kernels.BinaryCrossEntropyWithLogits.ForwardBackward(dscore_out, score_out, targets, B, OutputSize);
+            global::System.Array.Clear(_model._gradients);
+            if (!float.IsFinite(loss))
+            {
+                int layer = FirstNonFiniteLayer(_acts, B);
+                if (layer >= 0)
+                    report?.RecordNonFinite(layer, global::ChainRule.Diagnostics.Pass.Forward);
+                totalNorm = double.NaN;
+                return loss;
+            }
+            totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, report));
+            return loss;
+        }
+
+        private void Clip(double totalNorm)
+        {
+            global::ChainRule.Training.ClippingOptions clip = _options.Clip;
+            switch (clip.Kind)
+            {
+                case global::ChainRule.Training.ClippingKind.GlobalNorm:
+                    global::ChainRule.Training.GradientClipping.ScaleToMaxNorm<float>(_model._gradients, totalNorm, clip.Threshold);
+                    break;
+                case global::ChainRule.Training.ClippingKind.Value:
+                    global::ChainRule.Training.GradientClipping.Value<float>(_model._gradients, (float)clip.Threshold);
+                    break;
+                case global::ChainRule.Training.ClippingKind.Adaptive:
+                    _model.ClipAdaptive((float)clip.Threshold, (float)clip.Epsilon);
+                    break;
+            }
         }
 
         // Every check runs before anything is written, so a rejected batch leaves the model as it was.

@@ -82,7 +82,7 @@ partial class DigitClassifier
     {
         global::ChainRule.Training.Guard.Shape(input.Length, 1, InputSize, nameof(input));
         global::ChainRule.Training.Guard.Shape(output.Length, 1, OutputSize, nameof(output));
-        Forward(input, _predictActivations, 1);
+        Forward(input, _predictActivations, 1, report: null);
         new global::System.ReadOnlySpan<float>(_predictActivations, 384, OutputSize).CopyTo(output);
     }
 
@@ -100,14 +100,17 @@ partial class DigitClassifier
         for (int start = 0; start < batch; start += PredictChunk)
         {
             int B = global::System.Math.Min(PredictChunk, batch - start);
-            Forward(inputs.Slice(start * InputSize, B * InputSize), _predictActivations, B);
+            Forward(inputs.Slice(start * InputSize, B * InputSize), _predictActivations, B, report: null);
             new global::System.ReadOnlySpan<float>(_predictActivations, 384 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
         }
     }
 
-    /// <summary>Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>.</summary>
+    /// <summary>
+    /// Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>;
+    /// ReLU layers count their dead units into <paramref name="report"/> when there is one.
+    /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> acts, int B)
+    private void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> acts, int B, global::ChainRule.Diagnostics.GradientReport? report)
     {
         global::System.ReadOnlySpan<float> parameters = _parameters;
 
@@ -117,7 +120,8 @@ partial class DigitClassifier
         var hidden_pre = acts.Slice(0, 128 * B); // (B, 128)
         var hidden_out = acts.Slice(128 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(hidden_pre, inputs, hidden_weight, hidden_bias, B, 64, 128);
-        global::ChainRule.Kernels.Relu.Forward(hidden_out, hidden_pre);
+        int hidden_dead = global::ChainRule.Kernels.Relu.Forward(hidden_out, hidden_pre);
+        report?.RecordDeadUnits(0, hidden_dead, 128 * B);
 
         // ---- layer 1: Hidden2, Dense 128 → 64, ReLU ----
         var hidden2_weight = parameters.Slice(8320, 8192); // (64, 128)
@@ -125,7 +129,8 @@ partial class DigitClassifier
         var hidden2_pre = acts.Slice(256 * B, 64 * B); // (B, 64)
         var hidden2_out = acts.Slice(320 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(hidden2_pre, hidden_out, hidden2_weight, hidden2_bias, B, 128, 64);
-        global::ChainRule.Kernels.Relu.Forward(hidden2_out, hidden2_pre);
+        int hidden2_dead = global::ChainRule.Kernels.Relu.Forward(hidden2_out, hidden2_pre);
+        report?.RecordDeadUnits(1, hidden2_dead, 64 * B);
 
         // ---- layer 2: Logits, Dense 64 → 10 ----
         var logits_weight = parameters.Slice(16576, 640); // (10, 64)
@@ -136,13 +141,15 @@ partial class DigitClassifier
 
     /// <summary>
     /// Back-propagates the output gradient in <paramref name="dacts"/> through every layer in reverse, adding each
-    /// layer's parameter gradients into <see cref="Gradients"/>.
+    /// layer's parameter gradients into <see cref="Gradients"/> and its gradient norms into <paramref name="report"/>.
     /// </summary>
+    /// <returns>The sum of squares of every parameter gradient, from the kernels that wrote them.</returns>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private void Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> acts, global::System.Span<float> dacts, int B)
+    private double Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> acts, global::System.Span<float> dacts, int B, global::ChainRule.Diagnostics.GradientReport? report)
     {
         global::System.ReadOnlySpan<float> parameters = _parameters;
         global::System.Span<float> gradients = _gradients;
+        double squares = 0;
 
         // ---- layer 2: Logits, Dense 64 → 10 ----
         var dlogits_out = dacts.Slice(384 * B, 10 * B); // (B, 10)
@@ -151,7 +158,9 @@ partial class DigitClassifier
         var dlogits_bias = gradients.Slice(17216, 10); // (10)
         var logits_weight = parameters.Slice(16576, 640); // (10, 64)
         var dhidden2_out = dacts.Slice(320 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dlogits_weight, dlogits_bias, dlogits_out, hidden2_out, B, 64, 10);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dlogits_weight, dlogits_bias, dlogits_out, hidden2_out, B, 64, 10, out double logits_dweight_squares, out double logits_dbias_squares);
+        squares += logits_dweight_squares + logits_dbias_squares;
+        report?.Record(2, global::System.Math.Sqrt(logits_dweight_squares), global::System.Math.Sqrt(logits_dbias_squares), global::ChainRule.Kernels.Norms.L2(logits_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dhidden2_out, dlogits_out, logits_weight, B, 64, 10);
 
         // ---- layer 1: Hidden2, Dense 128 → 64, ReLU ----
@@ -163,7 +172,9 @@ partial class DigitClassifier
         var hidden2_weight = parameters.Slice(8320, 8192); // (64, 128)
         var dhidden_out = dacts.Slice(128 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Relu.Backward(dhidden2_pre, dhidden2_out, hidden2_pre, hidden2_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dhidden2_weight, dhidden2_bias, dhidden2_pre, hidden_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dhidden2_weight, dhidden2_bias, dhidden2_pre, hidden_out, B, 128, 64, out double hidden2_dweight_squares, out double hidden2_dbias_squares);
+        squares += hidden2_dweight_squares + hidden2_dbias_squares;
+        report?.Record(1, global::System.Math.Sqrt(hidden2_dweight_squares), global::System.Math.Sqrt(hidden2_dbias_squares), global::ChainRule.Kernels.Norms.L2(hidden2_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dhidden_out, dhidden2_pre, hidden2_weight, B, 128, 64);
 
         // ---- layer 0: Hidden, Dense 64 → 128, ReLU ----
@@ -171,37 +182,79 @@ partial class DigitClassifier
         var hidden_pre = acts.Slice(0, 128 * B); // (B, 128)
         var dhidden_weight = gradients.Slice(0, 8192); // (128, 64)
         var dhidden_bias = gradients.Slice(8192, 128); // (128)
+        var hidden_weight = parameters.Slice(0, 8192); // (128, 64)
         global::ChainRule.Kernels.Relu.Backward(dhidden_pre, dhidden_out, hidden_pre, hidden_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dhidden_weight, dhidden_bias, dhidden_pre, inputs, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dhidden_weight, dhidden_bias, dhidden_pre, inputs, B, 64, 128, out double hidden_dweight_squares, out double hidden_dbias_squares);
+        squares += hidden_dweight_squares + hidden_dbias_squares;
+        report?.Record(0, global::System.Math.Sqrt(hidden_dweight_squares), global::System.Math.Sqrt(hidden_dbias_squares), global::ChainRule.Kernels.Norms.L2(hidden_weight));
         // The network input needs no gradient.
+
+        return squares;
     }
 
+    /// <summary>The index in <see cref="LayerNames"/> of the first layer whose output holds NaN or ∞, or −1.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    private static int FirstNonFiniteLayer(global::System.ReadOnlySpan<float> acts, int B)
+    {
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(128 * B, 128 * B))) return 0; // Hidden
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(320 * B, 64 * B))) return 1; // Hidden2
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(384 * B, 10 * B))) return 2; // Logits
+        return -1;
+    }
+
+    /// <summary>Adaptive gradient clipping (Brock et al. 2021) over every parameter tensor: rows of a weight are units, vectors are one unit each.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    private void ClipAdaptive(float lambda, float epsilon)
+    {
+        global::System.ReadOnlySpan<float> parameters = _parameters;
+        global::System.Span<float> gradients = _gradients;
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(0, 8192), parameters.Slice(0, 8192), 128, 64, lambda, epsilon); // Hidden
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(8192, 128), parameters.Slice(8192, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(8320, 8192), parameters.Slice(8320, 8192), 64, 128, lambda, epsilon); // Hidden2
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(16512, 64), parameters.Slice(16512, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(16576, 640), parameters.Slice(16576, 640), 10, 64, lambda, epsilon); // Logits
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(17216, 10), parameters.Slice(17216, 10), 1, 10, lambda, epsilon);
+    }
+
+    /// <summary>
+    /// Called after every training step with that step's gradient report (per-layer gradient norms, flags, the
+    /// max/min ratio, dead units, the first non-finite layer). Implement it to log or react; left unimplemented,
+    /// the call is compiled away. The report is reused by the next step: copy what you keep.
+    /// </summary>
+    partial void OnGradientReport(global::ChainRule.Diagnostics.GradientReport report);
+
     /// <summary>Creates a trainer for this model, allocating its workspace and optimizer state once.</summary>
-    /// <param name="options">Batch capacity and optimizer.</param>
+    /// <param name="options">Batch capacity, optimizer, schedule, clipping and health settings.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     public Trainer CreateTrainer(global::ChainRule.Training.TrainerOptions options) => new(this, options);
 
     /// <summary>
     /// Trains a <see cref="DigitClassifier"/> on SoftmaxCrossEntropy: each <see cref="Step"/> runs the forward pass, the loss,
-    /// the backward pass and the optimizer. The workspace is sized for MaxBatch rows at creation; no call allocates.
+    /// the backward pass (which measures every layer's gradient norm), clipping and the optimizer at the scheduled
+    /// learning rate. A step that produces NaN or ∞ is not applied. The workspace is sized for MaxBatch rows at
+    /// creation; no call allocates.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     public sealed class Trainer
     {
         private readonly DigitClassifier _model;
+        private readonly global::ChainRule.Training.TrainerOptions _options;
         private readonly float[] _acts;
         private readonly float[] _dacts;
         private readonly global::ChainRule.Training.Optimizer<float> _optimizer;
+        private readonly global::ChainRule.Diagnostics.GradientReport? _report;
 
         internal Trainer(DigitClassifier model, global::ChainRule.Training.TrainerOptions options)
         {
             global::System.ArgumentNullException.ThrowIfNull(options);
             options.Validate();
             _model = model;
+            _options = options;
             MaxBatch = options.MaxBatch;
             _acts = new float[ActivationsPerSample * MaxBatch];
             _dacts = new float[ActivationsPerSample * MaxBatch];
             _optimizer = options.Optimizer.Create<float>(ParameterCount);
+            _report = options.Report ? new global::ChainRule.Diagnostics.GradientReport(LayerNames, options.Health) : null;
         }
 
         /// <summary>The model this trainer updates.</summary>
@@ -210,17 +263,44 @@ partial class DigitClassifier
         /// <summary>The largest batch a call accepts: the rows the workspace was allocated for.</summary>
         public int MaxBatch { get; }
 
-        /// <summary>The optimizer and its state; set its learning rate between steps to follow a schedule.</summary>
+        /// <summary>The optimizer and its state; its learning rate is the one the last step used.</summary>
         public global::ChainRule.Training.Optimizer<float> Optimizer => _optimizer;
 
-        /// <summary>One training step on a batch: forward, loss, backward, optimizer update.</summary>
+        /// <summary>Steps attempted, applied or skipped; the optimizer's StepCount counts the applied ones.</summary>
+        public long Steps { get; private set; }
+
+        /// <summary>The last step's gradient report, overwritten by each step; <c>null</c> when the options turned reports off.</summary>
+        public global::ChainRule.Diagnostics.GradientReport? LastReport => _report;
+
+        /// <summary>
+        /// One training step on a batch: forward, loss, backward, clipping, then the optimizer at the learning rate the
+        /// schedule gives for the updates applied so far. If the step produces NaN or ∞ the update is skipped, the report
+        /// names the first layer and pass that did, and with <c>NonFinitePolicy.Throw</c> the step throws.
+        /// </summary>
         /// <param name="inputs">The samples, <c>(batch, InputSize)</c>, batch ≤ MaxBatch.</param>
         /// <param name="labels">The class index of each sample in <c>[0, OutputSize)</c>, <c>(batch)</c>.</param>
         /// <returns>The batch's mean loss before the update.</returns>
         public float Step(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
-            float loss = ComputeGradients(inputs, labels);
-            _optimizer.Update(_model._parameters, _model._gradients);
+            int B = CheckBatch(inputs, labels);
+            Steps++;
+            double learningRate = _options.Schedule.LearningRate(_optimizer.StepCount, _options.Optimizer.LearningRate);
+            _optimizer.LearningRate = learningRate;
+            _report?.Begin(Steps, learningRate);
+            float loss = Backpropagate(inputs, labels, B, _report, out double totalNorm);
+            bool finite = float.IsFinite(loss) && double.IsFinite(totalNorm);
+            if (finite)
+            {
+                Clip(totalNorm);
+                _optimizer.Update(_model._parameters, _model._gradients);
+            }
+            if (_report is not null)
+            {
+                _report.Complete(loss, totalNorm, updateApplied: finite);
+                _model.OnGradientReport(_report);
+            }
+            if (!finite && _options.OnNonFinite == global::ChainRule.Diagnostics.NonFinitePolicy.Throw)
+                throw new global::ChainRule.Diagnostics.NonFiniteGradientException(_report?.FirstNonFiniteLayer, _report?.FirstNonFinitePass, Steps);
             return loss;
         }
 
@@ -231,13 +311,7 @@ partial class DigitClassifier
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = CheckBatch(inputs, labels);
-            _model.Forward(inputs, _acts, B);
-            var logits_out = new global::System.ReadOnlySpan<float>(_acts, 384 * B, 10 * B); // (B, 10)
-            var dlogits_out = new global::System.Span<float>(_dacts, 384 * B, 10 * B); // (B, 10)
-            float loss = global::ChainRule.Kernels.SoftmaxCrossEntropy.ForwardBackward(dlogits_out, logits_out, labels, B, OutputSize);
-            global::System.Array.Clear(_model._gradients);
-            _model.Backward(inputs, _acts, _dacts, B);
-            return loss;
+            return Backpropagate(inputs, labels, B, report: null, out _);
         }
 
         /// <summary>The batch's mean loss under the current parameters, without computing gradients.</summary>
@@ -246,9 +320,47 @@ partial class DigitClassifier
         public float Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = CheckBatch(inputs, labels);
-            _model.Forward(inputs, _acts, B);
+            _model.Forward(inputs, _acts, B, report: null);
             var logits_out = new global::System.ReadOnlySpan<float>(_acts, 384 * B, 10 * B); // (B, 10)
             return global::ChainRule.Kernels.SoftmaxCrossEntropy.Forward(logits_out, labels, B, OutputSize);
+        }
+
+        // Forward, loss and backward. A non-finite loss stops before the backward pass, naming the first layer
+        // whose output went bad; the total norm comes from the norms the backward kernels measured.
+        private float Backpropagate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, global::ChainRule.Diagnostics.GradientReport? report, out double totalNorm)
+        {
+            _model.Forward(inputs, _acts, B, report);
+            var logits_out = new global::System.ReadOnlySpan<float>(_acts, 384 * B, 10 * B); // (B, 10)
+            var dlogits_out = new global::System.Span<float>(_dacts, 384 * B, 10 * B); // (B, 10)
+            float loss = global::ChainRule.Kernels.SoftmaxCrossEntropy.ForwardBackward(dlogits_out, logits_out, labels, B, OutputSize);
+            global::System.Array.Clear(_model._gradients);
+            if (!float.IsFinite(loss))
+            {
+                int layer = FirstNonFiniteLayer(_acts, B);
+                if (layer >= 0)
+                    report?.RecordNonFinite(layer, global::ChainRule.Diagnostics.Pass.Forward);
+                totalNorm = double.NaN;
+                return loss;
+            }
+            totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, report));
+            return loss;
+        }
+
+        private void Clip(double totalNorm)
+        {
+            global::ChainRule.Training.ClippingOptions clip = _options.Clip;
+            switch (clip.Kind)
+            {
+                case global::ChainRule.Training.ClippingKind.GlobalNorm:
+                    global::ChainRule.Training.GradientClipping.ScaleToMaxNorm<float>(_model._gradients, totalNorm, clip.Threshold);
+                    break;
+                case global::ChainRule.Training.ClippingKind.Value:
+                    global::ChainRule.Training.GradientClipping.Value<float>(_model._gradients, (float)clip.Threshold);
+                    break;
+                case global::ChainRule.Training.ClippingKind.Adaptive:
+                    _model.ClipAdaptive((float)clip.Threshold, (float)clip.Epsilon);
+                    break;
+            }
         }
 
         // Every check runs before anything is written, so a rejected batch leaves the model as it was.

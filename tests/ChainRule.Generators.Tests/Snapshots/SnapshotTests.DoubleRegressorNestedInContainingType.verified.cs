@@ -91,7 +91,7 @@ partial class Surrogates
         {
             global::ChainRule.Training.Guard.Shape(input.Length, 1, InputSize, nameof(input));
             global::ChainRule.Training.Guard.Shape(output.Length, 1, OutputSize, nameof(output));
-            Forward(input, _predictActivations, 1);
+            Forward(input, _predictActivations, 1, report: null);
             new global::System.ReadOnlySpan<double>(_predictActivations, 80, OutputSize).CopyTo(output);
         }
 
@@ -109,14 +109,17 @@ partial class Surrogates
             for (int start = 0; start < batch; start += PredictChunk)
             {
                 int B = global::System.Math.Min(PredictChunk, batch - start);
-                Forward(inputs.Slice(start * InputSize, B * InputSize), _predictActivations, B);
+                Forward(inputs.Slice(start * InputSize, B * InputSize), _predictActivations, B, report: null);
                 new global::System.ReadOnlySpan<double>(_predictActivations, 80 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
             }
         }
 
-        /// <summary>Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>.</summary>
+        /// <summary>
+        /// Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>;
+        /// ReLU layers count their dead units into <paramref name="report"/> when there is one.
+        /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-        private void Forward(global::System.ReadOnlySpan<double> inputs, global::System.Span<double> acts, int B)
+        private void Forward(global::System.ReadOnlySpan<double> inputs, global::System.Span<double> acts, int B, global::ChainRule.Diagnostics.GradientReport? report)
         {
             global::System.ReadOnlySpan<double> parameters = _parameters;
 
@@ -153,13 +156,15 @@ partial class Surrogates
 
         /// <summary>
         /// Back-propagates the output gradient in <paramref name="dacts"/> through every layer in reverse, adding each
-        /// layer's parameter gradients into <see cref="Gradients"/>.
+        /// layer's parameter gradients into <see cref="Gradients"/> and its gradient norms into <paramref name="report"/>.
         /// </summary>
+        /// <returns>The sum of squares of every parameter gradient, from the kernels that wrote them.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-        private void Backward(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> acts, global::System.Span<double> dacts, int B)
+        private double Backward(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> acts, global::System.Span<double> dacts, int B, global::ChainRule.Diagnostics.GradientReport? report)
         {
             global::System.ReadOnlySpan<double> parameters = _parameters;
             global::System.Span<double> gradients = _gradients;
+            double squares = 0;
 
             // ---- layer 3: Output, Dense 8 → 2 ----
             var doutput_out = dacts.Slice(80 * B, 2 * B); // (B, 2)
@@ -168,7 +173,9 @@ partial class Surrogates
             var doutput_bias = gradients.Slice(488, 2); // (2)
             var output_weight = parameters.Slice(472, 16); // (2, 8)
             var dsquash_out = dacts.Slice(72 * B, 8 * B); // (B, 8)
-            global::ChainRule.Kernels.Dense.BackwardParameters(doutput_weight, doutput_bias, doutput_out, squash_out, B, 8, 2);
+            global::ChainRule.Kernels.Dense.BackwardParameters(doutput_weight, doutput_bias, doutput_out, squash_out, B, 8, 2, out double output_dweight_squares, out double output_dbias_squares);
+            squares += output_dweight_squares + output_dbias_squares;
+            report?.Record(3, global::System.Math.Sqrt(output_dweight_squares), global::System.Math.Sqrt(output_dbias_squares), global::ChainRule.Kernels.Norms.L2(output_weight));
             global::ChainRule.Kernels.Dense.BackwardInput(dsquash_out, doutput_out, output_weight, B, 8, 2);
 
             // ---- layer 2: Squash, Dense 16 → 8, Sigmoid ----
@@ -180,7 +187,9 @@ partial class Surrogates
             var squash_weight = parameters.Slice(336, 128); // (8, 16)
             var dmlp_head_out = dacts.Slice(48 * B, 16 * B); // (B, 16)
             global::ChainRule.Kernels.Sigmoid.Backward(dsquash_pre, dsquash_out, squash_pre, squash_out);
-            global::ChainRule.Kernels.Dense.BackwardParameters(dsquash_weight, dsquash_bias, dsquash_pre, mlp_head_out, B, 16, 8);
+            global::ChainRule.Kernels.Dense.BackwardParameters(dsquash_weight, dsquash_bias, dsquash_pre, mlp_head_out, B, 16, 8, out double squash_dweight_squares, out double squash_dbias_squares);
+            squares += squash_dweight_squares + squash_dbias_squares;
+            report?.Record(2, global::System.Math.Sqrt(squash_dweight_squares), global::System.Math.Sqrt(squash_dbias_squares), global::ChainRule.Kernels.Norms.L2(squash_weight));
             global::ChainRule.Kernels.Dense.BackwardInput(dmlp_head_out, dsquash_pre, squash_weight, B, 16, 8);
 
             // ---- layer 1: MLPHead, Dense 16 → 16, Gelu ----
@@ -192,7 +201,9 @@ partial class Surrogates
             var mlp_head_weight = parameters.Slice(64, 256); // (16, 16)
             var dencoder_out = dacts.Slice(16 * B, 16 * B); // (B, 16)
             global::ChainRule.Kernels.Gelu.Backward(dmlp_head_pre, dmlp_head_out, mlp_head_pre, mlp_head_out);
-            global::ChainRule.Kernels.Dense.BackwardParameters(dmlp_head_weight, dmlp_head_bias, dmlp_head_pre, encoder_out, B, 16, 16);
+            global::ChainRule.Kernels.Dense.BackwardParameters(dmlp_head_weight, dmlp_head_bias, dmlp_head_pre, encoder_out, B, 16, 16, out double mlp_head_dweight_squares, out double mlp_head_dbias_squares);
+            squares += mlp_head_dweight_squares + mlp_head_dbias_squares;
+            report?.Record(1, global::System.Math.Sqrt(mlp_head_dweight_squares), global::System.Math.Sqrt(mlp_head_dbias_squares), global::ChainRule.Kernels.Norms.L2(mlp_head_weight));
             global::ChainRule.Kernels.Dense.BackwardInput(dencoder_out, dmlp_head_pre, mlp_head_weight, B, 16, 16);
 
             // ---- layer 0: Encoder, Dense 3 → 16, Tanh ----
@@ -200,37 +211,82 @@ partial class Surrogates
             var encoder_pre = acts.Slice(0, 16 * B); // (B, 16)
             var dencoder_weight = gradients.Slice(0, 48); // (16, 3)
             var dencoder_bias = gradients.Slice(48, 16); // (16)
+            var encoder_weight = parameters.Slice(0, 48); // (16, 3)
             global::ChainRule.Kernels.Tanh.Backward(dencoder_pre, dencoder_out, encoder_pre, encoder_out);
-            global::ChainRule.Kernels.Dense.BackwardParameters(dencoder_weight, dencoder_bias, dencoder_pre, inputs, B, 3, 16);
+            global::ChainRule.Kernels.Dense.BackwardParameters(dencoder_weight, dencoder_bias, dencoder_pre, inputs, B, 3, 16, out double encoder_dweight_squares, out double encoder_dbias_squares);
+            squares += encoder_dweight_squares + encoder_dbias_squares;
+            report?.Record(0, global::System.Math.Sqrt(encoder_dweight_squares), global::System.Math.Sqrt(encoder_dbias_squares), global::ChainRule.Kernels.Norms.L2(encoder_weight));
             // The network input needs no gradient.
+
+            return squares;
         }
 
+        /// <summary>The index in <see cref="LayerNames"/> of the first layer whose output holds NaN or ∞, or −1.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+        private static int FirstNonFiniteLayer(global::System.ReadOnlySpan<double> acts, int B)
+        {
+            if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(16 * B, 16 * B))) return 0; // Encoder
+            if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(48 * B, 16 * B))) return 1; // MLPHead
+            if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(72 * B, 8 * B))) return 2; // Squash
+            if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(80 * B, 2 * B))) return 3; // Output
+            return -1;
+        }
+
+        /// <summary>Adaptive gradient clipping (Brock et al. 2021) over every parameter tensor: rows of a weight are units, vectors are one unit each.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+        private void ClipAdaptive(double lambda, double epsilon)
+        {
+            global::System.ReadOnlySpan<double> parameters = _parameters;
+            global::System.Span<double> gradients = _gradients;
+            global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(0, 48), parameters.Slice(0, 48), 16, 3, lambda, epsilon); // Encoder
+            global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(48, 16), parameters.Slice(48, 16), 1, 16, lambda, epsilon);
+            global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(64, 256), parameters.Slice(64, 256), 16, 16, lambda, epsilon); // MLPHead
+            global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(320, 16), parameters.Slice(320, 16), 1, 16, lambda, epsilon);
+            global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(336, 128), parameters.Slice(336, 128), 8, 16, lambda, epsilon); // Squash
+            global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(464, 8), parameters.Slice(464, 8), 1, 8, lambda, epsilon);
+            global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(472, 16), parameters.Slice(472, 16), 2, 8, lambda, epsilon); // Output
+            global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(488, 2), parameters.Slice(488, 2), 1, 2, lambda, epsilon);
+        }
+
+        /// <summary>
+        /// Called after every training step with that step's gradient report (per-layer gradient norms, flags, the
+        /// max/min ratio, dead units, the first non-finite layer). Implement it to log or react; left unimplemented,
+        /// the call is compiled away. The report is reused by the next step: copy what you keep.
+        /// </summary>
+        partial void OnGradientReport(global::ChainRule.Diagnostics.GradientReport report);
+
         /// <summary>Creates a trainer for this model, allocating its workspace and optimizer state once.</summary>
-        /// <param name="options">Batch capacity and optimizer.</param>
+        /// <param name="options">Batch capacity, optimizer, schedule, clipping and health settings.</param>
         [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
         public Trainer CreateTrainer(global::ChainRule.Training.TrainerOptions options) => new(this, options);
 
         /// <summary>
         /// Trains a <see cref="Regressor"/> on MeanSquaredError: each <see cref="Step"/> runs the forward pass, the loss,
-        /// the backward pass and the optimizer. The workspace is sized for MaxBatch rows at creation; no call allocates.
+        /// the backward pass (which measures every layer's gradient norm), clipping and the optimizer at the scheduled
+        /// learning rate. A step that produces NaN or ∞ is not applied. The workspace is sized for MaxBatch rows at
+        /// creation; no call allocates.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
         public sealed class Trainer
         {
             private readonly Regressor _model;
+            private readonly global::ChainRule.Training.TrainerOptions _options;
             private readonly double[] _acts;
             private readonly double[] _dacts;
             private readonly global::ChainRule.Training.Optimizer<double> _optimizer;
+            private readonly global::ChainRule.Diagnostics.GradientReport? _report;
 
             internal Trainer(Regressor model, global::ChainRule.Training.TrainerOptions options)
             {
                 global::System.ArgumentNullException.ThrowIfNull(options);
                 options.Validate();
                 _model = model;
+                _options = options;
                 MaxBatch = options.MaxBatch;
                 _acts = new double[ActivationsPerSample * MaxBatch];
                 _dacts = new double[ActivationsPerSample * MaxBatch];
                 _optimizer = options.Optimizer.Create<double>(ParameterCount);
+                _report = options.Report ? new global::ChainRule.Diagnostics.GradientReport(LayerNames, options.Health) : null;
             }
 
             /// <summary>The model this trainer updates.</summary>
@@ -239,17 +295,44 @@ partial class Surrogates
             /// <summary>The largest batch a call accepts: the rows the workspace was allocated for.</summary>
             public int MaxBatch { get; }
 
-            /// <summary>The optimizer and its state; set its learning rate between steps to follow a schedule.</summary>
+            /// <summary>The optimizer and its state; its learning rate is the one the last step used.</summary>
             public global::ChainRule.Training.Optimizer<double> Optimizer => _optimizer;
 
-            /// <summary>One training step on a batch: forward, loss, backward, optimizer update.</summary>
+            /// <summary>Steps attempted, applied or skipped; the optimizer's StepCount counts the applied ones.</summary>
+            public long Steps { get; private set; }
+
+            /// <summary>The last step's gradient report, overwritten by each step; <c>null</c> when the options turned reports off.</summary>
+            public global::ChainRule.Diagnostics.GradientReport? LastReport => _report;
+
+            /// <summary>
+            /// One training step on a batch: forward, loss, backward, clipping, then the optimizer at the learning rate the
+            /// schedule gives for the updates applied so far. If the step produces NaN or ∞ the update is skipped, the report
+            /// names the first layer and pass that did, and with <c>NonFinitePolicy.Throw</c> the step throws.
+            /// </summary>
             /// <param name="inputs">The samples, <c>(batch, InputSize)</c>, batch ≤ MaxBatch.</param>
             /// <param name="targets">The target outputs, <c>(batch, OutputSize)</c>.</param>
             /// <returns>The batch's mean loss before the update.</returns>
             public double Step(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets)
             {
-                double loss = ComputeGradients(inputs, targets);
-                _optimizer.Update(_model._parameters, _model._gradients);
+                int B = CheckBatch(inputs, targets);
+                Steps++;
+                double learningRate = _options.Schedule.LearningRate(_optimizer.StepCount, _options.Optimizer.LearningRate);
+                _optimizer.LearningRate = learningRate;
+                _report?.Begin(Steps, learningRate);
+                double loss = Backpropagate(inputs, targets, B, _report, out double totalNorm);
+                bool finite = double.IsFinite(loss) && double.IsFinite(totalNorm);
+                if (finite)
+                {
+                    Clip(totalNorm);
+                    _optimizer.Update(_model._parameters, _model._gradients);
+                }
+                if (_report is not null)
+                {
+                    _report.Complete(loss, totalNorm, updateApplied: finite);
+                    _model.OnGradientReport(_report);
+                }
+                if (!finite && _options.OnNonFinite == global::ChainRule.Diagnostics.NonFinitePolicy.Throw)
+                    throw new global::ChainRule.Diagnostics.NonFiniteGradientException(_report?.FirstNonFiniteLayer, _report?.FirstNonFinitePass, Steps);
                 return loss;
             }
 
@@ -260,13 +343,7 @@ partial class Surrogates
             public double ComputeGradients(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets)
             {
                 int B = CheckBatch(inputs, targets);
-                _model.Forward(inputs, _acts, B);
-                var output_out = new global::System.ReadOnlySpan<double>(_acts, 80 * B, 2 * B); // (B, 2)
-                var doutput_out = new global::System.Span<double>(_dacts, 80 * B, 2 * B); // (B, 2)
-                double loss = global::ChainRule.Kernels.MeanSquaredError.ForwardBackward(doutput_out, output_out, targets, B, OutputSize);
-                global::System.Array.Clear(_model._gradients);
-                _model.Backward(inputs, _acts, _dacts, B);
-                return loss;
+                return Backpropagate(inputs, targets, B, report: null, out _);
             }
 
             /// <summary>The batch's mean loss under the current parameters, without computing gradients.</summary>
@@ -275,9 +352,47 @@ partial class Surrogates
             public double Evaluate(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets)
             {
                 int B = CheckBatch(inputs, targets);
-                _model.Forward(inputs, _acts, B);
+                _model.Forward(inputs, _acts, B, report: null);
                 var output_out = new global::System.ReadOnlySpan<double>(_acts, 80 * B, 2 * B); // (B, 2)
                 return global::ChainRule.Kernels.MeanSquaredError.Forward(output_out, targets, B, OutputSize);
+            }
+
+            // Forward, loss and backward. A non-finite loss stops before the backward pass, naming the first layer
+            // whose output went bad; the total norm comes from the norms the backward kernels measured.
+            private double Backpropagate(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets, int B, global::ChainRule.Diagnostics.GradientReport? report, out double totalNorm)
+            {
+                _model.Forward(inputs, _acts, B, report);
+                var output_out = new global::System.ReadOnlySpan<double>(_acts, 80 * B, 2 * B); // (B, 2)
+                var doutput_out = new global::System.Span<double>(_dacts, 80 * B, 2 * B); // (B, 2)
+                double loss = global::ChainRule.Kernels.MeanSquaredError.ForwardBackward(doutput_out, output_out, targets, B, OutputSize);
+                global::System.Array.Clear(_model._gradients);
+                if (!double.IsFinite(loss))
+                {
+                    int layer = FirstNonFiniteLayer(_acts, B);
+                    if (layer >= 0)
+                        report?.RecordNonFinite(layer, global::ChainRule.Diagnostics.Pass.Forward);
+                    totalNorm = double.NaN;
+                    return loss;
+                }
+                totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, report));
+                return loss;
+            }
+
+            private void Clip(double totalNorm)
+            {
+                global::ChainRule.Training.ClippingOptions clip = _options.Clip;
+                switch (clip.Kind)
+                {
+                    case global::ChainRule.Training.ClippingKind.GlobalNorm:
+                        global::ChainRule.Training.GradientClipping.ScaleToMaxNorm<double>(_model._gradients, totalNorm, clip.Threshold);
+                        break;
+                    case global::ChainRule.Training.ClippingKind.Value:
+                        global::ChainRule.Training.GradientClipping.Value<double>(_model._gradients, (double)clip.Threshold);
+                        break;
+                    case global::ChainRule.Training.ClippingKind.Adaptive:
+                        _model.ClipAdaptive((double)clip.Threshold, (double)clip.Epsilon);
+                        break;
+                }
             }
 
             // Every check runs before anything is written, so a rejected batch leaves the model as it was.

@@ -108,7 +108,7 @@ partial class PostNorm
     {
         global::ChainRule.Training.Guard.Shape(input.Length, 1, InputSize, nameof(input));
         global::ChainRule.Training.Guard.Shape(output.Length, 1, OutputSize, nameof(output));
-        Forward(input, _predictActivations, 1, training: false);
+        Forward(input, _predictActivations, 1, training: false, report: null);
         new global::System.ReadOnlySpan<double>(_predictActivations, 257, OutputSize).CopyTo(output);
     }
 
@@ -126,14 +126,17 @@ partial class PostNorm
         for (int start = 0; start < batch; start += PredictChunk)
         {
             int B = global::System.Math.Min(PredictChunk, batch - start);
-            Forward(inputs.Slice(start * InputSize, B * InputSize), _predictActivations, B, training: false);
+            Forward(inputs.Slice(start * InputSize, B * InputSize), _predictActivations, B, training: false, report: null);
             new global::System.ReadOnlySpan<double>(_predictActivations, 257 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
         }
     }
 
-    /// <summary>Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>.</summary>
+    /// <summary>
+    /// Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>;
+    /// ReLU layers count their dead units into <paramref name="report"/> when there is one.
+    /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private void Forward(global::System.ReadOnlySpan<double> inputs, global::System.Span<double> acts, int B, bool training)
+    private void Forward(global::System.ReadOnlySpan<double> inputs, global::System.Span<double> acts, int B, bool training, global::ChainRule.Diagnostics.GradientReport? report)
     {
         global::System.ReadOnlySpan<double> parameters = _parameters;
         global::System.Span<double> statistics = _statistics;
@@ -158,7 +161,8 @@ partial class PostNorm
         var body0_up_pre = acts.Slice(32 * B, 16 * B); // (B, 16)
         var body0_up_out = acts.Slice(48 * B, 16 * B); // (B, 16)
         global::ChainRule.Kernels.Dense.Forward(body0_up_pre, input_norm_out, body0_up_weight, body0_up_bias, B, 16, 16);
-        global::ChainRule.Kernels.Relu.Forward(body0_up_out, body0_up_pre);
+        int body0_up_dead = global::ChainRule.Kernels.Relu.Forward(body0_up_out, body0_up_pre);
+        report?.RecordDeadUnits(2, body0_up_dead, 16 * B);
         var body0_down_weight = parameters.Slice(336, 256); // (16, 16)
         var body0_down_bias = parameters.Slice(592, 16); // (16)
         var body0_down_out = acts.Slice(64 * B, 16 * B); // (B, 16)
@@ -182,7 +186,8 @@ partial class PostNorm
         var body1_up_pre = acts.Slice(112 * B, 16 * B); // (B, 16)
         var body1_up_out = acts.Slice(128 * B, 16 * B); // (B, 16)
         global::ChainRule.Kernels.Dense.Forward(body1_up_pre, body1_in, body1_up_weight, body1_up_bias, B, 16, 16);
-        global::ChainRule.Kernels.Relu.Forward(body1_up_out, body1_up_pre);
+        int body1_up_dead = global::ChainRule.Kernels.Relu.Forward(body1_up_out, body1_up_pre);
+        report?.RecordDeadUnits(5, body1_up_dead, 16 * B);
         var body1_down_weight = parameters.Slice(913, 256); // (16, 16)
         var body1_down_bias = parameters.Slice(1169, 16); // (16)
         var body1_down_out = acts.Slice(144 * B, 16 * B); // (B, 16)
@@ -227,13 +232,15 @@ partial class PostNorm
 
     /// <summary>
     /// Back-propagates the output gradient in <paramref name="dacts"/> through every layer in reverse, adding each
-    /// layer's parameter gradients into <see cref="Gradients"/>.
+    /// layer's parameter gradients into <see cref="Gradients"/> and its gradient norms into <paramref name="report"/>.
     /// </summary>
+    /// <returns>The sum of squares of every parameter gradient, from the kernels that wrote them.</returns>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private void Backward(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> acts, global::System.Span<double> dacts, int B)
+    private double Backward(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> acts, global::System.Span<double> dacts, int B, global::ChainRule.Diagnostics.GradientReport? report)
     {
         global::System.ReadOnlySpan<double> parameters = _parameters;
         global::System.Span<double> gradients = _gradients;
+        double squares = 0;
 
         // ---- layer 3: Output, Dense 16 → 1 ----
         var doutput_out = dacts.Slice(257 * B, B); // (B)
@@ -242,7 +249,9 @@ partial class PostNorm
         var doutput_bias = gradients.Slice(1498, 1); // (1)
         var output_weight = parameters.Slice(1482, 16); // (1, 16)
         var drefine_out = dacts.Slice(241 * B, 16 * B); // (B, 16)
-        global::ChainRule.Kernels.Dense.BackwardParameters(doutput_weight, doutput_bias, doutput_out, refine_out, B, 16, 1);
+        global::ChainRule.Kernels.Dense.BackwardParameters(doutput_weight, doutput_bias, doutput_out, refine_out, B, 16, 1, out double output_dweight_squares, out double output_dbias_squares);
+        squares += output_dweight_squares + output_dbias_squares;
+        report?.Record(10, global::System.Math.Sqrt(output_dweight_squares), global::System.Math.Sqrt(output_dbias_squares), global::ChainRule.Kernels.Norms.L2(output_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(drefine_out, doutput_out, output_weight, B, 16, 1);
 
         // ---- layer 2: Refine, 1 × PostNorm[RMSNorm → Dense(16→8, Silu) → Dense(8→16)] + x ----
@@ -255,12 +264,17 @@ partial class PostNorm
         var refine0_sum = acts.Slice(225 * B, 16 * B); // (B, 16)
         var refine0_rstd = acts.Slice(192 * B, B); // (B)
         global::ChainRule.Kernels.RmsNorm.Backward(drefine0_sum, drefine0_gamma, drefine_out, refine0_sum, refine0_rstd, refine0_gamma, B, 16);
+        double refine0_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<double>(drefine0_gamma);
+        squares += refine0_dgamma_squares;
+        report?.Record(7, global::System.Math.Sqrt(refine0_dgamma_squares), double.NaN, global::ChainRule.Kernels.Norms.L2(refine0_gamma));
         var refine0_up_out = acts.Slice(201 * B, 8 * B); // (B, 8)
         var drefine0_down_weight = gradients.Slice(1338, 128); // (16, 8)
         var drefine0_down_bias = gradients.Slice(1466, 16); // (16)
         var refine0_down_weight = parameters.Slice(1338, 128); // (16, 8)
         var drefine0_up_out = dacts.Slice(201 * B, 8 * B); // (B, 8)
-        global::ChainRule.Kernels.Dense.BackwardParameters(drefine0_down_weight, drefine0_down_bias, drefine0_sum, refine0_up_out, B, 8, 16);
+        global::ChainRule.Kernels.Dense.BackwardParameters(drefine0_down_weight, drefine0_down_bias, drefine0_sum, refine0_up_out, B, 8, 16, out double refine0_down_dweight_squares, out double refine0_down_dbias_squares);
+        squares += refine0_down_dweight_squares + refine0_down_dbias_squares;
+        report?.Record(9, global::System.Math.Sqrt(refine0_down_dweight_squares), global::System.Math.Sqrt(refine0_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(refine0_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(drefine0_up_out, drefine0_sum, refine0_down_weight, B, 8, 16);
         var drefine0_up_pre = dacts.Slice(193 * B, 8 * B); // (B, 8)
         var refine0_up_pre = acts.Slice(193 * B, 8 * B); // (B, 8)
@@ -269,7 +283,9 @@ partial class PostNorm
         var drefine0_up_bias = gradients.Slice(1330, 8); // (8)
         var refine0_up_weight = parameters.Slice(1202, 128); // (8, 16)
         global::ChainRule.Kernels.Silu.Backward(drefine0_up_pre, drefine0_up_out, refine0_up_pre, refine0_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(drefine0_up_weight, drefine0_up_bias, drefine0_up_pre, body_out, B, 16, 8);
+        global::ChainRule.Kernels.Dense.BackwardParameters(drefine0_up_weight, drefine0_up_bias, drefine0_up_pre, body_out, B, 16, 8, out double refine0_up_dweight_squares, out double refine0_up_dbias_squares);
+        squares += refine0_up_dweight_squares + refine0_up_dbias_squares;
+        report?.Record(8, global::System.Math.Sqrt(refine0_up_dweight_squares), global::System.Math.Sqrt(refine0_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(refine0_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInputAdd(drefine0_sum, drefine0_up_pre, refine0_up_weight, B, 16, 8);
 
         var dbody_out = dacts.Slice(176 * B, 16 * B); // (B, 16)
@@ -287,16 +303,23 @@ partial class PostNorm
         var body1_mean = acts.Slice(258 * B + 64, 16); // (16)
         var body1_rstd = acts.Slice(258 * B + 80, 16); // (16)
         global::ChainRule.Kernels.BatchNorm.Backward(dbody1_sum, dbody1_gamma, dbody1_beta, dbody_out, body1_sum, body1_mean, body1_rstd, body1_gamma, B, 16);
+        double body1_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<double>(dbody1_gamma);
+        double body1_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<double>(dbody1_beta);
+        squares += body1_dgamma_squares + body1_dbeta_squares;
+        report?.Record(4, global::System.Math.Sqrt(body1_dgamma_squares), global::System.Math.Sqrt(body1_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body1_gamma));
         var dbody1_down_out = dacts.Slice(144 * B, 16 * B); // (B, 16)
         var dbody1_scale = gradients.Slice(1185, 1); // (1)
         var body1_down_out = acts.Slice(144 * B, 16 * B); // (B, 16)
         global::ChainRule.Kernels.Residual.ScaleBackward(dbody1_down_out, dbody1_scale, dbody1_sum, body1_down_out, parameters[1185]);
+        squares += (double)dbody1_scale[0] * dbody1_scale[0];
         var body1_up_out = acts.Slice(128 * B, 16 * B); // (B, 16)
         var dbody1_down_weight = gradients.Slice(913, 256); // (16, 16)
         var dbody1_down_bias = gradients.Slice(1169, 16); // (16)
         var body1_down_weight = parameters.Slice(913, 256); // (16, 16)
         var dbody1_up_out = dacts.Slice(128 * B, 16 * B); // (B, 16)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_down_weight, dbody1_down_bias, dbody1_down_out, body1_up_out, B, 16, 16);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_down_weight, dbody1_down_bias, dbody1_down_out, body1_up_out, B, 16, 16, out double body1_down_dweight_squares, out double body1_down_dbias_squares);
+        squares += body1_down_dweight_squares + body1_down_dbias_squares;
+        report?.Record(6, global::System.Math.Sqrt(body1_down_dweight_squares), global::System.Math.Sqrt(body1_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body1_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody1_up_out, dbody1_down_out, body1_down_weight, B, 16, 16);
         var dbody1_up_pre = dacts.Slice(112 * B, 16 * B); // (B, 16)
         var body1_up_pre = acts.Slice(112 * B, 16 * B); // (B, 16)
@@ -305,7 +328,9 @@ partial class PostNorm
         var dbody1_up_bias = gradients.Slice(897, 16); // (16)
         var body1_up_weight = parameters.Slice(641, 256); // (16, 16)
         global::ChainRule.Kernels.Relu.Backward(dbody1_up_pre, dbody1_up_out, body1_up_pre, body1_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_up_weight, dbody1_up_bias, dbody1_up_pre, body1_in, B, 16, 16);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_up_weight, dbody1_up_bias, dbody1_up_pre, body1_in, B, 16, 16, out double body1_up_dweight_squares, out double body1_up_dbias_squares);
+        squares += body1_up_dweight_squares + body1_up_dbias_squares;
+        report?.Record(5, global::System.Math.Sqrt(body1_up_dweight_squares), global::System.Math.Sqrt(body1_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body1_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInputAdd(dbody1_sum, dbody1_up_pre, body1_up_weight, B, 16, 16);
 
         // ---- Body.0 ----
@@ -317,16 +342,23 @@ partial class PostNorm
         var body0_mean = acts.Slice(258 * B + 32, 16); // (16)
         var body0_rstd = acts.Slice(258 * B + 48, 16); // (16)
         global::ChainRule.Kernels.BatchNorm.Backward(dbody0_sum, dbody0_gamma, dbody0_beta, dbody1_sum, body0_sum, body0_mean, body0_rstd, body0_gamma, B, 16);
+        double body0_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<double>(dbody0_gamma);
+        double body0_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<double>(dbody0_beta);
+        squares += body0_dgamma_squares + body0_dbeta_squares;
+        report?.Record(1, global::System.Math.Sqrt(body0_dgamma_squares), global::System.Math.Sqrt(body0_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body0_gamma));
         var dbody0_down_out = dacts.Slice(64 * B, 16 * B); // (B, 16)
         var dbody0_scale = gradients.Slice(608, 1); // (1)
         var body0_down_out = acts.Slice(64 * B, 16 * B); // (B, 16)
         global::ChainRule.Kernels.Residual.ScaleBackward(dbody0_down_out, dbody0_scale, dbody0_sum, body0_down_out, parameters[608]);
+        squares += (double)dbody0_scale[0] * dbody0_scale[0];
         var body0_up_out = acts.Slice(48 * B, 16 * B); // (B, 16)
         var dbody0_down_weight = gradients.Slice(336, 256); // (16, 16)
         var dbody0_down_bias = gradients.Slice(592, 16); // (16)
         var body0_down_weight = parameters.Slice(336, 256); // (16, 16)
         var dbody0_up_out = dacts.Slice(48 * B, 16 * B); // (B, 16)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_down_weight, dbody0_down_bias, dbody0_down_out, body0_up_out, B, 16, 16);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_down_weight, dbody0_down_bias, dbody0_down_out, body0_up_out, B, 16, 16, out double body0_down_dweight_squares, out double body0_down_dbias_squares);
+        squares += body0_down_dweight_squares + body0_down_dbias_squares;
+        report?.Record(3, global::System.Math.Sqrt(body0_down_dweight_squares), global::System.Math.Sqrt(body0_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body0_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody0_up_out, dbody0_down_out, body0_down_weight, B, 16, 16);
         var dbody0_up_pre = dacts.Slice(32 * B, 16 * B); // (B, 16)
         var body0_up_pre = acts.Slice(32 * B, 16 * B); // (B, 16)
@@ -335,7 +367,9 @@ partial class PostNorm
         var dbody0_up_bias = gradients.Slice(320, 16); // (16)
         var body0_up_weight = parameters.Slice(64, 256); // (16, 16)
         global::ChainRule.Kernels.Relu.Backward(dbody0_up_pre, dbody0_up_out, body0_up_pre, body0_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_up_weight, dbody0_up_bias, dbody0_up_pre, input_norm_out, B, 16, 16);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_up_weight, dbody0_up_bias, dbody0_up_pre, input_norm_out, B, 16, 16, out double body0_up_dweight_squares, out double body0_up_dbias_squares);
+        squares += body0_up_dweight_squares + body0_up_dbias_squares;
+        report?.Record(2, global::System.Math.Sqrt(body0_up_dweight_squares), global::System.Math.Sqrt(body0_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body0_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInputAdd(dbody0_sum, dbody0_up_pre, body0_up_weight, B, 16, 16);
 
         var dinput_norm_out = dacts.Slice(0, 16 * B); // (B, 16)
@@ -350,34 +384,102 @@ partial class PostNorm
         var input_norm_mean = acts.Slice(258 * B + 0, 16); // (16)
         var input_norm_rstd = acts.Slice(258 * B + 16, 16); // (16)
         global::ChainRule.Kernels.BatchNorm.Backward(dinput_norm_in, dinput_norm_gamma, dinput_norm_beta, dinput_norm_out, inputs, input_norm_mean, input_norm_rstd, input_norm_gamma, B, 16);
+        double input_norm_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<double>(dinput_norm_gamma);
+        double input_norm_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<double>(dinput_norm_beta);
+        squares += input_norm_dgamma_squares + input_norm_dbeta_squares;
+        report?.Record(0, global::System.Math.Sqrt(input_norm_dgamma_squares), global::System.Math.Sqrt(input_norm_dbeta_squares), global::ChainRule.Kernels.Norms.L2(input_norm_gamma));
+
+        return squares;
     }
 
+    /// <summary>The index in <see cref="LayerNames"/> of the first layer whose output holds NaN or ∞, or −1.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    private static int FirstNonFiniteLayer(global::System.ReadOnlySpan<double> acts, int B)
+    {
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(0, 16 * B))) return 0; // InputNorm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(48 * B, 16 * B))) return 2; // Body.0.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(64 * B, 16 * B))) return 3; // Body.0.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(96 * B, 16 * B))) return 1; // Body.0.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(128 * B, 16 * B))) return 5; // Body.1.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(144 * B, 16 * B))) return 6; // Body.1.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(176 * B, 16 * B))) return 4; // Body.1.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(201 * B, 8 * B))) return 8; // Refine.0.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(209 * B, 16 * B))) return 9; // Refine.0.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(241 * B, 16 * B))) return 7; // Refine.0.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(257 * B, 1 * B))) return 10; // Output
+        return -1;
+    }
+
+    /// <summary>Adaptive gradient clipping (Brock et al. 2021) over every parameter tensor: rows of a weight are units, vectors are one unit each.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    private void ClipAdaptive(double lambda, double epsilon)
+    {
+        global::System.ReadOnlySpan<double> parameters = _parameters;
+        global::System.Span<double> gradients = _gradients;
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(0, 16), parameters.Slice(0, 16), 1, 16, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(16, 16), parameters.Slice(16, 16), 1, 16, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(32, 16), parameters.Slice(32, 16), 1, 16, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(48, 16), parameters.Slice(48, 16), 1, 16, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(64, 256), parameters.Slice(64, 256), 16, 16, lambda, epsilon); // Body.0.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(320, 16), parameters.Slice(320, 16), 1, 16, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(336, 256), parameters.Slice(336, 256), 16, 16, lambda, epsilon); // Body.0.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(592, 16), parameters.Slice(592, 16), 1, 16, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(608, 1), parameters.Slice(608, 1), 1, 1, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(609, 16), parameters.Slice(609, 16), 1, 16, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(625, 16), parameters.Slice(625, 16), 1, 16, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(641, 256), parameters.Slice(641, 256), 16, 16, lambda, epsilon); // Body.1.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(897, 16), parameters.Slice(897, 16), 1, 16, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(913, 256), parameters.Slice(913, 256), 16, 16, lambda, epsilon); // Body.1.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(1169, 16), parameters.Slice(1169, 16), 1, 16, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(1185, 1), parameters.Slice(1185, 1), 1, 1, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(1186, 16), parameters.Slice(1186, 16), 1, 16, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(1202, 128), parameters.Slice(1202, 128), 8, 16, lambda, epsilon); // Refine.0.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(1330, 8), parameters.Slice(1330, 8), 1, 8, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(1338, 128), parameters.Slice(1338, 128), 16, 8, lambda, epsilon); // Refine.0.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(1466, 16), parameters.Slice(1466, 16), 1, 16, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(1482, 16), parameters.Slice(1482, 16), 1, 16, lambda, epsilon); // Output
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(1498, 1), parameters.Slice(1498, 1), 1, 1, lambda, epsilon);
+    }
+
+    /// <summary>
+    /// Called after every training step with that step's gradient report (per-layer gradient norms, flags, the
+    /// max/min ratio, dead units, the first non-finite layer). Implement it to log or react; left unimplemented,
+    /// the call is compiled away. The report is reused by the next step: copy what you keep.
+    /// </summary>
+    partial void OnGradientReport(global::ChainRule.Diagnostics.GradientReport report);
+
     /// <summary>Creates a trainer for this model, allocating its workspace and optimizer state once.</summary>
-    /// <param name="options">Batch capacity and optimizer.</param>
+    /// <param name="options">Batch capacity, optimizer, schedule, clipping and health settings.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     public Trainer CreateTrainer(global::ChainRule.Training.TrainerOptions options) => new(this, options);
 
     /// <summary>
     /// Trains a <see cref="PostNorm"/> on MeanSquaredError: each <see cref="Step"/> runs the forward pass, the loss,
-    /// the backward pass and the optimizer. The workspace is sized for MaxBatch rows at creation; no call allocates.
+    /// the backward pass (which measures every layer's gradient norm), clipping and the optimizer at the scheduled
+    /// learning rate. A step that produces NaN or ∞ is not applied. The workspace is sized for MaxBatch rows at
+    /// creation; no call allocates.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     public sealed class Trainer
     {
         private readonly PostNorm _model;
+        private readonly global::ChainRule.Training.TrainerOptions _options;
         private readonly double[] _acts;
         private readonly double[] _dacts;
         private readonly global::ChainRule.Training.Optimizer<double> _optimizer;
+        private readonly global::ChainRule.Diagnostics.GradientReport? _report;
 
         internal Trainer(PostNorm model, global::ChainRule.Training.TrainerOptions options)
         {
             global::System.ArgumentNullException.ThrowIfNull(options);
             options.Validate();
             _model = model;
+            _options = options;
             MaxBatch = options.MaxBatch;
             _acts = new double[ActivationsPerSample * MaxBatch + FixedActivations];
             _dacts = new double[ActivationsPerSample * MaxBatch + FixedActivations];
             _optimizer = options.Optimizer.Create<double>(ParameterCount);
+            _report = options.Report ? new global::ChainRule.Diagnostics.GradientReport(LayerNames, options.Health) : null;
         }
 
         /// <summary>The model this trainer updates.</summary>
@@ -386,17 +488,44 @@ partial class PostNorm
         /// <summary>The largest batch a call accepts: the rows the workspace was allocated for.</summary>
         public int MaxBatch { get; }
 
-        /// <summary>The optimizer and its state; set its learning rate between steps to follow a schedule.</summary>
+        /// <summary>The optimizer and its state; its learning rate is the one the last step used.</summary>
         public global::ChainRule.Training.Optimizer<double> Optimizer => _optimizer;
 
-        /// <summary>One training step on a batch: forward, loss, backward, optimizer update.</summary>
+        /// <summary>Steps attempted, applied or skipped; the optimizer's StepCount counts the applied ones.</summary>
+        public long Steps { get; private set; }
+
+        /// <summary>The last step's gradient report, overwritten by each step; <c>null</c> when the options turned reports off.</summary>
+        public global::ChainRule.Diagnostics.GradientReport? LastReport => _report;
+
+        /// <summary>
+        /// One training step on a batch: forward, loss, backward, clipping, then the optimizer at the learning rate the
+        /// schedule gives for the updates applied so far. If the step produces NaN or ∞ the update is skipped, the report
+        /// names the first layer and pass that did, and with <c>NonFinitePolicy.Throw</c> the step throws.
+        /// </summary>
         /// <param name="inputs">The samples, <c>(batch, InputSize)</c>, batch ≤ MaxBatch.</param>
         /// <param name="targets">The target outputs, <c>(batch, OutputSize)</c>.</param>
         /// <returns>The batch's mean loss before the update.</returns>
         public double Step(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets)
         {
-            double loss = ComputeGradients(inputs, targets);
-            _optimizer.Update(_model._parameters, _model._gradients);
+            int B = CheckBatch(inputs, targets, training: true);
+            Steps++;
+            double learningRate = _options.Schedule.LearningRate(_optimizer.StepCount, _options.Optimizer.LearningRate);
+            _optimizer.LearningRate = learningRate;
+            _report?.Begin(Steps, learningRate);
+            double loss = Backpropagate(inputs, targets, B, _report, out double totalNorm);
+            bool finite = double.IsFinite(loss) && double.IsFinite(totalNorm);
+            if (finite)
+            {
+                Clip(totalNorm);
+                _optimizer.Update(_model._parameters, _model._gradients);
+            }
+            if (_report is not null)
+            {
+                _report.Complete(loss, totalNorm, updateApplied: finite);
+                _model.OnGradientReport(_report);
+            }
+            if (!finite && _options.OnNonFinite == global::ChainRule.Diagnostics.NonFinitePolicy.Throw)
+                throw new global::ChainRule.Diagnostics.NonFiniteGradientException(_report?.FirstNonFiniteLayer, _report?.FirstNonFinitePass, Steps);
             return loss;
         }
 
@@ -407,13 +536,7 @@ partial class PostNorm
         public double ComputeGradients(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets)
         {
             int B = CheckBatch(inputs, targets, training: true);
-            _model.Forward(inputs, _acts, B, training: true);
-            var output_out = new global::System.ReadOnlySpan<double>(_acts, 257 * B, 1 * B); // (B, 1)
-            var doutput_out = new global::System.Span<double>(_dacts, 257 * B, 1 * B); // (B, 1)
-            double loss = global::ChainRule.Kernels.MeanSquaredError.ForwardBackward(doutput_out, output_out, targets, B, OutputSize);
-            global::System.Array.Clear(_model._gradients);
-            _model.Backward(inputs, _acts, _dacts, B);
-            return loss;
+            return Backpropagate(inputs, targets, B, report: null, out _);
         }
 
         /// <summary>The batch's mean loss under the current parameters in evaluation mode (running statistics, as <c>Predict</c>), without computing gradients.</summary>
@@ -422,9 +545,47 @@ partial class PostNorm
         public double Evaluate(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets)
         {
             int B = CheckBatch(inputs, targets, training: false);
-            _model.Forward(inputs, _acts, B, training: false);
+            _model.Forward(inputs, _acts, B, training: false, report: null);
             var output_out = new global::System.ReadOnlySpan<double>(_acts, 257 * B, 1 * B); // (B, 1)
             return global::ChainRule.Kernels.MeanSquaredError.Forward(output_out, targets, B, OutputSize);
+        }
+
+        // Forward, loss and backward. A non-finite loss stops before the backward pass, naming the first layer
+        // whose output went bad; the total norm comes from the norms the backward kernels measured.
+        private double Backpropagate(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets, int B, global::ChainRule.Diagnostics.GradientReport? report, out double totalNorm)
+        {
+            _model.Forward(inputs, _acts, B, training: true, report);
+            var output_out = new global::System.ReadOnlySpan<double>(_acts, 257 * B, 1 * B); // (B, 1)
+            var doutput_out = new global::System.Span<double>(_dacts, 257 * B, 1 * B); // (B, 1)
+            double loss = global::ChainRule.Kernels.MeanSquaredError.ForwardBackward(doutput_out, output_out, targets, B, OutputSize);
+            global::System.Array.Clear(_model._gradients);
+            if (!double.IsFinite(loss))
+            {
+                int layer = FirstNonFiniteLayer(_acts, B);
+                if (layer >= 0)
+                    report?.RecordNonFinite(layer, global::ChainRule.Diagnostics.Pass.Forward);
+                totalNorm = double.NaN;
+                return loss;
+            }
+            totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, report));
+            return loss;
+        }
+
+        private void Clip(double totalNorm)
+        {
+            global::ChainRule.Training.ClippingOptions clip = _options.Clip;
+            switch (clip.Kind)
+            {
+                case global::ChainRule.Training.ClippingKind.GlobalNorm:
+                    global::ChainRule.Training.GradientClipping.ScaleToMaxNorm<double>(_model._gradients, totalNorm, clip.Threshold);
+                    break;
+                case global::ChainRule.Training.ClippingKind.Value:
+                    global::ChainRule.Training.GradientClipping.Value<double>(_model._gradients, (double)clip.Threshold);
+                    break;
+                case global::ChainRule.Training.ClippingKind.Adaptive:
+                    _model.ClipAdaptive((double)clip.Threshold, (double)clip.Epsilon);
+                    break;
+            }
         }
 
         // Every check runs before anything is written, so a rejected batch leaves the model as it was.

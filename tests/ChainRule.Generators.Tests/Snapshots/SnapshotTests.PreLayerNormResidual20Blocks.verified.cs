@@ -224,7 +224,7 @@ partial class DeepResidual
     {
         global::ChainRule.Training.Guard.Shape(input.Length, 1, InputSize, nameof(input));
         global::ChainRule.Training.Guard.Shape(output.Length, 1, OutputSize, nameof(output));
-        Forward(input, _predictActivations, 1);
+        Forward(input, _predictActivations, 1, report: null);
         new global::System.ReadOnlySpan<float>(_predictActivations, 9130, OutputSize).CopyTo(output);
     }
 
@@ -242,14 +242,17 @@ partial class DeepResidual
         for (int start = 0; start < batch; start += PredictChunk)
         {
             int B = global::System.Math.Min(PredictChunk, batch - start);
-            Forward(inputs.Slice(start * InputSize, B * InputSize), _predictActivations, B);
+            Forward(inputs.Slice(start * InputSize, B * InputSize), _predictActivations, B, report: null);
             new global::System.ReadOnlySpan<float>(_predictActivations, 9130 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
         }
     }
 
-    /// <summary>Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>.</summary>
+    /// <summary>
+    /// Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>;
+    /// ReLU layers count their dead units into <paramref name="report"/> when there is one.
+    /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> acts, int B)
+    private void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> acts, int B, global::ChainRule.Diagnostics.GradientReport? report)
     {
         global::System.ReadOnlySpan<float> parameters = _parameters;
 
@@ -658,13 +661,15 @@ partial class DeepResidual
 
     /// <summary>
     /// Back-propagates the output gradient in <paramref name="dacts"/> through every layer in reverse, adding each
-    /// layer's parameter gradients into <see cref="Gradients"/>.
+    /// layer's parameter gradients into <see cref="Gradients"/> and its gradient norms into <paramref name="report"/>.
     /// </summary>
+    /// <returns>The sum of squares of every parameter gradient, from the kernels that wrote them.</returns>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private void Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> acts, global::System.Span<float> dacts, int B)
+    private double Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> acts, global::System.Span<float> dacts, int B, global::ChainRule.Diagnostics.GradientReport? report)
     {
         global::System.ReadOnlySpan<float> parameters = _parameters;
         global::System.Span<float> gradients = _gradients;
+        double squares = 0;
 
         // ---- layer 3: Logits, Dense 64 → 10 ----
         var dlogits_out = dacts.Slice(9130 * B, 10 * B); // (B, 10)
@@ -673,7 +678,9 @@ partial class DeepResidual
         var dlogits_bias = gradients.Slice(336960, 10); // (10)
         var logits_weight = parameters.Slice(336320, 640); // (10, 64)
         var dfinal_norm_out = dacts.Slice(9066 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dlogits_weight, dlogits_bias, dlogits_out, final_norm_out, B, 64, 10);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dlogits_weight, dlogits_bias, dlogits_out, final_norm_out, B, 64, 10, out double logits_dweight_squares, out double logits_dbias_squares);
+        squares += logits_dweight_squares + logits_dbias_squares;
+        report?.Record(62, global::System.Math.Sqrt(logits_dweight_squares), global::System.Math.Sqrt(logits_dbias_squares), global::ChainRule.Kernels.Norms.L2(logits_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dfinal_norm_out, dlogits_out, logits_weight, B, 64, 10);
 
         // ---- layer 2: FinalNorm, LayerNorm over 64 ----
@@ -685,6 +692,10 @@ partial class DeepResidual
         var final_norm_mean = acts.Slice(9064 * B, B); // (B)
         var final_norm_rstd = acts.Slice(9065 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.Backward(dbody_out, dfinal_norm_gamma, dfinal_norm_beta, dfinal_norm_out, body_out, final_norm_mean, final_norm_rstd, final_norm_gamma, B, 64);
+        double final_norm_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dfinal_norm_gamma);
+        double final_norm_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dfinal_norm_beta);
+        squares += final_norm_dgamma_squares + final_norm_dbeta_squares;
+        report?.Record(61, global::System.Math.Sqrt(final_norm_dgamma_squares), global::System.Math.Sqrt(final_norm_dbeta_squares), global::ChainRule.Kernels.Norms.L2(final_norm_gamma));
 
         // ---- layer 1: Body, 20 × PreNorm[LayerNorm → Dense(64→128, Gelu) → Dense(128→64)] + x ----
         // dbody_out carries ∂loss/∂x down the residual stream, updated in place block by block.
@@ -695,7 +706,9 @@ partial class DeepResidual
         var dbody19_down_bias = gradients.Slice(336128, 64); // (64)
         var body19_down_weight = parameters.Slice(327936, 8192); // (64, 128)
         var dbody19_up_out = dacts.Slice(8808 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody19_down_weight, dbody19_down_bias, dbody_out, body19_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody19_down_weight, dbody19_down_bias, dbody_out, body19_up_out, B, 128, 64, out double body19_down_dweight_squares, out double body19_down_dbias_squares);
+        squares += body19_down_dweight_squares + body19_down_dbias_squares;
+        report?.Record(60, global::System.Math.Sqrt(body19_down_dweight_squares), global::System.Math.Sqrt(body19_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body19_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody19_up_out, dbody_out, body19_down_weight, B, 128, 64);
         var dbody19_up_pre = dacts.Slice(8680 * B, 128 * B); // (B, 128)
         var body19_up_pre = acts.Slice(8680 * B, 128 * B); // (B, 128)
@@ -705,7 +718,9 @@ partial class DeepResidual
         var body19_up_weight = parameters.Slice(319616, 8192); // (128, 64)
         var dbody19_norm = dacts.Slice(8616 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody19_up_pre, dbody19_up_out, body19_up_pre, body19_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody19_up_weight, dbody19_up_bias, dbody19_up_pre, body19_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody19_up_weight, dbody19_up_bias, dbody19_up_pre, body19_norm, B, 64, 128, out double body19_up_dweight_squares, out double body19_up_dbias_squares);
+        squares += body19_up_dweight_squares + body19_up_dbias_squares;
+        report?.Record(59, global::System.Math.Sqrt(body19_up_dweight_squares), global::System.Math.Sqrt(body19_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body19_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody19_norm, dbody19_up_pre, body19_up_weight, B, 64, 128);
         var body19_gamma = parameters.Slice(319488, 64); // (64)
         var dbody19_gamma = gradients.Slice(319488, 64); // (64)
@@ -714,6 +729,10 @@ partial class DeepResidual
         var body19_mean = acts.Slice(8614 * B, B); // (B)
         var body19_rstd = acts.Slice(8615 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody19_gamma, dbody19_beta, dbody19_norm, body19_in, body19_mean, body19_rstd, body19_gamma, B, 64);
+        double body19_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody19_gamma);
+        double body19_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody19_beta);
+        squares += body19_dgamma_squares + body19_dbeta_squares;
+        report?.Record(58, global::System.Math.Sqrt(body19_dgamma_squares), global::System.Math.Sqrt(body19_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body19_gamma));
 
         // ---- Body.18: this block's LayerNorm backward adds into the stream, the add of Body.17 passes it on ----
         var body18_up_out = acts.Slice(8358 * B, 128 * B); // (B, 128)
@@ -721,7 +740,9 @@ partial class DeepResidual
         var dbody18_down_bias = gradients.Slice(319424, 64); // (64)
         var body18_down_weight = parameters.Slice(311232, 8192); // (64, 128)
         var dbody18_up_out = dacts.Slice(8358 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody18_down_weight, dbody18_down_bias, dbody_out, body18_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody18_down_weight, dbody18_down_bias, dbody_out, body18_up_out, B, 128, 64, out double body18_down_dweight_squares, out double body18_down_dbias_squares);
+        squares += body18_down_dweight_squares + body18_down_dbias_squares;
+        report?.Record(57, global::System.Math.Sqrt(body18_down_dweight_squares), global::System.Math.Sqrt(body18_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body18_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody18_up_out, dbody_out, body18_down_weight, B, 128, 64);
         var dbody18_up_pre = dacts.Slice(8230 * B, 128 * B); // (B, 128)
         var body18_up_pre = acts.Slice(8230 * B, 128 * B); // (B, 128)
@@ -731,7 +752,9 @@ partial class DeepResidual
         var body18_up_weight = parameters.Slice(302912, 8192); // (128, 64)
         var dbody18_norm = dacts.Slice(8166 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody18_up_pre, dbody18_up_out, body18_up_pre, body18_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody18_up_weight, dbody18_up_bias, dbody18_up_pre, body18_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody18_up_weight, dbody18_up_bias, dbody18_up_pre, body18_norm, B, 64, 128, out double body18_up_dweight_squares, out double body18_up_dbias_squares);
+        squares += body18_up_dweight_squares + body18_up_dbias_squares;
+        report?.Record(56, global::System.Math.Sqrt(body18_up_dweight_squares), global::System.Math.Sqrt(body18_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body18_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody18_norm, dbody18_up_pre, body18_up_weight, B, 64, 128);
         var body18_gamma = parameters.Slice(302784, 64); // (64)
         var dbody18_gamma = gradients.Slice(302784, 64); // (64)
@@ -740,6 +763,10 @@ partial class DeepResidual
         var body18_mean = acts.Slice(8164 * B, B); // (B)
         var body18_rstd = acts.Slice(8165 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody18_gamma, dbody18_beta, dbody18_norm, body18_in, body18_mean, body18_rstd, body18_gamma, B, 64);
+        double body18_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody18_gamma);
+        double body18_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody18_beta);
+        squares += body18_dgamma_squares + body18_dbeta_squares;
+        report?.Record(55, global::System.Math.Sqrt(body18_dgamma_squares), global::System.Math.Sqrt(body18_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body18_gamma));
 
         // ---- Body.17: this block's LayerNorm backward adds into the stream, the add of Body.16 passes it on ----
         var body17_up_out = acts.Slice(7908 * B, 128 * B); // (B, 128)
@@ -747,7 +774,9 @@ partial class DeepResidual
         var dbody17_down_bias = gradients.Slice(302720, 64); // (64)
         var body17_down_weight = parameters.Slice(294528, 8192); // (64, 128)
         var dbody17_up_out = dacts.Slice(7908 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody17_down_weight, dbody17_down_bias, dbody_out, body17_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody17_down_weight, dbody17_down_bias, dbody_out, body17_up_out, B, 128, 64, out double body17_down_dweight_squares, out double body17_down_dbias_squares);
+        squares += body17_down_dweight_squares + body17_down_dbias_squares;
+        report?.Record(54, global::System.Math.Sqrt(body17_down_dweight_squares), global::System.Math.Sqrt(body17_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body17_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody17_up_out, dbody_out, body17_down_weight, B, 128, 64);
         var dbody17_up_pre = dacts.Slice(7780 * B, 128 * B); // (B, 128)
         var body17_up_pre = acts.Slice(7780 * B, 128 * B); // (B, 128)
@@ -757,7 +786,9 @@ partial class DeepResidual
         var body17_up_weight = parameters.Slice(286208, 8192); // (128, 64)
         var dbody17_norm = dacts.Slice(7716 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody17_up_pre, dbody17_up_out, body17_up_pre, body17_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody17_up_weight, dbody17_up_bias, dbody17_up_pre, body17_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody17_up_weight, dbody17_up_bias, dbody17_up_pre, body17_norm, B, 64, 128, out double body17_up_dweight_squares, out double body17_up_dbias_squares);
+        squares += body17_up_dweight_squares + body17_up_dbias_squares;
+        report?.Record(53, global::System.Math.Sqrt(body17_up_dweight_squares), global::System.Math.Sqrt(body17_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body17_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody17_norm, dbody17_up_pre, body17_up_weight, B, 64, 128);
         var body17_gamma = parameters.Slice(286080, 64); // (64)
         var dbody17_gamma = gradients.Slice(286080, 64); // (64)
@@ -766,6 +797,10 @@ partial class DeepResidual
         var body17_mean = acts.Slice(7714 * B, B); // (B)
         var body17_rstd = acts.Slice(7715 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody17_gamma, dbody17_beta, dbody17_norm, body17_in, body17_mean, body17_rstd, body17_gamma, B, 64);
+        double body17_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody17_gamma);
+        double body17_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody17_beta);
+        squares += body17_dgamma_squares + body17_dbeta_squares;
+        report?.Record(52, global::System.Math.Sqrt(body17_dgamma_squares), global::System.Math.Sqrt(body17_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body17_gamma));
 
         // ---- Body.16: this block's LayerNorm backward adds into the stream, the add of Body.15 passes it on ----
         var body16_up_out = acts.Slice(7458 * B, 128 * B); // (B, 128)
@@ -773,7 +808,9 @@ partial class DeepResidual
         var dbody16_down_bias = gradients.Slice(286016, 64); // (64)
         var body16_down_weight = parameters.Slice(277824, 8192); // (64, 128)
         var dbody16_up_out = dacts.Slice(7458 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody16_down_weight, dbody16_down_bias, dbody_out, body16_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody16_down_weight, dbody16_down_bias, dbody_out, body16_up_out, B, 128, 64, out double body16_down_dweight_squares, out double body16_down_dbias_squares);
+        squares += body16_down_dweight_squares + body16_down_dbias_squares;
+        report?.Record(51, global::System.Math.Sqrt(body16_down_dweight_squares), global::System.Math.Sqrt(body16_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body16_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody16_up_out, dbody_out, body16_down_weight, B, 128, 64);
         var dbody16_up_pre = dacts.Slice(7330 * B, 128 * B); // (B, 128)
         var body16_up_pre = acts.Slice(7330 * B, 128 * B); // (B, 128)
@@ -783,7 +820,9 @@ partial class DeepResidual
         var body16_up_weight = parameters.Slice(269504, 8192); // (128, 64)
         var dbody16_norm = dacts.Slice(7266 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody16_up_pre, dbody16_up_out, body16_up_pre, body16_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody16_up_weight, dbody16_up_bias, dbody16_up_pre, body16_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody16_up_weight, dbody16_up_bias, dbody16_up_pre, body16_norm, B, 64, 128, out double body16_up_dweight_squares, out double body16_up_dbias_squares);
+        squares += body16_up_dweight_squares + body16_up_dbias_squares;
+        report?.Record(50, global::System.Math.Sqrt(body16_up_dweight_squares), global::System.Math.Sqrt(body16_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body16_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody16_norm, dbody16_up_pre, body16_up_weight, B, 64, 128);
         var body16_gamma = parameters.Slice(269376, 64); // (64)
         var dbody16_gamma = gradients.Slice(269376, 64); // (64)
@@ -792,6 +831,10 @@ partial class DeepResidual
         var body16_mean = acts.Slice(7264 * B, B); // (B)
         var body16_rstd = acts.Slice(7265 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody16_gamma, dbody16_beta, dbody16_norm, body16_in, body16_mean, body16_rstd, body16_gamma, B, 64);
+        double body16_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody16_gamma);
+        double body16_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody16_beta);
+        squares += body16_dgamma_squares + body16_dbeta_squares;
+        report?.Record(49, global::System.Math.Sqrt(body16_dgamma_squares), global::System.Math.Sqrt(body16_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body16_gamma));
 
         // ---- Body.15: this block's LayerNorm backward adds into the stream, the add of Body.14 passes it on ----
         var body15_up_out = acts.Slice(7008 * B, 128 * B); // (B, 128)
@@ -799,7 +842,9 @@ partial class DeepResidual
         var dbody15_down_bias = gradients.Slice(269312, 64); // (64)
         var body15_down_weight = parameters.Slice(261120, 8192); // (64, 128)
         var dbody15_up_out = dacts.Slice(7008 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody15_down_weight, dbody15_down_bias, dbody_out, body15_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody15_down_weight, dbody15_down_bias, dbody_out, body15_up_out, B, 128, 64, out double body15_down_dweight_squares, out double body15_down_dbias_squares);
+        squares += body15_down_dweight_squares + body15_down_dbias_squares;
+        report?.Record(48, global::System.Math.Sqrt(body15_down_dweight_squares), global::System.Math.Sqrt(body15_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body15_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody15_up_out, dbody_out, body15_down_weight, B, 128, 64);
         var dbody15_up_pre = dacts.Slice(6880 * B, 128 * B); // (B, 128)
         var body15_up_pre = acts.Slice(6880 * B, 128 * B); // (B, 128)
@@ -809,7 +854,9 @@ partial class DeepResidual
         var body15_up_weight = parameters.Slice(252800, 8192); // (128, 64)
         var dbody15_norm = dacts.Slice(6816 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody15_up_pre, dbody15_up_out, body15_up_pre, body15_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody15_up_weight, dbody15_up_bias, dbody15_up_pre, body15_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody15_up_weight, dbody15_up_bias, dbody15_up_pre, body15_norm, B, 64, 128, out double body15_up_dweight_squares, out double body15_up_dbias_squares);
+        squares += body15_up_dweight_squares + body15_up_dbias_squares;
+        report?.Record(47, global::System.Math.Sqrt(body15_up_dweight_squares), global::System.Math.Sqrt(body15_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body15_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody15_norm, dbody15_up_pre, body15_up_weight, B, 64, 128);
         var body15_gamma = parameters.Slice(252672, 64); // (64)
         var dbody15_gamma = gradients.Slice(252672, 64); // (64)
@@ -818,6 +865,10 @@ partial class DeepResidual
         var body15_mean = acts.Slice(6814 * B, B); // (B)
         var body15_rstd = acts.Slice(6815 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody15_gamma, dbody15_beta, dbody15_norm, body15_in, body15_mean, body15_rstd, body15_gamma, B, 64);
+        double body15_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody15_gamma);
+        double body15_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody15_beta);
+        squares += body15_dgamma_squares + body15_dbeta_squares;
+        report?.Record(46, global::System.Math.Sqrt(body15_dgamma_squares), global::System.Math.Sqrt(body15_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body15_gamma));
 
         // ---- Body.14: this block's LayerNorm backward adds into the stream, the add of Body.13 passes it on ----
         var body14_up_out = acts.Slice(6558 * B, 128 * B); // (B, 128)
@@ -825,7 +876,9 @@ partial class DeepResidual
         var dbody14_down_bias = gradients.Slice(252608, 64); // (64)
         var body14_down_weight = parameters.Slice(244416, 8192); // (64, 128)
         var dbody14_up_out = dacts.Slice(6558 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody14_down_weight, dbody14_down_bias, dbody_out, body14_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody14_down_weight, dbody14_down_bias, dbody_out, body14_up_out, B, 128, 64, out double body14_down_dweight_squares, out double body14_down_dbias_squares);
+        squares += body14_down_dweight_squares + body14_down_dbias_squares;
+        report?.Record(45, global::System.Math.Sqrt(body14_down_dweight_squares), global::System.Math.Sqrt(body14_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body14_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody14_up_out, dbody_out, body14_down_weight, B, 128, 64);
         var dbody14_up_pre = dacts.Slice(6430 * B, 128 * B); // (B, 128)
         var body14_up_pre = acts.Slice(6430 * B, 128 * B); // (B, 128)
@@ -835,7 +888,9 @@ partial class DeepResidual
         var body14_up_weight = parameters.Slice(236096, 8192); // (128, 64)
         var dbody14_norm = dacts.Slice(6366 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody14_up_pre, dbody14_up_out, body14_up_pre, body14_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody14_up_weight, dbody14_up_bias, dbody14_up_pre, body14_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody14_up_weight, dbody14_up_bias, dbody14_up_pre, body14_norm, B, 64, 128, out double body14_up_dweight_squares, out double body14_up_dbias_squares);
+        squares += body14_up_dweight_squares + body14_up_dbias_squares;
+        report?.Record(44, global::System.Math.Sqrt(body14_up_dweight_squares), global::System.Math.Sqrt(body14_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body14_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody14_norm, dbody14_up_pre, body14_up_weight, B, 64, 128);
         var body14_gamma = parameters.Slice(235968, 64); // (64)
         var dbody14_gamma = gradients.Slice(235968, 64); // (64)
@@ -844,6 +899,10 @@ partial class DeepResidual
         var body14_mean = acts.Slice(6364 * B, B); // (B)
         var body14_rstd = acts.Slice(6365 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody14_gamma, dbody14_beta, dbody14_norm, body14_in, body14_mean, body14_rstd, body14_gamma, B, 64);
+        double body14_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody14_gamma);
+        double body14_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody14_beta);
+        squares += body14_dgamma_squares + body14_dbeta_squares;
+        report?.Record(43, global::System.Math.Sqrt(body14_dgamma_squares), global::System.Math.Sqrt(body14_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body14_gamma));
 
         // ---- Body.13: this block's LayerNorm backward adds into the stream, the add of Body.12 passes it on ----
         var body13_up_out = acts.Slice(6108 * B, 128 * B); // (B, 128)
@@ -851,7 +910,9 @@ partial class DeepResidual
         var dbody13_down_bias = gradients.Slice(235904, 64); // (64)
         var body13_down_weight = parameters.Slice(227712, 8192); // (64, 128)
         var dbody13_up_out = dacts.Slice(6108 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody13_down_weight, dbody13_down_bias, dbody_out, body13_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody13_down_weight, dbody13_down_bias, dbody_out, body13_up_out, B, 128, 64, out double body13_down_dweight_squares, out double body13_down_dbias_squares);
+        squares += body13_down_dweight_squares + body13_down_dbias_squares;
+        report?.Record(42, global::System.Math.Sqrt(body13_down_dweight_squares), global::System.Math.Sqrt(body13_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body13_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody13_up_out, dbody_out, body13_down_weight, B, 128, 64);
         var dbody13_up_pre = dacts.Slice(5980 * B, 128 * B); // (B, 128)
         var body13_up_pre = acts.Slice(5980 * B, 128 * B); // (B, 128)
@@ -861,7 +922,9 @@ partial class DeepResidual
         var body13_up_weight = parameters.Slice(219392, 8192); // (128, 64)
         var dbody13_norm = dacts.Slice(5916 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody13_up_pre, dbody13_up_out, body13_up_pre, body13_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody13_up_weight, dbody13_up_bias, dbody13_up_pre, body13_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody13_up_weight, dbody13_up_bias, dbody13_up_pre, body13_norm, B, 64, 128, out double body13_up_dweight_squares, out double body13_up_dbias_squares);
+        squares += body13_up_dweight_squares + body13_up_dbias_squares;
+        report?.Record(41, global::System.Math.Sqrt(body13_up_dweight_squares), global::System.Math.Sqrt(body13_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body13_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody13_norm, dbody13_up_pre, body13_up_weight, B, 64, 128);
         var body13_gamma = parameters.Slice(219264, 64); // (64)
         var dbody13_gamma = gradients.Slice(219264, 64); // (64)
@@ -870,6 +933,10 @@ partial class DeepResidual
         var body13_mean = acts.Slice(5914 * B, B); // (B)
         var body13_rstd = acts.Slice(5915 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody13_gamma, dbody13_beta, dbody13_norm, body13_in, body13_mean, body13_rstd, body13_gamma, B, 64);
+        double body13_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody13_gamma);
+        double body13_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody13_beta);
+        squares += body13_dgamma_squares + body13_dbeta_squares;
+        report?.Record(40, global::System.Math.Sqrt(body13_dgamma_squares), global::System.Math.Sqrt(body13_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body13_gamma));
 
         // ---- Body.12: this block's LayerNorm backward adds into the stream, the add of Body.11 passes it on ----
         var body12_up_out = acts.Slice(5658 * B, 128 * B); // (B, 128)
@@ -877,7 +944,9 @@ partial class DeepResidual
         var dbody12_down_bias = gradients.Slice(219200, 64); // (64)
         var body12_down_weight = parameters.Slice(211008, 8192); // (64, 128)
         var dbody12_up_out = dacts.Slice(5658 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody12_down_weight, dbody12_down_bias, dbody_out, body12_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody12_down_weight, dbody12_down_bias, dbody_out, body12_up_out, B, 128, 64, out double body12_down_dweight_squares, out double body12_down_dbias_squares);
+        squares += body12_down_dweight_squares + body12_down_dbias_squares;
+        report?.Record(39, global::System.Math.Sqrt(body12_down_dweight_squares), global::System.Math.Sqrt(body12_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body12_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody12_up_out, dbody_out, body12_down_weight, B, 128, 64);
         var dbody12_up_pre = dacts.Slice(5530 * B, 128 * B); // (B, 128)
         var body12_up_pre = acts.Slice(5530 * B, 128 * B); // (B, 128)
@@ -887,7 +956,9 @@ partial class DeepResidual
         var body12_up_weight = parameters.Slice(202688, 8192); // (128, 64)
         var dbody12_norm = dacts.Slice(5466 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody12_up_pre, dbody12_up_out, body12_up_pre, body12_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody12_up_weight, dbody12_up_bias, dbody12_up_pre, body12_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody12_up_weight, dbody12_up_bias, dbody12_up_pre, body12_norm, B, 64, 128, out double body12_up_dweight_squares, out double body12_up_dbias_squares);
+        squares += body12_up_dweight_squares + body12_up_dbias_squares;
+        report?.Record(38, global::System.Math.Sqrt(body12_up_dweight_squares), global::System.Math.Sqrt(body12_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body12_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody12_norm, dbody12_up_pre, body12_up_weight, B, 64, 128);
         var body12_gamma = parameters.Slice(202560, 64); // (64)
         var dbody12_gamma = gradients.Slice(202560, 64); // (64)
@@ -896,6 +967,10 @@ partial class DeepResidual
         var body12_mean = acts.Slice(5464 * B, B); // (B)
         var body12_rstd = acts.Slice(5465 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody12_gamma, dbody12_beta, dbody12_norm, body12_in, body12_mean, body12_rstd, body12_gamma, B, 64);
+        double body12_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody12_gamma);
+        double body12_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody12_beta);
+        squares += body12_dgamma_squares + body12_dbeta_squares;
+        report?.Record(37, global::System.Math.Sqrt(body12_dgamma_squares), global::System.Math.Sqrt(body12_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body12_gamma));
 
         // ---- Body.11: this block's LayerNorm backward adds into the stream, the add of Body.10 passes it on ----
         var body11_up_out = acts.Slice(5208 * B, 128 * B); // (B, 128)
@@ -903,7 +978,9 @@ partial class DeepResidual
         var dbody11_down_bias = gradients.Slice(202496, 64); // (64)
         var body11_down_weight = parameters.Slice(194304, 8192); // (64, 128)
         var dbody11_up_out = dacts.Slice(5208 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody11_down_weight, dbody11_down_bias, dbody_out, body11_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody11_down_weight, dbody11_down_bias, dbody_out, body11_up_out, B, 128, 64, out double body11_down_dweight_squares, out double body11_down_dbias_squares);
+        squares += body11_down_dweight_squares + body11_down_dbias_squares;
+        report?.Record(36, global::System.Math.Sqrt(body11_down_dweight_squares), global::System.Math.Sqrt(body11_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body11_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody11_up_out, dbody_out, body11_down_weight, B, 128, 64);
         var dbody11_up_pre = dacts.Slice(5080 * B, 128 * B); // (B, 128)
         var body11_up_pre = acts.Slice(5080 * B, 128 * B); // (B, 128)
@@ -913,7 +990,9 @@ partial class DeepResidual
         var body11_up_weight = parameters.Slice(185984, 8192); // (128, 64)
         var dbody11_norm = dacts.Slice(5016 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody11_up_pre, dbody11_up_out, body11_up_pre, body11_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody11_up_weight, dbody11_up_bias, dbody11_up_pre, body11_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody11_up_weight, dbody11_up_bias, dbody11_up_pre, body11_norm, B, 64, 128, out double body11_up_dweight_squares, out double body11_up_dbias_squares);
+        squares += body11_up_dweight_squares + body11_up_dbias_squares;
+        report?.Record(35, global::System.Math.Sqrt(body11_up_dweight_squares), global::System.Math.Sqrt(body11_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body11_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody11_norm, dbody11_up_pre, body11_up_weight, B, 64, 128);
         var body11_gamma = parameters.Slice(185856, 64); // (64)
         var dbody11_gamma = gradients.Slice(185856, 64); // (64)
@@ -922,6 +1001,10 @@ partial class DeepResidual
         var body11_mean = acts.Slice(5014 * B, B); // (B)
         var body11_rstd = acts.Slice(5015 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody11_gamma, dbody11_beta, dbody11_norm, body11_in, body11_mean, body11_rstd, body11_gamma, B, 64);
+        double body11_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody11_gamma);
+        double body11_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody11_beta);
+        squares += body11_dgamma_squares + body11_dbeta_squares;
+        report?.Record(34, global::System.Math.Sqrt(body11_dgamma_squares), global::System.Math.Sqrt(body11_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body11_gamma));
 
         // ---- Body.10: this block's LayerNorm backward adds into the stream, the add of Body.9 passes it on ----
         var body10_up_out = acts.Slice(4758 * B, 128 * B); // (B, 128)
@@ -929,7 +1012,9 @@ partial class DeepResidual
         var dbody10_down_bias = gradients.Slice(185792, 64); // (64)
         var body10_down_weight = parameters.Slice(177600, 8192); // (64, 128)
         var dbody10_up_out = dacts.Slice(4758 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody10_down_weight, dbody10_down_bias, dbody_out, body10_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody10_down_weight, dbody10_down_bias, dbody_out, body10_up_out, B, 128, 64, out double body10_down_dweight_squares, out double body10_down_dbias_squares);
+        squares += body10_down_dweight_squares + body10_down_dbias_squares;
+        report?.Record(33, global::System.Math.Sqrt(body10_down_dweight_squares), global::System.Math.Sqrt(body10_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body10_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody10_up_out, dbody_out, body10_down_weight, B, 128, 64);
         var dbody10_up_pre = dacts.Slice(4630 * B, 128 * B); // (B, 128)
         var body10_up_pre = acts.Slice(4630 * B, 128 * B); // (B, 128)
@@ -939,7 +1024,9 @@ partial class DeepResidual
         var body10_up_weight = parameters.Slice(169280, 8192); // (128, 64)
         var dbody10_norm = dacts.Slice(4566 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody10_up_pre, dbody10_up_out, body10_up_pre, body10_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody10_up_weight, dbody10_up_bias, dbody10_up_pre, body10_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody10_up_weight, dbody10_up_bias, dbody10_up_pre, body10_norm, B, 64, 128, out double body10_up_dweight_squares, out double body10_up_dbias_squares);
+        squares += body10_up_dweight_squares + body10_up_dbias_squares;
+        report?.Record(32, global::System.Math.Sqrt(body10_up_dweight_squares), global::System.Math.Sqrt(body10_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body10_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody10_norm, dbody10_up_pre, body10_up_weight, B, 64, 128);
         var body10_gamma = parameters.Slice(169152, 64); // (64)
         var dbody10_gamma = gradients.Slice(169152, 64); // (64)
@@ -948,6 +1035,10 @@ partial class DeepResidual
         var body10_mean = acts.Slice(4564 * B, B); // (B)
         var body10_rstd = acts.Slice(4565 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody10_gamma, dbody10_beta, dbody10_norm, body10_in, body10_mean, body10_rstd, body10_gamma, B, 64);
+        double body10_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody10_gamma);
+        double body10_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody10_beta);
+        squares += body10_dgamma_squares + body10_dbeta_squares;
+        report?.Record(31, global::System.Math.Sqrt(body10_dgamma_squares), global::System.Math.Sqrt(body10_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body10_gamma));
 
         // ---- Body.9: this block's LayerNorm backward adds into the stream, the add of Body.8 passes it on ----
         var body9_up_out = acts.Slice(4308 * B, 128 * B); // (B, 128)
@@ -955,7 +1046,9 @@ partial class DeepResidual
         var dbody9_down_bias = gradients.Slice(169088, 64); // (64)
         var body9_down_weight = parameters.Slice(160896, 8192); // (64, 128)
         var dbody9_up_out = dacts.Slice(4308 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody9_down_weight, dbody9_down_bias, dbody_out, body9_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody9_down_weight, dbody9_down_bias, dbody_out, body9_up_out, B, 128, 64, out double body9_down_dweight_squares, out double body9_down_dbias_squares);
+        squares += body9_down_dweight_squares + body9_down_dbias_squares;
+        report?.Record(30, global::System.Math.Sqrt(body9_down_dweight_squares), global::System.Math.Sqrt(body9_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body9_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody9_up_out, dbody_out, body9_down_weight, B, 128, 64);
         var dbody9_up_pre = dacts.Slice(4180 * B, 128 * B); // (B, 128)
         var body9_up_pre = acts.Slice(4180 * B, 128 * B); // (B, 128)
@@ -965,7 +1058,9 @@ partial class DeepResidual
         var body9_up_weight = parameters.Slice(152576, 8192); // (128, 64)
         var dbody9_norm = dacts.Slice(4116 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody9_up_pre, dbody9_up_out, body9_up_pre, body9_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody9_up_weight, dbody9_up_bias, dbody9_up_pre, body9_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody9_up_weight, dbody9_up_bias, dbody9_up_pre, body9_norm, B, 64, 128, out double body9_up_dweight_squares, out double body9_up_dbias_squares);
+        squares += body9_up_dweight_squares + body9_up_dbias_squares;
+        report?.Record(29, global::System.Math.Sqrt(body9_up_dweight_squares), global::System.Math.Sqrt(body9_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body9_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody9_norm, dbody9_up_pre, body9_up_weight, B, 64, 128);
         var body9_gamma = parameters.Slice(152448, 64); // (64)
         var dbody9_gamma = gradients.Slice(152448, 64); // (64)
@@ -974,6 +1069,10 @@ partial class DeepResidual
         var body9_mean = acts.Slice(4114 * B, B); // (B)
         var body9_rstd = acts.Slice(4115 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody9_gamma, dbody9_beta, dbody9_norm, body9_in, body9_mean, body9_rstd, body9_gamma, B, 64);
+        double body9_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody9_gamma);
+        double body9_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody9_beta);
+        squares += body9_dgamma_squares + body9_dbeta_squares;
+        report?.Record(28, global::System.Math.Sqrt(body9_dgamma_squares), global::System.Math.Sqrt(body9_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body9_gamma));
 
         // ---- Body.8: this block's LayerNorm backward adds into the stream, the add of Body.7 passes it on ----
         var body8_up_out = acts.Slice(3858 * B, 128 * B); // (B, 128)
@@ -981,7 +1080,9 @@ partial class DeepResidual
         var dbody8_down_bias = gradients.Slice(152384, 64); // (64)
         var body8_down_weight = parameters.Slice(144192, 8192); // (64, 128)
         var dbody8_up_out = dacts.Slice(3858 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody8_down_weight, dbody8_down_bias, dbody_out, body8_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody8_down_weight, dbody8_down_bias, dbody_out, body8_up_out, B, 128, 64, out double body8_down_dweight_squares, out double body8_down_dbias_squares);
+        squares += body8_down_dweight_squares + body8_down_dbias_squares;
+        report?.Record(27, global::System.Math.Sqrt(body8_down_dweight_squares), global::System.Math.Sqrt(body8_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body8_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody8_up_out, dbody_out, body8_down_weight, B, 128, 64);
         var dbody8_up_pre = dacts.Slice(3730 * B, 128 * B); // (B, 128)
         var body8_up_pre = acts.Slice(3730 * B, 128 * B); // (B, 128)
@@ -991,7 +1092,9 @@ partial class DeepResidual
         var body8_up_weight = parameters.Slice(135872, 8192); // (128, 64)
         var dbody8_norm = dacts.Slice(3666 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody8_up_pre, dbody8_up_out, body8_up_pre, body8_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody8_up_weight, dbody8_up_bias, dbody8_up_pre, body8_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody8_up_weight, dbody8_up_bias, dbody8_up_pre, body8_norm, B, 64, 128, out double body8_up_dweight_squares, out double body8_up_dbias_squares);
+        squares += body8_up_dweight_squares + body8_up_dbias_squares;
+        report?.Record(26, global::System.Math.Sqrt(body8_up_dweight_squares), global::System.Math.Sqrt(body8_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body8_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody8_norm, dbody8_up_pre, body8_up_weight, B, 64, 128);
         var body8_gamma = parameters.Slice(135744, 64); // (64)
         var dbody8_gamma = gradients.Slice(135744, 64); // (64)
@@ -1000,6 +1103,10 @@ partial class DeepResidual
         var body8_mean = acts.Slice(3664 * B, B); // (B)
         var body8_rstd = acts.Slice(3665 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody8_gamma, dbody8_beta, dbody8_norm, body8_in, body8_mean, body8_rstd, body8_gamma, B, 64);
+        double body8_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody8_gamma);
+        double body8_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody8_beta);
+        squares += body8_dgamma_squares + body8_dbeta_squares;
+        report?.Record(25, global::System.Math.Sqrt(body8_dgamma_squares), global::System.Math.Sqrt(body8_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body8_gamma));
 
         // ---- Body.7: this block's LayerNorm backward adds into the stream, the add of Body.6 passes it on ----
         var body7_up_out = acts.Slice(3408 * B, 128 * B); // (B, 128)
@@ -1007,7 +1114,9 @@ partial class DeepResidual
         var dbody7_down_bias = gradients.Slice(135680, 64); // (64)
         var body7_down_weight = parameters.Slice(127488, 8192); // (64, 128)
         var dbody7_up_out = dacts.Slice(3408 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody7_down_weight, dbody7_down_bias, dbody_out, body7_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody7_down_weight, dbody7_down_bias, dbody_out, body7_up_out, B, 128, 64, out double body7_down_dweight_squares, out double body7_down_dbias_squares);
+        squares += body7_down_dweight_squares + body7_down_dbias_squares;
+        report?.Record(24, global::System.Math.Sqrt(body7_down_dweight_squares), global::System.Math.Sqrt(body7_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body7_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody7_up_out, dbody_out, body7_down_weight, B, 128, 64);
         var dbody7_up_pre = dacts.Slice(3280 * B, 128 * B); // (B, 128)
         var body7_up_pre = acts.Slice(3280 * B, 128 * B); // (B, 128)
@@ -1017,7 +1126,9 @@ partial class DeepResidual
         var body7_up_weight = parameters.Slice(119168, 8192); // (128, 64)
         var dbody7_norm = dacts.Slice(3216 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody7_up_pre, dbody7_up_out, body7_up_pre, body7_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody7_up_weight, dbody7_up_bias, dbody7_up_pre, body7_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody7_up_weight, dbody7_up_bias, dbody7_up_pre, body7_norm, B, 64, 128, out double body7_up_dweight_squares, out double body7_up_dbias_squares);
+        squares += body7_up_dweight_squares + body7_up_dbias_squares;
+        report?.Record(23, global::System.Math.Sqrt(body7_up_dweight_squares), global::System.Math.Sqrt(body7_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body7_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody7_norm, dbody7_up_pre, body7_up_weight, B, 64, 128);
         var body7_gamma = parameters.Slice(119040, 64); // (64)
         var dbody7_gamma = gradients.Slice(119040, 64); // (64)
@@ -1026,6 +1137,10 @@ partial class DeepResidual
         var body7_mean = acts.Slice(3214 * B, B); // (B)
         var body7_rstd = acts.Slice(3215 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody7_gamma, dbody7_beta, dbody7_norm, body7_in, body7_mean, body7_rstd, body7_gamma, B, 64);
+        double body7_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody7_gamma);
+        double body7_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody7_beta);
+        squares += body7_dgamma_squares + body7_dbeta_squares;
+        report?.Record(22, global::System.Math.Sqrt(body7_dgamma_squares), global::System.Math.Sqrt(body7_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body7_gamma));
 
         // ---- Body.6: this block's LayerNorm backward adds into the stream, the add of Body.5 passes it on ----
         var body6_up_out = acts.Slice(2958 * B, 128 * B); // (B, 128)
@@ -1033,7 +1148,9 @@ partial class DeepResidual
         var dbody6_down_bias = gradients.Slice(118976, 64); // (64)
         var body6_down_weight = parameters.Slice(110784, 8192); // (64, 128)
         var dbody6_up_out = dacts.Slice(2958 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody6_down_weight, dbody6_down_bias, dbody_out, body6_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody6_down_weight, dbody6_down_bias, dbody_out, body6_up_out, B, 128, 64, out double body6_down_dweight_squares, out double body6_down_dbias_squares);
+        squares += body6_down_dweight_squares + body6_down_dbias_squares;
+        report?.Record(21, global::System.Math.Sqrt(body6_down_dweight_squares), global::System.Math.Sqrt(body6_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body6_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody6_up_out, dbody_out, body6_down_weight, B, 128, 64);
         var dbody6_up_pre = dacts.Slice(2830 * B, 128 * B); // (B, 128)
         var body6_up_pre = acts.Slice(2830 * B, 128 * B); // (B, 128)
@@ -1043,7 +1160,9 @@ partial class DeepResidual
         var body6_up_weight = parameters.Slice(102464, 8192); // (128, 64)
         var dbody6_norm = dacts.Slice(2766 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody6_up_pre, dbody6_up_out, body6_up_pre, body6_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody6_up_weight, dbody6_up_bias, dbody6_up_pre, body6_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody6_up_weight, dbody6_up_bias, dbody6_up_pre, body6_norm, B, 64, 128, out double body6_up_dweight_squares, out double body6_up_dbias_squares);
+        squares += body6_up_dweight_squares + body6_up_dbias_squares;
+        report?.Record(20, global::System.Math.Sqrt(body6_up_dweight_squares), global::System.Math.Sqrt(body6_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body6_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody6_norm, dbody6_up_pre, body6_up_weight, B, 64, 128);
         var body6_gamma = parameters.Slice(102336, 64); // (64)
         var dbody6_gamma = gradients.Slice(102336, 64); // (64)
@@ -1052,6 +1171,10 @@ partial class DeepResidual
         var body6_mean = acts.Slice(2764 * B, B); // (B)
         var body6_rstd = acts.Slice(2765 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody6_gamma, dbody6_beta, dbody6_norm, body6_in, body6_mean, body6_rstd, body6_gamma, B, 64);
+        double body6_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody6_gamma);
+        double body6_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody6_beta);
+        squares += body6_dgamma_squares + body6_dbeta_squares;
+        report?.Record(19, global::System.Math.Sqrt(body6_dgamma_squares), global::System.Math.Sqrt(body6_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body6_gamma));
 
         // ---- Body.5: this block's LayerNorm backward adds into the stream, the add of Body.4 passes it on ----
         var body5_up_out = acts.Slice(2508 * B, 128 * B); // (B, 128)
@@ -1059,7 +1182,9 @@ partial class DeepResidual
         var dbody5_down_bias = gradients.Slice(102272, 64); // (64)
         var body5_down_weight = parameters.Slice(94080, 8192); // (64, 128)
         var dbody5_up_out = dacts.Slice(2508 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody5_down_weight, dbody5_down_bias, dbody_out, body5_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody5_down_weight, dbody5_down_bias, dbody_out, body5_up_out, B, 128, 64, out double body5_down_dweight_squares, out double body5_down_dbias_squares);
+        squares += body5_down_dweight_squares + body5_down_dbias_squares;
+        report?.Record(18, global::System.Math.Sqrt(body5_down_dweight_squares), global::System.Math.Sqrt(body5_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body5_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody5_up_out, dbody_out, body5_down_weight, B, 128, 64);
         var dbody5_up_pre = dacts.Slice(2380 * B, 128 * B); // (B, 128)
         var body5_up_pre = acts.Slice(2380 * B, 128 * B); // (B, 128)
@@ -1069,7 +1194,9 @@ partial class DeepResidual
         var body5_up_weight = parameters.Slice(85760, 8192); // (128, 64)
         var dbody5_norm = dacts.Slice(2316 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody5_up_pre, dbody5_up_out, body5_up_pre, body5_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody5_up_weight, dbody5_up_bias, dbody5_up_pre, body5_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody5_up_weight, dbody5_up_bias, dbody5_up_pre, body5_norm, B, 64, 128, out double body5_up_dweight_squares, out double body5_up_dbias_squares);
+        squares += body5_up_dweight_squares + body5_up_dbias_squares;
+        report?.Record(17, global::System.Math.Sqrt(body5_up_dweight_squares), global::System.Math.Sqrt(body5_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body5_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody5_norm, dbody5_up_pre, body5_up_weight, B, 64, 128);
         var body5_gamma = parameters.Slice(85632, 64); // (64)
         var dbody5_gamma = gradients.Slice(85632, 64); // (64)
@@ -1078,6 +1205,10 @@ partial class DeepResidual
         var body5_mean = acts.Slice(2314 * B, B); // (B)
         var body5_rstd = acts.Slice(2315 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody5_gamma, dbody5_beta, dbody5_norm, body5_in, body5_mean, body5_rstd, body5_gamma, B, 64);
+        double body5_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody5_gamma);
+        double body5_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody5_beta);
+        squares += body5_dgamma_squares + body5_dbeta_squares;
+        report?.Record(16, global::System.Math.Sqrt(body5_dgamma_squares), global::System.Math.Sqrt(body5_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body5_gamma));
 
         // ---- Body.4: this block's LayerNorm backward adds into the stream, the add of Body.3 passes it on ----
         var body4_up_out = acts.Slice(2058 * B, 128 * B); // (B, 128)
@@ -1085,7 +1216,9 @@ partial class DeepResidual
         var dbody4_down_bias = gradients.Slice(85568, 64); // (64)
         var body4_down_weight = parameters.Slice(77376, 8192); // (64, 128)
         var dbody4_up_out = dacts.Slice(2058 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody4_down_weight, dbody4_down_bias, dbody_out, body4_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody4_down_weight, dbody4_down_bias, dbody_out, body4_up_out, B, 128, 64, out double body4_down_dweight_squares, out double body4_down_dbias_squares);
+        squares += body4_down_dweight_squares + body4_down_dbias_squares;
+        report?.Record(15, global::System.Math.Sqrt(body4_down_dweight_squares), global::System.Math.Sqrt(body4_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body4_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody4_up_out, dbody_out, body4_down_weight, B, 128, 64);
         var dbody4_up_pre = dacts.Slice(1930 * B, 128 * B); // (B, 128)
         var body4_up_pre = acts.Slice(1930 * B, 128 * B); // (B, 128)
@@ -1095,7 +1228,9 @@ partial class DeepResidual
         var body4_up_weight = parameters.Slice(69056, 8192); // (128, 64)
         var dbody4_norm = dacts.Slice(1866 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody4_up_pre, dbody4_up_out, body4_up_pre, body4_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody4_up_weight, dbody4_up_bias, dbody4_up_pre, body4_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody4_up_weight, dbody4_up_bias, dbody4_up_pre, body4_norm, B, 64, 128, out double body4_up_dweight_squares, out double body4_up_dbias_squares);
+        squares += body4_up_dweight_squares + body4_up_dbias_squares;
+        report?.Record(14, global::System.Math.Sqrt(body4_up_dweight_squares), global::System.Math.Sqrt(body4_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body4_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody4_norm, dbody4_up_pre, body4_up_weight, B, 64, 128);
         var body4_gamma = parameters.Slice(68928, 64); // (64)
         var dbody4_gamma = gradients.Slice(68928, 64); // (64)
@@ -1104,6 +1239,10 @@ partial class DeepResidual
         var body4_mean = acts.Slice(1864 * B, B); // (B)
         var body4_rstd = acts.Slice(1865 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody4_gamma, dbody4_beta, dbody4_norm, body4_in, body4_mean, body4_rstd, body4_gamma, B, 64);
+        double body4_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody4_gamma);
+        double body4_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody4_beta);
+        squares += body4_dgamma_squares + body4_dbeta_squares;
+        report?.Record(13, global::System.Math.Sqrt(body4_dgamma_squares), global::System.Math.Sqrt(body4_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body4_gamma));
 
         // ---- Body.3: this block's LayerNorm backward adds into the stream, the add of Body.2 passes it on ----
         var body3_up_out = acts.Slice(1608 * B, 128 * B); // (B, 128)
@@ -1111,7 +1250,9 @@ partial class DeepResidual
         var dbody3_down_bias = gradients.Slice(68864, 64); // (64)
         var body3_down_weight = parameters.Slice(60672, 8192); // (64, 128)
         var dbody3_up_out = dacts.Slice(1608 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody3_down_weight, dbody3_down_bias, dbody_out, body3_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody3_down_weight, dbody3_down_bias, dbody_out, body3_up_out, B, 128, 64, out double body3_down_dweight_squares, out double body3_down_dbias_squares);
+        squares += body3_down_dweight_squares + body3_down_dbias_squares;
+        report?.Record(12, global::System.Math.Sqrt(body3_down_dweight_squares), global::System.Math.Sqrt(body3_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body3_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody3_up_out, dbody_out, body3_down_weight, B, 128, 64);
         var dbody3_up_pre = dacts.Slice(1480 * B, 128 * B); // (B, 128)
         var body3_up_pre = acts.Slice(1480 * B, 128 * B); // (B, 128)
@@ -1121,7 +1262,9 @@ partial class DeepResidual
         var body3_up_weight = parameters.Slice(52352, 8192); // (128, 64)
         var dbody3_norm = dacts.Slice(1416 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody3_up_pre, dbody3_up_out, body3_up_pre, body3_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody3_up_weight, dbody3_up_bias, dbody3_up_pre, body3_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody3_up_weight, dbody3_up_bias, dbody3_up_pre, body3_norm, B, 64, 128, out double body3_up_dweight_squares, out double body3_up_dbias_squares);
+        squares += body3_up_dweight_squares + body3_up_dbias_squares;
+        report?.Record(11, global::System.Math.Sqrt(body3_up_dweight_squares), global::System.Math.Sqrt(body3_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body3_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody3_norm, dbody3_up_pre, body3_up_weight, B, 64, 128);
         var body3_gamma = parameters.Slice(52224, 64); // (64)
         var dbody3_gamma = gradients.Slice(52224, 64); // (64)
@@ -1130,6 +1273,10 @@ partial class DeepResidual
         var body3_mean = acts.Slice(1414 * B, B); // (B)
         var body3_rstd = acts.Slice(1415 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody3_gamma, dbody3_beta, dbody3_norm, body3_in, body3_mean, body3_rstd, body3_gamma, B, 64);
+        double body3_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody3_gamma);
+        double body3_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody3_beta);
+        squares += body3_dgamma_squares + body3_dbeta_squares;
+        report?.Record(10, global::System.Math.Sqrt(body3_dgamma_squares), global::System.Math.Sqrt(body3_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body3_gamma));
 
         // ---- Body.2: this block's LayerNorm backward adds into the stream, the add of Body.1 passes it on ----
         var body2_up_out = acts.Slice(1158 * B, 128 * B); // (B, 128)
@@ -1137,7 +1284,9 @@ partial class DeepResidual
         var dbody2_down_bias = gradients.Slice(52160, 64); // (64)
         var body2_down_weight = parameters.Slice(43968, 8192); // (64, 128)
         var dbody2_up_out = dacts.Slice(1158 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody2_down_weight, dbody2_down_bias, dbody_out, body2_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody2_down_weight, dbody2_down_bias, dbody_out, body2_up_out, B, 128, 64, out double body2_down_dweight_squares, out double body2_down_dbias_squares);
+        squares += body2_down_dweight_squares + body2_down_dbias_squares;
+        report?.Record(9, global::System.Math.Sqrt(body2_down_dweight_squares), global::System.Math.Sqrt(body2_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body2_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody2_up_out, dbody_out, body2_down_weight, B, 128, 64);
         var dbody2_up_pre = dacts.Slice(1030 * B, 128 * B); // (B, 128)
         var body2_up_pre = acts.Slice(1030 * B, 128 * B); // (B, 128)
@@ -1147,7 +1296,9 @@ partial class DeepResidual
         var body2_up_weight = parameters.Slice(35648, 8192); // (128, 64)
         var dbody2_norm = dacts.Slice(966 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody2_up_pre, dbody2_up_out, body2_up_pre, body2_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody2_up_weight, dbody2_up_bias, dbody2_up_pre, body2_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody2_up_weight, dbody2_up_bias, dbody2_up_pre, body2_norm, B, 64, 128, out double body2_up_dweight_squares, out double body2_up_dbias_squares);
+        squares += body2_up_dweight_squares + body2_up_dbias_squares;
+        report?.Record(8, global::System.Math.Sqrt(body2_up_dweight_squares), global::System.Math.Sqrt(body2_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body2_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody2_norm, dbody2_up_pre, body2_up_weight, B, 64, 128);
         var body2_gamma = parameters.Slice(35520, 64); // (64)
         var dbody2_gamma = gradients.Slice(35520, 64); // (64)
@@ -1156,6 +1307,10 @@ partial class DeepResidual
         var body2_mean = acts.Slice(964 * B, B); // (B)
         var body2_rstd = acts.Slice(965 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody2_gamma, dbody2_beta, dbody2_norm, body2_in, body2_mean, body2_rstd, body2_gamma, B, 64);
+        double body2_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody2_gamma);
+        double body2_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody2_beta);
+        squares += body2_dgamma_squares + body2_dbeta_squares;
+        report?.Record(7, global::System.Math.Sqrt(body2_dgamma_squares), global::System.Math.Sqrt(body2_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body2_gamma));
 
         // ---- Body.1: this block's LayerNorm backward adds into the stream, the add of Body.0 passes it on ----
         var body1_up_out = acts.Slice(708 * B, 128 * B); // (B, 128)
@@ -1163,7 +1318,9 @@ partial class DeepResidual
         var dbody1_down_bias = gradients.Slice(35456, 64); // (64)
         var body1_down_weight = parameters.Slice(27264, 8192); // (64, 128)
         var dbody1_up_out = dacts.Slice(708 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_down_weight, dbody1_down_bias, dbody_out, body1_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_down_weight, dbody1_down_bias, dbody_out, body1_up_out, B, 128, 64, out double body1_down_dweight_squares, out double body1_down_dbias_squares);
+        squares += body1_down_dweight_squares + body1_down_dbias_squares;
+        report?.Record(6, global::System.Math.Sqrt(body1_down_dweight_squares), global::System.Math.Sqrt(body1_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body1_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody1_up_out, dbody_out, body1_down_weight, B, 128, 64);
         var dbody1_up_pre = dacts.Slice(580 * B, 128 * B); // (B, 128)
         var body1_up_pre = acts.Slice(580 * B, 128 * B); // (B, 128)
@@ -1173,7 +1330,9 @@ partial class DeepResidual
         var body1_up_weight = parameters.Slice(18944, 8192); // (128, 64)
         var dbody1_norm = dacts.Slice(516 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody1_up_pre, dbody1_up_out, body1_up_pre, body1_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_up_weight, dbody1_up_bias, dbody1_up_pre, body1_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_up_weight, dbody1_up_bias, dbody1_up_pre, body1_norm, B, 64, 128, out double body1_up_dweight_squares, out double body1_up_dbias_squares);
+        squares += body1_up_dweight_squares + body1_up_dbias_squares;
+        report?.Record(5, global::System.Math.Sqrt(body1_up_dweight_squares), global::System.Math.Sqrt(body1_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body1_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody1_norm, dbody1_up_pre, body1_up_weight, B, 64, 128);
         var body1_gamma = parameters.Slice(18816, 64); // (64)
         var dbody1_gamma = gradients.Slice(18816, 64); // (64)
@@ -1182,6 +1341,10 @@ partial class DeepResidual
         var body1_mean = acts.Slice(514 * B, B); // (B)
         var body1_rstd = acts.Slice(515 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody1_gamma, dbody1_beta, dbody1_norm, body1_in, body1_mean, body1_rstd, body1_gamma, B, 64);
+        double body1_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody1_gamma);
+        double body1_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody1_beta);
+        squares += body1_dgamma_squares + body1_dbeta_squares;
+        report?.Record(4, global::System.Math.Sqrt(body1_dgamma_squares), global::System.Math.Sqrt(body1_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body1_gamma));
 
         // ---- Body.0 ----
         var body0_up_out = acts.Slice(258 * B, 128 * B); // (B, 128)
@@ -1189,7 +1352,9 @@ partial class DeepResidual
         var dbody0_down_bias = gradients.Slice(18752, 64); // (64)
         var body0_down_weight = parameters.Slice(10560, 8192); // (64, 128)
         var dbody0_up_out = dacts.Slice(258 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_down_weight, dbody0_down_bias, dbody_out, body0_up_out, B, 128, 64);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_down_weight, dbody0_down_bias, dbody_out, body0_up_out, B, 128, 64, out double body0_down_dweight_squares, out double body0_down_dbias_squares);
+        squares += body0_down_dweight_squares + body0_down_dbias_squares;
+        report?.Record(3, global::System.Math.Sqrt(body0_down_dweight_squares), global::System.Math.Sqrt(body0_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body0_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody0_up_out, dbody_out, body0_down_weight, B, 128, 64);
         var dbody0_up_pre = dacts.Slice(130 * B, 128 * B); // (B, 128)
         var body0_up_pre = acts.Slice(130 * B, 128 * B); // (B, 128)
@@ -1199,7 +1364,9 @@ partial class DeepResidual
         var body0_up_weight = parameters.Slice(2240, 8192); // (128, 64)
         var dbody0_norm = dacts.Slice(66 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody0_up_pre, dbody0_up_out, body0_up_pre, body0_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_up_weight, dbody0_up_bias, dbody0_up_pre, body0_norm, B, 64, 128);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_up_weight, dbody0_up_bias, dbody0_up_pre, body0_norm, B, 64, 128, out double body0_up_dweight_squares, out double body0_up_dbias_squares);
+        squares += body0_up_dweight_squares + body0_up_dbias_squares;
+        report?.Record(2, global::System.Math.Sqrt(body0_up_dweight_squares), global::System.Math.Sqrt(body0_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body0_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody0_norm, dbody0_up_pre, body0_up_weight, B, 64, 128);
         var body0_gamma = parameters.Slice(2112, 64); // (64)
         var dbody0_gamma = gradients.Slice(2112, 64); // (64)
@@ -1208,6 +1375,10 @@ partial class DeepResidual
         var body0_mean = acts.Slice(64 * B, B); // (B)
         var body0_rstd = acts.Slice(65 * B, B); // (B)
         global::ChainRule.Kernels.LayerNorm.AddBackward(dbody_out, dbody0_gamma, dbody0_beta, dbody0_norm, embed_out, body0_mean, body0_rstd, body0_gamma, B, 64);
+        double body0_dgamma_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody0_gamma);
+        double body0_dbeta_squares = global::ChainRule.Kernels.Norms.SumOfSquares<float>(dbody0_beta);
+        squares += body0_dgamma_squares + body0_dbeta_squares;
+        report?.Record(1, global::System.Math.Sqrt(body0_dgamma_squares), global::System.Math.Sqrt(body0_dbeta_squares), global::ChainRule.Kernels.Norms.L2(body0_gamma));
 
         var dembed_out = dacts.Slice(0, 64 * B); // (B, 64)
         dbody_out.CopyTo(dembed_out);
@@ -1215,36 +1386,278 @@ partial class DeepResidual
         // ---- layer 0: Embed, Dense 32 → 64 ----
         var dembed_weight = gradients.Slice(0, 2048); // (64, 32)
         var dembed_bias = gradients.Slice(2048, 64); // (64)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dembed_weight, dembed_bias, dembed_out, inputs, B, 32, 64);
+        var embed_weight = parameters.Slice(0, 2048); // (64, 32)
+        global::ChainRule.Kernels.Dense.BackwardParameters(dembed_weight, dembed_bias, dembed_out, inputs, B, 32, 64, out double embed_dweight_squares, out double embed_dbias_squares);
+        squares += embed_dweight_squares + embed_dbias_squares;
+        report?.Record(0, global::System.Math.Sqrt(embed_dweight_squares), global::System.Math.Sqrt(embed_dbias_squares), global::ChainRule.Kernels.Norms.L2(embed_weight));
         // The network input needs no gradient.
+
+        return squares;
     }
 
+    /// <summary>The index in <see cref="LayerNames"/> of the first layer whose output holds NaN or ∞, or −1.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    private static int FirstNonFiniteLayer(global::System.ReadOnlySpan<float> acts, int B)
+    {
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(0, 64 * B))) return 0; // Embed
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(66 * B, 64 * B))) return 1; // Body.0.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(258 * B, 128 * B))) return 2; // Body.0.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(386 * B, 64 * B))) return 3; // Body.0.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(450 * B, 64 * B))) return 3; // Body.0.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(516 * B, 64 * B))) return 4; // Body.1.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(708 * B, 128 * B))) return 5; // Body.1.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(836 * B, 64 * B))) return 6; // Body.1.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(900 * B, 64 * B))) return 6; // Body.1.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(966 * B, 64 * B))) return 7; // Body.2.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(1158 * B, 128 * B))) return 8; // Body.2.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(1286 * B, 64 * B))) return 9; // Body.2.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(1350 * B, 64 * B))) return 9; // Body.2.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(1416 * B, 64 * B))) return 10; // Body.3.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(1608 * B, 128 * B))) return 11; // Body.3.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(1736 * B, 64 * B))) return 12; // Body.3.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(1800 * B, 64 * B))) return 12; // Body.3.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(1866 * B, 64 * B))) return 13; // Body.4.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(2058 * B, 128 * B))) return 14; // Body.4.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(2186 * B, 64 * B))) return 15; // Body.4.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(2250 * B, 64 * B))) return 15; // Body.4.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(2316 * B, 64 * B))) return 16; // Body.5.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(2508 * B, 128 * B))) return 17; // Body.5.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(2636 * B, 64 * B))) return 18; // Body.5.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(2700 * B, 64 * B))) return 18; // Body.5.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(2766 * B, 64 * B))) return 19; // Body.6.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(2958 * B, 128 * B))) return 20; // Body.6.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(3086 * B, 64 * B))) return 21; // Body.6.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(3150 * B, 64 * B))) return 21; // Body.6.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(3216 * B, 64 * B))) return 22; // Body.7.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(3408 * B, 128 * B))) return 23; // Body.7.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(3536 * B, 64 * B))) return 24; // Body.7.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(3600 * B, 64 * B))) return 24; // Body.7.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(3666 * B, 64 * B))) return 25; // Body.8.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(3858 * B, 128 * B))) return 26; // Body.8.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(3986 * B, 64 * B))) return 27; // Body.8.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(4050 * B, 64 * B))) return 27; // Body.8.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(4116 * B, 64 * B))) return 28; // Body.9.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(4308 * B, 128 * B))) return 29; // Body.9.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(4436 * B, 64 * B))) return 30; // Body.9.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(4500 * B, 64 * B))) return 30; // Body.9.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(4566 * B, 64 * B))) return 31; // Body.10.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(4758 * B, 128 * B))) return 32; // Body.10.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(4886 * B, 64 * B))) return 33; // Body.10.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(4950 * B, 64 * B))) return 33; // Body.10.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(5016 * B, 64 * B))) return 34; // Body.11.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(5208 * B, 128 * B))) return 35; // Body.11.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(5336 * B, 64 * B))) return 36; // Body.11.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(5400 * B, 64 * B))) return 36; // Body.11.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(5466 * B, 64 * B))) return 37; // Body.12.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(5658 * B, 128 * B))) return 38; // Body.12.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(5786 * B, 64 * B))) return 39; // Body.12.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(5850 * B, 64 * B))) return 39; // Body.12.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(5916 * B, 64 * B))) return 40; // Body.13.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(6108 * B, 128 * B))) return 41; // Body.13.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(6236 * B, 64 * B))) return 42; // Body.13.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(6300 * B, 64 * B))) return 42; // Body.13.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(6366 * B, 64 * B))) return 43; // Body.14.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(6558 * B, 128 * B))) return 44; // Body.14.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(6686 * B, 64 * B))) return 45; // Body.14.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(6750 * B, 64 * B))) return 45; // Body.14.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(6816 * B, 64 * B))) return 46; // Body.15.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(7008 * B, 128 * B))) return 47; // Body.15.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(7136 * B, 64 * B))) return 48; // Body.15.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(7200 * B, 64 * B))) return 48; // Body.15.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(7266 * B, 64 * B))) return 49; // Body.16.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(7458 * B, 128 * B))) return 50; // Body.16.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(7586 * B, 64 * B))) return 51; // Body.16.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(7650 * B, 64 * B))) return 51; // Body.16.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(7716 * B, 64 * B))) return 52; // Body.17.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(7908 * B, 128 * B))) return 53; // Body.17.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(8036 * B, 64 * B))) return 54; // Body.17.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(8100 * B, 64 * B))) return 54; // Body.17.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(8166 * B, 64 * B))) return 55; // Body.18.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(8358 * B, 128 * B))) return 56; // Body.18.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(8486 * B, 64 * B))) return 57; // Body.18.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(8550 * B, 64 * B))) return 57; // Body.18.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(8616 * B, 64 * B))) return 58; // Body.19.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(8808 * B, 128 * B))) return 59; // Body.19.up
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(8936 * B, 64 * B))) return 60; // Body.19.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(9000 * B, 64 * B))) return 60; // Body.19.down
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(9066 * B, 64 * B))) return 61; // FinalNorm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(9130 * B, 10 * B))) return 62; // Logits
+        return -1;
+    }
+
+    /// <summary>Adaptive gradient clipping (Brock et al. 2021) over every parameter tensor: rows of a weight are units, vectors are one unit each.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    private void ClipAdaptive(float lambda, float epsilon)
+    {
+        global::System.ReadOnlySpan<float> parameters = _parameters;
+        global::System.Span<float> gradients = _gradients;
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(0, 2048), parameters.Slice(0, 2048), 64, 32, lambda, epsilon); // Embed
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(2048, 64), parameters.Slice(2048, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(2112, 64), parameters.Slice(2112, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(2176, 64), parameters.Slice(2176, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(2240, 8192), parameters.Slice(2240, 8192), 128, 64, lambda, epsilon); // Body.0.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(10432, 128), parameters.Slice(10432, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(10560, 8192), parameters.Slice(10560, 8192), 64, 128, lambda, epsilon); // Body.0.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(18752, 64), parameters.Slice(18752, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(18816, 64), parameters.Slice(18816, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(18880, 64), parameters.Slice(18880, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(18944, 8192), parameters.Slice(18944, 8192), 128, 64, lambda, epsilon); // Body.1.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(27136, 128), parameters.Slice(27136, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(27264, 8192), parameters.Slice(27264, 8192), 64, 128, lambda, epsilon); // Body.1.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(35456, 64), parameters.Slice(35456, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(35520, 64), parameters.Slice(35520, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(35584, 64), parameters.Slice(35584, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(35648, 8192), parameters.Slice(35648, 8192), 128, 64, lambda, epsilon); // Body.2.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(43840, 128), parameters.Slice(43840, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(43968, 8192), parameters.Slice(43968, 8192), 64, 128, lambda, epsilon); // Body.2.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(52160, 64), parameters.Slice(52160, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(52224, 64), parameters.Slice(52224, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(52288, 64), parameters.Slice(52288, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(52352, 8192), parameters.Slice(52352, 8192), 128, 64, lambda, epsilon); // Body.3.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(60544, 128), parameters.Slice(60544, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(60672, 8192), parameters.Slice(60672, 8192), 64, 128, lambda, epsilon); // Body.3.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(68864, 64), parameters.Slice(68864, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(68928, 64), parameters.Slice(68928, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(68992, 64), parameters.Slice(68992, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(69056, 8192), parameters.Slice(69056, 8192), 128, 64, lambda, epsilon); // Body.4.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(77248, 128), parameters.Slice(77248, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(77376, 8192), parameters.Slice(77376, 8192), 64, 128, lambda, epsilon); // Body.4.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(85568, 64), parameters.Slice(85568, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(85632, 64), parameters.Slice(85632, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(85696, 64), parameters.Slice(85696, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(85760, 8192), parameters.Slice(85760, 8192), 128, 64, lambda, epsilon); // Body.5.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(93952, 128), parameters.Slice(93952, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(94080, 8192), parameters.Slice(94080, 8192), 64, 128, lambda, epsilon); // Body.5.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(102272, 64), parameters.Slice(102272, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(102336, 64), parameters.Slice(102336, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(102400, 64), parameters.Slice(102400, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(102464, 8192), parameters.Slice(102464, 8192), 128, 64, lambda, epsilon); // Body.6.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(110656, 128), parameters.Slice(110656, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(110784, 8192), parameters.Slice(110784, 8192), 64, 128, lambda, epsilon); // Body.6.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(118976, 64), parameters.Slice(118976, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(119040, 64), parameters.Slice(119040, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(119104, 64), parameters.Slice(119104, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(119168, 8192), parameters.Slice(119168, 8192), 128, 64, lambda, epsilon); // Body.7.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(127360, 128), parameters.Slice(127360, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(127488, 8192), parameters.Slice(127488, 8192), 64, 128, lambda, epsilon); // Body.7.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(135680, 64), parameters.Slice(135680, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(135744, 64), parameters.Slice(135744, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(135808, 64), parameters.Slice(135808, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(135872, 8192), parameters.Slice(135872, 8192), 128, 64, lambda, epsilon); // Body.8.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(144064, 128), parameters.Slice(144064, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(144192, 8192), parameters.Slice(144192, 8192), 64, 128, lambda, epsilon); // Body.8.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(152384, 64), parameters.Slice(152384, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(152448, 64), parameters.Slice(152448, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(152512, 64), parameters.Slice(152512, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(152576, 8192), parameters.Slice(152576, 8192), 128, 64, lambda, epsilon); // Body.9.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(160768, 128), parameters.Slice(160768, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(160896, 8192), parameters.Slice(160896, 8192), 64, 128, lambda, epsilon); // Body.9.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(169088, 64), parameters.Slice(169088, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(169152, 64), parameters.Slice(169152, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(169216, 64), parameters.Slice(169216, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(169280, 8192), parameters.Slice(169280, 8192), 128, 64, lambda, epsilon); // Body.10.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(177472, 128), parameters.Slice(177472, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(177600, 8192), parameters.Slice(177600, 8192), 64, 128, lambda, epsilon); // Body.10.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(185792, 64), parameters.Slice(185792, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(185856, 64), parameters.Slice(185856, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(185920, 64), parameters.Slice(185920, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(185984, 8192), parameters.Slice(185984, 8192), 128, 64, lambda, epsilon); // Body.11.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(194176, 128), parameters.Slice(194176, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(194304, 8192), parameters.Slice(194304, 8192), 64, 128, lambda, epsilon); // Body.11.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(202496, 64), parameters.Slice(202496, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(202560, 64), parameters.Slice(202560, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(202624, 64), parameters.Slice(202624, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(202688, 8192), parameters.Slice(202688, 8192), 128, 64, lambda, epsilon); // Body.12.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(210880, 128), parameters.Slice(210880, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(211008, 8192), parameters.Slice(211008, 8192), 64, 128, lambda, epsilon); // Body.12.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(219200, 64), parameters.Slice(219200, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(219264, 64), parameters.Slice(219264, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(219328, 64), parameters.Slice(219328, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(219392, 8192), parameters.Slice(219392, 8192), 128, 64, lambda, epsilon); // Body.13.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(227584, 128), parameters.Slice(227584, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(227712, 8192), parameters.Slice(227712, 8192), 64, 128, lambda, epsilon); // Body.13.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(235904, 64), parameters.Slice(235904, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(235968, 64), parameters.Slice(235968, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(236032, 64), parameters.Slice(236032, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(236096, 8192), parameters.Slice(236096, 8192), 128, 64, lambda, epsilon); // Body.14.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(244288, 128), parameters.Slice(244288, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(244416, 8192), parameters.Slice(244416, 8192), 64, 128, lambda, epsilon); // Body.14.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(252608, 64), parameters.Slice(252608, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(252672, 64), parameters.Slice(252672, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(252736, 64), parameters.Slice(252736, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(252800, 8192), parameters.Slice(252800, 8192), 128, 64, lambda, epsilon); // Body.15.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(260992, 128), parameters.Slice(260992, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(261120, 8192), parameters.Slice(261120, 8192), 64, 128, lambda, epsilon); // Body.15.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(269312, 64), parameters.Slice(269312, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(269376, 64), parameters.Slice(269376, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(269440, 64), parameters.Slice(269440, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(269504, 8192), parameters.Slice(269504, 8192), 128, 64, lambda, epsilon); // Body.16.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(277696, 128), parameters.Slice(277696, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(277824, 8192), parameters.Slice(277824, 8192), 64, 128, lambda, epsilon); // Body.16.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(286016, 64), parameters.Slice(286016, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(286080, 64), parameters.Slice(286080, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(286144, 64), parameters.Slice(286144, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(286208, 8192), parameters.Slice(286208, 8192), 128, 64, lambda, epsilon); // Body.17.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(294400, 128), parameters.Slice(294400, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(294528, 8192), parameters.Slice(294528, 8192), 64, 128, lambda, epsilon); // Body.17.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(302720, 64), parameters.Slice(302720, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(302784, 64), parameters.Slice(302784, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(302848, 64), parameters.Slice(302848, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(302912, 8192), parameters.Slice(302912, 8192), 128, 64, lambda, epsilon); // Body.18.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(311104, 128), parameters.Slice(311104, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(311232, 8192), parameters.Slice(311232, 8192), 64, 128, lambda, epsilon); // Body.18.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(319424, 64), parameters.Slice(319424, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(319488, 64), parameters.Slice(319488, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(319552, 64), parameters.Slice(319552, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(319616, 8192), parameters.Slice(319616, 8192), 128, 64, lambda, epsilon); // Body.19.up
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(327808, 128), parameters.Slice(327808, 128), 1, 128, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(327936, 8192), parameters.Slice(327936, 8192), 64, 128, lambda, epsilon); // Body.19.down
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(336128, 64), parameters.Slice(336128, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(336192, 64), parameters.Slice(336192, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(336256, 64), parameters.Slice(336256, 64), 1, 64, lambda, epsilon);
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(336320, 640), parameters.Slice(336320, 640), 10, 64, lambda, epsilon); // Logits
+        global::ChainRule.Training.GradientClipping.Adaptive(gradients.Slice(336960, 10), parameters.Slice(336960, 10), 1, 10, lambda, epsilon);
+    }
+
+    /// <summary>
+    /// Called after every training step with that step's gradient report (per-layer gradient norms, flags, the
+    /// max/min ratio, dead units, the first non-finite layer). Implement it to log or react; left unimplemented,
+    /// the call is compiled away. The report is reused by the next step: copy what you keep.
+    /// </summary>
+    partial void OnGradientReport(global::ChainRule.Diagnostics.GradientReport report);
+
     /// <summary>Creates a trainer for this model, allocating its workspace and optimizer state once.</summary>
-    /// <param name="options">Batch capacity and optimizer.</param>
+    /// <param name="options">Batch capacity, optimizer, schedule, clipping and health settings.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     public Trainer CreateTrainer(global::ChainRule.Training.TrainerOptions options) => new(this, options);
 
     /// <summary>
     /// Trains a <see cref="DeepResidual"/> on SoftmaxCrossEntropy: each <see cref="Step"/> runs the forward pass, the loss,
-    /// the backward pass and the optimizer. The workspace is sized for MaxBatch rows at creation; no call allocates.
+    /// the backward pass (which measures every layer's gradient norm), clipping and the optimizer at the scheduled
+    /// learning rate. A step that produces NaN or ∞ is not applied. The workspace is sized for MaxBatch rows at
+    /// creation; no call allocates.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     public sealed class Trainer
     {
         private readonly DeepResidual _model;
+        private readonly global::ChainRule.Training.TrainerOptions _options;
         private readonly float[] _acts;
         private readonly float[] _dacts;
         private readonly global::ChainRule.Training.Optimizer<float> _optimizer;
+        private readonly global::ChainRule.Diagnostics.GradientReport? _report;
 
         internal Trainer(DeepResidual model, global::ChainRule.Training.TrainerOptions options)
         {
             global::System.ArgumentNullException.ThrowIfNull(options);
             options.Validate();
             _model = model;
+            _options = options;
             MaxBatch = options.MaxBatch;
             _acts = new float[ActivationsPerSample * MaxBatch];
             _dacts = new float[ActivationsPerSample * MaxBatch];
             _optimizer = options.Optimizer.Create<float>(ParameterCount);
+            _report = options.Report ? new global::ChainRule.Diagnostics.GradientReport(LayerNames, options.Health) : null;
         }
 
         /// <summary>The model this trainer updates.</summary>
@@ -1253,17 +1666,44 @@ partial class DeepResidual
         /// <summary>The largest batch a call accepts: the rows the workspace was allocated for.</summary>
         public int MaxBatch { get; }
 
-        /// <summary>The optimizer and its state; set its learning rate between steps to follow a schedule.</summary>
+        /// <summary>The optimizer and its state; its learning rate is the one the last step used.</summary>
         public global::ChainRule.Training.Optimizer<float> Optimizer => _optimizer;
 
-        /// <summary>One training step on a batch: forward, loss, backward, optimizer update.</summary>
+        /// <summary>Steps attempted, applied or skipped; the optimizer's StepCount counts the applied ones.</summary>
+        public long Steps { get; private set; }
+
+        /// <summary>The last step's gradient report, overwritten by each step; <c>null</c> when the options turned reports off.</summary>
+        public global::ChainRule.Diagnostics.GradientReport? LastReport => _report;
+
+        /// <summary>
+        /// One training step on a batch: forward, loss, backward, clipping, then the optimizer at the learning rate the
+        /// schedule gives for the updates applied so far. If the step produces NaN or ∞ the update is skipped, the report
+        /// names the first layer and pass that did, and with <c>NonFinitePolicy.Throw</c> the step throws.
+        /// </summary>
         /// <param name="inputs">The samples, <c>(batch, InputSize)</c>, batch ≤ MaxBatch.</param>
         /// <param name="labels">The class index of each sample in <c>[0, OutputSize)</c>, <c>(batch)</c>.</param>
         /// <returns>The batch's mean loss before the update.</returns>
         public float Step(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
-            float loss = ComputeGradients(inputs, labels);
-            _optimizer.Update(_model._parameters, _model._gradients);
+            int B = CheckBatch(inputs, labels);
+            Steps++;
+            double learningRate = _options.Schedule.LearningRate(_optimizer.StepCount, _options.Optimizer.LearningRate);
+            _optimizer.LearningRate = learningRate;
+            _report?.Begin(Steps, learningRate);
+            float loss = Backpropagate(inputs, labels, B, _report, out double totalNorm);
+            bool finite = float.IsFinite(loss) && double.IsFinite(totalNorm);
+            if (finite)
+            {
+                Clip(totalNorm);
+                _optimizer.Update(_model._parameters, _model._gradients);
+            }
+            if (_report is not null)
+            {
+                _report.Complete(loss, totalNorm, updateApplied: finite);
+                _model.OnGradientReport(_report);
+            }
+            if (!finite && _options.OnNonFinite == global::ChainRule.Diagnostics.NonFinitePolicy.Throw)
+                throw new global::ChainRule.Diagnostics.NonFiniteGradientException(_report?.FirstNonFiniteLayer, _report?.FirstNonFinitePass, Steps);
             return loss;
         }
 
@@ -1274,13 +1714,7 @@ partial class DeepResidual
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = CheckBatch(inputs, labels);
-            _model.Forward(inputs, _acts, B);
-            var logits_out = new global::System.ReadOnlySpan<float>(_acts, 9130 * B, 10 * B); // (B, 10)
-            var dlogits_out = new global::System.Span<float>(_dacts, 9130 * B, 10 * B); // (B, 10)
-            float loss = global::ChainRule.Kernels.SoftmaxCrossEntropy.ForwardBackward(dlogits_out, logits_out, labels, B, OutputSize);
-            global::System.Array.Clear(_model._gradients);
-            _model.Backward(inputs, _acts, _dacts, B);
-            return loss;
+            return Backpropagate(inputs, labels, B, report: null, out _);
         }
 
         /// <summary>The batch's mean loss under the current parameters, without computing gradients.</summary>
@@ -1289,9 +1723,47 @@ partial class DeepResidual
         public float Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = CheckBatch(inputs, labels);
-            _model.Forward(inputs, _acts, B);
+            _model.Forward(inputs, _acts, B, report: null);
             var logits_out = new global::System.ReadOnlySpan<float>(_acts, 9130 * B, 10 * B); // (B, 10)
             return global::ChainRule.Kernels.SoftmaxCrossEntropy.Forward(logits_out, labels, B, OutputSize);
+        }
+
+        // Forward, loss and backward. A non-finite loss stops before the backward pass, naming the first layer
+        // whose output went bad; the total norm comes from the norms the backward kernels measured.
+        private float Backpropagate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, global::ChainRule.Diagnostics.GradientReport? report, out double totalNorm)
+        {
+            _model.Forward(inputs, _acts, B, report);
+            var logits_out = new global::System.ReadOnlySpan<float>(_acts, 9130 * B, 10 * B); // (B, 10)
+            var dlogits_out = new global::System.Span<float>(_dacts, 9130 * B, 10 * B); // (B, 10)
+            float loss = global::ChainRule.Kernels.SoftmaxCrossEntropy.ForwardBackward(dlogits_out, logits_out, labels, B, OutputSize);
+            global::System.Array.Clear(_model._gradients);
+            if (!float.IsFinite(loss))
+            {
+                int layer = FirstNonFiniteLayer(_acts, B);
+                if (layer >= 0)
+                    report?.RecordNonFinite(layer, global::ChainRule.Diagnostics.Pass.Forward);
+                totalNorm = double.NaN;
+                return loss;
+            }
+            totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, report));
+            return loss;
+        }
+
+        private void Clip(double totalNorm)
+        {
+            global::ChainRule.Training.ClippingOptions clip = _options.Clip;
+            switch (clip.Kind)
+            {
+                case global::ChainRule.Training.ClippingKind.GlobalNorm:
+                    global::ChainRule.Training.GradientClipping.ScaleToMaxNorm<float>(_model._gradients, totalNorm, clip.Threshold);
+                    break;
+                case global::ChainRule.Training.ClippingKind.Value:
+                    global::ChainRule.Training.GradientClipping.Value<float>(_model._gradients, (float)clip.Threshold);
+                    break;
+                case global::ChainRule.Training.ClippingKind.Adaptive:
+                    _model.ClipAdaptive((float)clip.Threshold, (float)clip.Epsilon);
+                    break;
+            }
         }
 
         // Every check runs before anything is written, so a rejected batch leaves the model as it was.
