@@ -8,7 +8,7 @@ using Xunit;
 namespace ChainRule.Tests.Models;
 
 /// <summary>The generated gradient report, clipping, schedules and the non-finite guard, through a real trainer.</summary>
-public class HealthTests
+public class HealthTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     private static readonly float[] Inputs = Enumerable.Range(0, 8 * 6).Select(i => (float)Math.Sin(i * 1.7) * 2).ToArray();
     private static readonly int[] Labels = [0, 1, 2, 2, 1, 0, 1, 2];
@@ -89,6 +89,7 @@ public class HealthTests
         float loss = trainer.Step(Inputs, Labels);
 
         GradientReport report = trainer.LastReport!;
+        log.WriteLine(report.ToString());
         Assert.True(float.IsNaN(loss));
         Assert.Equal("Hidden2", report.FirstNonFiniteLayer);
         Assert.Equal(Pass.Forward, report.FirstNonFinitePass);
@@ -208,6 +209,7 @@ public class HealthTests
         var trainer = model.CreateTrainer(new TrainerOptions { MaxBatch = 16 });
         trainer.Step(inputs, labels);
         GradientReport report = trainer.LastReport!;
+        log.WriteLine(report.ToString());
         Assert.True(report[0].Flags.HasFlag(GradientFlag.Vanishing));
         Assert.True(report.HasFlowProblem);
         Assert.True(report.MaxMinRatio > 1e6);
