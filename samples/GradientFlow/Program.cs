@@ -16,6 +16,7 @@ const int Classes = 10;
 const int Depth = 20;
 const double FlowRatioLimit = 100;   // HealthThresholds' default: more than 100× between layers is a flow problem
 
+string chartPath = args.Length > 0 ? args[0] : "gradient-flow.svg";
 var clock = Stopwatch.StartNew();
 
 // 64 samples of 256 standard-normal features and uniformly random labels, from one seeded stream.
@@ -61,6 +62,10 @@ foreach (FlowSeries s in series)
     physicsHolds &= s.MatchesExpectation;
 }
 
+string subtitle = string.Create(CultureInfo.InvariantCulture,
+    $"one SGD step, batch {Batch} × {Width} standard-normal features (seed {DataSeed}), {Classes} classes, softmax cross-entropy; width {Width}, depth {Depth}, weight seed {Seed}");
+FlowChart.Write(chartPath, series, subtitle);
+Console.WriteLine($"chart: {chartPath}");
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"done in {clock.Elapsed.TotalSeconds:F2} s"));
 Console.WriteLine(physicsHolds ? "expected physics holds" : "EXPECTED PHYSICS DOES NOT HOLD");
 return physicsHolds ? 0 : 1;
