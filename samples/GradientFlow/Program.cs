@@ -14,7 +14,6 @@ const int Batch = 64;
 const int Width = 256;
 const int Classes = 10;
 const int Depth = 20;
-const double FlowRatioLimit = 100;   // HealthThresholds' default: more than 100× between layers is a flow problem
 
 string chartPath = args.Length > 0 ? args[0] : "gradient-flow.svg";
 var clock = Stopwatch.StartNew();
@@ -29,6 +28,7 @@ for (int i = 0; i < labels.Length; i++)
     labels[i] = (int)(data.NextDouble() * Classes);
 
 var options = new TrainerOptions { MaxBatch = Batch, Optimizer = Optimizers.Sgd(0.01) };
+double flowRatioLimit = options.Health.FlowRatio;   // the reports' own threshold: 100× by default
 
 FlowSeries[] series =
 [
@@ -80,7 +80,7 @@ FlowSeries Measure(string name, string description, Func<int, string> layerAtDep
     var norms = new double[Depth];
     for (int depth = 1; depth <= Depth; depth++)
         norms[depth - 1] = report[IndexOf(report, layerAtDepth(depth))].WeightGradientNorm;
-    return new FlowSeries(name, description, norms, expectVanishing, FlowRatioLimit);
+    return new FlowSeries(name, description, norms, expectVanishing, flowRatioLimit);
 }
 
 static int IndexOf(GradientReport report, string layer)
