@@ -159,6 +159,14 @@ internal static partial class NetworkEmitter
             return local;
         }
 
+        /// <summary>One parameter read as a value, declared on first use.</summary>
+        public string Scalar(string name, int offset, string comment)
+        {
+            if (_declared.Add(name))
+                Writer.WriteLine($"var {name} = parameters[{offset}]; // {comment}");
+            return name;
+        }
+
         /// <summary>BatchNorm's running mean or variance, declared on first use.</summary>
         public string Statistic(string name, int offset, int length)
         {

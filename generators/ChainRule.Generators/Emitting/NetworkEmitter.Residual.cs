@@ -122,5 +122,5 @@ internal static partial class NetworkEmitter
 
     /// <summary>The branch scale α as an argument: the parameter with ReZero, else 1.</summary>
     private static string Scale(Pass pass, ResidualBlockPlan block) =>
-        block.ScaleOffset < 0 ? pass.One : $"parameters[{block.ScaleOffset}]";
+        block.ScaleOffset < 0 ? pass.One : pass.Scalar($"{block.Variable}_scale", block.ScaleOffset, "α, the ReZero branch scale");
 }

@@ -171,14 +171,15 @@ partial class PostNorm
         var body0_beta = parameters.Slice(48, 16); // (16)
         var body0_sum = acts.Slice(80 * B, 16 * B); // (B, 16)
         var body1_in = acts.Slice(96 * B, 16 * B); // (B, 16)
+        var body0_scale = parameters[608]; // α, the ReZero branch scale
         var body0_running_mean = statistics.Slice(32, 16); // (16)
         var body0_running_variance = statistics.Slice(48, 16); // (16)
         var body0_mean = acts.Slice(258 * B + 32, 16); // (16)
         var body0_rstd = acts.Slice(258 * B + 48, 16); // (16)
         if (training)
-            global::ChainRule.Kernels.BatchNorm.AddForwardTraining(body0_sum, body1_in, body0_mean, body0_rstd, body0_running_mean, body0_running_variance, input_norm_out, body0_down_out, parameters[608], body0_gamma, body0_beta, B, 16, 1E-05, 0.1);
+            global::ChainRule.Kernels.BatchNorm.AddForwardTraining(body0_sum, body1_in, body0_mean, body0_rstd, body0_running_mean, body0_running_variance, input_norm_out, body0_down_out, body0_scale, body0_gamma, body0_beta, B, 16, 1E-05, 0.1);
         else
-            global::ChainRule.Kernels.BatchNorm.AddForwardInference(body0_sum, body1_in, input_norm_out, body0_down_out, parameters[608], body0_running_mean, body0_running_variance, body0_gamma, body0_beta, B, 16, 1E-05);
+            global::ChainRule.Kernels.BatchNorm.AddForwardInference(body0_sum, body1_in, input_norm_out, body0_down_out, body0_scale, body0_running_mean, body0_running_variance, body0_gamma, body0_beta, B, 16, 1E-05);
 
         // ---- Body.1 ----
         var body1_up_weight = parameters.Slice(641, 256); // (16, 16)
@@ -196,14 +197,15 @@ partial class PostNorm
         var body1_beta = parameters.Slice(625, 16); // (16)
         var body1_sum = acts.Slice(160 * B, 16 * B); // (B, 16)
         var body_out = acts.Slice(176 * B, 16 * B); // (B, 16)
+        var body1_scale = parameters[1185]; // α, the ReZero branch scale
         var body1_running_mean = statistics.Slice(64, 16); // (16)
         var body1_running_variance = statistics.Slice(80, 16); // (16)
         var body1_mean = acts.Slice(258 * B + 64, 16); // (16)
         var body1_rstd = acts.Slice(258 * B + 80, 16); // (16)
         if (training)
-            global::ChainRule.Kernels.BatchNorm.AddForwardTraining(body1_sum, body_out, body1_mean, body1_rstd, body1_running_mean, body1_running_variance, body1_in, body1_down_out, parameters[1185], body1_gamma, body1_beta, B, 16, 1E-05, 0.1);
+            global::ChainRule.Kernels.BatchNorm.AddForwardTraining(body1_sum, body_out, body1_mean, body1_rstd, body1_running_mean, body1_running_variance, body1_in, body1_down_out, body1_scale, body1_gamma, body1_beta, B, 16, 1E-05, 0.1);
         else
-            global::ChainRule.Kernels.BatchNorm.AddForwardInference(body1_sum, body_out, body1_in, body1_down_out, parameters[1185], body1_running_mean, body1_running_variance, body1_gamma, body1_beta, B, 16, 1E-05);
+            global::ChainRule.Kernels.BatchNorm.AddForwardInference(body1_sum, body_out, body1_in, body1_down_out, body1_scale, body1_running_mean, body1_running_variance, body1_gamma, body1_beta, B, 16, 1E-05);
 
         // ---- layer 2: Refine, 1 × PostNorm[RMSNorm → Dense(16→8, Silu) → Dense(8→16)] + x ----
         // ---- Refine.0 ----
@@ -310,7 +312,8 @@ partial class PostNorm
         var dbody1_down_out = dacts.Slice(144 * B, 16 * B); // (B, 16)
         var dbody1_scale = gradients.Slice(1185, 1); // (1)
         var body1_down_out = acts.Slice(144 * B, 16 * B); // (B, 16)
-        global::ChainRule.Kernels.Residual.ScaleBackward(dbody1_down_out, dbody1_scale, dbody1_sum, body1_down_out, parameters[1185]);
+        var body1_scale = parameters[1185]; // α, the ReZero branch scale
+        global::ChainRule.Kernels.Residual.ScaleBackward(dbody1_down_out, dbody1_scale, dbody1_sum, body1_down_out, body1_scale);
         squares += (double)dbody1_scale[0] * dbody1_scale[0];
         var body1_up_out = acts.Slice(128 * B, 16 * B); // (B, 16)
         var dbody1_down_weight = gradients.Slice(913, 256); // (16, 16)
@@ -349,7 +352,8 @@ partial class PostNorm
         var dbody0_down_out = dacts.Slice(64 * B, 16 * B); // (B, 16)
         var dbody0_scale = gradients.Slice(608, 1); // (1)
         var body0_down_out = acts.Slice(64 * B, 16 * B); // (B, 16)
-        global::ChainRule.Kernels.Residual.ScaleBackward(dbody0_down_out, dbody0_scale, dbody0_sum, body0_down_out, parameters[608]);
+        var body0_scale = parameters[608]; // α, the ReZero branch scale
+        global::ChainRule.Kernels.Residual.ScaleBackward(dbody0_down_out, dbody0_scale, dbody0_sum, body0_down_out, body0_scale);
         squares += (double)dbody0_scale[0] * dbody0_scale[0];
         var body0_up_out = acts.Slice(48 * B, 16 * B); // (B, 16)
         var dbody0_down_weight = gradients.Slice(336, 256); // (16, 16)
