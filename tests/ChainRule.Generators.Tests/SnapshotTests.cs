@@ -1,23 +1,25 @@
 using System.Linq;
 using System.Threading.Tasks;
 using Xunit;
+using static ChainRule.Generators.Tests.Verifier; // Verify.Xunit: using static VerifyXunit.Verifier;
 
 namespace ChainRule.Generators.Tests;
 
 /// <summary>The generated code of representative models, compared with committed snapshots; each must compile without a warning.</summary>
 public class SnapshotTests
 {
-    private static Task VerifyModel(string source, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
+    /// <summary>The generated files of a model, after checking they compile without a diagnostic; the set of file names heads the text.</summary>
+    private static string Generate(string source)
     {
         GeneratorOutput output = GeneratorHarness.Run(source);
         Assert.Empty(output.Diagnostics);
         Assert.Empty(output.CompilationDiagnostics);
         string files = string.Join("\n", output.Files.Select(f => $"//// {f.HintName}\n{f.Text}"));
-        return Verifier.Verify($"//// generated files: {string.Join(", ", output.Files.Select(f => f.HintName))}\n{files}", "cs", test: test);
+        return $"//// generated files: {string.Join(", ", output.Files.Select(f => f.HintName))}\n{files}";
     }
 
     [Fact]
-    public Task DigitClassifier() => VerifyModel("""
+    public Task DigitClassifier() => Verify(Generate("""
         using ChainRule;
 
         namespace Samples;
@@ -29,10 +31,10 @@ public class SnapshotTests
             [Dense(64, Activation.ReLU)]  public partial DenseLayer<float> Hidden2 { get; }
             [Dense(10)]                   public partial DenseLayer<float> Logits { get; }
         }
-        """);
+        """), "cs");
 
     [Fact]
-    public Task DoubleRegressorNestedInContainingType() => VerifyModel("""
+    public Task DoubleRegressorNestedInContainingType() => Verify(Generate("""
         using ChainRule;
 
         namespace Physics.Models;
@@ -48,10 +50,10 @@ public class SnapshotTests
                 [Dense(2)]                                                       public partial DenseLayer<double> Output { get; }
             }
         }
-        """);
+        """), "cs");
 
     [Fact]
-    public Task BinaryClassifierInGlobalNamespace() => VerifyModel("""
+    public Task BinaryClassifierInGlobalNamespace() => Verify(Generate("""
         using ChainRule;
 
         [Network(Inputs = 20, Loss = Loss.BinaryCrossEntropyWithLogits)]
@@ -61,10 +63,10 @@ public class SnapshotTests
             [Dense(32, Activation.LeakyReLU, Init = Init.LeCunNormal)] private partial DenseLayer<float> Mix { get; }
             [Dense(1)]                                                public partial DenseLayer<float> Score { get; }
         }
-        """);
+        """), "cs");
 
     [Fact]
-    public Task PreLayerNormResidual20Blocks() => VerifyModel("""
+    public Task PreLayerNormResidual20Blocks() => Verify(Generate("""
         using ChainRule;
 
         namespace Deep;
@@ -77,10 +79,10 @@ public class SnapshotTests
             [LayerNorm]                                                        public partial NormLayer<float> FinalNorm { get; }
             [Dense(10)]                                                        public partial DenseLayer<float> Logits { get; }
         }
-        """);
+        """), "cs");
 
     [Fact]
-    public Task PostNormBatchNormReZero() => VerifyModel("""
+    public Task PostNormBatchNormReZero() => Verify(Generate("""
         using ChainRule;
 
         namespace Deep;
@@ -93,5 +95,5 @@ public class SnapshotTests
             [Residual(Norm.RMSNorm, Activation.Silu, Hidden = 8, Epsilon = 1e-4, Placement = NormPlacement.Post)] public partial ResidualStack<double> Refine { get; }
             [Dense(1)]                                                                   public partial DenseLayer<double> Output { get; }
         }
-        """);
+        """), "cs");
 }

@@ -11,13 +11,21 @@ namespace ChainRule.Generators.Tests;
 /// Snapshot checks with Verify's file conventions: <c>Snapshots/{Class}.{Test}.verified.{ext}</c> is committed
 /// beside the test; on a mismatch <c>.received.{ext}</c> is written next to it and the test fails with a diff.
 /// Set <c>VERIFY_AUTOVERIFY=1</c> (or <c>true</c>) to accept received text as verified. The signature mirrors
-/// Verify.Xunit's <c>Verifier.Verify(target, extension)</c>, so moving to Verify is a change of <c>using</c>.
+/// Verify.Xunit's <c>Verifier.Verify(target, extension)</c>, called from the test method itself, so moving to
+/// Verify is a change of the <c>using static</c> line (plus Verify's own one-time <c>UseDirectory("Snapshots")</c>).
 /// </summary>
 internal static partial class Verifier
 {
     private const int DiffContext = 3;
 
     public static Task Verify(string target, string extension, [CallerFilePath] string sourceFile = "", [CallerMemberName] string test = "")
+    {
+        Check(target, extension, sourceFile, test, autoVerify: Environment.GetEnvironmentVariable("VERIFY_AUTOVERIFY") is "1" or "true");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Compares <paramref name="target"/> with the verified snapshot of <paramref name="test"/> in <paramref name="sourceFile"/>'s folder.</summary>
+    internal static void Check(string target, string extension, string sourceFile, string test, bool autoVerify)
     {
         string directory = Path.Combine(Path.GetDirectoryName(sourceFile)!, "Snapshots");
         string stem = Path.Combine(directory, $"{Path.GetFileNameWithoutExtension(sourceFile)}.{test}");
@@ -29,14 +37,14 @@ internal static partial class Verifier
         if (verified == received)
         {
             File.Delete(receivedPath);
-            return Task.CompletedTask;
+            return;
         }
-        if (Environment.GetEnvironmentVariable("VERIFY_AUTOVERIFY") is "1" or "true")
+        if (autoVerify)
         {
             Directory.CreateDirectory(directory);
             File.WriteAllText(verifiedPath, received);
             File.Delete(receivedPath);
-            return Task.CompletedTask;
+            return;
         }
         Directory.CreateDirectory(directory);
         File.WriteAllText(receivedPath, received);
