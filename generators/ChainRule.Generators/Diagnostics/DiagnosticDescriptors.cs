@@ -64,9 +64,14 @@ internal static class DiagnosticDescriptors
         "{0} declares width {1}, but its input, {2}, has width {3}",
         Declaration, DiagnosticSeverity.Error);
 
+    public static readonly DiagnosticDescriptor LayerOutsideNetwork = Create(
+        "CR0011", "Layer outside a network",
+        "'{0}' is declared as a layer, but '{1}' is not marked [Network], so no code is generated for it",
+        Declaration, DiagnosticSeverity.Warning);
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         NetworkMustBePartial, NetworkHasNoLayers, SizeMustBePositive, UnknownOption, LayerMustBePartialProperty,
-        LayerTypeMismatch, ZeroInitialization, UnsupportedNetworkType, ActivationBeforeLogitLoss, WidthMismatch);
+        LayerTypeMismatch, ZeroInitialization, UnsupportedNetworkType, ActivationBeforeLogitLoss, WidthMismatch, LayerOutsideNetwork);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ById = All.ToDictionary(d => d.Id);
 
