@@ -89,7 +89,14 @@ public static class Gemm
         ref T bRef = ref MemoryMarshal.GetReference(b);
         ref T biasRef = ref MemoryMarshal.GetReference(bias);
         bool hasBias = !bias.IsEmpty;
-        // Rows of a and b are dot products along k: take the widest register that k fills at least once.
+        if (m >= PackedMinRows && n >= PackedMinColumns)
+        {
+            // b(p, j) = b[j·k + p]: the packing transposes b into column panels once per block.
+            PackedCore(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k, aRowStride: k, aDepthStride: 1, bDepthStride: 1, bColumnStride: k, accumulate: false, sumSquares: false);
+            return;
+        }
+        // A row or a few (inference at batch 1): dot products along k read b once, with no packing to amortize.
+        // Take the widest register that k fills at least once.
         if (Simd512<T>.IsSupported && k >= Simd512<T>.Count)
             DotTiles<Simd512<T>, T>(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k);
         else if (Simd256<T>.IsSupported && k >= Simd256<T>.Count)
@@ -116,6 +123,8 @@ public static class Gemm
         ref T cRef = ref MemoryMarshal.GetReference(c);
         ref T aRef = ref MemoryMarshal.GetReference(a);
         ref T bRef = ref MemoryMarshal.GetReference(b);
+        if (m >= PackedMinRows)
+            return PackedCore(ref cRef, ref aRef, ref bRef, ref cRef, hasBias: false, m, n, k, aRowStride, aDepthStride, bDepthStride: n, bColumnStride: 1, accumulate, sumSquares);
         // Columns are vectorized: the widest width takes what it can, narrower widths the rest.
         int j = 0;
         double squares = 0;
@@ -308,6 +317,231 @@ public static class Gemm
         TSimd.Store(value, ref row, offset);
         if (sumSquares)
             squares = TSimd.MultiplyAdd(value, value, squares);
+    }
+
+    /// <summary>Rows of <c>c</c> from which the packed path pays for packing <c>b</c>; fewer go to the unpacked loops.</summary>
+    internal const int PackedMinRows = 6;
+
+    /// <summary>
+    /// Columns of <c>A Bᵀ</c> from which it is packed: a narrower product (a logits layer) would pad most of a panel
+    /// with zeros, and the dot-product tiles need no padding.
+    /// </summary>
+    internal const int PackedMinColumns = 32;
+
+    /// <summary>Rows of <c>c</c> per micro-tile: each <c>a(i,p)</c> is broadcast against two registers of packed <c>b</c>.</summary>
+    internal const int TileRows = 6;
+
+    /// <summary>Depth of a packed block of <c>b</c>: a micro-panel of <c>DepthBlock × 2·Count</c> stays in L1.</summary>
+    internal const int DepthBlock = 256;
+
+    /// <summary>Columns of a packed block of <c>b</c>, a multiple of every width's panel (2·Count ≤ 32): the block stays in L2.</summary>
+    internal const int ColumnBlock = 256;
+
+    /// <summary>
+    /// One packing buffer per thread and element type, <c>DepthBlock × ColumnBlock</c> elements, allocated on the
+    /// thread's first packed product and reused by every later one whatever its size: no allocation per step.
+    /// </summary>
+    private static class PackBuffer<T>
+    {
+        [ThreadStatic]
+        private static T[]? t_buffer;
+
+        public static T[] Get() => t_buffer ??= new T[DepthBlock * ColumnBlock];
+    }
+
+    /// <summary>
+    /// <c>c[i,j] (+)= Σ_p a(i,p)·b(p,j) (+ bias[j])</c> with <c>a(i,p) = a[i·aRowStride + p·aDepthStride]</c> and
+    /// <c>b(p,j) = b[p·bDepthStride + j·bColumnStride]</c>, so one path serves <c>A Bᵀ</c>, <c>A B</c> and <c>Aᵀ B</c>.
+    /// Overwrites unless <paramref name="accumulate"/>; the bias (if any) is added as <c>c</c> is first stored.
+    /// </summary>
+    /// <remarks>
+    /// Blocked like BLIS, at the widest accelerated width only (padding replaces narrower widths): for each block of
+    /// <see cref="ColumnBlock"/> columns and <see cref="DepthBlock"/> depths, <c>b</c> is packed into column panels of
+    /// <c>2·Count</c> (zero-padded), contiguous along <c>p</c>; then every panel is swept by every
+    /// <see cref="TileRows"/>-row micro-tile, twelve accumulators that stay in registers for the whole depth block.
+    /// <c>a</c> is read in place (its rows are broadcast, so strides cost nothing). With
+    /// <paramref name="sumSquares"/>, returns <c>Σ c[i,j]²</c> of the final stored values, summed in the epilogue of
+    /// the last depth block: per tile in <typeparamref name="T"/>, across tiles in double. Otherwise 0.
+    /// </remarks>
+    internal static double PackedCore<T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k,
+        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (Simd512<T>.IsSupported)
+            return PackedCore<Simd512<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
+        if (Simd256<T>.IsSupported)
+            return PackedCore<Simd256<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
+        if (Simd128<T>.IsSupported)
+            return PackedCore<Simd128<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
+        return PackedCore<Scalar<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
+    }
+
+    /// <summary><see cref="PackedCore{T}"/> at one width.</summary>
+    internal static double PackedCore<TSimd, T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k,
+        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares)
+        where TSimd : struct, ISimd<TSimd, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int panel = 2 * TSimd.Count;
+        ref T packed = ref MemoryMarshal.GetArrayDataReference(PackBuffer<T>.Get());
+        Span<T> edge = stackalloc T[TileRows * 32]; // one micro-tile, for panels that run past column n
+        ref T tile = ref MemoryMarshal.GetReference(edge);
+        double squares = 0;
+        for (int jc = 0; jc < n; jc += ColumnBlock)
+        {
+            int nc = Math.Min(ColumnBlock, n - jc);
+            // One pass with depth 0 when k = 0, so that c is still overwritten (or its squares summed).
+            for (int pc = 0; pc < k || pc == 0; pc += DepthBlock)
+            {
+                int kc = Math.Min(DepthBlock, k - pc);
+                bool first = pc == 0, last = pc + kc >= k;
+                bool add = accumulate || !first;
+                bool addBias = hasBias && first;
+                bool square = sumSquares && last;
+                PackB<TSimd, T>(ref packed, ref b, pc, kc, jc, nc, n, bDepthStride, bColumnStride);
+                for (int jr = 0; jr < nc; jr += panel)
+                {
+                    int columns = Math.Min(panel, nc - jr);
+                    int j = jc + jr;
+                    ref T bPanel = ref Unsafe.Add(ref packed, (nint)jr * kc);
+                    for (int i = 0; i < m; i += TileRows)
+                    {
+                        int rows = Math.Min(TileRows, m - i);
+                        ref T aTile = ref Unsafe.Add(ref a, (nint)i * aRowStride + (nint)pc * aDepthStride);
+                        if (columns == panel)
+                        {
+                            squares += MicroTile<TSimd, T>(ref Unsafe.Add(ref c, (nint)i * n + j), n, rows, ref aTile, aRowStride, aDepthStride, ref bPanel, kc,
+                                add, ref Unsafe.Add(ref bias, j), addBias, square);
+                            continue;
+                        }
+                        // Past the last full panel: registers to the tile, then the valid columns element by element.
+                        MicroTile<TSimd, T>(ref tile, panel, TileRows, ref aTile, aRowStride, aDepthStride, ref bPanel, kc, false, ref tile, false, false);
+                        T sq = T.Zero;
+                        for (int r = 0; r < rows; r++)
+                        {
+                            ref T row = ref Unsafe.Add(ref c, (nint)(i + r) * n + j);
+                            for (int q = 0; q < columns; q++)
+                            {
+                                T value = Unsafe.Add(ref tile, r * panel + q);
+                                if (add) value += Unsafe.Add(ref row, q);
+                                if (addBias) value += Unsafe.Add(ref bias, j + q);
+                                Unsafe.Add(ref row, q) = value;
+                                sq = T.MultiplyAddEstimate(value, value, sq);
+                            }
+                        }
+                        if (square)
+                            squares += double.CreateTruncating(sq);
+                    }
+                }
+            }
+        }
+        return squares;
+    }
+
+    /// <summary>
+    /// Packs <c>b(pc.., jc..)</c>, <c>kc × nc</c>, into panels of <c>2·Count</c> columns, each contiguous along the
+    /// depth: <c>packed[q·kc·panel + p·panel + jj] = b(pc + p, jc + q·panel + jj)</c>, zero past column <paramref name="n"/>.
+    /// </summary>
+    private static void PackB<TSimd, T>(ref T packed, ref T b, int pc, int kc, int jc, int nc, int n, int bDepthStride, int bColumnStride)
+        where TSimd : struct, ISimd<TSimd, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = TSimd.Count, panel = 2 * w;
+        for (int jr = 0; jr < nc; jr += panel)
+        {
+            ref T destination = ref Unsafe.Add(ref packed, (nint)jr * kc);
+            int columns = Math.Min(panel, nc - jr);
+            int j = jc + jr;
+            if (columns == panel && bColumnStride == 1)
+            {
+                // Rows of b are contiguous: two registers per depth.
+                nint source = (nint)pc * bDepthStride + j;
+                for (int p = 0; p < kc; p++, source += bDepthStride)
+                {
+                    TSimd.Store(TSimd.Load(ref b, (nuint)source), ref destination, (nuint)(p * panel));
+                    TSimd.Store(TSimd.Load(ref b, (nuint)(source + w)), ref destination, (nuint)(p * panel + w));
+                }
+                continue;
+            }
+            // Columns of b contiguous along the depth (b = Wᵀ), or a partial panel: one column at a time.
+            for (int q = 0; q < panel; q++)
+            {
+                if (q < columns)
+                {
+                    ref T column = ref Unsafe.Add(ref b, (nint)(j + q) * bColumnStride + (nint)pc * bDepthStride);
+                    for (int p = 0; p < kc; p++)
+                        Unsafe.Add(ref destination, p * panel + q) = Unsafe.Add(ref column, (nint)p * bDepthStride);
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++)
+                        Unsafe.Add(ref destination, p * panel + q) = T.Zero;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One micro-tile: <c>TileRows × 2</c> registers of <c>c</c> over depth <paramref name="kc"/>, from rows of <c>a</c>
+    /// (past <paramref name="rows"/> clamped to the last, computed and not stored) and one packed panel of <c>b</c>.
+    /// Stores <c>c (+)= acc (+ bias)</c>; returns <c>Σ</c> of the stored values squared when <paramref name="sumSquares"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double MicroTile<TSimd, T>(ref T c, int ldc, int rows, ref T a, int aRowStride, int aDepthStride, ref T bPanel, int kc,
+        bool accumulate, ref T bias, bool addBias, bool sumSquares)
+        where TSimd : struct, ISimd<TSimd, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = TSimd.Count;
+        ref T a0 = ref a;
+        ref T a1 = ref Unsafe.Add(ref a, (nint)Math.Min(1, rows - 1) * aRowStride);
+        ref T a2 = ref Unsafe.Add(ref a, (nint)Math.Min(2, rows - 1) * aRowStride);
+        ref T a3 = ref Unsafe.Add(ref a, (nint)Math.Min(3, rows - 1) * aRowStride);
+        ref T a4 = ref Unsafe.Add(ref a, (nint)Math.Min(4, rows - 1) * aRowStride);
+        ref T a5 = ref Unsafe.Add(ref a, (nint)Math.Min(5, rows - 1) * aRowStride);
+        TSimd c00 = TSimd.Zero, c01 = TSimd.Zero, c10 = TSimd.Zero, c11 = TSimd.Zero, c20 = TSimd.Zero, c21 = TSimd.Zero;
+        TSimd c30 = TSimd.Zero, c31 = TSimd.Zero, c40 = TSimd.Zero, c41 = TSimd.Zero, c50 = TSimd.Zero, c51 = TSimd.Zero;
+        nuint bp = 0, step = (nuint)(2 * w);
+        nint ap = 0;
+        for (int p = 0; p < kc; p++)
+        {
+            TSimd y0 = TSimd.Load(ref bPanel, bp);
+            TSimd y1 = TSimd.Load(ref bPanel, bp + (nuint)w);
+            TSimd x = TSimd.Broadcast(Unsafe.Add(ref a0, ap));
+            c00 = TSimd.MultiplyAdd(x, y0, c00); c01 = TSimd.MultiplyAdd(x, y1, c01);
+            x = TSimd.Broadcast(Unsafe.Add(ref a1, ap));
+            c10 = TSimd.MultiplyAdd(x, y0, c10); c11 = TSimd.MultiplyAdd(x, y1, c11);
+            x = TSimd.Broadcast(Unsafe.Add(ref a2, ap));
+            c20 = TSimd.MultiplyAdd(x, y0, c20); c21 = TSimd.MultiplyAdd(x, y1, c21);
+            x = TSimd.Broadcast(Unsafe.Add(ref a3, ap));
+            c30 = TSimd.MultiplyAdd(x, y0, c30); c31 = TSimd.MultiplyAdd(x, y1, c31);
+            x = TSimd.Broadcast(Unsafe.Add(ref a4, ap));
+            c40 = TSimd.MultiplyAdd(x, y0, c40); c41 = TSimd.MultiplyAdd(x, y1, c41);
+            x = TSimd.Broadcast(Unsafe.Add(ref a5, ap));
+            c50 = TSimd.MultiplyAdd(x, y0, c50); c51 = TSimd.MultiplyAdd(x, y1, c51);
+            bp += step;
+            ap += aDepthStride;
+        }
+
+        TSimd sq = TSimd.Zero;
+        TSimd bias0 = addBias ? TSimd.Load(ref bias, 0) : TSimd.Zero, bias1 = addBias ? TSimd.Load(ref bias, (nuint)w) : TSimd.Zero;
+        ref T row = ref c;
+        StoreTileRow(ref row, c00 + bias0, c01 + bias1, w, accumulate, sumSquares, ref sq);
+        if (rows > 1) { row = ref Unsafe.Add(ref row, ldc); StoreTileRow(ref row, c10 + bias0, c11 + bias1, w, accumulate, sumSquares, ref sq); }
+        if (rows > 2) { row = ref Unsafe.Add(ref row, ldc); StoreTileRow(ref row, c20 + bias0, c21 + bias1, w, accumulate, sumSquares, ref sq); }
+        if (rows > 3) { row = ref Unsafe.Add(ref row, ldc); StoreTileRow(ref row, c30 + bias0, c31 + bias1, w, accumulate, sumSquares, ref sq); }
+        if (rows > 4) { row = ref Unsafe.Add(ref row, ldc); StoreTileRow(ref row, c40 + bias0, c41 + bias1, w, accumulate, sumSquares, ref sq); }
+        if (rows > 5) { row = ref Unsafe.Add(ref row, ldc); StoreTileRow(ref row, c50 + bias0, c51 + bias1, w, accumulate, sumSquares, ref sq); }
+        return sumSquares ? double.CreateTruncating(TSimd.Sum(sq)) : 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTileRow<TSimd, T>(ref T row, TSimd value0, TSimd value1, int w, bool accumulate, bool sumSquares, ref TSimd squares)
+        where TSimd : struct, ISimd<TSimd, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        StorePanel(ref row, value0, 0, accumulate, sumSquares, ref squares);
+        StorePanel(ref row, value1, (nuint)w, accumulate, sumSquares, ref squares);
     }
 
     internal static void CheckShape(int m, int n, int k)
