@@ -161,7 +161,7 @@ public class GemmTests
             var random = new Random(17);
             T[] a = NumericAssert.Random<T>(random, m * k), b = NumericAssert.Random<T>(random, n * k), bias = NumericAssert.Random<T>(random, n);
             T[] start = NumericAssert.Random<T>(random, m * n);
-            // (aRowStride, aDepthStride, bDepthStride, bColumnStride): A Bᵀ, A B, Aᵀ B.
+            // (aRowStride, aDepthStride, bDepthStride, bColumnStride): A Bᵀ, A B, Aᵀ B (with a packed, whatever its stride).
             foreach (var (ar, ad, bd, bc) in new[] { (k, 1, 1, k), (k, 1, n, 1), (1, m, n, 1) })
                 foreach (bool accumulate in new[] { false, true })
                 {
@@ -176,7 +176,7 @@ public class GemmTests
                             expected[i * n + j] += sum;
                         }
                     T[] c = (T[])start.Clone();
-                    double squares = Gemm.PackedCore<TSimd, T>(ref c[0], ref a[0], ref b[0], ref bias[0], hasBias, m, n, k, ar, ad, bd, bc, accumulate, sumSquares: true);
+                    double squares = Gemm.PackedCore<TSimd, T>(ref c[0], ref a[0], ref b[0], ref bias[0], hasBias, m, n, k, ar, ad, bd, bc, accumulate, sumSquares: true, packAMinStrideBytes: ar == 1 ? 0 : Gemm.PackAMinStrideBytes);
                     string label = $"PackedCore<{typeof(TSimd).Name}, {typeof(T).Name}> strides ({ar}, {ad}, {bd}, {bc}) accumulate={accumulate}";
                     NumericAssert.Close<T>(expected, c, label);
                     double storedSquares = 0;
