@@ -518,8 +518,30 @@ public static class Gemm
                 }
                 continue;
             }
-            // Columns of b contiguous along the depth (b = Wᵀ), or a partial panel: one column at a time.
-            for (int q = 0; q < panel; q++)
+            int q0 = 0;
+            if (bDepthStride == 1)
+            {
+                // b = Wᵀ, columns contiguous along the depth: four columns at a time, so that each depth's four
+                // values land side by side in the panel.
+                for (; q0 + 4 <= columns; q0 += 4)
+                {
+                    ref T column0 = ref Unsafe.Add(ref b, (nint)(j + q0) * bColumnStride + pc);
+                    ref T column1 = ref Unsafe.Add(ref column0, bColumnStride);
+                    ref T column2 = ref Unsafe.Add(ref column1, bColumnStride);
+                    ref T column3 = ref Unsafe.Add(ref column2, bColumnStride);
+                    ref T target = ref Unsafe.Add(ref destination, q0);
+                    for (int p = 0; p < kc; p++)
+                    {
+                        ref T at = ref Unsafe.Add(ref target, p * panel);
+                        at = Unsafe.Add(ref column0, p);
+                        Unsafe.Add(ref at, 1) = Unsafe.Add(ref column1, p);
+                        Unsafe.Add(ref at, 2) = Unsafe.Add(ref column2, p);
+                        Unsafe.Add(ref at, 3) = Unsafe.Add(ref column3, p);
+                    }
+                }
+            }
+            // The rest of a partial panel, one column at a time.
+            for (int q = q0; q < panel; q++)
             {
                 if (q < columns)
                 {
