@@ -144,6 +144,11 @@ public static class Gemm
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (m == 1)
+        {
+            DotRow<TSimd, T>(ref c, ref a, ref b, ref bias, hasBias, n, k);
+            return;
+        }
         int vectorEnd = k - k % TSimd.Count;
         for (int i = 0; i < m; i += 2)
         {
@@ -192,6 +197,57 @@ public static class Gemm
                 if (i + 1 < m)
                     StoreDotRow(ref c, ref bias, hasBias, i + 1, j, n, s10, s11, s12, s13);
             }
+        }
+    }
+
+    /// <summary>
+    /// One row of <c>a</c> (inference at batch 1, bound by reading <c>b</c>): tiles of 8 rows of <c>b</c>, eight
+    /// accumulators and eight streams of <c>b</c> in flight, none of the FMAs a second clamped row of <c>a</c> would waste.
+    /// </summary>
+    private static void DotRow<TSimd, T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int n, int k)
+        where TSimd : struct, ISimd<TSimd, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int vectorEnd = k - k % TSimd.Count;
+        for (int j = 0; j < n; j += 8)
+        {
+            ref T b0 = ref Unsafe.Add(ref b, (nint)j * k);
+            ref T b1 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 1, n - 1) * k);
+            ref T b2 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 2, n - 1) * k);
+            ref T b3 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 3, n - 1) * k);
+            ref T b4 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 4, n - 1) * k);
+            ref T b5 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 5, n - 1) * k);
+            ref T b6 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 6, n - 1) * k);
+            ref T b7 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 7, n - 1) * k);
+            TSimd c0 = TSimd.Zero, c1 = TSimd.Zero, c2 = TSimd.Zero, c3 = TSimd.Zero;
+            TSimd c4 = TSimd.Zero, c5 = TSimd.Zero, c6 = TSimd.Zero, c7 = TSimd.Zero;
+            for (int p = 0; p < vectorEnd; p += TSimd.Count)
+            {
+                TSimd x = TSimd.Load(ref a, (nuint)p);
+                c0 = TSimd.MultiplyAdd(x, TSimd.Load(ref b0, (nuint)p), c0);
+                c1 = TSimd.MultiplyAdd(x, TSimd.Load(ref b1, (nuint)p), c1);
+                c2 = TSimd.MultiplyAdd(x, TSimd.Load(ref b2, (nuint)p), c2);
+                c3 = TSimd.MultiplyAdd(x, TSimd.Load(ref b3, (nuint)p), c3);
+                c4 = TSimd.MultiplyAdd(x, TSimd.Load(ref b4, (nuint)p), c4);
+                c5 = TSimd.MultiplyAdd(x, TSimd.Load(ref b5, (nuint)p), c5);
+                c6 = TSimd.MultiplyAdd(x, TSimd.Load(ref b6, (nuint)p), c6);
+                c7 = TSimd.MultiplyAdd(x, TSimd.Load(ref b7, (nuint)p), c7);
+            }
+
+            T s0 = TSimd.Sum(c0), s1 = TSimd.Sum(c1), s2 = TSimd.Sum(c2), s3 = TSimd.Sum(c3);
+            T s4 = TSimd.Sum(c4), s5 = TSimd.Sum(c5), s6 = TSimd.Sum(c6), s7 = TSimd.Sum(c7);
+            for (int p = vectorEnd; p < k; p++)
+            {
+                T x = Unsafe.Add(ref a, p);
+                s0 = T.MultiplyAddEstimate(x, Unsafe.Add(ref b0, p), s0); s1 = T.MultiplyAddEstimate(x, Unsafe.Add(ref b1, p), s1);
+                s2 = T.MultiplyAddEstimate(x, Unsafe.Add(ref b2, p), s2); s3 = T.MultiplyAddEstimate(x, Unsafe.Add(ref b3, p), s3);
+                s4 = T.MultiplyAddEstimate(x, Unsafe.Add(ref b4, p), s4); s5 = T.MultiplyAddEstimate(x, Unsafe.Add(ref b5, p), s5);
+                s6 = T.MultiplyAddEstimate(x, Unsafe.Add(ref b6, p), s6); s7 = T.MultiplyAddEstimate(x, Unsafe.Add(ref b7, p), s7);
+            }
+
+            StoreDotRow(ref c, ref bias, hasBias, 0, j, n, s0, s1, s2, s3);
+            if (j + 4 < n)
+                StoreDotRow(ref c, ref bias, hasBias, 0, j + 4, n, s4, s5, s6, s7);
         }
     }
 
