@@ -189,6 +189,35 @@ public class GemmTests
     }
 
     [Fact]
+    public void Split_across_two_threads_matches_reference_and_allocates_nothing()
+    {
+        const int m = 70, n = 300, k = 280; // past the split threshold; rows not a multiple of the tile
+        var random = new Random(23);
+        float[] a = NumericAssert.Random<float>(random, k * m), b = NumericAssert.Random<float>(random, k * n);
+        float[] c = NumericAssert.Random<float>(random, m * n);
+        double[] expected = NumericAssert.ToDouble<float>(c);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                for (int p = 0; p < k; p++)
+                    expected[i * n + j] += (double)a[p * m + i] * b[p * n + j];
+        int before = Gemm.ThreadCount;
+        try
+        {
+            Gemm.ThreadCount = 2;
+            Gemm.TransposeMultiplyAdd<float>(c, a, b, m, n, k);
+            NumericAssert.Close<float>(expected, c, "TransposeMultiplyAdd on 2 threads");
+            long allocated = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++)
+                Gemm.TransposeMultiplyAdd<float>(c, a, b, m, n, k);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - allocated);
+        }
+        finally
+        {
+            Gemm.ThreadCount = before;
+        }
+    }
+
+    [Fact]
     public void Wrong_lengths_throw_naming_the_shape()
     {
         var c = new float[6];
