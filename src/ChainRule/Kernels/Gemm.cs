@@ -96,8 +96,62 @@ public static class Gemm
             PackedCore(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k, aRowStride: k, aDepthStride: 1, bDepthStride: 1, bColumnStride: k, accumulate: false, sumSquares: false);
             return;
         }
-        // A row or a few (inference at batch 1): dot products along k read b once, with no packing to amortize.
-        // Take the widest register that k fills at least once.
+        // One row (inference at batch 1) reads all of b for little arithmetic: split across threads, each core
+        // streams its share of b and, call after call, keeps it in its own L2.
+        if (m == 1 && WorkerPool.Threads > 1 && (long)n * k >= ParallelMinDotRow && ParallelDotRow<T>.TryRun(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, n, k))
+            return;
+        DotTiles(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k);
+    }
+
+    /// <summary><c>n·k</c> from which a one-row <c>A Bᵀ</c> is split across threads (64K multiply-adds, ~3 µs on one core).</summary>
+    internal const long ParallelMinDotRow = 1L << 16;
+
+    /// <summary>A one-row <c>A Bᵀ</c> split by columns of <c>c</c> (rows of <c>b</c>), in parts of whole 8-row tiles.</summary>
+    private static unsafe class ParallelDotRow<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private static readonly Action<int> s_runPart = RunPart;
+        private static readonly object s_gate = new();
+        private static T* s_c, s_a, s_b, s_bias;
+        private static bool s_hasBias;
+        private static int s_n, s_k, s_columnsPerPart;
+
+        public static bool TryRun(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int n, int k)
+        {
+            int parts = Math.Min(WorkerPool.Threads, (n + 7) / 8);
+            fixed (T* cp = &c, ap = &a, bp = &b, biasp = &bias)
+            {
+                if (!Monitor.TryEnter(s_gate))
+                    return false;
+                try
+                {
+                    s_c = cp; s_a = ap; s_b = bp; s_bias = biasp;
+                    s_hasBias = hasBias; s_n = n; s_k = k;
+                    s_columnsPerPart = (n / parts + 7) / 8 * 8;
+                    return WorkerPool.TryRun(s_runPart, parts);
+                }
+                finally
+                {
+                    Monitor.Exit(s_gate);
+                }
+            }
+        }
+
+        private static void RunPart(int part)
+        {
+            int start = part * s_columnsPerPart;
+            int columns = Math.Min(s_columnsPerPart, s_n - start);
+            if (columns > 0)
+                DotTiles(ref Unsafe.AsRef<T>(s_c + start), ref Unsafe.AsRef<T>(s_a), ref Unsafe.AsRef<T>(s_b + (nint)start * s_k),
+                    ref Unsafe.AsRef<T>(s_hasBias ? s_bias + start : s_bias), s_hasBias, 1, columns, s_k);
+        }
+    }
+
+    /// <summary><see cref="DotTiles{TSimd, T}"/> at the widest register that <paramref name="k"/> fills at least once.</summary>
+    private static void DotTiles<T>(ref T cRef, ref T aRef, ref T bRef, ref T biasRef, bool hasBias, int m, int n, int k)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // A few rows: dot products along k read b once, with no packing to amortize.
         if (Simd512<T>.IsSupported && k >= Simd512<T>.Count)
             DotTiles<Simd512<T>, T>(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k);
         else if (Simd256<T>.IsSupported && k >= Simd256<T>.Count)

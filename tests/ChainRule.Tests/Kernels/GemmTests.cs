@@ -206,9 +206,24 @@ public class GemmTests
             Gemm.ThreadCount = 2;
             Gemm.TransposeMultiplyAdd<float>(c, a, b, m, n, k);
             NumericAssert.Close<float>(expected, c, "TransposeMultiplyAdd on 2 threads");
+
+            // One row (batch-1 inference) splits by columns: y = x Wᵀ + bias with W = b read as (n, k).
+            float[] bias = NumericAssert.Random<float>(random, n), y = new float[n];
+            var expectedRow = new double[n];
+            for (int j = 0; j < n; j++)
+            {
+                expectedRow[j] = bias[j];
+                for (int p = 0; p < k; p++)
+                    expectedRow[j] += (double)a[p] * b[j * k + p];
+            }
+            Dense.Forward<float>(y, a.AsSpan(0, k), b.AsSpan(0, n * k), bias, 1, k, n);
+            NumericAssert.Close<float>(expectedRow, y, "Dense.Forward at batch 1 on 2 threads");
             long allocated = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < 5; i++)
+            {
                 Gemm.TransposeMultiplyAdd<float>(c, a, b, m, n, k);
+                Dense.Forward<float>(y, a.AsSpan(0, k), b.AsSpan(0, n * k), bias, 1, k, n);
+            }
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - allocated);
         }
         finally
