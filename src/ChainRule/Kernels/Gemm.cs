@@ -602,9 +602,13 @@ public static class Gemm
         ref T tile = ref MemoryMarshal.GetReference(edge);
         double squares = 0;
         // One pass with depth 0 when k = 0, so that c is still overwritten (or its squares summed).
-        for (int pc = 0; pc < k || pc == 0; pc += DepthBlock)
+        // Depth blocks of equal size (784 = 4 × 196, not 3 × 256 + 16): a short last block would reload and store
+        // every tile of c for a few FMAs.
+        int depthBlocks = Math.Max(1, (k + DepthBlock - 1) / DepthBlock);
+        int depthStep = (k + depthBlocks - 1) / depthBlocks;
+        for (int pc = 0; pc < k || pc == 0; pc += depthStep)
         {
-            int kc = Math.Min(DepthBlock, k - pc);
+            int kc = Math.Min(depthStep, k - pc);
             bool first = pc == 0, last = pc + kc >= k;
             bool add = accumulate || !first;
             bool addBias = hasBias && first;
