@@ -239,7 +239,7 @@ public static class Gelu
     /// <c>u = x/√2</c>, <c>t = 1/(1 + |u|/2)</c>, <c>E = t·e^(−u² + P(t)) = erfc(|u|)</c>, <c>Φ = u &gt; 0 ? 1 − E/2 : E/2</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TSimd NormalCdf<TSimd, T>(TSimd x, out TSimd expMinusHalfSquare)
+    private static TSimd NormalCdf<TSimd, T>(TSimd x, bool density, out TSimd expMinusHalfSquare)
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -257,7 +257,7 @@ public static class Gelu
         poly = TSimd.MultiplyAdd(poly, t, TSimd.Broadcast(T.CreateTruncating(1.00002368)));
         poly = TSimd.MultiplyAdd(poly, t, TSimd.Broadcast(T.CreateTruncating(-1.26551223)));
         TSimd minusSquare = TSimd.Zero - u * u;
-        expMinusHalfSquare = TSimd.Exp(minusSquare);
+        expMinusHalfSquare = density ? TSimd.Exp(minusSquare) : TSimd.Zero; // the forward needs no density
         TSimd tail = half * t * TSimd.Exp(minusSquare + poly); // ½·erfc(|u|)
         return TSimd.SelectGreaterThan(u, TSimd.Zero, TSimd.One - tail, tail);
     }
@@ -266,7 +266,7 @@ public static class Gelu
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static TSimd Invoke<TSimd>(TSimd x) where TSimd : struct, ISimd<TSimd, T>
-            => x * NormalCdf<TSimd, T>(x, out _);
+            => x * NormalCdf<TSimd, T>(x, density: false, out _);
     }
 
     private readonly struct BackwardOperator<T> : IBinaryOperator<T>
@@ -274,7 +274,7 @@ public static class Gelu
     {
         public static TSimd Invoke<TSimd>(TSimd dy, TSimd x) where TSimd : struct, ISimd<TSimd, T>
         {
-            TSimd cdf = NormalCdf<TSimd, T>(x, out TSimd expMinusHalfSquare);
+            TSimd cdf = NormalCdf<TSimd, T>(x, density: true, out TSimd expMinusHalfSquare);
             return dy * TSimd.MultiplyAdd(x * TSimd.Broadcast(T.CreateTruncating(OneOverSqrtTwoPi)), expMinusHalfSquare, cdf);
         }
     }
