@@ -191,7 +191,7 @@ public class GemmTests
     [Fact]
     public void Split_across_two_threads_matches_reference_and_allocates_nothing()
     {
-        const int m = 70, n = 300, k = 280; // past the split threshold; rows not a multiple of the tile
+        const int m = 142, n = 500, k = 480; // past the split threshold; rows not a multiple of the tile
         var random = new Random(23);
         float[] a = NumericAssert.Random<float>(random, k * m), b = NumericAssert.Random<float>(random, k * n);
         float[] c = NumericAssert.Random<float>(random, m * n);
@@ -204,6 +204,7 @@ public class GemmTests
         try
         {
             Gemm.ThreadCount = 2;
+            Assert.True((long)m * n * k >= Gemm.ParallelMinMultiplyAdds);
             Gemm.TransposeMultiplyAdd<float>(c, a, b, m, n, k);
             NumericAssert.Close<float>(expected, c, "TransposeMultiplyAdd on 2 threads");
 
