@@ -23,8 +23,17 @@ public class WorkloadBenchmarks
 
     private PeakHelper? _peakHelper;
 
+    /// <summary>Label sets each workload cycles through, one per step, over the same inputs.</summary>
+    /// <remarks>
+    /// Stepping one fixed batch forever lets a model memorize it within some hundred steps; its gradients then
+    /// shrink into subnormal floats, which run several times slower (W2 went from 11 ms to 31 ms per step). Conflicting
+    /// labels for the same inputs keep the loss and the gradients at their training-time magnitudes, step after step.
+    /// </remarks>
+    private const int LabelSets = 8;
+
     private float[] _w1Inputs = null!, _w2Inputs = null!, _w4Inputs = null!;
-    private int[] _w1Labels = null!, _w2Labels = null!, _w4Labels = null!;
+    private int[][] _w1Labels = null!, _w2Labels = null!, _w4Labels = null!;
+    private int _step;
     private readonly float[] _w3Logits = new float[W1Mlp.OutputSize];
     private W1Mlp _w1Model = null!;
     private W1Mlp.Trainer _w1 = null!;
@@ -45,25 +54,31 @@ public class WorkloadBenchmarks
         _w4 = new W4Mlp(4).CreateTrainer(new TrainerOptions { MaxBatch = 256, Optimizer = Optimizers.Sgd(1e-4) });
     }
 
-    private static (float[] Inputs, int[] Labels) Batch(int batch, int features, int classes, int seed)
+    private static (float[] Inputs, int[][] Labels) Batch(int batch, int features, int classes, int seed)
     {
         var random = new Random(seed);
         var inputs = new float[batch * features];
-        var labels = new int[batch];
         for (int i = 0; i < inputs.Length; i++)
             inputs[i] = (float)(random.NextDouble() * 2 - 1);
-        for (int i = 0; i < labels.Length; i++)
-            labels[i] = random.Next(classes);
+        var labels = new int[LabelSets][];
+        for (int set = 0; set < LabelSets; set++)
+        {
+            labels[set] = new int[batch];
+            for (int i = 0; i < batch; i++)
+                labels[set][i] = random.Next(classes);
+        }
         return (inputs, labels);
     }
 
+    private int[] Next(int[][] labels) => labels[_step++ & (LabelSets - 1)];
+
     /// <summary>W1: MLP 784-256-256-10 train step, batch 128, SGD momentum 0.9.</summary>
     [Benchmark, Flops(nameof(WorkloadFlops.W1))]
-    public float W1_Step() => _w1.Step(_w1Inputs, _w1Labels);
+    public float W1_Step() => _w1.Step(_w1Inputs, Next(_w1Labels));
 
     /// <summary>W2: 20 pre-LN residual blocks, batch 64, AdamW, global-norm clipping 1.0.</summary>
     [Benchmark, Flops(nameof(WorkloadFlops.W2))]
-    public float W2_Step() => _w2.Step(_w2Inputs, _w2Labels);
+    public float W2_Step() => _w2.Step(_w2Inputs, Next(_w2Labels));
 
     /// <summary>W3: the W1 model's <c>Predict</c> on one sample.</summary>
     [Benchmark, Flops(nameof(WorkloadFlops.W3))]
@@ -75,7 +90,7 @@ public class WorkloadBenchmarks
 
     /// <summary>W4: MLP 1024-1024-1024-10 train step, batch 256, SGD.</summary>
     [Benchmark, Flops(nameof(WorkloadFlops.W4))]
-    public float W4_Step() => _w4.Step(_w4Inputs, _w4Labels);
+    public float W4_Step() => _w4.Step(_w4Inputs, Next(_w4Labels));
 
     /// <summary>The peak's helper thread at 2 threads (it spins, so only the peak benchmark has one).</summary>
     [GlobalSetup(Target = nameof(PeakFma512))]
