@@ -439,19 +439,8 @@ public static class Gemm
     /// </summary>
     internal const int PackedMinColumns = 32;
 
-    /// <summary>The most rows of <c>c</c> per micro-tile (see <see cref="TileRowsAt{TSimd, T}"/>): each <c>a(i,p)</c> is broadcast against two registers of packed <c>b</c>.</summary>
-    internal const int TileRows = 8;
-
-    /// <summary>
-    /// Rows of a micro-tile at width <typeparamref name="TSimd"/>: 8 (16 accumulators) with 64-byte registers, whose
-    /// ISA (AVX-512) has 32 of them; 6 (12 accumulators) otherwise, which fits AVX2's 16 registers without spilling
-    /// (8 rows there measured a third slower). The JIT folds this to a constant per width.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static int TileRowsAt<TSimd, T>()
-        where TSimd : struct, ISimd<TSimd, T>
-        where T : unmanaged, IFloatingPointIeee754<T>
-        => TSimd.Count * Unsafe.SizeOf<T>() == 64 ? 8 : 6;
+    /// <summary>Rows of <c>c</c> per micro-tile: each <c>a(i,p)</c> is broadcast against two registers of packed <c>b</c>.</summary>
+    internal const int TileRows = 6;
 
     /// <summary>Depth of a packed block of <c>b</c>: a micro-panel of <c>DepthBlock × 2·Count</c> stays in L1.</summary>
     internal const int DepthBlock = 256;
@@ -460,7 +449,7 @@ public static class Gemm
     internal const int ColumnBlock = 256;
 
     /// <summary>
-    /// Rows of a packed block of <c>a</c>, a multiple of every width's tile rows (6 and 8). Only a transposed <c>a</c> with long
+    /// Rows of a packed block of <c>a</c>, a multiple of <see cref="TileRows"/>. Only a transposed <c>a</c> with long
     /// rows is packed (<c>Aᵀ B</c>, the weight gradient of a wide layer): its rows are a column of memory, whose depths
     /// lie a whole row apart and fall in a few L1 sets when that row is a large power of two.
     /// </summary>
@@ -494,8 +483,7 @@ public static class Gemm
     /// Blocked like BLIS, at the widest accelerated width only (padding replaces narrower widths): for each block of
     /// <see cref="ColumnBlock"/> columns and <see cref="DepthBlock"/> depths, <c>b</c> is packed into column panels of
     /// <c>2·Count</c> (zero-padded), contiguous along <c>p</c>; then every panel is swept by every
-    /// micro-tile of 8 or 6 rows (<see cref="TileRowsAt{TSimd, T}"/>), 16 or 12 accumulators that stay in registers for
-    /// the whole depth block.
+    /// <see cref="TileRows"/>-row micro-tile, twelve accumulators that stay in registers for the whole depth block.
     /// <c>a</c> is read in place (its rows are broadcast, so strides cost nothing). With
     /// <paramref name="sumSquares"/>, returns <c>Σ c[i,j]²</c> of the final stored values, summed in the epilogue of
     /// the last depth block: per tile in <typeparamref name="T"/>, across tiles in double. Otherwise 0.
@@ -563,7 +551,7 @@ public static class Gemm
                     s_hasBias = hasBias; s_accumulate = accumulate; s_sumSquares = sumSquares;
                     s_m = m; s_n = n; s_k = k;
                     s_aRowStride = aRowStride; s_aDepthStride = aDepthStride; s_bDepthStride = bDepthStride; s_bColumnStride = bColumnStride;
-                    s_rowsPerPart = (m / parts + 23) / 24 * 24; // whole tiles at 6 and at 8 rows
+                    s_rowsPerPart = (m / parts + TileRows - 1) / TileRows * TileRows;
                     if (!WorkerPool.TryRun(s_runPart, parts))
                         return null;
                     double squares = 0;
@@ -612,7 +600,6 @@ public static class Gemm
         ref T packed = ref MemoryMarshal.GetArrayDataReference(PackBuffer<T>.Get());
         ref T packedA = ref Unsafe.Add(ref packed, DepthBlock * ColumnBlock);
         bool packA = aRowStride < aDepthStride && (long)aDepthStride * Unsafe.SizeOf<T>() >= packAMinStrideBytes;
-        int tileRows = TileRowsAt<TSimd, T>();
         Span<T> edge = stackalloc T[TileRows * 32]; // one micro-tile, for panels that run past column n
         ref T tile = ref MemoryMarshal.GetReference(edge);
         double squares = 0;
@@ -633,7 +620,7 @@ public static class Gemm
             {
                 int mc = packA ? Math.Min(RowBlock, m - ic) : m - ic;
                 if (packA)
-                    PackA(ref packedA, ref a, ic, mc, pc, kc, aRowStride, aDepthStride, tileRows);
+                    PackA(ref packedA, ref a, ic, mc, pc, kc, aRowStride, aDepthStride);
                 for (int jc = 0; jc < n; jc += ColumnBlock)
                 {
                     int nc = Math.Min(ColumnBlock, n - jc);
@@ -643,13 +630,13 @@ public static class Gemm
                         int columns = Math.Min(panel, nc - jr);
                         int j = jc + jr;
                         ref T bPanel = ref Unsafe.Add(ref packed, (nint)jr * kc);
-                        for (int ir = 0; ir < mc; ir += tileRows)
+                        for (int ir = 0; ir < mc; ir += TileRows)
                         {
                             int i = ic + ir;
-                            int rows = Math.Min(tileRows, m - i);
-                            // Packed, a tile's rows are consecutive and its depths tileRows apart.
+                            int rows = Math.Min(TileRows, m - i);
+                            // Packed, a tile's rows are consecutive and its depths TileRows apart.
                             ref T aTile = ref packA ? ref Unsafe.Add(ref packedA, (nint)ir * kc) : ref Unsafe.Add(ref a, (nint)i * aRowStride + (nint)pc * aDepthStride);
-                            int rowStride = packA ? 1 : aRowStride, depthStride = packA ? tileRows : aDepthStride;
+                            int rowStride = packA ? 1 : aRowStride, depthStride = packA ? TileRows : aDepthStride;
                             if (columns == panel)
                             {
                                 squares += MicroTile<TSimd, T>(ref Unsafe.Add(ref c, (nint)i * n + j), n, rows, ref aTile, rowStride, depthStride, ref bPanel, kc,
@@ -672,7 +659,7 @@ public static class Gemm
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int panel = 2 * TSimd.Count;
-        MicroTile<TSimd, T>(ref tile, panel, TileRowsAt<TSimd, T>(), ref aTile, aRowStride, aDepthStride, ref bPanel, kc, false, ref tile, false, false);
+        MicroTile<TSimd, T>(ref tile, panel, TileRows, ref aTile, aRowStride, aDepthStride, ref bPanel, kc, false, ref tile, false, false);
         T sq = T.Zero;
         for (int r = 0; r < rows; r++)
         {
@@ -690,22 +677,22 @@ public static class Gemm
     }
 
     /// <summary>
-    /// Packs rows <c>ic .. ic + mc</c> of <c>a</c> at depths <c>pc .. pc + kc</c> into tiles of <paramref name="tileRows"/>
-    /// rows: <c>packed[t·kc·tileRows + p·tileRows + r] = a(ic + t·tileRows + r, pc + p)</c>, zero past row <c>ic + mc</c>.
+    /// Packs rows <c>ic .. ic + mc</c> of <c>a</c> at depths <c>pc .. pc + kc</c> into tiles of <see cref="TileRows"/>
+    /// rows: <c>packed[t·kc·TileRows + p·TileRows + r] = a(ic + t·TileRows + r, pc + p)</c>, zero past row <c>ic + mc</c>.
     /// </summary>
-    private static void PackA<T>(ref T packed, ref T a, int ic, int mc, int pc, int kc, int aRowStride, int aDepthStride, int tileRows)
+    private static void PackA<T>(ref T packed, ref T a, int ic, int mc, int pc, int kc, int aRowStride, int aDepthStride)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int ir = 0; ir < mc; ir += tileRows)
+        for (int ir = 0; ir < mc; ir += TileRows)
         {
-            int rows = Math.Min(tileRows, mc - ir);
+            int rows = Math.Min(TileRows, mc - ir);
             ref T destination = ref Unsafe.Add(ref packed, (nint)ir * kc);
             ref T source = ref Unsafe.Add(ref a, (nint)(ic + ir) * aRowStride + (nint)pc * aDepthStride);
             for (int p = 0; p < kc; p++)
             {
                 ref T depth = ref Unsafe.Add(ref source, (nint)p * aDepthStride);
-                for (int r = 0; r < tileRows; r++)
-                    Unsafe.Add(ref destination, p * tileRows + r) = r < rows ? Unsafe.Add(ref depth, (nint)r * aRowStride) : T.Zero;
+                for (int r = 0; r < TileRows; r++)
+                    Unsafe.Add(ref destination, p * TileRows + r) = r < rows ? Unsafe.Add(ref depth, (nint)r * aRowStride) : T.Zero;
             }
         }
     }
@@ -776,7 +763,7 @@ public static class Gemm
     }
 
     /// <summary>
-    /// One micro-tile: <c>TileRowsAt × 2</c> registers of <c>c</c> over depth <paramref name="kc"/>, from rows of <c>a</c>
+    /// One micro-tile: <c>TileRows × 2</c> registers of <c>c</c> over depth <paramref name="kc"/>, from rows of <c>a</c>
     /// (past <paramref name="rows"/> clamped to the last, computed and not stored) and one packed panel of <c>b</c>.
     /// Stores <c>c (+)= acc (+ bias)</c>; returns <c>Σ</c> of the stored values squared when <paramref name="sumSquares"/>.
     /// </summary>
@@ -787,18 +774,14 @@ public static class Gemm
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int w = TSimd.Count;
-        bool eightRows = TileRowsAt<TSimd, T>() == 8;
         ref T a0 = ref a;
         ref T a1 = ref Unsafe.Add(ref a, (nint)Math.Min(1, rows - 1) * aRowStride);
         ref T a2 = ref Unsafe.Add(ref a, (nint)Math.Min(2, rows - 1) * aRowStride);
         ref T a3 = ref Unsafe.Add(ref a, (nint)Math.Min(3, rows - 1) * aRowStride);
         ref T a4 = ref Unsafe.Add(ref a, (nint)Math.Min(4, rows - 1) * aRowStride);
         ref T a5 = ref Unsafe.Add(ref a, (nint)Math.Min(5, rows - 1) * aRowStride);
-        ref T a6 = ref Unsafe.Add(ref a, (nint)Math.Min(6, rows - 1) * aRowStride);
-        ref T a7 = ref Unsafe.Add(ref a, (nint)Math.Min(7, rows - 1) * aRowStride);
         TSimd c00 = TSimd.Zero, c01 = TSimd.Zero, c10 = TSimd.Zero, c11 = TSimd.Zero, c20 = TSimd.Zero, c21 = TSimd.Zero;
         TSimd c30 = TSimd.Zero, c31 = TSimd.Zero, c40 = TSimd.Zero, c41 = TSimd.Zero, c50 = TSimd.Zero, c51 = TSimd.Zero;
-        TSimd c60 = TSimd.Zero, c61 = TSimd.Zero, c70 = TSimd.Zero, c71 = TSimd.Zero;
         nuint bp = 0, step = (nuint)(2 * w);
         nint ap = 0;
         for (int p = 0; p < kc; p++)
@@ -817,13 +800,6 @@ public static class Gemm
             c40 = TSimd.MultiplyAdd(x, y0, c40); c41 = TSimd.MultiplyAdd(x, y1, c41);
             x = TSimd.Broadcast(Unsafe.Add(ref a5, ap));
             c50 = TSimd.MultiplyAdd(x, y0, c50); c51 = TSimd.MultiplyAdd(x, y1, c51);
-            if (eightRows)
-            {
-                x = TSimd.Broadcast(Unsafe.Add(ref a6, ap));
-                c60 = TSimd.MultiplyAdd(x, y0, c60); c61 = TSimd.MultiplyAdd(x, y1, c61);
-                x = TSimd.Broadcast(Unsafe.Add(ref a7, ap));
-                c70 = TSimd.MultiplyAdd(x, y0, c70); c71 = TSimd.MultiplyAdd(x, y1, c71);
-            }
             bp += step;
             ap += aDepthStride;
         }
@@ -837,8 +813,6 @@ public static class Gemm
         if (rows > 3) { row = ref Unsafe.Add(ref row, ldc); StoreTileRow(ref row, c30 + bias0, c31 + bias1, w, accumulate, sumSquares, ref sq); }
         if (rows > 4) { row = ref Unsafe.Add(ref row, ldc); StoreTileRow(ref row, c40 + bias0, c41 + bias1, w, accumulate, sumSquares, ref sq); }
         if (rows > 5) { row = ref Unsafe.Add(ref row, ldc); StoreTileRow(ref row, c50 + bias0, c51 + bias1, w, accumulate, sumSquares, ref sq); }
-        if (eightRows && rows > 6) { row = ref Unsafe.Add(ref row, ldc); StoreTileRow(ref row, c60 + bias0, c61 + bias1, w, accumulate, sumSquares, ref sq); }
-        if (eightRows && rows > 7) { row = ref Unsafe.Add(ref row, ldc); StoreTileRow(ref row, c70 + bias0, c71 + bias1, w, accumulate, sumSquares, ref sq); }
         return sumSquares ? double.CreateTruncating(TSimd.Sum(sq)) : 0;
     }
 
