@@ -2,6 +2,7 @@ using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Threading;
 using ChainRule.Training;
 
 namespace ChainRule.Kernels;
@@ -89,7 +90,68 @@ public static class Gemm
         ref T bRef = ref MemoryMarshal.GetReference(b);
         ref T biasRef = ref MemoryMarshal.GetReference(bias);
         bool hasBias = !bias.IsEmpty;
-        // Rows of a and b are dot products along k: take the widest register that k fills at least once.
+        if (m >= PackedMinRows && n >= PackedMinColumns)
+        {
+            // b(p, j) = b[j·k + p]: the packing transposes b into column panels once per block.
+            PackedCore(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k, aRowStride: k, aDepthStride: 1, bDepthStride: 1, bColumnStride: k, accumulate: false, sumSquares: false);
+            return;
+        }
+        // One row (inference at batch 1) reads all of b for little arithmetic: split across threads, each core
+        // streams its share of b and, call after call, keeps it in its own L2.
+        if (m == 1 && WorkerPool.Threads > 1 && (long)n * k >= ParallelMinDotRow && ParallelDotRow<T>.TryRun(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, n, k))
+            return;
+        DotTiles(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k);
+    }
+
+    /// <summary><c>n·k</c> from which a one-row <c>A Bᵀ</c> is split across threads (64K multiply-adds, ~3 µs on one core).</summary>
+    internal const long ParallelMinDotRow = 1L << 16;
+
+    /// <summary>A one-row <c>A Bᵀ</c> split by columns of <c>c</c> (rows of <c>b</c>), in parts of whole 8-row tiles.</summary>
+    private static unsafe class ParallelDotRow<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private static readonly Action<int> s_runPart = RunPart;
+        private static readonly object s_gate = new();
+        private static T* s_c, s_a, s_b, s_bias;
+        private static bool s_hasBias;
+        private static int s_n, s_k, s_columnsPerPart;
+
+        public static bool TryRun(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int n, int k)
+        {
+            int parts = Math.Min(WorkerPool.Threads, (n + 7) / 8);
+            fixed (T* cp = &c, ap = &a, bp = &b, biasp = &bias)
+            {
+                if (!Monitor.TryEnter(s_gate))
+                    return false;
+                try
+                {
+                    s_c = cp; s_a = ap; s_b = bp; s_bias = biasp;
+                    s_hasBias = hasBias; s_n = n; s_k = k;
+                    s_columnsPerPart = (n / parts + 7) / 8 * 8;
+                    return WorkerPool.TryRun(s_runPart, parts);
+                }
+                finally
+                {
+                    Monitor.Exit(s_gate);
+                }
+            }
+        }
+
+        private static void RunPart(int part)
+        {
+            int start = part * s_columnsPerPart;
+            int columns = Math.Min(s_columnsPerPart, s_n - start);
+            if (columns > 0)
+                DotTiles(ref Unsafe.AsRef<T>(s_c + start), ref Unsafe.AsRef<T>(s_a), ref Unsafe.AsRef<T>(s_b + (nint)start * s_k),
+                    ref Unsafe.AsRef<T>(s_hasBias ? s_bias + start : s_bias), s_hasBias, 1, columns, s_k);
+        }
+    }
+
+    /// <summary><see cref="DotTiles{TSimd, T}"/> at the widest register that <paramref name="k"/> fills at least once.</summary>
+    private static void DotTiles<T>(ref T cRef, ref T aRef, ref T bRef, ref T biasRef, bool hasBias, int m, int n, int k)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // A few rows: dot products along k read b once, with no packing to amortize.
         if (Simd512<T>.IsSupported && k >= Simd512<T>.Count)
             DotTiles<Simd512<T>, T>(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k);
         else if (Simd256<T>.IsSupported && k >= Simd256<T>.Count)
@@ -116,6 +178,8 @@ public static class Gemm
         ref T cRef = ref MemoryMarshal.GetReference(c);
         ref T aRef = ref MemoryMarshal.GetReference(a);
         ref T bRef = ref MemoryMarshal.GetReference(b);
+        if (m >= PackedMinRows)
+            return PackedCore(ref cRef, ref aRef, ref bRef, ref cRef, hasBias: false, m, n, k, aRowStride, aDepthStride, bDepthStride: n, bColumnStride: 1, accumulate, sumSquares);
         // Columns are vectorized: the widest width takes what it can, narrower widths the rest.
         int j = 0;
         double squares = 0;
@@ -135,6 +199,11 @@ public static class Gemm
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (m == 1)
+        {
+            DotRow<TSimd, T>(ref c, ref a, ref b, ref bias, hasBias, n, k);
+            return;
+        }
         int vectorEnd = k - k % TSimd.Count;
         for (int i = 0; i < m; i += 2)
         {
@@ -183,6 +252,57 @@ public static class Gemm
                 if (i + 1 < m)
                     StoreDotRow(ref c, ref bias, hasBias, i + 1, j, n, s10, s11, s12, s13);
             }
+        }
+    }
+
+    /// <summary>
+    /// One row of <c>a</c> (inference at batch 1, bound by reading <c>b</c>): tiles of 8 rows of <c>b</c>, eight
+    /// accumulators and eight streams of <c>b</c> in flight, none of the FMAs a second clamped row of <c>a</c> would waste.
+    /// </summary>
+    private static void DotRow<TSimd, T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int n, int k)
+        where TSimd : struct, ISimd<TSimd, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int vectorEnd = k - k % TSimd.Count;
+        for (int j = 0; j < n; j += 8)
+        {
+            ref T b0 = ref Unsafe.Add(ref b, (nint)j * k);
+            ref T b1 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 1, n - 1) * k);
+            ref T b2 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 2, n - 1) * k);
+            ref T b3 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 3, n - 1) * k);
+            ref T b4 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 4, n - 1) * k);
+            ref T b5 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 5, n - 1) * k);
+            ref T b6 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 6, n - 1) * k);
+            ref T b7 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 7, n - 1) * k);
+            TSimd c0 = TSimd.Zero, c1 = TSimd.Zero, c2 = TSimd.Zero, c3 = TSimd.Zero;
+            TSimd c4 = TSimd.Zero, c5 = TSimd.Zero, c6 = TSimd.Zero, c7 = TSimd.Zero;
+            for (int p = 0; p < vectorEnd; p += TSimd.Count)
+            {
+                TSimd x = TSimd.Load(ref a, (nuint)p);
+                c0 = TSimd.MultiplyAdd(x, TSimd.Load(ref b0, (nuint)p), c0);
+                c1 = TSimd.MultiplyAdd(x, TSimd.Load(ref b1, (nuint)p), c1);
+                c2 = TSimd.MultiplyAdd(x, TSimd.Load(ref b2, (nuint)p), c2);
+                c3 = TSimd.MultiplyAdd(x, TSimd.Load(ref b3, (nuint)p), c3);
+                c4 = TSimd.MultiplyAdd(x, TSimd.Load(ref b4, (nuint)p), c4);
+                c5 = TSimd.MultiplyAdd(x, TSimd.Load(ref b5, (nuint)p), c5);
+                c6 = TSimd.MultiplyAdd(x, TSimd.Load(ref b6, (nuint)p), c6);
+                c7 = TSimd.MultiplyAdd(x, TSimd.Load(ref b7, (nuint)p), c7);
+            }
+
+            T s0 = TSimd.Sum(c0), s1 = TSimd.Sum(c1), s2 = TSimd.Sum(c2), s3 = TSimd.Sum(c3);
+            T s4 = TSimd.Sum(c4), s5 = TSimd.Sum(c5), s6 = TSimd.Sum(c6), s7 = TSimd.Sum(c7);
+            for (int p = vectorEnd; p < k; p++)
+            {
+                T x = Unsafe.Add(ref a, p);
+                s0 = T.MultiplyAddEstimate(x, Unsafe.Add(ref b0, p), s0); s1 = T.MultiplyAddEstimate(x, Unsafe.Add(ref b1, p), s1);
+                s2 = T.MultiplyAddEstimate(x, Unsafe.Add(ref b2, p), s2); s3 = T.MultiplyAddEstimate(x, Unsafe.Add(ref b3, p), s3);
+                s4 = T.MultiplyAddEstimate(x, Unsafe.Add(ref b4, p), s4); s5 = T.MultiplyAddEstimate(x, Unsafe.Add(ref b5, p), s5);
+                s6 = T.MultiplyAddEstimate(x, Unsafe.Add(ref b6, p), s6); s7 = T.MultiplyAddEstimate(x, Unsafe.Add(ref b7, p), s7);
+            }
+
+            StoreDotRow(ref c, ref bias, hasBias, 0, j, n, s0, s1, s2, s3);
+            if (j + 4 < n)
+                StoreDotRow(ref c, ref bias, hasBias, 0, j + 4, n, s4, s5, s6, s7);
         }
     }
 
@@ -308,6 +428,401 @@ public static class Gemm
         TSimd.Store(value, ref row, offset);
         if (sumSquares)
             squares = TSimd.MultiplyAdd(value, value, squares);
+    }
+
+    /// <summary>Rows of <c>c</c> from which the packed path pays for packing <c>b</c>; fewer go to the unpacked loops.</summary>
+    internal const int PackedMinRows = 6;
+
+    /// <summary>
+    /// Columns of <c>A Bᵀ</c> from which it is packed: a narrower product (a logits layer) would pad most of a panel
+    /// with zeros, and the dot-product tiles need no padding.
+    /// </summary>
+    internal const int PackedMinColumns = 32;
+
+    /// <summary>Rows of <c>c</c> per micro-tile: each <c>a(i,p)</c> is broadcast against two registers of packed <c>b</c>.</summary>
+    internal const int TileRows = 6;
+
+    /// <summary>Depth of a packed block of <c>b</c>: a micro-panel of <c>DepthBlock × 2·Count</c> stays in L1.</summary>
+    internal const int DepthBlock = 256;
+
+    /// <summary>Columns of a packed block of <c>b</c>, a multiple of every width's panel (2·Count ≤ 32): the block stays in L2.</summary>
+    internal const int ColumnBlock = 256;
+
+    /// <summary>
+    /// Rows of a packed block of <c>a</c>, a multiple of <see cref="TileRows"/>. Only a transposed <c>a</c> with long
+    /// rows is packed (<c>Aᵀ B</c>, the weight gradient of a wide layer): its rows are a column of memory, whose depths
+    /// lie a whole row apart and fall in a few L1 sets when that row is a large power of two.
+    /// </summary>
+    internal const int RowBlock = 192;
+
+    /// <summary>
+    /// The depth stride of a transposed <c>a</c>, in bytes, from which packing it pays (measured on Zen 5: a 4 KB
+    /// stride runs 20% faster packed, a 1 KB stride 15% slower).
+    /// </summary>
+    internal const int PackAMinStrideBytes = 2048;
+
+    /// <summary>
+    /// One packing buffer per thread and element type, <c>DepthBlock × (ColumnBlock + RowBlock)</c> elements,
+    /// allocated on the thread's first packed product and reused by every later one whatever its size: no allocation
+    /// per step.
+    /// </summary>
+    private static class PackBuffer<T>
+    {
+        [ThreadStatic]
+        private static T[]? t_buffer;
+
+        public static T[] Get() => t_buffer ??= new T[DepthBlock * (ColumnBlock + RowBlock)];
+    }
+
+    /// <summary>
+    /// <c>c[i,j] (+)= Σ_p a(i,p)·b(p,j) (+ bias[j])</c> with <c>a(i,p) = a[i·aRowStride + p·aDepthStride]</c> and
+    /// <c>b(p,j) = b[p·bDepthStride + j·bColumnStride]</c>, so one path serves <c>A Bᵀ</c>, <c>A B</c> and <c>Aᵀ B</c>.
+    /// Overwrites unless <paramref name="accumulate"/>; the bias (if any) is added as <c>c</c> is first stored.
+    /// </summary>
+    /// <remarks>
+    /// Blocked like BLIS, at the widest accelerated width only (padding replaces narrower widths): for each block of
+    /// <see cref="ColumnBlock"/> columns and <see cref="DepthBlock"/> depths, <c>b</c> is packed into column panels of
+    /// <c>2·Count</c> (zero-padded), contiguous along <c>p</c>; then every panel is swept by every
+    /// <see cref="TileRows"/>-row micro-tile, twelve accumulators that stay in registers for the whole depth block.
+    /// <c>a</c> is read in place (its rows are broadcast, so strides cost nothing). With
+    /// <paramref name="sumSquares"/>, returns <c>Σ c[i,j]²</c> of the final stored values, summed in the epilogue of
+    /// the last depth block: per tile in <typeparamref name="T"/>, across tiles in double. Otherwise 0.
+    /// </remarks>
+    internal static double PackedCore<T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k,
+        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int threads = WorkerPool.Threads;
+        if (threads > 1 && (long)m * n * k >= ParallelMinMultiplyAdds && m >= 2 * TileRows)
+        {
+            double? squares = ParallelPacked<T>.TryRun(ref c, ref a, ref b, ref bias, hasBias, m, n, k, aRowStride, aDepthStride, bDepthStride, bColumnStride,
+                accumulate, sumSquares, Math.Min(threads, m / TileRows));
+            if (squares is double value)
+                return value;
+        }
+        return SerialPackedCore(ref c, ref a, ref b, ref bias, hasBias, m, n, k, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
+    }
+
+    /// <summary>
+    /// Multiply-adds (<c>m·n·k</c>) from which a product is split across <see cref="ThreadCount"/> threads: 32 M,
+    /// some 150 µs on one core. The hand-off costs under a microsecond, but the worker's half of <c>c</c> then sits in
+    /// the other core's cache, and the elementwise passes between products (on the calling thread) pull it back:
+    /// splitting W1's 8–25 M products made its step slower on this 2-core Zen 5, while W4's 268 M products gain.
+    /// </summary>
+    internal const long ParallelMinMultiplyAdds = 1L << 25;
+
+    /// <summary>
+    /// Threads that split big matrix products, the calling thread included. Default 1 (no splitting, no extra
+    /// threads), or the <c>CHAINRULE_THREADS</c> environment variable at startup. Above 1, persistent workers spin
+    /// briefly between products (parking after a millisecond idle), each product splits by rows of <c>c</c>, and
+    /// nothing is allocated per call. One product runs split at a time; a product started meanwhile on another thread
+    /// runs on that thread alone. Set it at startup, not while products are running.
+    /// </summary>
+    public static int ThreadCount
+    {
+        get => WorkerPool.Threads;
+        set => WorkerPool.Threads = value;
+    }
+
+    /// <summary>
+    /// A product split by rows of <c>c</c> into parts of whole micro-tiles, each packing its own copy of <c>b</c> in
+    /// its thread's buffer. The operands are pinned by the calling thread, which waits for every part, so the
+    /// workers receive raw pointers through static fields (one split product at a time, guarded by the pool).
+    /// </summary>
+    private static unsafe class ParallelPacked<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private static readonly Action<int> s_runPart = RunPart;
+        private static readonly double[] s_squares = new double[64];
+        private static T* s_c, s_a, s_b, s_bias;
+        private static bool s_hasBias, s_accumulate, s_sumSquares;
+        private static int s_m, s_n, s_k, s_aRowStride, s_aDepthStride, s_bDepthStride, s_bColumnStride, s_rowsPerPart;
+
+        public static double? TryRun(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k,
+            int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, int parts)
+        {
+            fixed (T* cp = &c, ap = &a, bp = &b, biasp = &bias)
+            {
+                if (!Monitor.TryEnter(s_squares))
+                    return null; // another thread of this element type is splitting a product
+                try
+                {
+                    s_c = cp; s_a = ap; s_b = bp; s_bias = biasp;
+                    s_hasBias = hasBias; s_accumulate = accumulate; s_sumSquares = sumSquares;
+                    s_m = m; s_n = n; s_k = k;
+                    s_aRowStride = aRowStride; s_aDepthStride = aDepthStride; s_bDepthStride = bDepthStride; s_bColumnStride = bColumnStride;
+                    s_rowsPerPart = (m / parts + TileRows - 1) / TileRows * TileRows;
+                    if (!WorkerPool.TryRun(s_runPart, parts))
+                        return null;
+                    double squares = 0;
+                    for (int part = 0; part < parts; part++)
+                        squares += s_squares[part];
+                    return squares;
+                }
+                finally
+                {
+                    Monitor.Exit(s_squares);
+                }
+            }
+        }
+
+        private static void RunPart(int part)
+        {
+            int start = part * s_rowsPerPart;
+            int rows = Math.Min(s_rowsPerPart, s_m - start);
+            s_squares[part] = rows <= 0 ? 0 : SerialPackedCore(ref Unsafe.AsRef<T>(s_c + (nint)start * s_n), ref Unsafe.AsRef<T>(s_a + (nint)start * s_aRowStride),
+                ref Unsafe.AsRef<T>(s_b), ref Unsafe.AsRef<T>(s_bias), s_hasBias, rows, s_n, s_k,
+                s_aRowStride, s_aDepthStride, s_bDepthStride, s_bColumnStride, s_accumulate, s_sumSquares);
+        }
+    }
+
+    /// <summary><see cref="PackedCore{T}"/> on the calling thread, at the widest accelerated width.</summary>
+    private static double SerialPackedCore<T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k,
+        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (Simd512<T>.IsSupported)
+            return PackedCore<Simd512<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
+        if (Simd256<T>.IsSupported)
+            return PackedCore<Simd256<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
+        if (Simd128<T>.IsSupported)
+            return PackedCore<Simd128<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
+        return PackedCore<Scalar<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
+    }
+
+    /// <summary><see cref="PackedCore{T}"/> at one width.</summary>
+    internal static double PackedCore<TSimd, T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k,
+        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, int packAMinStrideBytes = PackAMinStrideBytes)
+        where TSimd : struct, ISimd<TSimd, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int panel = 2 * TSimd.Count;
+        ref T packed = ref MemoryMarshal.GetArrayDataReference(PackBuffer<T>.Get());
+        ref T packedA = ref Unsafe.Add(ref packed, DepthBlock * ColumnBlock);
+        bool packA = aRowStride < aDepthStride && (long)aDepthStride * Unsafe.SizeOf<T>() >= packAMinStrideBytes;
+        Span<T> edge = stackalloc T[TileRows * 32]; // one micro-tile, for panels that run past column n
+        ref T tile = ref MemoryMarshal.GetReference(edge);
+        double squares = 0;
+        // One pass with depth 0 when k = 0, so that c is still overwritten (or its squares summed).
+        // Depth blocks of equal size (784 = 4 × 196, not 3 × 256 + 16): a short last block would reload and store
+        // every tile of c for a few FMAs.
+        int depthBlocks = Math.Max(1, (k + DepthBlock - 1) / DepthBlock);
+        int depthStep = (k + depthBlocks - 1) / depthBlocks;
+        for (int pc = 0; pc < k || pc == 0; pc += depthStep)
+        {
+            int kc = Math.Min(depthStep, k - pc);
+            bool first = pc == 0, last = pc + kc >= k;
+            bool add = accumulate || !first;
+            bool addBias = hasBias && first;
+            bool square = sumSquares && last;
+            // A packed block of a serves every column block; b, cheaper to pack, is packed again per row block.
+            for (int ic = 0; ic < m; ic += packA ? RowBlock : m)
+            {
+                int mc = packA ? Math.Min(RowBlock, m - ic) : m - ic;
+                if (packA)
+                    PackA(ref packedA, ref a, ic, mc, pc, kc, aRowStride, aDepthStride);
+                for (int jc = 0; jc < n; jc += ColumnBlock)
+                {
+                    int nc = Math.Min(ColumnBlock, n - jc);
+                    PackB<TSimd, T>(ref packed, ref b, pc, kc, jc, nc, n, bDepthStride, bColumnStride);
+                    for (int jr = 0; jr < nc; jr += panel)
+                    {
+                        int columns = Math.Min(panel, nc - jr);
+                        int j = jc + jr;
+                        ref T bPanel = ref Unsafe.Add(ref packed, (nint)jr * kc);
+                        for (int ir = 0; ir < mc; ir += TileRows)
+                        {
+                            int i = ic + ir;
+                            int rows = Math.Min(TileRows, m - i);
+                            // Packed, a tile's rows are consecutive and its depths TileRows apart.
+                            ref T aTile = ref packA ? ref Unsafe.Add(ref packedA, (nint)ir * kc) : ref Unsafe.Add(ref a, (nint)i * aRowStride + (nint)pc * aDepthStride);
+                            int rowStride = packA ? 1 : aRowStride, depthStride = packA ? TileRows : aDepthStride;
+                            if (columns == panel)
+                            {
+                                squares += MicroTile<TSimd, T>(ref Unsafe.Add(ref c, (nint)i * n + j), n, rows, ref aTile, rowStride, depthStride, ref bPanel, kc,
+                                    add, ref Unsafe.Add(ref bias, j), addBias, square);
+                                continue;
+                            }
+                            squares += EdgeTile<TSimd, T>(ref c, ref tile, i, j, n, rows, columns, ref aTile, rowStride, depthStride, ref bPanel, kc, add, ref bias, addBias, square);
+                        }
+                    }
+                }
+            }
+        }
+        return squares;
+    }
+
+    /// <summary>A micro-tile past the last full panel: registers to <paramref name="tile"/>, then the valid columns one by one.</summary>
+    private static double EdgeTile<TSimd, T>(ref T c, ref T tile, int i, int j, int n, int rows, int columns, ref T aTile, int aRowStride, int aDepthStride,
+        ref T bPanel, int kc, bool add, ref T bias, bool addBias, bool square)
+        where TSimd : struct, ISimd<TSimd, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int panel = 2 * TSimd.Count;
+        MicroTile<TSimd, T>(ref tile, panel, TileRows, ref aTile, aRowStride, aDepthStride, ref bPanel, kc, false, ref tile, false, false);
+        T sq = T.Zero;
+        for (int r = 0; r < rows; r++)
+        {
+            ref T row = ref Unsafe.Add(ref c, (nint)(i + r) * n + j);
+            for (int q = 0; q < columns; q++)
+            {
+                T value = Unsafe.Add(ref tile, r * panel + q);
+                if (add) value += Unsafe.Add(ref row, q);
+                if (addBias) value += Unsafe.Add(ref bias, j + q);
+                Unsafe.Add(ref row, q) = value;
+                sq = T.MultiplyAddEstimate(value, value, sq);
+            }
+        }
+        return square ? double.CreateTruncating(sq) : 0;
+    }
+
+    /// <summary>
+    /// Packs rows <c>ic .. ic + mc</c> of <c>a</c> at depths <c>pc .. pc + kc</c> into tiles of <see cref="TileRows"/>
+    /// rows: <c>packed[t·kc·TileRows + p·TileRows + r] = a(ic + t·TileRows + r, pc + p)</c>, zero past row <c>ic + mc</c>.
+    /// </summary>
+    private static void PackA<T>(ref T packed, ref T a, int ic, int mc, int pc, int kc, int aRowStride, int aDepthStride)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int ir = 0; ir < mc; ir += TileRows)
+        {
+            int rows = Math.Min(TileRows, mc - ir);
+            ref T destination = ref Unsafe.Add(ref packed, (nint)ir * kc);
+            ref T source = ref Unsafe.Add(ref a, (nint)(ic + ir) * aRowStride + (nint)pc * aDepthStride);
+            for (int p = 0; p < kc; p++)
+            {
+                ref T depth = ref Unsafe.Add(ref source, (nint)p * aDepthStride);
+                for (int r = 0; r < TileRows; r++)
+                    Unsafe.Add(ref destination, p * TileRows + r) = r < rows ? Unsafe.Add(ref depth, (nint)r * aRowStride) : T.Zero;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs <c>b(pc.., jc..)</c>, <c>kc × nc</c>, into panels of <c>2·Count</c> columns, each contiguous along the
+    /// depth: <c>packed[q·kc·panel + p·panel + jj] = b(pc + p, jc + q·panel + jj)</c>, zero past column <paramref name="n"/>.
+    /// </summary>
+    private static void PackB<TSimd, T>(ref T packed, ref T b, int pc, int kc, int jc, int nc, int n, int bDepthStride, int bColumnStride)
+        where TSimd : struct, ISimd<TSimd, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = TSimd.Count, panel = 2 * w;
+        for (int jr = 0; jr < nc; jr += panel)
+        {
+            ref T destination = ref Unsafe.Add(ref packed, (nint)jr * kc);
+            int columns = Math.Min(panel, nc - jr);
+            int j = jc + jr;
+            if (columns == panel && bColumnStride == 1)
+            {
+                // Rows of b are contiguous: two registers per depth.
+                nint source = (nint)pc * bDepthStride + j;
+                for (int p = 0; p < kc; p++, source += bDepthStride)
+                {
+                    TSimd.Store(TSimd.Load(ref b, (nuint)source), ref destination, (nuint)(p * panel));
+                    TSimd.Store(TSimd.Load(ref b, (nuint)(source + w)), ref destination, (nuint)(p * panel + w));
+                }
+                continue;
+            }
+            int q0 = 0;
+            if (bDepthStride == 1)
+            {
+                // b = Wᵀ, columns contiguous along the depth: four columns at a time, so that each depth's four
+                // values land side by side in the panel.
+                for (; q0 + 4 <= columns; q0 += 4)
+                {
+                    ref T column0 = ref Unsafe.Add(ref b, (nint)(j + q0) * bColumnStride + pc);
+                    ref T column1 = ref Unsafe.Add(ref column0, bColumnStride);
+                    ref T column2 = ref Unsafe.Add(ref column1, bColumnStride);
+                    ref T column3 = ref Unsafe.Add(ref column2, bColumnStride);
+                    ref T target = ref Unsafe.Add(ref destination, q0);
+                    for (int p = 0; p < kc; p++)
+                    {
+                        ref T at = ref Unsafe.Add(ref target, p * panel);
+                        at = Unsafe.Add(ref column0, p);
+                        Unsafe.Add(ref at, 1) = Unsafe.Add(ref column1, p);
+                        Unsafe.Add(ref at, 2) = Unsafe.Add(ref column2, p);
+                        Unsafe.Add(ref at, 3) = Unsafe.Add(ref column3, p);
+                    }
+                }
+            }
+            // The rest of a partial panel, one column at a time.
+            for (int q = q0; q < panel; q++)
+            {
+                if (q < columns)
+                {
+                    ref T column = ref Unsafe.Add(ref b, (nint)(j + q) * bColumnStride + (nint)pc * bDepthStride);
+                    for (int p = 0; p < kc; p++)
+                        Unsafe.Add(ref destination, p * panel + q) = Unsafe.Add(ref column, (nint)p * bDepthStride);
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++)
+                        Unsafe.Add(ref destination, p * panel + q) = T.Zero;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One micro-tile: <c>TileRows × 2</c> registers of <c>c</c> over depth <paramref name="kc"/>, from rows of <c>a</c>
+    /// (past <paramref name="rows"/> clamped to the last, computed and not stored) and one packed panel of <c>b</c>.
+    /// Stores <c>c (+)= acc (+ bias)</c>; returns <c>Σ</c> of the stored values squared when <paramref name="sumSquares"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double MicroTile<TSimd, T>(ref T c, int ldc, int rows, ref T a, int aRowStride, int aDepthStride, ref T bPanel, int kc,
+        bool accumulate, ref T bias, bool addBias, bool sumSquares)
+        where TSimd : struct, ISimd<TSimd, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = TSimd.Count;
+        ref T a0 = ref a;
+        ref T a1 = ref Unsafe.Add(ref a, (nint)Math.Min(1, rows - 1) * aRowStride);
+        ref T a2 = ref Unsafe.Add(ref a, (nint)Math.Min(2, rows - 1) * aRowStride);
+        ref T a3 = ref Unsafe.Add(ref a, (nint)Math.Min(3, rows - 1) * aRowStride);
+        ref T a4 = ref Unsafe.Add(ref a, (nint)Math.Min(4, rows - 1) * aRowStride);
+        ref T a5 = ref Unsafe.Add(ref a, (nint)Math.Min(5, rows - 1) * aRowStride);
+        TSimd c00 = TSimd.Zero, c01 = TSimd.Zero, c10 = TSimd.Zero, c11 = TSimd.Zero, c20 = TSimd.Zero, c21 = TSimd.Zero;
+        TSimd c30 = TSimd.Zero, c31 = TSimd.Zero, c40 = TSimd.Zero, c41 = TSimd.Zero, c50 = TSimd.Zero, c51 = TSimd.Zero;
+        nuint bp = 0, step = (nuint)(2 * w);
+        nint ap = 0;
+        for (int p = 0; p < kc; p++)
+        {
+            TSimd y0 = TSimd.Load(ref bPanel, bp);
+            TSimd y1 = TSimd.Load(ref bPanel, bp + (nuint)w);
+            TSimd x = TSimd.Broadcast(Unsafe.Add(ref a0, ap));
+            c00 = TSimd.MultiplyAdd(x, y0, c00); c01 = TSimd.MultiplyAdd(x, y1, c01);
+            x = TSimd.Broadcast(Unsafe.Add(ref a1, ap));
+            c10 = TSimd.MultiplyAdd(x, y0, c10); c11 = TSimd.MultiplyAdd(x, y1, c11);
+            x = TSimd.Broadcast(Unsafe.Add(ref a2, ap));
+            c20 = TSimd.MultiplyAdd(x, y0, c20); c21 = TSimd.MultiplyAdd(x, y1, c21);
+            x = TSimd.Broadcast(Unsafe.Add(ref a3, ap));
+            c30 = TSimd.MultiplyAdd(x, y0, c30); c31 = TSimd.MultiplyAdd(x, y1, c31);
+            x = TSimd.Broadcast(Unsafe.Add(ref a4, ap));
+            c40 = TSimd.MultiplyAdd(x, y0, c40); c41 = TSimd.MultiplyAdd(x, y1, c41);
+            x = TSimd.Broadcast(Unsafe.Add(ref a5, ap));
+            c50 = TSimd.MultiplyAdd(x, y0, c50); c51 = TSimd.MultiplyAdd(x, y1, c51);
+            bp += step;
+            ap += aDepthStride;
+        }
+
+        TSimd sq = TSimd.Zero;
+        TSimd bias0 = addBias ? TSimd.Load(ref bias, 0) : TSimd.Zero, bias1 = addBias ? TSimd.Load(ref bias, (nuint)w) : TSimd.Zero;
+        ref T row = ref c;
+        StoreTileRow(ref row, c00 + bias0, c01 + bias1, w, accumulate, sumSquares, ref sq);
+        if (rows > 1) { row = ref Unsafe.Add(ref row, ldc); StoreTileRow(ref row, c10 + bias0, c11 + bias1, w, accumulate, sumSquares, ref sq); }
+        if (rows > 2) { row = ref Unsafe.Add(ref row, ldc); StoreTileRow(ref row, c20 + bias0, c21 + bias1, w, accumulate, sumSquares, ref sq); }
+        if (rows > 3) { row = ref Unsafe.Add(ref row, ldc); StoreTileRow(ref row, c30 + bias0, c31 + bias1, w, accumulate, sumSquares, ref sq); }
+        if (rows > 4) { row = ref Unsafe.Add(ref row, ldc); StoreTileRow(ref row, c40 + bias0, c41 + bias1, w, accumulate, sumSquares, ref sq); }
+        if (rows > 5) { row = ref Unsafe.Add(ref row, ldc); StoreTileRow(ref row, c50 + bias0, c51 + bias1, w, accumulate, sumSquares, ref sq); }
+        return sumSquares ? double.CreateTruncating(TSimd.Sum(sq)) : 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTileRow<TSimd, T>(ref T row, TSimd value0, TSimd value1, int w, bool accumulate, bool sumSquares, ref TSimd squares)
+        where TSimd : struct, ISimd<TSimd, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        StorePanel(ref row, value0, 0, accumulate, sumSquares, ref squares);
+        StorePanel(ref row, value1, (nuint)w, accumulate, sumSquares, ref squares);
     }
 
     internal static void CheckShape(int m, int n, int k)

@@ -1,3 +1,4 @@
+using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -53,6 +54,12 @@ internal interface ISimd<TSelf, T>
 
     static abstract TSelf Sqrt(TSelf value);
 
+    /// <summary>Per lane: <c>e^value</c> (the runtime's vectorized exponential: within a few ulps, 0 on underflow).</summary>
+    static abstract TSelf Exp(TSelf value);
+
+    /// <summary>Per lane: <c>|value|</c>.</summary>
+    static abstract TSelf Abs(TSelf value);
+
     /// <summary>Per lane: <c>left &gt; right ? whenGreater : otherwise</c> (false for NaN, as in IEEE comparison).</summary>
     static abstract TSelf SelectGreaterThan(TSelf left, TSelf right, TSelf whenGreater, TSelf otherwise);
 
@@ -104,6 +111,18 @@ internal readonly struct Simd512<T> : ISimd<Simd512<T>, T>
     }
 
     public static Simd512<T> Sqrt(Simd512<T> value) => new(Vector512.Sqrt(value._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512<T> Exp(Simd512<T> value)
+    {
+        if (typeof(T) == typeof(float))
+            return new(Vector512.Exp(value._value.AsSingle()).As<float, T>());
+        if (typeof(T) == typeof(double))
+            return new(Vector512.Exp(value._value.AsDouble()).As<double, T>());
+        throw new NotSupportedException();
+    }
+
+    public static Simd512<T> Abs(Simd512<T> value) => new(Vector512.Abs(value._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512<T> SelectGreaterThan(Simd512<T> left, Simd512<T> right, Simd512<T> whenGreater, Simd512<T> otherwise)
@@ -158,6 +177,18 @@ internal readonly struct Simd256<T> : ISimd<Simd256<T>, T>
     public static Simd256<T> Sqrt(Simd256<T> value) => new(Vector256.Sqrt(value._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256<T> Exp(Simd256<T> value)
+    {
+        if (typeof(T) == typeof(float))
+            return new(Vector256.Exp(value._value.AsSingle()).As<float, T>());
+        if (typeof(T) == typeof(double))
+            return new(Vector256.Exp(value._value.AsDouble()).As<double, T>());
+        throw new NotSupportedException();
+    }
+
+    public static Simd256<T> Abs(Simd256<T> value) => new(Vector256.Abs(value._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256<T> SelectGreaterThan(Simd256<T> left, Simd256<T> right, Simd256<T> whenGreater, Simd256<T> otherwise)
         => new(Vector256.ConditionalSelect(Vector256.GreaterThan(left._value, right._value), whenGreater._value, otherwise._value));
 
@@ -210,6 +241,18 @@ internal readonly struct Simd128<T> : ISimd<Simd128<T>, T>
     public static Simd128<T> Sqrt(Simd128<T> value) => new(Vector128.Sqrt(value._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128<T> Exp(Simd128<T> value)
+    {
+        if (typeof(T) == typeof(float))
+            return new(Vector128.Exp(value._value.AsSingle()).As<float, T>());
+        if (typeof(T) == typeof(double))
+            return new(Vector128.Exp(value._value.AsDouble()).As<double, T>());
+        throw new NotSupportedException();
+    }
+
+    public static Simd128<T> Abs(Simd128<T> value) => new(Vector128.Abs(value._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128<T> SelectGreaterThan(Simd128<T> left, Simd128<T> right, Simd128<T> whenGreater, Simd128<T> otherwise)
         => new(Vector128.ConditionalSelect(Vector128.GreaterThan(left._value, right._value), whenGreater._value, otherwise._value));
 
@@ -253,6 +296,10 @@ internal readonly struct Scalar<T> : ISimd<Scalar<T>, T>
     public static Scalar<T> MultiplyAdd(Scalar<T> a, Scalar<T> b, Scalar<T> addend) => new(T.MultiplyAddEstimate(a._value, b._value, addend._value));
 
     public static Scalar<T> Sqrt(Scalar<T> value) => new(T.Sqrt(value._value));
+
+    public static Scalar<T> Exp(Scalar<T> value) => new(T.Exp(value._value));
+
+    public static Scalar<T> Abs(Scalar<T> value) => new(T.Abs(value._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Scalar<T> SelectGreaterThan(Scalar<T> left, Scalar<T> right, Scalar<T> whenGreater, Scalar<T> otherwise)

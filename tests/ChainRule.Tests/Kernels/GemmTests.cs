@@ -145,6 +145,95 @@ public class GemmTests
     }
 
     [Fact]
+    public void Packed_path_matches_reference_at_every_width_across_blocks()
+    {
+        // Past one depth block and one column block, with edge rows and a partial panel, in all three layouts.
+        CheckWidth<Simd512<float>, float>(); CheckWidth<Simd256<float>, float>(); CheckWidth<Simd128<float>, float>(); CheckWidth<Scalar<float>, float>();
+        CheckWidth<Simd512<double>, double>(); CheckWidth<Simd256<double>, double>(); CheckWidth<Simd128<double>, double>(); CheckWidth<Scalar<double>, double>();
+
+        static void CheckWidth<TSimd, T>()
+            where TSimd : struct, ISimd<TSimd, T>
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            if (!TSimd.IsSupported)
+                return;
+            int m = 13, n = Gemm.ColumnBlock + 37, k = Gemm.DepthBlock + 45;
+            var random = new Random(17);
+            T[] a = NumericAssert.Random<T>(random, m * k), b = NumericAssert.Random<T>(random, n * k), bias = NumericAssert.Random<T>(random, n);
+            T[] start = NumericAssert.Random<T>(random, m * n);
+            // (aRowStride, aDepthStride, bDepthStride, bColumnStride): A Bᵀ, A B, Aᵀ B (with a packed, whatever its stride).
+            foreach (var (ar, ad, bd, bc) in new[] { (k, 1, 1, k), (k, 1, n, 1), (1, m, n, 1) })
+                foreach (bool accumulate in new[] { false, true })
+                {
+                    bool hasBias = !accumulate;
+                    double[] expected = accumulate ? NumericAssert.ToDouble<T>(start) : new double[m * n];
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++)
+                        {
+                            double sum = hasBias ? double.CreateTruncating(bias[j]) : 0;
+                            for (int p = 0; p < k; p++)
+                                sum += double.CreateTruncating(a[i * ar + p * ad]) * double.CreateTruncating(b[p * bd + j * bc]);
+                            expected[i * n + j] += sum;
+                        }
+                    T[] c = (T[])start.Clone();
+                    double squares = Gemm.PackedCore<TSimd, T>(ref c[0], ref a[0], ref b[0], ref bias[0], hasBias, m, n, k, ar, ad, bd, bc, accumulate, sumSquares: true, packAMinStrideBytes: ar == 1 ? 0 : Gemm.PackAMinStrideBytes);
+                    string label = $"PackedCore<{typeof(TSimd).Name}, {typeof(T).Name}> strides ({ar}, {ad}, {bd}, {bc}) accumulate={accumulate}";
+                    NumericAssert.Close<T>(expected, c, label);
+                    double storedSquares = 0;
+                    foreach (T value in c)
+                        storedSquares += double.CreateTruncating(value) * double.CreateTruncating(value);
+                    var (absolute, relative) = NumericAssert.Tolerance<T>();
+                    NumericAssert.Close<double>([storedSquares], [squares], absolute, relative, label + " Σc²");
+                }
+        }
+    }
+
+    [Fact]
+    public void Split_across_two_threads_matches_reference_and_allocates_nothing()
+    {
+        const int m = 142, n = 500, k = 480; // past the split threshold; rows not a multiple of the tile
+        var random = new Random(23);
+        float[] a = NumericAssert.Random<float>(random, k * m), b = NumericAssert.Random<float>(random, k * n);
+        float[] c = NumericAssert.Random<float>(random, m * n);
+        double[] expected = NumericAssert.ToDouble<float>(c);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                for (int p = 0; p < k; p++)
+                    expected[i * n + j] += (double)a[p * m + i] * b[p * n + j];
+        int before = Gemm.ThreadCount;
+        try
+        {
+            Gemm.ThreadCount = 2;
+            Assert.True((long)m * n * k >= Gemm.ParallelMinMultiplyAdds);
+            Gemm.TransposeMultiplyAdd<float>(c, a, b, m, n, k);
+            NumericAssert.Close<float>(expected, c, "TransposeMultiplyAdd on 2 threads");
+
+            // One row (batch-1 inference) splits by columns: y = x Wᵀ + bias with W = b read as (n, k).
+            float[] bias = NumericAssert.Random<float>(random, n), y = new float[n];
+            var expectedRow = new double[n];
+            for (int j = 0; j < n; j++)
+            {
+                expectedRow[j] = bias[j];
+                for (int p = 0; p < k; p++)
+                    expectedRow[j] += (double)a[p] * b[j * k + p];
+            }
+            Dense.Forward<float>(y, a.AsSpan(0, k), b.AsSpan(0, n * k), bias, 1, k, n);
+            NumericAssert.Close<float>(expectedRow, y, "Dense.Forward at batch 1 on 2 threads");
+            long allocated = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++)
+            {
+                Gemm.TransposeMultiplyAdd<float>(c, a, b, m, n, k);
+                Dense.Forward<float>(y, a.AsSpan(0, k), b.AsSpan(0, n * k), bias, 1, k, n);
+            }
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - allocated);
+        }
+        finally
+        {
+            Gemm.ThreadCount = before;
+        }
+    }
+
+    [Fact]
     public void Wrong_lengths_throw_naming_the_shape()
     {
         var c = new float[6];

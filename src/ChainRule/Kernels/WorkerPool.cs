@@ -1,0 +1,152 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+
+namespace ChainRule.Kernels;
+
+/// <summary>
+/// Persistent worker threads that run the parts of one job beside the calling thread, for matrix products big enough
+/// to split. Workers spin between jobs (a hand-off costs well under a microsecond, an OS wake-up some 30 µs) and
+/// park only after <see cref="SpinMicroseconds"/> without work. A job is a static callback and an integer part
+/// index, so running one allocates nothing.
+/// </summary>
+internal sealed class WorkerPool
+{
+    /// <summary>How long an idle worker spins before it parks: long enough to bridge the elementwise work between products.</summary>
+    internal const int SpinMicroseconds = 1000;
+
+    private static readonly object s_gate = new();
+    private static int s_threads = InitialThreads();
+    private static WorkerPool? s_pool = s_threads > 1 ? new WorkerPool(s_threads) : null;
+
+    private readonly Worker[] _workers;
+    private Action<int>? _job;
+    private int _parts;
+    private int _pending;
+    private int _busy;
+    private volatile int _generation;
+    private volatile bool _stopping;
+
+    private WorkerPool(int threads)
+    {
+        _workers = new Worker[threads - 1];
+        for (int w = 0; w < _workers.Length; w++)
+        {
+            var worker = new Worker(this, part: w + 1);
+            _workers[w] = worker;
+            var thread = new Thread(worker.Loop) { IsBackground = true, Name = $"ChainRule worker {w + 1}" };
+            thread.Start();
+        }
+    }
+
+    /// <summary>
+    /// Threads that split big products, the caller included: from <c>CHAINRULE_THREADS</c> at startup, else 1
+    /// (nothing split, no worker threads).
+    /// </summary>
+    public static int Threads
+    {
+        get => s_threads;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 64);
+            lock (s_gate)
+            {
+                if (value == s_threads && (value == 1 || s_pool is not null))
+                    return;
+                s_pool?.Stop();
+                s_pool = value > 1 ? new WorkerPool(value) : null;
+                s_threads = value;
+            }
+        }
+    }
+
+    private static int InitialThreads()
+    {
+        string? setting = Environment.GetEnvironmentVariable("CHAINRULE_THREADS");
+        return int.TryParse(setting, out int threads) && threads >= 1 && threads <= 64 ? threads : 1;
+    }
+
+    /// <summary>
+    /// Runs <c>job(0) … job(parts − 1)</c>, part 0 on the calling thread, the others on workers, and returns when all are
+    /// done. Returns false without running anything when there is no pool or another thread is using it: the caller
+    /// then does the work itself.
+    /// </summary>
+    public static bool TryRun(Action<int> job, int parts)
+    {
+        WorkerPool? pool = s_pool;
+        if (pool is null || parts < 2 || parts > pool._workers.Length + 1)
+            return false;
+        if (Interlocked.CompareExchange(ref pool._busy, 1, 0) != 0)
+            return false;
+        try
+        {
+            pool._job = job;
+            pool._parts = parts;
+            Volatile.Write(ref pool._pending, parts - 1);
+            pool._generation++;
+            foreach (Worker worker in pool._workers)
+                worker.WakeIfParked();
+            job(0);
+            var spinner = new SpinWait();
+            while (Volatile.Read(ref pool._pending) != 0)
+                spinner.SpinOnce(sleep1Threshold: -1);
+            return true;
+        }
+        finally
+        {
+            pool._job = null;
+            Volatile.Write(ref pool._busy, 0);
+        }
+    }
+
+    private void Stop()
+    {
+        _stopping = true;
+        _generation++;
+        foreach (Worker worker in _workers)
+            worker.WakeIfParked();
+    }
+
+    private sealed class Worker(WorkerPool pool, int part)
+    {
+        private readonly SemaphoreSlim _wake = new(0);
+        private int _parked;
+
+        public void WakeIfParked()
+        {
+            if (Interlocked.Exchange(ref _parked, 0) == 1)
+                _wake.Release();
+        }
+
+        public void Loop()
+        {
+            int seen = pool._generation;
+            long spinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
+            while (true)
+            {
+                long start = Stopwatch.GetTimestamp();
+                while (pool._generation == seen)
+                {
+                    Thread.SpinWait(20);
+                    if (Stopwatch.GetTimestamp() - start <= spinTicks)
+                        continue;
+                    Volatile.Write(ref _parked, 1);
+                    // A job published after the check above finds _parked = 1 and releases the semaphore; one published
+                    // before it is seen here, and the flag is taken back (or, if the publisher took it, its release consumed).
+                    if (pool._generation == seen || Interlocked.Exchange(ref _parked, 0) == 0)
+                        _wake.Wait();
+                    start = Stopwatch.GetTimestamp();
+                }
+                seen = pool._generation;
+                if (pool._stopping)
+                    return;
+                Action<int>? job = pool._job;
+                if (job is not null && part < pool._parts)
+                    job(part);
+                if (part < pool._parts)
+                    Interlocked.Decrement(ref pool._pending);
+            }
+        }
+    }
+}
