@@ -43,39 +43,34 @@ internal static partial class NetworkEmitter
         using (writer.Open("public sealed class Trainer"))
         {
             writer.WriteLine($"private readonly {plan.TypeName} _model;");
-            writer.WriteLine($"private readonly {Training}.TrainerOptions _options;");
+            writer.WriteLine($"private readonly {Training}.TrainingState<{t}> _state;");
+            writer.WriteLine($"private readonly {Training}.AdaptiveClipping<{t}> _clipAdaptive;");
             writer.WriteLine($"private readonly {t}[] _acts;");
             writer.WriteLine($"private readonly {t}[] _dacts;");
-            writer.WriteLine($"private readonly {Training}.Optimizer<{t}> _optimizer;");
-            writer.WriteLine($"private readonly {Report}? _report;");
             writer.WriteLine();
             using (writer.Open($"internal Trainer({plan.TypeName} model, {Training}.TrainerOptions options)"))
             {
-                writer.WriteLine("global::System.ArgumentNullException.ThrowIfNull(options);");
-                writer.WriteLine("options.Validate();");
+                writer.WriteLine("_state = new(options, ParameterCount, LayerNames);");
                 writer.WriteLine("_model = model;");
-                writer.WriteLine("_options = options;");
-                writer.WriteLine("MaxBatch = options.MaxBatch;");
+                writer.WriteLine("_clipAdaptive = model.ClipAdaptive;");
                 writer.WriteLine($"_acts = new {t}[{WorkspaceSize(plan, "MaxBatch")}];");
                 writer.WriteLine($"_dacts = new {t}[{WorkspaceSize(plan, "MaxBatch")}];");
-                writer.WriteLine($"_optimizer = options.Optimizer.Create<{t}>(ParameterCount);");
-                writer.WriteLine($"_report = options.Report ? new {Report}(LayerNames, options.Health) : null;");
             }
             writer.WriteLine();
             writer.WriteLine("/// <summary>The model this trainer updates.</summary>");
             writer.WriteLine($"public {plan.TypeName} Model => _model;");
             writer.WriteLine();
             writer.WriteLine("/// <summary>The largest batch a call accepts: the rows the workspace was allocated for.</summary>");
-            writer.WriteLine("public int MaxBatch { get; }");
+            writer.WriteLine("public int MaxBatch => _state.Options.MaxBatch;");
             writer.WriteLine();
             writer.WriteLine("/// <summary>The optimizer and its state; its learning rate is the one the last step used.</summary>");
-            writer.WriteLine($"public {Training}.Optimizer<{t}> Optimizer => _optimizer;");
+            writer.WriteLine($"public {Training}.Optimizer<{t}> Optimizer => _state.Optimizer;");
             writer.WriteLine();
             writer.WriteLine("/// <summary>Steps attempted, applied or skipped; the optimizer's StepCount counts the applied ones.</summary>");
-            writer.WriteLine("public long Steps { get; private set; }");
+            writer.WriteLine("public long Steps => _state.Steps;");
             writer.WriteLine();
             writer.WriteLine("/// <summary>The last step's gradient report, overwritten by each step; <c>null</c> when the options turned reports off.</summary>");
-            writer.WriteLine($"public {Report}? LastReport => _report;");
+            writer.WriteLine($"public {Report}? LastReport => _state.Report;");
             writer.WriteLine();
 
             writer.WriteLine("/// <summary>");
@@ -89,24 +84,12 @@ internal static partial class NetworkEmitter
             using (writer.Open($"public {t} Step({signature})"))
             {
                 writer.WriteLine($"int B = CheckBatch(inputs, {targets}{batchNorm});");
-                writer.WriteLine("Steps++;");
-                writer.WriteLine("double learningRate = _options.Schedule.LearningRate(_optimizer.StepCount, _options.Optimizer.LearningRate);");
-                writer.WriteLine("_optimizer.LearningRate = learningRate;");
-                writer.WriteLine("_report?.Begin(Steps, learningRate);");
-                writer.WriteLine($"{t} loss = Backpropagate(inputs, {targets}, B, _report, out double totalNorm);");
-                writer.WriteLine($"bool finite = {t}.IsFinite(loss) && double.IsFinite(totalNorm);");
-                writer.WriteLine("if (finite)");
-                writer.WriteLine("{");
-                writer.WriteLine("    Clip(totalNorm);");
-                writer.WriteLine("    _optimizer.Update(_model._parameters, _model._gradients);");
-                writer.WriteLine("}");
-                writer.WriteLine("if (_report is not null)");
-                writer.WriteLine("{");
-                writer.WriteLine("    _report.Complete(loss, totalNorm, updateApplied: finite);");
-                writer.WriteLine("    _model.OnGradientReport(_report);");
-                writer.WriteLine("}");
-                writer.WriteLine($"if (!finite && _options.OnNonFinite == {Diagnostics}.NonFinitePolicy.Throw)");
-                writer.WriteLine($"    throw new {Diagnostics}.NonFiniteGradientException(_report?.FirstNonFiniteLayer, _report?.FirstNonFinitePass, Steps);");
+                writer.WriteLine("var report = _state.Begin();");
+                writer.WriteLine($"{t} loss = Backpropagate(inputs, {targets}, B, report, out double totalNorm);");
+                writer.WriteLine("bool applied = _state.Finish(loss, totalNorm, _model._parameters, _model._gradients, _clipAdaptive);");
+                writer.WriteLine("if (report is not null)");
+                writer.WriteLine("    _model.OnGradientReport(report);");
+                writer.WriteLine("_state.ThrowIfSkipped(applied);");
                 writer.WriteLine("return loss;");
             }
             writer.WriteLine();
@@ -157,24 +140,6 @@ internal static partial class NetworkEmitter
                 }
                 writer.WriteLine("totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, report));");
                 writer.WriteLine("return loss;");
-            }
-            writer.WriteLine();
-
-            using (writer.Open("private void Clip(double totalNorm)"))
-            {
-                writer.WriteLine($"{Training}.ClippingOptions clip = _options.Clip;");
-                using (writer.Open("switch (clip.Kind)"))
-                {
-                    writer.WriteLine($"case {Training}.ClippingKind.GlobalNorm:");
-                    writer.WriteLine($"    {Training}.GradientClipping.ScaleToMaxNorm<{t}>(_model._gradients, totalNorm, clip.Threshold);");
-                    writer.WriteLine("    break;");
-                    writer.WriteLine($"case {Training}.ClippingKind.Value:");
-                    writer.WriteLine($"    {Training}.GradientClipping.Value<{t}>(_model._gradients, ({t})clip.Threshold);");
-                    writer.WriteLine("    break;");
-                    writer.WriteLine($"case {Training}.ClippingKind.Adaptive:");
-                    writer.WriteLine($"    _model.ClipAdaptive(({t})clip.Threshold, ({t})clip.Epsilon);");
-                    writer.WriteLine("    break;");
-                }
             }
             writer.WriteLine();
 

@@ -1641,39 +1641,34 @@ partial class DeepResidual
     public sealed class Trainer
     {
         private readonly DeepResidual _model;
-        private readonly global::ChainRule.Training.TrainerOptions _options;
+        private readonly global::ChainRule.Training.TrainingState<float> _state;
+        private readonly global::ChainRule.Training.AdaptiveClipping<float> _clipAdaptive;
         private readonly float[] _acts;
         private readonly float[] _dacts;
-        private readonly global::ChainRule.Training.Optimizer<float> _optimizer;
-        private readonly global::ChainRule.Diagnostics.GradientReport? _report;
 
         internal Trainer(DeepResidual model, global::ChainRule.Training.TrainerOptions options)
         {
-            global::System.ArgumentNullException.ThrowIfNull(options);
-            options.Validate();
+            _state = new(options, ParameterCount, LayerNames);
             _model = model;
-            _options = options;
-            MaxBatch = options.MaxBatch;
+            _clipAdaptive = model.ClipAdaptive;
             _acts = new float[ActivationsPerSample * MaxBatch];
             _dacts = new float[ActivationsPerSample * MaxBatch];
-            _optimizer = options.Optimizer.Create<float>(ParameterCount);
-            _report = options.Report ? new global::ChainRule.Diagnostics.GradientReport(LayerNames, options.Health) : null;
         }
 
         /// <summary>The model this trainer updates.</summary>
         public DeepResidual Model => _model;
 
         /// <summary>The largest batch a call accepts: the rows the workspace was allocated for.</summary>
-        public int MaxBatch { get; }
+        public int MaxBatch => _state.Options.MaxBatch;
 
         /// <summary>The optimizer and its state; its learning rate is the one the last step used.</summary>
-        public global::ChainRule.Training.Optimizer<float> Optimizer => _optimizer;
+        public global::ChainRule.Training.Optimizer<float> Optimizer => _state.Optimizer;
 
         /// <summary>Steps attempted, applied or skipped; the optimizer's StepCount counts the applied ones.</summary>
-        public long Steps { get; private set; }
+        public long Steps => _state.Steps;
 
         /// <summary>The last step's gradient report, overwritten by each step; <c>null</c> when the options turned reports off.</summary>
-        public global::ChainRule.Diagnostics.GradientReport? LastReport => _report;
+        public global::ChainRule.Diagnostics.GradientReport? LastReport => _state.Report;
 
         /// <summary>
         /// One training step on a batch: forward, loss, backward, clipping, then the optimizer at the learning rate the
@@ -1686,24 +1681,12 @@ partial class DeepResidual
         public float Step(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = CheckBatch(inputs, labels);
-            Steps++;
-            double learningRate = _options.Schedule.LearningRate(_optimizer.StepCount, _options.Optimizer.LearningRate);
-            _optimizer.LearningRate = learningRate;
-            _report?.Begin(Steps, learningRate);
-            float loss = Backpropagate(inputs, labels, B, _report, out double totalNorm);
-            bool finite = float.IsFinite(loss) && double.IsFinite(totalNorm);
-            if (finite)
-            {
-                Clip(totalNorm);
-                _optimizer.Update(_model._parameters, _model._gradients);
-            }
-            if (_report is not null)
-            {
-                _report.Complete(loss, totalNorm, updateApplied: finite);
-                _model.OnGradientReport(_report);
-            }
-            if (!finite && _options.OnNonFinite == global::ChainRule.Diagnostics.NonFinitePolicy.Throw)
-                throw new global::ChainRule.Diagnostics.NonFiniteGradientException(_report?.FirstNonFiniteLayer, _report?.FirstNonFinitePass, Steps);
+            var report = _state.Begin();
+            float loss = Backpropagate(inputs, labels, B, report, out double totalNorm);
+            bool applied = _state.Finish(loss, totalNorm, _model._parameters, _model._gradients, _clipAdaptive);
+            if (report is not null)
+                _model.OnGradientReport(report);
+            _state.ThrowIfSkipped(applied);
             return loss;
         }
 
@@ -1747,23 +1730,6 @@ partial class DeepResidual
             }
             totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, report));
             return loss;
-        }
-
-        private void Clip(double totalNorm)
-        {
-            global::ChainRule.Training.ClippingOptions clip = _options.Clip;
-            switch (clip.Kind)
-            {
-                case global::ChainRule.Training.ClippingKind.GlobalNorm:
-                    global::ChainRule.Training.GradientClipping.ScaleToMaxNorm<float>(_model._gradients, totalNorm, clip.Threshold);
-                    break;
-                case global::ChainRule.Training.ClippingKind.Value:
-                    global::ChainRule.Training.GradientClipping.Value<float>(_model._gradients, (float)clip.Threshold);
-                    break;
-                case global::ChainRule.Training.ClippingKind.Adaptive:
-                    _model.ClipAdaptive((float)clip.Threshold, (float)clip.Epsilon);
-                    break;
-            }
         }
 
         // Every check runs before anything is written, so a rejected batch leaves the model as it was.
