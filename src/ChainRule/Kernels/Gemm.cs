@@ -2,6 +2,8 @@ using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Threading;
 using ChainRule.Training;
 
@@ -449,17 +451,11 @@ public static class Gemm
     internal const int ColumnBlock = 256;
 
     /// <summary>
-    /// Rows of a packed block of <c>a</c>, a multiple of <see cref="TileRows"/>. Only a transposed <c>a</c> with long
-    /// rows is packed (<c>Aᵀ B</c>, the weight gradient of a wide layer): its rows are a column of memory, whose depths
-    /// lie a whole row apart and fall in a few L1 sets when that row is a large power of two.
+    /// Rows of a packed block of <c>a</c>, a multiple of <see cref="TileRows"/> that covers a batch of 256 in one block:
+    /// <c>b</c> is packed again for every row block, so a product of up to this many rows packs it once. A block of
+    /// <c>a</c> (264 KB in float) and one of <c>b</c> (256 KB) stay in L2 together.
     /// </summary>
-    internal const int RowBlock = 192;
-
-    /// <summary>
-    /// The depth stride of a transposed <c>a</c>, in bytes, from which packing it pays (measured on Zen 5: a 4 KB
-    /// stride runs 20% faster packed, a 1 KB stride 15% slower).
-    /// </summary>
-    internal const int PackAMinStrideBytes = 2048;
+    internal const int RowBlock = 258;
 
     /// <summary>
     /// One packing buffer per thread and element type, <c>DepthBlock × (ColumnBlock + RowBlock)</c> elements,
@@ -484,7 +480,9 @@ public static class Gemm
     /// <see cref="ColumnBlock"/> columns and <see cref="DepthBlock"/> depths, <c>b</c> is packed into column panels of
     /// <c>2·Count</c> (zero-padded), contiguous along <c>p</c>; then every panel is swept by every
     /// <see cref="TileRows"/>-row micro-tile, twelve accumulators that stay in registers for the whole depth block.
-    /// <c>a</c> is read in place (its rows are broadcast, so strides cost nothing). With
+    /// Each block of <see cref="RowBlock"/> rows of <c>a</c> is packed too, into tiles of <see cref="TileRows"/> rows
+    /// interleaved along <c>p</c>, so that a micro-tile reads it through one pointer (read in place, six row pointers
+    /// and a stride took the registers the loop needed and ran it at ~75% of peak, packed ~95%). With
     /// <paramref name="sumSquares"/>, returns <c>Σ c[i,j]²</c> of the final stored values, summed in the epilogue of
     /// the last depth block: per tile in <typeparamref name="T"/>, across tiles in double. Otherwise 0.
     /// </remarks>
@@ -592,14 +590,13 @@ public static class Gemm
 
     /// <summary><see cref="PackedCore{T}"/> at one width.</summary>
     internal static double PackedCore<TSimd, T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k,
-        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, int packAMinStrideBytes = PackAMinStrideBytes)
+        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares)
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int panel = 2 * TSimd.Count;
         ref T packed = ref MemoryMarshal.GetArrayDataReference(PackBuffer<T>.Get());
         ref T packedA = ref Unsafe.Add(ref packed, DepthBlock * ColumnBlock);
-        bool packA = aRowStride < aDepthStride && (long)aDepthStride * Unsafe.SizeOf<T>() >= packAMinStrideBytes;
         Span<T> edge = stackalloc T[TileRows * 32]; // one micro-tile, for panels that run past column n
         ref T tile = ref MemoryMarshal.GetReference(edge);
         double squares = 0;
@@ -616,11 +613,10 @@ public static class Gemm
             bool addBias = hasBias && first;
             bool square = sumSquares && last;
             // A packed block of a serves every column block; b, cheaper to pack, is packed again per row block.
-            for (int ic = 0; ic < m; ic += packA ? RowBlock : m)
+            for (int ic = 0; ic < m; ic += RowBlock)
             {
-                int mc = packA ? Math.Min(RowBlock, m - ic) : m - ic;
-                if (packA)
-                    PackA(ref packedA, ref a, ic, mc, pc, kc, aRowStride, aDepthStride);
+                int mc = Math.Min(RowBlock, m - ic);
+                PackA(ref packedA, ref a, ic, mc, pc, kc, aRowStride, aDepthStride);
                 for (int jc = 0; jc < n; jc += ColumnBlock)
                 {
                     int nc = Math.Min(ColumnBlock, n - jc);
@@ -634,16 +630,14 @@ public static class Gemm
                         {
                             int i = ic + ir;
                             int rows = Math.Min(TileRows, m - i);
-                            // Packed, a tile's rows are consecutive and its depths TileRows apart.
-                            ref T aTile = ref packA ? ref Unsafe.Add(ref packedA, (nint)ir * kc) : ref Unsafe.Add(ref a, (nint)i * aRowStride + (nint)pc * aDepthStride);
-                            int rowStride = packA ? 1 : aRowStride, depthStride = packA ? TileRows : aDepthStride;
+                            ref T aTile = ref Unsafe.Add(ref packedA, (nint)ir * kc);
                             if (columns == panel)
                             {
-                                squares += MicroTile<TSimd, T>(ref Unsafe.Add(ref c, (nint)i * n + j), n, rows, ref aTile, rowStride, depthStride, ref bPanel, kc,
+                                squares += MicroTile<TSimd, T>(ref Unsafe.Add(ref c, (nint)i * n + j), n, rows, ref aTile, ref bPanel, kc,
                                     add, ref Unsafe.Add(ref bias, j), addBias, square);
                                 continue;
                             }
-                            squares += EdgeTile<TSimd, T>(ref c, ref tile, i, j, n, rows, columns, ref aTile, rowStride, depthStride, ref bPanel, kc, add, ref bias, addBias, square);
+                            squares += EdgeTile<TSimd, T>(ref c, ref tile, i, j, n, rows, columns, ref aTile, ref bPanel, kc, add, ref bias, addBias, square);
                         }
                     }
                 }
@@ -653,13 +647,13 @@ public static class Gemm
     }
 
     /// <summary>A micro-tile past the last full panel: registers to <paramref name="tile"/>, then the valid columns one by one.</summary>
-    private static double EdgeTile<TSimd, T>(ref T c, ref T tile, int i, int j, int n, int rows, int columns, ref T aTile, int aRowStride, int aDepthStride,
+    private static double EdgeTile<TSimd, T>(ref T c, ref T tile, int i, int j, int n, int rows, int columns, ref T aTile,
         ref T bPanel, int kc, bool add, ref T bias, bool addBias, bool square)
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int panel = 2 * TSimd.Count;
-        MicroTile<TSimd, T>(ref tile, panel, TileRows, ref aTile, aRowStride, aDepthStride, ref bPanel, kc, false, ref tile, false, false);
+        MicroTile<TSimd, T>(ref tile, panel, TileRows, ref aTile, ref bPanel, kc, false, ref tile, false, false);
         T sq = T.Zero;
         for (int r = 0; r < rows; r++)
         {
@@ -679,6 +673,8 @@ public static class Gemm
     /// <summary>
     /// Packs rows <c>ic .. ic + mc</c> of <c>a</c> at depths <c>pc .. pc + kc</c> into tiles of <see cref="TileRows"/>
     /// rows: <c>packed[t·kc·TileRows + p·TileRows + r] = a(ic + t·TileRows + r, pc + p)</c>, zero past row <c>ic + mc</c>.
+    /// A micro-tile then reads all its rows through one pointer at fixed offsets, whatever the layout of <c>a</c>,
+    /// which leaves the registers to the accumulators.
     /// </summary>
     private static void PackA<T>(ref T packed, ref T a, int ic, int mc, int pc, int kc, int aRowStride, int aDepthStride)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -688,11 +684,33 @@ public static class Gemm
             int rows = Math.Min(TileRows, mc - ir);
             ref T destination = ref Unsafe.Add(ref packed, (nint)ir * kc);
             ref T source = ref Unsafe.Add(ref a, (nint)(ic + ir) * aRowStride + (nint)pc * aDepthStride);
-            for (int p = 0; p < kc; p++)
+            if (aRowStride == 1 && rows == TileRows)
             {
-                ref T depth = ref Unsafe.Add(ref source, (nint)p * aDepthStride);
-                for (int r = 0; r < TileRows; r++)
-                    Unsafe.Add(ref destination, p * TileRows + r) = r < rows ? Unsafe.Add(ref depth, (nint)r * aRowStride) : T.Zero;
+                // Aᵀ: a tile's rows are contiguous at each depth, its depths a whole row of memory apart.
+                for (int p = 0; p < kc; p++)
+                {
+                    ref T depth = ref Unsafe.Add(ref source, (nint)p * aDepthStride);
+                    ref T target = ref Unsafe.Add(ref destination, p * TileRows);
+                    for (int r = 0; r < TileRows; r++)
+                        Unsafe.Add(ref target, r) = Unsafe.Add(ref depth, r);
+                }
+                continue;
+            }
+            // Each row read along its depths (contiguous in a row-major a).
+            for (int r = 0; r < TileRows; r++)
+            {
+                ref T row = ref Unsafe.Add(ref source, (nint)Math.Min(r, rows - 1) * aRowStride);
+                ref T target = ref Unsafe.Add(ref destination, r);
+                if (r < rows)
+                {
+                    for (int p = 0; p < kc; p++)
+                        Unsafe.Add(ref target, p * TileRows) = Unsafe.Add(ref row, (nint)p * aDepthStride);
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++)
+                        Unsafe.Add(ref target, p * TileRows) = T.Zero;
+                }
             }
         }
     }
@@ -706,22 +724,27 @@ public static class Gemm
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int w = TSimd.Count, panel = 2 * w;
-        for (int jr = 0; jr < nc; jr += panel)
+        int fullPanels = bColumnStride == 1 ? nc / panel : 0;
+        if (fullPanels > 0)
+        {
+            // Rows of b are contiguous: each depth's row is read front to back (one stream for the prefetcher, not a
+            // column of cache lines per panel) and dealt out two registers per panel.
+            for (int p = 0; p < kc; p++)
+            {
+                ref T source = ref Unsafe.Add(ref b, (nint)(pc + p) * bDepthStride + jc);
+                ref T destination = ref Unsafe.Add(ref packed, p * panel);
+                for (int q = 0; q < fullPanels; q++)
+                {
+                    TSimd.Store(TSimd.Load(ref source, (nuint)(q * panel)), ref destination, (nuint)(q * panel * kc));
+                    TSimd.Store(TSimd.Load(ref source, (nuint)(q * panel + w)), ref destination, (nuint)(q * panel * kc + w));
+                }
+            }
+        }
+        for (int jr = fullPanels * panel; jr < nc; jr += panel)
         {
             ref T destination = ref Unsafe.Add(ref packed, (nint)jr * kc);
             int columns = Math.Min(panel, nc - jr);
             int j = jc + jr;
-            if (columns == panel && bColumnStride == 1)
-            {
-                // Rows of b are contiguous: two registers per depth.
-                nint source = (nint)pc * bDepthStride + j;
-                for (int p = 0; p < kc; p++, source += bDepthStride)
-                {
-                    TSimd.Store(TSimd.Load(ref b, (nuint)source), ref destination, (nuint)(p * panel));
-                    TSimd.Store(TSimd.Load(ref b, (nuint)(source + w)), ref destination, (nuint)(p * panel + w));
-                }
-                continue;
-            }
             int q0 = 0;
             if (bDepthStride == 1)
             {
@@ -734,7 +757,11 @@ public static class Gemm
                     ref T column2 = ref Unsafe.Add(ref column1, bColumnStride);
                     ref T column3 = ref Unsafe.Add(ref column2, bColumnStride);
                     ref T target = ref Unsafe.Add(ref destination, q0);
-                    for (int p = 0; p < kc; p++)
+                    int p = 0;
+                    if (typeof(T) == typeof(float) && Sse.IsSupported)
+                        p = Transpose4x4(ref Unsafe.As<T, float>(ref target), panel, ref Unsafe.As<T, float>(ref column0), ref Unsafe.As<T, float>(ref column1),
+                            ref Unsafe.As<T, float>(ref column2), ref Unsafe.As<T, float>(ref column3), kc);
+                    for (; p < kc; p++)
                     {
                         ref T at = ref Unsafe.Add(ref target, p * panel);
                         at = Unsafe.Add(ref column0, p);
@@ -763,45 +790,63 @@ public static class Gemm
     }
 
     /// <summary>
-    /// One micro-tile: <c>TileRows × 2</c> registers of <c>c</c> over depth <paramref name="kc"/>, from rows of <c>a</c>
-    /// (past <paramref name="rows"/> clamped to the last, computed and not stored) and one packed panel of <c>b</c>.
-    /// Stores <c>c (+)= acc (+ bias)</c>; returns <c>Σ</c> of the stored values squared when <paramref name="sumSquares"/>.
+    /// Four columns of <c>b</c>, each contiguous along the depth, into four adjacent lanes of a panel row per depth,
+    /// 4 × 4 at a time in registers (a scalar transpose was a tenth of the forward pass of a 1024-wide layer).
+    /// Returns the first depth left for the caller, <c>kc − kc % 4</c>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double MicroTile<TSimd, T>(ref T c, int ldc, int rows, ref T a, int aRowStride, int aDepthStride, ref T bPanel, int kc,
+    private static int Transpose4x4(ref float target, int panel, ref float column0, ref float column1, ref float column2, ref float column3, int kc)
+    {
+        int p = 0;
+        for (; p + 4 <= kc; p += 4)
+        {
+            Vector128<float> r0 = Vector128.LoadUnsafe(ref column0, (nuint)p), r1 = Vector128.LoadUnsafe(ref column1, (nuint)p);
+            Vector128<float> r2 = Vector128.LoadUnsafe(ref column2, (nuint)p), r3 = Vector128.LoadUnsafe(ref column3, (nuint)p);
+            Vector128<float> low01 = Sse.UnpackLow(r0, r1), low23 = Sse.UnpackLow(r2, r3);
+            Vector128<float> high01 = Sse.UnpackHigh(r0, r1), high23 = Sse.UnpackHigh(r2, r3);
+            ref float at = ref Unsafe.Add(ref target, p * panel);
+            Sse.MoveLowToHigh(low01, low23).StoreUnsafe(ref at);
+            Sse.MoveHighToLow(low23, low01).StoreUnsafe(ref at, (nuint)panel);
+            Sse.MoveLowToHigh(high01, high23).StoreUnsafe(ref at, (nuint)(2 * panel));
+            Sse.MoveHighToLow(high23, high01).StoreUnsafe(ref at, (nuint)(3 * panel));
+        }
+        return p;
+    }
+
+    /// <summary>
+    /// One micro-tile: <c>TileRows × 2</c> registers of <c>c</c> over depth <paramref name="kc"/>, from a packed tile of
+    /// <c>a</c> (<see cref="PackA{T}"/>; rows past <paramref name="rows"/> are zeros, computed and not stored) and one
+    /// packed panel of <c>b</c>. Stores <c>c (+)= acc (+ bias)</c>; returns <c>Σ</c> of the stored values squared when
+    /// <paramref name="sumSquares"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double MicroTile<TSimd, T>(ref T c, int ldc, int rows, ref T aTile, ref T bPanel, int kc,
         bool accumulate, ref T bias, bool addBias, bool sumSquares)
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int w = TSimd.Count;
-        ref T a0 = ref a;
-        ref T a1 = ref Unsafe.Add(ref a, (nint)Math.Min(1, rows - 1) * aRowStride);
-        ref T a2 = ref Unsafe.Add(ref a, (nint)Math.Min(2, rows - 1) * aRowStride);
-        ref T a3 = ref Unsafe.Add(ref a, (nint)Math.Min(3, rows - 1) * aRowStride);
-        ref T a4 = ref Unsafe.Add(ref a, (nint)Math.Min(4, rows - 1) * aRowStride);
-        ref T a5 = ref Unsafe.Add(ref a, (nint)Math.Min(5, rows - 1) * aRowStride);
         TSimd c00 = TSimd.Zero, c01 = TSimd.Zero, c10 = TSimd.Zero, c11 = TSimd.Zero, c20 = TSimd.Zero, c21 = TSimd.Zero;
         TSimd c30 = TSimd.Zero, c31 = TSimd.Zero, c40 = TSimd.Zero, c41 = TSimd.Zero, c50 = TSimd.Zero, c51 = TSimd.Zero;
-        nuint bp = 0, step = (nuint)(2 * w);
-        nint ap = 0;
+        ref T ap = ref aTile;
+        ref T bp = ref bPanel;
         for (int p = 0; p < kc; p++)
         {
-            TSimd y0 = TSimd.Load(ref bPanel, bp);
-            TSimd y1 = TSimd.Load(ref bPanel, bp + (nuint)w);
-            TSimd x = TSimd.Broadcast(Unsafe.Add(ref a0, ap));
-            c00 = TSimd.MultiplyAdd(x, y0, c00); c01 = TSimd.MultiplyAdd(x, y1, c01);
-            x = TSimd.Broadcast(Unsafe.Add(ref a1, ap));
-            c10 = TSimd.MultiplyAdd(x, y0, c10); c11 = TSimd.MultiplyAdd(x, y1, c11);
-            x = TSimd.Broadcast(Unsafe.Add(ref a2, ap));
-            c20 = TSimd.MultiplyAdd(x, y0, c20); c21 = TSimd.MultiplyAdd(x, y1, c21);
-            x = TSimd.Broadcast(Unsafe.Add(ref a3, ap));
-            c30 = TSimd.MultiplyAdd(x, y0, c30); c31 = TSimd.MultiplyAdd(x, y1, c31);
-            x = TSimd.Broadcast(Unsafe.Add(ref a4, ap));
-            c40 = TSimd.MultiplyAdd(x, y0, c40); c41 = TSimd.MultiplyAdd(x, y1, c41);
-            x = TSimd.Broadcast(Unsafe.Add(ref a5, ap));
-            c50 = TSimd.MultiplyAdd(x, y0, c50); c51 = TSimd.MultiplyAdd(x, y1, c51);
-            bp += step;
-            ap += aDepthStride;
+            TSimd y0 = TSimd.Load(ref bp, 0);
+            TSimd y1 = TSimd.Load(ref bp, (nuint)w);
+            TSimd x = TSimd.Broadcast(ap);
+            c00 = TSimd.MultiplyAdd(y0, x, c00); c01 = TSimd.MultiplyAdd(y1, x, c01);
+            x = TSimd.Broadcast(Unsafe.Add(ref ap, 1));
+            c10 = TSimd.MultiplyAdd(y0, x, c10); c11 = TSimd.MultiplyAdd(y1, x, c11);
+            x = TSimd.Broadcast(Unsafe.Add(ref ap, 2));
+            c20 = TSimd.MultiplyAdd(y0, x, c20); c21 = TSimd.MultiplyAdd(y1, x, c21);
+            x = TSimd.Broadcast(Unsafe.Add(ref ap, 3));
+            c30 = TSimd.MultiplyAdd(y0, x, c30); c31 = TSimd.MultiplyAdd(y1, x, c31);
+            x = TSimd.Broadcast(Unsafe.Add(ref ap, 4));
+            c40 = TSimd.MultiplyAdd(y0, x, c40); c41 = TSimd.MultiplyAdd(y1, x, c41);
+            x = TSimd.Broadcast(Unsafe.Add(ref ap, 5));
+            c50 = TSimd.MultiplyAdd(y0, x, c50); c51 = TSimd.MultiplyAdd(y1, x, c51);
+            ap = ref Unsafe.Add(ref ap, TileRows);
+            bp = ref Unsafe.Add(ref bp, 2 * w);
         }
 
         TSimd sq = TSimd.Zero;

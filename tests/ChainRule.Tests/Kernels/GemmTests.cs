@@ -148,20 +148,22 @@ public class GemmTests
     public void Packed_path_matches_reference_at_every_width_across_blocks()
     {
         // Past one depth block and one column block, with edge rows and a partial panel, in all three layouts.
-        CheckWidth<Simd512<float>, float>(); CheckWidth<Simd256<float>, float>(); CheckWidth<Simd128<float>, float>(); CheckWidth<Scalar<float>, float>();
-        CheckWidth<Simd512<double>, double>(); CheckWidth<Simd256<double>, double>(); CheckWidth<Simd128<double>, double>(); CheckWidth<Scalar<double>, double>();
+        CheckWidth<Simd512<float>, float>(13); CheckWidth<Simd256<float>, float>(13); CheckWidth<Simd128<float>, float>(13); CheckWidth<Scalar<float>, float>(13);
+        CheckWidth<Simd512<double>, double>(13); CheckWidth<Simd256<double>, double>(13); CheckWidth<Simd128<double>, double>(13); CheckWidth<Scalar<double>, double>(13);
+        // Past one packed block of a's rows, ending in a partial tile.
+        CheckWidth<Simd256<float>, float>(Gemm.RowBlock + 7);
 
-        static void CheckWidth<TSimd, T>()
+        static void CheckWidth<TSimd, T>(int m)
             where TSimd : struct, ISimd<TSimd, T>
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             if (!TSimd.IsSupported)
                 return;
-            int m = 13, n = Gemm.ColumnBlock + 37, k = Gemm.DepthBlock + 45;
+            int n = Gemm.ColumnBlock + 37, k = Gemm.DepthBlock + 45;
             var random = new Random(17);
             T[] a = NumericAssert.Random<T>(random, m * k), b = NumericAssert.Random<T>(random, n * k), bias = NumericAssert.Random<T>(random, n);
             T[] start = NumericAssert.Random<T>(random, m * n);
-            // (aRowStride, aDepthStride, bDepthStride, bColumnStride): A Bᵀ, A B, Aᵀ B (with a packed, whatever its stride).
+            // (aRowStride, aDepthStride, bDepthStride, bColumnStride): A Bᵀ, A B, Aᵀ B.
             foreach (var (ar, ad, bd, bc) in new[] { (k, 1, 1, k), (k, 1, n, 1), (1, m, n, 1) })
                 foreach (bool accumulate in new[] { false, true })
                 {
@@ -176,7 +178,7 @@ public class GemmTests
                             expected[i * n + j] += sum;
                         }
                     T[] c = (T[])start.Clone();
-                    double squares = Gemm.PackedCore<TSimd, T>(ref c[0], ref a[0], ref b[0], ref bias[0], hasBias, m, n, k, ar, ad, bd, bc, accumulate, sumSquares: true, packAMinStrideBytes: ar == 1 ? 0 : Gemm.PackAMinStrideBytes);
+                    double squares = Gemm.PackedCore<TSimd, T>(ref c[0], ref a[0], ref b[0], ref bias[0], hasBias, m, n, k, ar, ad, bd, bc, accumulate, sumSquares: true);
                     string label = $"PackedCore<{typeof(TSimd).Name}, {typeof(T).Name}> strides ({ar}, {ad}, {bd}, {bc}) accumulate={accumulate}";
                     NumericAssert.Close<T>(expected, c, label);
                     double storedSquares = 0;
