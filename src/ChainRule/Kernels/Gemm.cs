@@ -597,6 +597,9 @@ public static class Gemm
         int panel = 2 * TSimd.Count;
         ref T packed = ref MemoryMarshal.GetArrayDataReference(PackBuffer<T>.Get());
         ref T packedA = ref Unsafe.Add(ref packed, DepthBlock * ColumnBlock);
+        // A row-major a is broadcast in place (rows at a stride cost nothing); Aᵀ is packed, as its tiles' depths lie
+        // a whole row of memory apart and fall into a few L1 sets.
+        bool packA = aRowStride == 1 && aDepthStride != 1;
         Span<T> edge = stackalloc T[TileRows * 32]; // one micro-tile, for panels that run past column n
         ref T tile = ref MemoryMarshal.GetReference(edge);
         double squares = 0;
@@ -613,10 +616,11 @@ public static class Gemm
             bool addBias = hasBias && first;
             bool square = sumSquares && last;
             // A packed block of a serves every column block; b, cheaper to pack, is packed again per row block.
-            for (int ic = 0; ic < m; ic += RowBlock)
+            for (int ic = 0; ic < m; ic += packA ? RowBlock : m)
             {
-                int mc = Math.Min(RowBlock, m - ic);
-                PackA(ref packedA, ref a, ic, mc, pc, kc, aRowStride, aDepthStride);
+                int mc = packA ? Math.Min(RowBlock, m - ic) : m - ic;
+                if (packA)
+                    PackA(ref packedA, ref a, ic, mc, pc, kc, aRowStride, aDepthStride);
                 for (int jc = 0; jc < n; jc += ColumnBlock)
                 {
                     int nc = Math.Min(ColumnBlock, n - jc);
@@ -630,14 +634,16 @@ public static class Gemm
                         {
                             int i = ic + ir;
                             int rows = Math.Min(TileRows, m - i);
-                            ref T aTile = ref Unsafe.Add(ref packedA, (nint)ir * kc);
+                            // Packed, a tile's rows are consecutive and its depths TileRows apart.
+                            ref T aTile = ref packA ? ref Unsafe.Add(ref packedA, (nint)ir * kc) : ref Unsafe.Add(ref a, (nint)i * aRowStride + (nint)pc * aDepthStride);
+                            int rowStride = packA ? 1 : aRowStride, depthStride = packA ? TileRows : aDepthStride;
                             if (columns == panel)
                             {
-                                squares += MicroTile<TSimd, T>(ref Unsafe.Add(ref c, (nint)i * n + j), n, rows, ref aTile, ref bPanel, kc,
+                                squares += MicroTile<TSimd, T>(ref Unsafe.Add(ref c, (nint)i * n + j), n, rows, ref aTile, rowStride, depthStride, ref bPanel, kc,
                                     add, ref Unsafe.Add(ref bias, j), addBias, square);
                                 continue;
                             }
-                            squares += EdgeTile<TSimd, T>(ref c, ref tile, i, j, n, rows, columns, ref aTile, ref bPanel, kc, add, ref bias, addBias, square);
+                            squares += EdgeTile<TSimd, T>(ref c, ref tile, i, j, n, rows, columns, ref aTile, rowStride, depthStride, ref bPanel, kc, add, ref bias, addBias, square);
                         }
                     }
                 }
@@ -647,13 +653,13 @@ public static class Gemm
     }
 
     /// <summary>A micro-tile past the last full panel: registers to <paramref name="tile"/>, then the valid columns one by one.</summary>
-    private static double EdgeTile<TSimd, T>(ref T c, ref T tile, int i, int j, int n, int rows, int columns, ref T aTile,
+    private static double EdgeTile<TSimd, T>(ref T c, ref T tile, int i, int j, int n, int rows, int columns, ref T aTile, int aRowStride, int aDepthStride,
         ref T bPanel, int kc, bool add, ref T bias, bool addBias, bool square)
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int panel = 2 * TSimd.Count;
-        MicroTile<TSimd, T>(ref tile, panel, TileRows, ref aTile, ref bPanel, kc, false, ref tile, false, false);
+        MicroTile<TSimd, T>(ref tile, panel, rows, ref aTile, aRowStride, aDepthStride, ref bPanel, kc, false, ref tile, false, false);
         T sq = T.Zero;
         for (int r = 0; r < rows; r++)
         {
@@ -679,23 +685,34 @@ public static class Gemm
     private static void PackA<T>(ref T packed, ref T a, int ic, int mc, int pc, int kc, int aRowStride, int aDepthStride)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int ir = 0; ir < mc; ir += TileRows)
+        int fullTiles = 0;
+        if (aRowStride == 1)
+        {
+            // Aᵀ: at each depth the block's rows are one contiguous run, read front to back and dealt out to the tiles.
+            // (Tile by tile, the depths a whole row of memory apart would fall into a few L1 sets and miss.)
+            fullTiles = mc / TileRows;
+            for (int p = 0; p < kc; p++)
+            {
+                ref T source = ref Unsafe.Add(ref a, (nint)(pc + p) * aDepthStride + ic);
+                ref T destination = ref Unsafe.Add(ref packed, p * TileRows);
+                for (int t = 0; t < fullTiles; t++)
+                {
+                    ref T from = ref Unsafe.Add(ref source, t * TileRows);
+                    ref T to = ref Unsafe.Add(ref destination, (nint)t * TileRows * kc);
+                    to = from;
+                    Unsafe.Add(ref to, 1) = Unsafe.Add(ref from, 1);
+                    Unsafe.Add(ref to, 2) = Unsafe.Add(ref from, 2);
+                    Unsafe.Add(ref to, 3) = Unsafe.Add(ref from, 3);
+                    Unsafe.Add(ref to, 4) = Unsafe.Add(ref from, 4);
+                    Unsafe.Add(ref to, 5) = Unsafe.Add(ref from, 5);
+                }
+            }
+        }
+        for (int ir = fullTiles * TileRows; ir < mc; ir += TileRows)
         {
             int rows = Math.Min(TileRows, mc - ir);
             ref T destination = ref Unsafe.Add(ref packed, (nint)ir * kc);
             ref T source = ref Unsafe.Add(ref a, (nint)(ic + ir) * aRowStride + (nint)pc * aDepthStride);
-            if (aRowStride == 1 && rows == TileRows)
-            {
-                // Aᵀ: a tile's rows are contiguous at each depth, its depths a whole row of memory apart.
-                for (int p = 0; p < kc; p++)
-                {
-                    ref T depth = ref Unsafe.Add(ref source, (nint)p * aDepthStride);
-                    ref T target = ref Unsafe.Add(ref destination, p * TileRows);
-                    for (int r = 0; r < TileRows; r++)
-                        Unsafe.Add(ref target, r) = Unsafe.Add(ref depth, r);
-                }
-                continue;
-            }
             // Each row read along its depths (contiguous in a row-major a).
             for (int r = 0; r < TileRows; r++)
             {
@@ -819,34 +836,40 @@ public static class Gemm
     /// <paramref name="sumSquares"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static double MicroTile<TSimd, T>(ref T c, int ldc, int rows, ref T aTile, ref T bPanel, int kc,
+    private static double MicroTile<TSimd, T>(ref T c, int ldc, int rows, ref T a, int aRowStride, int aDepthStride, ref T bPanel, int kc,
         bool accumulate, ref T bias, bool addBias, bool sumSquares)
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int w = TSimd.Count;
+        ref T a0 = ref a;
+        ref T a1 = ref Unsafe.Add(ref a, (nint)Math.Min(1, rows - 1) * aRowStride);
+        ref T a2 = ref Unsafe.Add(ref a, (nint)Math.Min(2, rows - 1) * aRowStride);
+        ref T a3 = ref Unsafe.Add(ref a, (nint)Math.Min(3, rows - 1) * aRowStride);
+        ref T a4 = ref Unsafe.Add(ref a, (nint)Math.Min(4, rows - 1) * aRowStride);
+        ref T a5 = ref Unsafe.Add(ref a, (nint)Math.Min(5, rows - 1) * aRowStride);
         TSimd c00 = TSimd.Zero, c01 = TSimd.Zero, c10 = TSimd.Zero, c11 = TSimd.Zero, c20 = TSimd.Zero, c21 = TSimd.Zero;
         TSimd c30 = TSimd.Zero, c31 = TSimd.Zero, c40 = TSimd.Zero, c41 = TSimd.Zero, c50 = TSimd.Zero, c51 = TSimd.Zero;
-        ref T ap = ref aTile;
         ref T bp = ref bPanel;
+        nint ap = 0;
         for (int p = 0; p < kc; p++)
         {
             TSimd y0 = TSimd.Load(ref bp, 0);
             TSimd y1 = TSimd.Load(ref bp, (nuint)w);
-            TSimd x = TSimd.Broadcast(ap);
-            c00 = TSimd.MultiplyAdd(y0, x, c00); c01 = TSimd.MultiplyAdd(y1, x, c01);
-            x = TSimd.Broadcast(Unsafe.Add(ref ap, 1));
-            c10 = TSimd.MultiplyAdd(y0, x, c10); c11 = TSimd.MultiplyAdd(y1, x, c11);
-            x = TSimd.Broadcast(Unsafe.Add(ref ap, 2));
-            c20 = TSimd.MultiplyAdd(y0, x, c20); c21 = TSimd.MultiplyAdd(y1, x, c21);
-            x = TSimd.Broadcast(Unsafe.Add(ref ap, 3));
-            c30 = TSimd.MultiplyAdd(y0, x, c30); c31 = TSimd.MultiplyAdd(y1, x, c31);
-            x = TSimd.Broadcast(Unsafe.Add(ref ap, 4));
-            c40 = TSimd.MultiplyAdd(y0, x, c40); c41 = TSimd.MultiplyAdd(y1, x, c41);
-            x = TSimd.Broadcast(Unsafe.Add(ref ap, 5));
-            c50 = TSimd.MultiplyAdd(y0, x, c50); c51 = TSimd.MultiplyAdd(y1, x, c51);
-            ap = ref Unsafe.Add(ref ap, TileRows);
+            TSimd x = TSimd.Broadcast(Unsafe.Add(ref a0, ap));
+            c00 = TSimd.MultiplyAdd(x, y0, c00); c01 = TSimd.MultiplyAdd(x, y1, c01);
+            x = TSimd.Broadcast(Unsafe.Add(ref a1, ap));
+            c10 = TSimd.MultiplyAdd(x, y0, c10); c11 = TSimd.MultiplyAdd(x, y1, c11);
+            x = TSimd.Broadcast(Unsafe.Add(ref a2, ap));
+            c20 = TSimd.MultiplyAdd(x, y0, c20); c21 = TSimd.MultiplyAdd(x, y1, c21);
+            x = TSimd.Broadcast(Unsafe.Add(ref a3, ap));
+            c30 = TSimd.MultiplyAdd(x, y0, c30); c31 = TSimd.MultiplyAdd(x, y1, c31);
+            x = TSimd.Broadcast(Unsafe.Add(ref a4, ap));
+            c40 = TSimd.MultiplyAdd(x, y0, c40); c41 = TSimd.MultiplyAdd(x, y1, c41);
+            x = TSimd.Broadcast(Unsafe.Add(ref a5, ap));
+            c50 = TSimd.MultiplyAdd(x, y0, c50); c51 = TSimd.MultiplyAdd(x, y1, c51);
             bp = ref Unsafe.Add(ref bp, 2 * w);
+            ap += aDepthStride;
         }
 
         TSimd sq = TSimd.Zero;
