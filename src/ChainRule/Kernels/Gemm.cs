@@ -480,9 +480,9 @@ public static class Gemm
     /// <see cref="ColumnBlock"/> columns and <see cref="DepthBlock"/> depths, <c>b</c> is packed into column panels of
     /// <c>2·Count</c> (zero-padded), contiguous along <c>p</c>; then every panel is swept by every
     /// <see cref="TileRows"/>-row micro-tile, twelve accumulators that stay in registers for the whole depth block.
-    /// Each block of <see cref="RowBlock"/> rows of <c>a</c> is packed too, into tiles of <see cref="TileRows"/> rows
-    /// interleaved along <c>p</c>, so that a micro-tile reads it through one pointer (read in place, six row pointers
-    /// and a stride took the registers the loop needed and ran it at ~75% of peak, packed ~95%). With
+    /// A row-major <c>a</c> is broadcast in place; an <c>Aᵀ</c> is packed per block of <see cref="RowBlock"/> rows into
+    /// tiles of <see cref="TileRows"/> rows interleaved along <c>p</c> (its depths, a whole row of memory apart, would
+    /// otherwise fall into a few L1 sets). With
     /// <paramref name="sumSquares"/>, returns <c>Σ c[i,j]²</c> of the final stored values, summed in the epilogue of
     /// the last depth block: per tile in <typeparamref name="T"/>, across tiles in double. Otherwise 0.
     /// </remarks>
@@ -491,14 +491,14 @@ public static class Gemm
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int threads = WorkerPool.Threads;
-        if (threads > 1 && (long)m * n * k >= ParallelMinMultiplyAdds && m >= 2 * TileRows)
+        if (threads > 1 && (long)m * n * k >= ParallelMinMultiplyAdds)
         {
             double? squares = ParallelPacked<T>.TryRun(ref c, ref a, ref b, ref bias, hasBias, m, n, k, aRowStride, aDepthStride, bDepthStride, bColumnStride,
-                accumulate, sumSquares, Math.Min(threads, m / TileRows));
+                accumulate, sumSquares, threads);
             if (squares is double value)
                 return value;
         }
-        return SerialPackedCore(ref c, ref a, ref b, ref bias, hasBias, m, n, k, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
+        return SerialPackedCore(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc: n, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
     }
 
     /// <summary>
@@ -512,7 +512,7 @@ public static class Gemm
     /// <summary>
     /// Threads that split big matrix products, the calling thread included. Default 1 (no splitting, no extra
     /// threads), or the <c>CHAINRULE_THREADS</c> environment variable at startup. Above 1, persistent workers spin
-    /// briefly between products (parking after a millisecond idle), each product splits by rows of <c>c</c>, and
+    /// briefly between products (parking after a millisecond idle), each product splits by columns or rows of <c>c</c>, and
     /// nothing is allocated per call. One product runs split at a time; a product started meanwhile on another thread
     /// runs on that thread alone. Set it at startup, not while products are running.
     /// </summary>
@@ -523,9 +523,11 @@ public static class Gemm
     }
 
     /// <summary>
-    /// A product split by rows of <c>c</c> into parts of whole micro-tiles, each packing its own copy of <c>b</c> in
-    /// its thread's buffer. The operands are pinned by the calling thread, which waits for every part, so the
-    /// workers receive raw pointers through static fields (one split product at a time, guarded by the pool).
+    /// A product split into parts, each computed by one thread into its own part of <c>c</c> with its own packing buffer:
+    /// by columns when <c>c</c> is at least as wide as it is tall (each thread packs only its columns of <c>b</c>, and
+    /// reads the shared <c>a</c> in place), else by rows in whole micro-tiles (each thread packs all of <c>b</c>). The
+    /// operands are pinned by the calling thread, which waits for every part, so the workers receive raw pointers
+    /// through static fields (one split product at a time, guarded by the pool).
     /// </summary>
     private static unsafe class ParallelPacked<T>
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -534,7 +536,7 @@ public static class Gemm
         private static readonly double[] s_squares = new double[64];
         private static T* s_c, s_a, s_b, s_bias;
         private static bool s_hasBias, s_accumulate, s_sumSquares;
-        private static int s_m, s_n, s_k, s_aRowStride, s_aDepthStride, s_bDepthStride, s_bColumnStride, s_rowsPerPart;
+        private static int s_m, s_n, s_k, s_aRowStride, s_aDepthStride, s_bDepthStride, s_bColumnStride, s_rowsPerPart, s_columnsPerPart;
 
         public static double? TryRun(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k,
             int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, int parts)
@@ -549,7 +551,11 @@ public static class Gemm
                     s_hasBias = hasBias; s_accumulate = accumulate; s_sumSquares = sumSquares;
                     s_m = m; s_n = n; s_k = k;
                     s_aRowStride = aRowStride; s_aDepthStride = aDepthStride; s_bDepthStride = bDepthStride; s_bColumnStride = bColumnStride;
-                    s_rowsPerPart = (m / parts + TileRows - 1) / TileRows * TileRows;
+                    // Columns in whole panels of every width (32 elements), rows in whole micro-tiles.
+                    bool byColumns = n >= m;
+                    s_columnsPerPart = byColumns ? (n / parts + 31) / 32 * 32 : n;
+                    s_rowsPerPart = byColumns ? m : (m / parts + TileRows - 1) / TileRows * TileRows;
+                    parts = byColumns ? (n + s_columnsPerPart - 1) / s_columnsPerPart : (m + s_rowsPerPart - 1) / s_rowsPerPart;
                     if (!WorkerPool.TryRun(s_runPart, parts))
                         return null;
                     double squares = 0;
@@ -566,30 +572,31 @@ public static class Gemm
 
         private static void RunPart(int part)
         {
-            int start = part * s_rowsPerPart;
-            int rows = Math.Min(s_rowsPerPart, s_m - start);
-            s_squares[part] = rows <= 0 ? 0 : SerialPackedCore(ref Unsafe.AsRef<T>(s_c + (nint)start * s_n), ref Unsafe.AsRef<T>(s_a + (nint)start * s_aRowStride),
-                ref Unsafe.AsRef<T>(s_b), ref Unsafe.AsRef<T>(s_bias), s_hasBias, rows, s_n, s_k,
-                s_aRowStride, s_aDepthStride, s_bDepthStride, s_bColumnStride, s_accumulate, s_sumSquares);
+            int row = s_rowsPerPart == s_m ? 0 : part * s_rowsPerPart;
+            int column = s_columnsPerPart == s_n ? 0 : part * s_columnsPerPart;
+            int rows = Math.Min(s_rowsPerPart, s_m - row), columns = Math.Min(s_columnsPerPart, s_n - column);
+            s_squares[part] = SerialPackedCore(ref Unsafe.AsRef<T>(s_c + (nint)row * s_n + column), ref Unsafe.AsRef<T>(s_a + (nint)row * s_aRowStride),
+                ref Unsafe.AsRef<T>(s_b + (nint)column * s_bColumnStride), ref Unsafe.AsRef<T>(s_hasBias ? s_bias + column : s_bias), s_hasBias, rows, columns, s_k,
+                ldc: s_n, s_aRowStride, s_aDepthStride, s_bDepthStride, s_bColumnStride, s_accumulate, s_sumSquares);
         }
     }
 
     /// <summary><see cref="PackedCore{T}"/> on the calling thread, at the widest accelerated width.</summary>
-    private static double SerialPackedCore<T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k,
+    private static double SerialPackedCore<T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k, int ldc,
         int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (Simd512<T>.IsSupported)
-            return PackedCore<Simd512<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
+            return PackedCore<Simd512<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
         if (Simd256<T>.IsSupported)
-            return PackedCore<Simd256<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
+            return PackedCore<Simd256<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
         if (Simd128<T>.IsSupported)
-            return PackedCore<Simd128<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
-        return PackedCore<Scalar<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
+            return PackedCore<Simd128<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
+        return PackedCore<Scalar<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
     }
 
     /// <summary><see cref="PackedCore{T}"/> at one width.</summary>
-    internal static double PackedCore<TSimd, T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k,
+    internal static double PackedCore<TSimd, T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k, int ldc,
         int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares)
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -639,11 +646,11 @@ public static class Gemm
                             int rowStride = packA ? 1 : aRowStride, depthStride = packA ? TileRows : aDepthStride;
                             if (columns == panel)
                             {
-                                squares += MicroTile<TSimd, T>(ref Unsafe.Add(ref c, (nint)i * n + j), n, rows, ref aTile, rowStride, depthStride, ref bPanel, kc,
+                                squares += MicroTile<TSimd, T>(ref Unsafe.Add(ref c, (nint)i * ldc + j), ldc, rows, ref aTile, rowStride, depthStride, ref bPanel, kc,
                                     add, ref Unsafe.Add(ref bias, j), addBias, square);
                                 continue;
                             }
-                            squares += EdgeTile<TSimd, T>(ref c, ref tile, i, j, n, rows, columns, ref aTile, rowStride, depthStride, ref bPanel, kc, add, ref bias, addBias, square);
+                            squares += EdgeTile<TSimd, T>(ref c, ref tile, i, j, ldc, rows, columns, ref aTile, rowStride, depthStride, ref bPanel, kc, add, ref bias, addBias, square);
                         }
                     }
                 }
@@ -653,7 +660,7 @@ public static class Gemm
     }
 
     /// <summary>A micro-tile past the last full panel: registers to <paramref name="tile"/>, then the valid columns one by one.</summary>
-    private static double EdgeTile<TSimd, T>(ref T c, ref T tile, int i, int j, int n, int rows, int columns, ref T aTile, int aRowStride, int aDepthStride,
+    private static double EdgeTile<TSimd, T>(ref T c, ref T tile, int i, int j, int ldc, int rows, int columns, ref T aTile, int aRowStride, int aDepthStride,
         ref T bPanel, int kc, bool add, ref T bias, bool addBias, bool square)
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -663,7 +670,7 @@ public static class Gemm
         T sq = T.Zero;
         for (int r = 0; r < rows; r++)
         {
-            ref T row = ref Unsafe.Add(ref c, (nint)(i + r) * n + j);
+            ref T row = ref Unsafe.Add(ref c, (nint)(i + r) * ldc + j);
             for (int q = 0; q < columns; q++)
             {
                 T value = Unsafe.Add(ref tile, r * panel + q);

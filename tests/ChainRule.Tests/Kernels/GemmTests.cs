@@ -178,7 +178,7 @@ public class GemmTests
                             expected[i * n + j] += sum;
                         }
                     T[] c = (T[])start.Clone();
-                    double squares = Gemm.PackedCore<TSimd, T>(ref c[0], ref a[0], ref b[0], ref bias[0], hasBias, m, n, k, ar, ad, bd, bc, accumulate, sumSquares: true);
+                    double squares = Gemm.PackedCore<TSimd, T>(ref c[0], ref a[0], ref b[0], ref bias[0], hasBias, m, n, k, n, ar, ad, bd, bc, accumulate, sumSquares: true);
                     string label = $"PackedCore<{typeof(TSimd).Name}, {typeof(T).Name}> strides ({ar}, {ad}, {bd}, {bc}) accumulate={accumulate}";
                     NumericAssert.Close<T>(expected, c, label);
                     double storedSquares = 0;
@@ -228,6 +228,44 @@ public class GemmTests
                 Dense.Forward<float>(y, a.AsSpan(0, k), b.AsSpan(0, n * k), bias, 1, k, n);
             }
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - allocated);
+        }
+        finally
+        {
+            Gemm.ThreadCount = before;
+        }
+    }
+
+    [Theory]
+    [InlineData(96, 720, 500)] // wider than tall: split by columns, the bias sliced with them, a partial last panel
+    [InlineData(400, 180, 470)] // taller than wide: split by rows, a partial last micro-tile
+    public void Split_forward_and_input_gradient_match_reference(int m, int n, int k)
+    {
+        var random = new Random(29);
+        float[] x = NumericAssert.Random<float>(random, m * k), w = NumericAssert.Random<float>(random, n * k), bias = NumericAssert.Random<float>(random, n);
+        float[] dy = NumericAssert.Random<float>(random, m * n), wt = NumericAssert.Random<float>(random, n * k);
+        var expectedY = new double[m * n];
+        var expectedDx = new double[m * k];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double sum = bias[j];
+                for (int p = 0; p < k; p++)
+                {
+                    sum += (double)x[i * k + p] * w[j * k + p];
+                    expectedDx[i * k + p] += (double)dy[i * n + j] * wt[j * k + p];
+                }
+                expectedY[i * n + j] = sum;
+            }
+        int before = Gemm.ThreadCount;
+        try
+        {
+            Gemm.ThreadCount = 2;
+            Assert.True((long)m * n * k >= Gemm.ParallelMinMultiplyAdds);
+            float[] y = new float[m * n], dx = new float[m * k];
+            Dense.Forward<float>(y, x, w, bias, m, k, n);
+            NumericAssert.Close<float>(expectedY, y, "Dense.Forward on 2 threads");
+            Dense.BackwardInput<float>(dx, dy, wt, m, k, n);
+            NumericAssert.Close<float>(expectedDx, dx, "Dense.BackwardInput on 2 threads");
         }
         finally
         {
