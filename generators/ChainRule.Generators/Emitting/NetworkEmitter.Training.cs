@@ -129,7 +129,7 @@ internal static partial class NetworkEmitter
                 writer.WriteLine($"var {output} = new {ReadOnlySpan}<{t}>(_acts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
                 writer.WriteLine($"var d{output} = new {Span}<{t}>(_dacts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
                 writer.WriteLine($"{t} loss = {Kernels}.{plan.Loss}.ForwardBackward(d{output}, {output}, {targets}, B, OutputSize);");
-                writer.WriteLine("global::System.Array.Clear(_model._gradients);");
+                writer.WriteLine("_state.ClearGradients(_model._gradients);");
                 using (writer.Open($"if (!{t}.IsFinite(loss))"))
                 {
                     writer.WriteLine("int layer = FirstNonFiniteLayer(_acts, B);");

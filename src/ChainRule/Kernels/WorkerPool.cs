@@ -100,8 +100,15 @@ internal sealed class WorkerPool
         }
     }
 
+    /// <summary>
+    /// Retires the pool once its current job (started on another thread) has finished: the pool stays marked busy, so a
+    /// later <see cref="TryRun"/> on it runs its job on the caller instead of waiting for workers that have left.
+    /// </summary>
     private void Stop()
     {
+        var spinner = new SpinWait();
+        while (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+            spinner.SpinOnce();
         _stopping = true;
         _generation++;
         foreach (Worker worker in _workers)
@@ -121,7 +128,9 @@ internal sealed class WorkerPool
 
         public void Loop()
         {
-            int seen = pool._generation;
+            // The generation the pool was created with, not the current one: a job published before this thread got
+            // here must still find its part run.
+            int seen = 0;
             long spinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
             while (true)
             {

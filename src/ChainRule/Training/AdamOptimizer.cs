@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ChainRule.Kernels;
 
@@ -15,13 +16,18 @@ namespace ChainRule.Training;
 /// v ← β₂·v + (1 − β₂)·g²
 /// p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
 /// </code>
-/// in one pass over memory; the bias corrections are computed in double once per step.
+/// in one pass over memory (split across <see cref="Gemm.ThreadCount"/> threads when long); the bias corrections are
+/// computed in double once per step.
 /// </summary>
-internal sealed class AdamOptimizer<T> : Optimizer<T>
+internal sealed unsafe class AdamOptimizer<T> : Optimizer<T>, IRangePass
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[] _firstMoment;
     private readonly T[] _secondMoment;
+
+    // The step in progress, for the parts of the pass (pinned by Update, which waits for every part).
+    private T* _parameters, _gradients;
+    private Coefficients _coefficients;
 
     public AdamOptimizer(OptimizerOptions options, int parameterCount)
         : base(options, parameterCount)
@@ -49,15 +55,29 @@ internal sealed class AdamOptimizer<T> : Optimizer<T>
             DecoupledDecay: decoupled && o.WeightDecay != 0,
             L2Decay: !decoupled && o.WeightDecay != 0);
 
-        ref T p = ref MemoryMarshal.GetReference(parameters);
-        ref T g = ref MemoryMarshal.GetReference(gradients);
+        fixed (T* p = parameters)
+        fixed (T* g = gradients)
+        {
+            _parameters = p;
+            _gradients = g;
+            _coefficients = coefficients;
+            ParallelRange.Run(this, parameters.Length);
+            _parameters = null;
+            _gradients = null;
+        }
+    }
+
+    void IRangePass.Run(int start, int end)
+    {
+        ref T p = ref Unsafe.AsRef<T>(_parameters);
+        ref T g = ref Unsafe.AsRef<T>(_gradients);
         ref T m = ref MemoryMarshal.GetArrayDataReference(_firstMoment);
         ref T v = ref MemoryMarshal.GetArrayDataReference(_secondMoment);
-        int n = parameters.Length, i = 0;
-        if (Simd512<T>.IsSupported) i = Run<Simd512<T>>(ref p, ref g, ref m, ref v, coefficients, i, n);
-        if (Simd256<T>.IsSupported) i = Run<Simd256<T>>(ref p, ref g, ref m, ref v, coefficients, i, n);
-        if (Simd128<T>.IsSupported) i = Run<Simd128<T>>(ref p, ref g, ref m, ref v, coefficients, i, n);
-        Run<Scalar<T>>(ref p, ref g, ref m, ref v, coefficients, i, n);
+        int i = start;
+        if (Simd512<T>.IsSupported) i = Run<Simd512<T>>(ref p, ref g, ref m, ref v, _coefficients, i, end);
+        if (Simd256<T>.IsSupported) i = Run<Simd256<T>>(ref p, ref g, ref m, ref v, _coefficients, i, end);
+        if (Simd128<T>.IsSupported) i = Run<Simd128<T>>(ref p, ref g, ref m, ref v, _coefficients, i, end);
+        Run<Scalar<T>>(ref p, ref g, ref m, ref v, _coefficients, i, end);
     }
 
     private readonly record struct Coefficients(

@@ -59,7 +59,7 @@ public static class GradientClipping
         double coefficient = maxNorm / (totalNorm + NormEpsilon);
         if (!(coefficient < 1))
             return 1;
-        TensorPrimitives.Multiply(gradients, T.CreateTruncating(coefficient), gradients);
+        ParallelPasses<T>.Scale(gradients, T.CreateTruncating(coefficient));
         return coefficient;
     }
 

@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ChainRule.Kernels;
 
@@ -13,12 +14,16 @@ namespace ChainRule.Training;
 /// g ← g + μ·b  (Nesterov)   or   b                    (if μ ≠ 0)
 /// p ← p − lr·g
 /// </code>
-/// in one pass over memory.
+/// in one pass over memory, split across <see cref="Gemm.ThreadCount"/> threads when long.
 /// </summary>
-internal sealed class SgdOptimizer<T> : Optimizer<T>
+internal sealed unsafe class SgdOptimizer<T> : Optimizer<T>, IRangePass
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[] _momentumBuffer;
+
+    // The step in progress, for the parts of the pass (pinned by Update, which waits for every part).
+    private T* _parameters, _gradients;
+    private Coefficients _coefficients;
 
     public SgdOptimizer(OptimizerOptions options, int parameterCount)
         : base(options, parameterCount)
@@ -41,14 +46,28 @@ internal sealed class SgdOptimizer<T> : Optimizer<T>
             UsesMomentum: o.Momentum != 0,
             Nesterov: o.Nesterov);
 
-        ref T p = ref MemoryMarshal.GetReference(parameters);
-        ref T g = ref MemoryMarshal.GetReference(gradients);
+        fixed (T* p = parameters)
+        fixed (T* g = gradients)
+        {
+            _parameters = p;
+            _gradients = g;
+            _coefficients = coefficients;
+            ParallelRange.Run(this, parameters.Length);
+            _parameters = null;
+            _gradients = null;
+        }
+    }
+
+    void IRangePass.Run(int start, int end)
+    {
+        ref T p = ref Unsafe.AsRef<T>(_parameters);
+        ref T g = ref Unsafe.AsRef<T>(_gradients);
         ref T b = ref MemoryMarshal.GetArrayDataReference(_momentumBuffer);
-        int n = parameters.Length, i = 0;
-        if (Simd512<T>.IsSupported) i = Run<Simd512<T>>(ref p, ref g, ref b, coefficients, i, n);
-        if (Simd256<T>.IsSupported) i = Run<Simd256<T>>(ref p, ref g, ref b, coefficients, i, n);
-        if (Simd128<T>.IsSupported) i = Run<Simd128<T>>(ref p, ref g, ref b, coefficients, i, n);
-        Run<Scalar<T>>(ref p, ref g, ref b, coefficients, i, n);
+        int i = start;
+        if (Simd512<T>.IsSupported) i = Run<Simd512<T>>(ref p, ref g, ref b, _coefficients, i, end);
+        if (Simd256<T>.IsSupported) i = Run<Simd256<T>>(ref p, ref g, ref b, _coefficients, i, end);
+        if (Simd128<T>.IsSupported) i = Run<Simd128<T>>(ref p, ref g, ref b, _coefficients, i, end);
+        Run<Scalar<T>>(ref p, ref g, ref b, _coefficients, i, end);
     }
 
     private readonly record struct Coefficients(T LearningRate, T WeightDecay, T Momentum, T BufferDecay, T GradientScale, bool UsesWeightDecay, bool UsesMomentum, bool Nesterov);

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Numerics;
 using ChainRule.Diagnostics;
+using ChainRule.Kernels;
 
 namespace ChainRule.Training;
 
@@ -59,6 +60,13 @@ public sealed class TrainingState<T>
         Report?.Begin(Steps, learningRate);
         return Report;
     }
+
+    /// <summary>
+    /// Zeroes the gradients before a backward pass accumulates into them, split across <see cref="Kernels.Gemm.ThreadCount"/>
+    /// threads when the buffer is long.
+    /// </summary>
+    /// <param name="gradients">The model's gradients.</param>
+    public void ClearGradients(Span<T> gradients) => ParallelPasses<T>.Clear(gradients);
 
     /// <summary>
     /// Ends a step: when the loss and the gradient norm are finite, clips the gradients and applies the update;

@@ -312,7 +312,7 @@ partial class SpamFilter
             var score_out = new global::System.ReadOnlySpan<float>(_acts, 128 * B, 1 * B); // (B, 1)
             var dscore_out = new global::System.Span<float>(_dacts, 128 * B, 1 * B); // (B, 1)
             float loss = global::ChainRule.Kernels.BinaryCrossEntropyWithLogits.ForwardBackward(dscore_out, score_out, targets, B, OutputSize);
-            global::System.Array.Clear(_model._gradients);
+            _state.ClearGradients(_model._gradients);
             if (!float.IsFinite(loss))
             {
                 int layer = FirstNonFiniteLayer(_acts, B);

@@ -316,7 +316,7 @@ partial class DigitClassifier
             var logits_out = new global::System.ReadOnlySpan<float>(_acts, 384 * B, 10 * B); // (B, 10)
             var dlogits_out = new global::System.Span<float>(_dacts, 384 * B, 10 * B); // (B, 10)
             float loss = global::ChainRule.Kernels.SoftmaxCrossEntropy.ForwardBackward(dlogits_out, logits_out, labels, B, OutputSize);
-            global::System.Array.Clear(_model._gradients);
+            _state.ClearGradients(_model._gradients);
             if (!float.IsFinite(loss))
             {
                 int layer = FirstNonFiniteLayer(_acts, B);

@@ -348,7 +348,7 @@ partial class Surrogates
                 var output_out = new global::System.ReadOnlySpan<double>(_acts, 80 * B, 2 * B); // (B, 2)
                 var doutput_out = new global::System.Span<double>(_dacts, 80 * B, 2 * B); // (B, 2)
                 double loss = global::ChainRule.Kernels.MeanSquaredError.ForwardBackward(doutput_out, output_out, targets, B, OutputSize);
-                global::System.Array.Clear(_model._gradients);
+                _state.ClearGradients(_model._gradients);
                 if (!double.IsFinite(loss))
                 {
                     int layer = FirstNonFiniteLayer(_acts, B);

@@ -545,7 +545,7 @@ partial class PostNorm
             var output_out = new global::System.ReadOnlySpan<double>(_acts, 257 * B, 1 * B); // (B, 1)
             var doutput_out = new global::System.Span<double>(_dacts, 257 * B, 1 * B); // (B, 1)
             double loss = global::ChainRule.Kernels.MeanSquaredError.ForwardBackward(doutput_out, output_out, targets, B, OutputSize);
-            global::System.Array.Clear(_model._gradients);
+            _state.ClearGradients(_model._gradients);
             if (!double.IsFinite(loss))
             {
                 int layer = FirstNonFiniteLayer(_acts, B);

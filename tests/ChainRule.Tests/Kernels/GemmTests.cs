@@ -1,10 +1,13 @@
 using System;
 using System.Numerics;
+using System.Threading;
 using ChainRule.Kernels;
 using Xunit;
 
 namespace ChainRule.Tests.Kernels;
 
+// Changes Gemm.ThreadCount, which is global: tests that do run one at a time.
+[Collection("Worker pool")]
 public class GemmTests
 {
     // Sizes that leave every tail: below, at and past each register width (16/8/4/2 floats), and the tile edges.
@@ -271,6 +274,72 @@ public class GemmTests
         {
             Gemm.ThreadCount = before;
         }
+    }
+
+    [Fact]
+    public void A_product_split_right_after_the_pool_starts_completes()
+    {
+        // The first job can be published before a new worker thread has started running: it must still be run.
+        const int m = 96, n = 720, k = 500;
+        var random = new Random(37);
+        float[] x = NumericAssert.Random<float>(random, m * k), w = NumericAssert.Random<float>(random, n * k), bias = NumericAssert.Random<float>(random, n);
+        int before = Gemm.ThreadCount;
+        var run = new Thread(() =>
+        {
+            float[] y = new float[m * n];
+            for (int i = 0; i < 50; i++)
+            {
+                Gemm.ThreadCount = 1;
+                Gemm.ThreadCount = 2;
+                Dense.Forward<float>(y, x, w, bias, m, k, n);
+            }
+        }) { IsBackground = true };
+        run.Start();
+        // A stuck product keeps its pool busy, and retiring a busy pool waits: restore the count only after a clean run.
+        Assert.True(run.Join(TimeSpan.FromSeconds(60)), "a split product waited for a worker that missed its job");
+        Gemm.ThreadCount = before;
+    }
+
+    [Fact]
+    public void Changing_the_thread_count_while_another_thread_splits_products_neither_hangs_nor_corrupts()
+    {
+        const int m = 96, n = 720, k = 500;
+        var random = new Random(31);
+        float[] x = NumericAssert.Random<float>(random, m * k), w = NumericAssert.Random<float>(random, n * k), bias = NumericAssert.Random<float>(random, n);
+        float[] expected = new float[m * n];
+        Dense.Forward<float>(expected, x, w, bias, m, k, n);
+        int before = Gemm.ThreadCount;
+        using var stop = new CancellationTokenSource();
+        int mismatches = 0, products = 0;
+        var worker = new Thread(() =>
+        {
+            float[] y = new float[m * n];
+            while (!stop.IsCancellationRequested)
+            {
+                Dense.Forward<float>(y, x, w, bias, m, k, n);
+                if (!y.AsSpan().SequenceEqual(expected))
+                    mismatches++;
+                products++;
+            }
+        }) { IsBackground = true };
+        try
+        {
+            Gemm.ThreadCount = 2;
+            worker.Start();
+            for (int i = 0; i < 40; i++)
+            {
+                Gemm.ThreadCount = i % 2 == 0 ? 1 : 2;
+                Thread.Sleep(2);
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            Assert.True(worker.Join(TimeSpan.FromSeconds(30)), "a product waited forever for a retired pool's workers");
+            Gemm.ThreadCount = before;
+        }
+        Assert.True(products > 0);
+        Assert.Equal(0, mismatches);
     }
 
     [Fact]

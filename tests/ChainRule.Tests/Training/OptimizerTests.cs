@@ -6,6 +6,8 @@ using Xunit;
 
 namespace ChainRule.Tests.Training;
 
+// Changes Gemm.ThreadCount, which is global: tests that do run one at a time.
+[Collection("Worker pool")]
 public class OptimizerTests
 {
     private const int Count = 37; // every SIMD width plus a scalar tail
@@ -183,5 +185,40 @@ public class OptimizerTests
         Assert.Equal(0.01, new TrainerOptions().Optimizer.LearningRate);
         Assert.Throws<ArgumentOutOfRangeException>(() => new TrainerOptions { MaxBatch = 0 }.Validate());
         Assert.Throws<ArgumentNullException>(() => new TrainerOptions { Optimizer = null! }.Validate());
+    }
+
+    [Fact]
+    public void Long_buffers_split_across_threads_update_bit_for_bit_as_on_one()
+    {
+        int n = ChainRule.Kernels.ParallelRange.MinLength + 1001; // parts on cache-line bounds, a scalar tail in the last one
+        var random = new Random(5);
+        float[] start = NumericAssert.Random<float>(random, n);
+        float[][] gradients = [NumericAssert.Random<float>(random, n), NumericAssert.Random<float>(random, n), NumericAssert.Random<float>(random, n)];
+        foreach (OptimizerOptions options in new[] { Optimizers.Sgd(0.1, momentum: 0.9, weightDecay: 0.01), Optimizers.AdamW(0.01, weightDecay: 0.1) })
+        {
+            float[] serial = Run(options, threads: 1);
+            long splitsBefore = ChainRule.Kernels.ParallelRange.SplitCount;
+            float[] split = Run(options, threads: 2);
+            Assert.True(ChainRule.Kernels.ParallelRange.SplitCount >= splitsBefore + gradients.Length, "the updates did not run split");
+            Assert.Equal(serial, split);
+        }
+
+        float[] Run(OptimizerOptions options, int threads)
+        {
+            int before = ChainRule.Kernels.Gemm.ThreadCount;
+            try
+            {
+                ChainRule.Kernels.Gemm.ThreadCount = threads;
+                float[] parameters = (float[])start.Clone();
+                Optimizer<float> optimizer = options.Create<float>(n);
+                foreach (float[] gradient in gradients)
+                    optimizer.Update(parameters, gradient);
+                return parameters;
+            }
+            finally
+            {
+                ChainRule.Kernels.Gemm.ThreadCount = before;
+            }
+        }
     }
 }
