@@ -343,6 +343,27 @@ public class GemmTests
     }
 
     [Fact]
+    public void A_one_row_product_gives_the_same_bits_whichever_way_it_sweeps_the_weights()
+    {
+        // Batch-1 products read the weight matrix last row first on alternate calls; the outputs must not notice.
+        const int n = 61, k = 203; // a partial last tile of 8 rows, a scalar tail along k
+        var random = new Random(41);
+        float[] x = NumericAssert.Random<float>(random, k), w = NumericAssert.Random<float>(random, n * k), bias = NumericAssert.Random<float>(random, n);
+        var expected = new double[n];
+        for (int j = 0; j < n; j++)
+        {
+            expected[j] = bias[j];
+            for (int p = 0; p < k; p++)
+                expected[j] += (double)x[p] * w[j * k + p];
+        }
+        float[] first = new float[n], second = new float[n];
+        Dense.Forward<float>(first, x, w, bias, 1, k, n);
+        Dense.Forward<float>(second, x, w, bias, 1, k, n);
+        NumericAssert.Close<float>(expected, first, "first sweep");
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
     public void Wrong_lengths_throw_naming_the_shape()
     {
         var c = new float[6];
