@@ -188,16 +188,16 @@ internal static partial class NetworkEmitter
         string input = pass.Use(dense.Input);
         string pre = pass.Use(dense.PreActivation);
         string output = pass.Use(dense.Output);
-        pass.Writer.WriteLine($"{Kernels}.Dense.Forward({pre}, {input}, {weight}, {bias}, B, {dense.Inputs}, {dense.Outputs});");
         if (dense.Activation == ActivationKind.ReLU)
         {
-            pass.Writer.WriteLine($"int {dense.Variable}_dead = {Kernels}.Relu.Forward({output}, {pre});");
+            // The ReLU is applied in the product's epilogue: no second pass over the layer's output.
+            pass.Writer.WriteLine($"int {dense.Variable}_dead = {Kernels}.Dense.ForwardRelu({pre}, {output}, {input}, {weight}, {bias}, B, {dense.Inputs}, {dense.Outputs});");
             pass.Writer.WriteLine($"report?.RecordDeadUnits({dense.NameIndex}, {dense.Variable}_dead, {dense.Outputs} * B);");
+            return;
         }
-        else if (dense.HasActivation)
-        {
+        pass.Writer.WriteLine($"{Kernels}.Dense.Forward({pre}, {input}, {weight}, {bias}, B, {dense.Inputs}, {dense.Outputs});");
+        if (dense.HasActivation)
             pass.Writer.WriteLine($"{Kernels}.{ActivationKernel(dense.Activation)}.Forward({output}, {pre});");
-        }
     }
 
     /// <summary>

@@ -33,6 +33,34 @@ public static class Dense
         Gemm.MultiplyTransposedCore(y, x, weight, bias, batch, outputs, inputs);
     }
 
+    /// <summary>
+    /// <c>pre = x Wᵀ + b</c> and <c>y = max(pre, 0)</c>: a dense layer and its ReLU in one pass, the activation applied
+    /// in the matrix product's epilogue from the registers that store <paramref name="pre"/> (products too small for
+    /// the blocked path take a second pass). Equal to <see cref="Forward{T}"/> followed by <see cref="Relu.Forward{T}"/>.
+    /// </summary>
+    /// <param name="pre">Pre-activation output, shape <c>(batch, outputs)</c>, kept for the backward pass.</param>
+    /// <param name="y">Activation output, shape <c>(batch, outputs)</c>; must not overlap <paramref name="pre"/>.</param>
+    /// <param name="x">Input, shape <c>(batch, inputs)</c>.</param>
+    /// <param name="weight">Shape <c>(outputs, inputs)</c>.</param>
+    /// <param name="bias">Shape <c>(outputs)</c>.</param>
+    /// <param name="batch">Number of samples.</param>
+    /// <param name="inputs">Input width.</param>
+    /// <param name="outputs">Output width.</param>
+    /// <returns>The dead outputs <c>#{y = 0}</c>, i.e. <c>#{pre ≤ 0}</c> (NaN not counted), as <see cref="Relu.Forward{T}"/> returns.</returns>
+    public static int ForwardRelu<T>(Span<T> pre, Span<T> y, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, int batch, int inputs, int outputs)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Gemm.CheckShape(batch, outputs, inputs);
+        Gemm.CheckLength(pre.Length, batch, outputs, nameof(pre), "(batch, outputs)");
+        Gemm.CheckLength(y.Length, batch, outputs, nameof(y), "(batch, outputs)");
+        Gemm.CheckLength(x.Length, batch, inputs, nameof(x), "(batch, inputs)");
+        Gemm.CheckLength(weight.Length, outputs, inputs, nameof(weight), "(outputs, inputs)");
+        Gemm.CheckLength(bias.Length, 1, outputs, nameof(bias), "(1, outputs)");
+        if (outputs == 0 || batch == 0)
+            return 0;
+        return Gemm.MultiplyTransposedCore(pre, x, weight, bias, batch, outputs, inputs, relu: y);
+    }
+
     /// <summary><c>dx = dy W</c>, i.e. <c>dx[s,i] = Σ_o dy[s,o]·W[o,i]</c>, overwriting <paramref name="dx"/>.</summary>
     /// <param name="dx">Gradient of the input, shape <c>(batch, inputs)</c>.</param>
     /// <param name="dy">Gradient of the output, shape <c>(batch, outputs)</c>.</param>

@@ -81,12 +81,16 @@ public static class Gemm
     }
 
     /// <summary>
-    /// <c>c[i,j] = Σ_p a[i,p]·b[j,p] + bias[j]</c> (no bias when <paramref name="bias"/> is empty). Lengths are
-    /// the caller's responsibility.
+    /// <c>c[i,j] = Σ_p a[i,p]·b[j,p] + bias[j]</c> (no bias when <paramref name="bias"/> is empty), and with a
+    /// non-empty <paramref name="relu"/> also <c>relu[i,j] = max(c[i,j], 0)</c>, stored from the same registers.
+    /// Lengths are the caller's responsibility.
     /// </summary>
-    internal static void MultiplyTransposedCore<T>(Span<T> c, ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> bias, int m, int n, int k)
+    /// <returns>With <paramref name="relu"/>, <c>#{(i,j) : c[i,j] ≤ 0}</c> (NaN not counted), as <see cref="Relu.Forward{T}"/> counts; else 0.</returns>
+    internal static int MultiplyTransposedCore<T>(Span<T> c, ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> bias, int m, int n, int k, Span<T> relu = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        bool applyRelu = !relu.IsEmpty;
+        ref T reluRef = ref applyRelu ? ref MemoryMarshal.GetReference(relu) : ref MemoryMarshal.GetReference(c);
         ref T cRef = ref MemoryMarshal.GetReference(c);
         ref T aRef = ref MemoryMarshal.GetReference(a);
         ref T bRef = ref MemoryMarshal.GetReference(b);
@@ -95,14 +99,17 @@ public static class Gemm
         if (m >= PackedMinRows && n >= PackedMinColumns)
         {
             // b(p, j) = b[j·k + p]: the packing transposes b into column panels once per block.
-            PackedCore(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k, aRowStride: k, aDepthStride: 1, bDepthStride: 1, bColumnStride: k, accumulate: false, sumSquares: false);
-            return;
+            int dead = 0;
+            PackedCore(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k, aRowStride: k, aDepthStride: 1, bDepthStride: 1, bColumnStride: k, accumulate: false, sumSquares: false,
+                ref reluRef, applyRelu, ref dead);
+            return dead;
         }
         // One row (inference at batch 1) reads all of b for little arithmetic: split across threads, each core
         // streams its share of b and, call after call, keeps it in its own L2.
-        if (m == 1 && WorkerPool.Threads > 1 && (long)n * k >= ParallelMinDotRow && ParallelDotRow<T>.TryRun(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, n, k))
-            return;
-        DotTiles(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k);
+        if (!(m == 1 && WorkerPool.Threads > 1 && (long)n * k >= ParallelMinDotRow && ParallelDotRow<T>.TryRun(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, n, k)))
+            DotTiles(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k);
+        // Small products (a few rows, or a logits layer) take the activation as a second pass over a small c.
+        return applyRelu ? Relu.Forward<T>(relu, c) : 0;
     }
 
     /// <summary><c>n·k</c> from which a one-row <c>A Bᵀ</c> is split across threads (64K multiply-adds, ~3 µs on one core).</summary>
@@ -181,7 +188,11 @@ public static class Gemm
         ref T aRef = ref MemoryMarshal.GetReference(a);
         ref T bRef = ref MemoryMarshal.GetReference(b);
         if (m >= PackedMinRows)
-            return PackedCore(ref cRef, ref aRef, ref bRef, ref cRef, hasBias: false, m, n, k, aRowStride, aDepthStride, bDepthStride: n, bColumnStride: 1, accumulate, sumSquares);
+        {
+            int dead = 0;
+            return PackedCore(ref cRef, ref aRef, ref bRef, ref cRef, hasBias: false, m, n, k, aRowStride, aDepthStride, bDepthStride: n, bColumnStride: 1, accumulate, sumSquares,
+                ref cRef, applyRelu: false, ref dead);
+        }
         // Columns are vectorized: the widest width takes what it can, narrower widths the rest.
         int j = 0;
         double squares = 0;
@@ -508,18 +519,19 @@ public static class Gemm
     /// the last depth block: per tile in <typeparamref name="T"/>, across tiles in double. Otherwise 0.
     /// </remarks>
     internal static double PackedCore<T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k,
-        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares)
+        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T relu, bool applyRelu, ref int dead)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int threads = WorkerPool.Threads;
         if (threads > 1 && (long)m * n * k >= ParallelMinMultiplyAdds)
         {
             double? squares = ParallelPacked<T>.TryRun(ref c, ref a, ref b, ref bias, hasBias, m, n, k, aRowStride, aDepthStride, bDepthStride, bColumnStride,
-                accumulate, sumSquares, threads);
+                accumulate, sumSquares, ref relu, applyRelu, ref dead, threads);
             if (squares is double value)
                 return value;
         }
-        return SerialPackedCore(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc: n, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
+        return SerialPackedCore(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc: n, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares,
+            ref relu, applyRelu, ref dead);
     }
 
     /// <summary>
@@ -555,21 +567,22 @@ public static class Gemm
     {
         private static readonly Action<int> s_runPart = RunPart;
         private static readonly double[] s_squares = new double[64];
-        private static T* s_c, s_a, s_b, s_bias;
-        private static bool s_hasBias, s_accumulate, s_sumSquares;
+        private static readonly int[] s_dead = new int[64];
+        private static T* s_c, s_a, s_b, s_bias, s_relu;
+        private static bool s_hasBias, s_accumulate, s_sumSquares, s_applyRelu;
         private static int s_m, s_n, s_k, s_aRowStride, s_aDepthStride, s_bDepthStride, s_bColumnStride, s_rowsPerPart, s_columnsPerPart;
 
         public static double? TryRun(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k,
-            int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, int parts)
+            int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T relu, bool applyRelu, ref int dead, int parts)
         {
-            fixed (T* cp = &c, ap = &a, bp = &b, biasp = &bias)
+            fixed (T* cp = &c, ap = &a, bp = &b, biasp = &bias, relup = &relu)
             {
                 if (!Monitor.TryEnter(s_squares))
                     return null; // another thread of this element type is splitting a product
                 try
                 {
-                    s_c = cp; s_a = ap; s_b = bp; s_bias = biasp;
-                    s_hasBias = hasBias; s_accumulate = accumulate; s_sumSquares = sumSquares;
+                    s_c = cp; s_a = ap; s_b = bp; s_bias = biasp; s_relu = relup;
+                    s_hasBias = hasBias; s_accumulate = accumulate; s_sumSquares = sumSquares; s_applyRelu = applyRelu;
                     s_m = m; s_n = n; s_k = k;
                     s_aRowStride = aRowStride; s_aDepthStride = aDepthStride; s_bDepthStride = bDepthStride; s_bColumnStride = bColumnStride;
                     // Columns in whole panels of every width (32 elements), rows in whole micro-tiles.
@@ -581,7 +594,10 @@ public static class Gemm
                         return null;
                     double squares = 0;
                     for (int part = 0; part < parts; part++)
+                    {
                         squares += s_squares[part];
+                        dead += s_dead[part];
+                    }
                     return squares;
                 }
                 finally
@@ -596,29 +612,32 @@ public static class Gemm
             int row = s_rowsPerPart == s_m ? 0 : part * s_rowsPerPart;
             int column = s_columnsPerPart == s_n ? 0 : part * s_columnsPerPart;
             int rows = Math.Min(s_rowsPerPart, s_m - row), columns = Math.Min(s_columnsPerPart, s_n - column);
+            int dead = 0;
             s_squares[part] = SerialPackedCore(ref Unsafe.AsRef<T>(s_c + (nint)row * s_n + column), ref Unsafe.AsRef<T>(s_a + (nint)row * s_aRowStride),
                 ref Unsafe.AsRef<T>(s_b + (nint)column * s_bColumnStride), ref Unsafe.AsRef<T>(s_hasBias ? s_bias + column : s_bias), s_hasBias, rows, columns, s_k,
-                ldc: s_n, s_aRowStride, s_aDepthStride, s_bDepthStride, s_bColumnStride, s_accumulate, s_sumSquares);
+                ldc: s_n, s_aRowStride, s_aDepthStride, s_bDepthStride, s_bColumnStride, s_accumulate, s_sumSquares,
+                ref Unsafe.AsRef<T>(s_relu + (nint)row * s_n + column), s_applyRelu, ref dead);
+            s_dead[part] = dead;
         }
     }
 
     /// <summary><see cref="PackedCore{T}"/> on the calling thread, at the widest accelerated width.</summary>
     private static double SerialPackedCore<T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k, int ldc,
-        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares)
+        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T relu, bool applyRelu, ref int dead)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (Simd512<T>.IsSupported)
-            return PackedCore<Simd512<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
+            return PackedCore<Simd512<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref relu, applyRelu, ref dead);
         if (Simd256<T>.IsSupported)
-            return PackedCore<Simd256<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
+            return PackedCore<Simd256<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref relu, applyRelu, ref dead);
         if (Simd128<T>.IsSupported)
-            return PackedCore<Simd128<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
-        return PackedCore<Scalar<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares);
+            return PackedCore<Simd128<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref relu, applyRelu, ref dead);
+        return PackedCore<Scalar<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref relu, applyRelu, ref dead);
     }
 
     /// <summary><see cref="PackedCore{T}"/> at one width.</summary>
     internal static double PackedCore<TSimd, T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k, int ldc,
-        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares)
+        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T relu, bool applyRelu, ref int dead)
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -643,6 +662,7 @@ public static class Gemm
             bool add = accumulate || !first;
             bool addBias = hasBias && first;
             bool square = sumSquares && last;
+            bool activate = applyRelu && last;
             // A packed block of a serves every column block; b, cheaper to pack, is packed again per row block.
             for (int ic = 0; ic < m; ic += packA ? RowBlock : m)
             {
@@ -669,9 +689,12 @@ public static class Gemm
                             {
                                 squares += MicroTile<TSimd, T>(ref Unsafe.Add(ref c, (nint)i * ldc + j), ldc, rows, ref aTile, rowStride, depthStride, ref bPanel, kc,
                                     add, ref Unsafe.Add(ref bias, j), addBias, square);
+                                if (activate)
+                                    dead += ReluTile<TSimd, T>(ref Unsafe.Add(ref relu, (nint)i * ldc + j), ref Unsafe.Add(ref c, (nint)i * ldc + j), ldc, rows);
                                 continue;
                             }
-                            squares += EdgeTile<TSimd, T>(ref c, ref tile, i, j, ldc, rows, columns, ref aTile, rowStride, depthStride, ref bPanel, kc, add, ref bias, addBias, square);
+                            squares += EdgeTile<TSimd, T>(ref c, ref tile, i, j, ldc, rows, columns, ref aTile, rowStride, depthStride, ref bPanel, kc, add, ref bias, addBias, square,
+                                ref relu, activate, ref dead);
                         }
                     }
                 }
@@ -682,7 +705,7 @@ public static class Gemm
 
     /// <summary>A micro-tile past the last full panel: registers to <paramref name="tile"/>, then the valid columns one by one.</summary>
     private static double EdgeTile<TSimd, T>(ref T c, ref T tile, int i, int j, int ldc, int rows, int columns, ref T aTile, int aRowStride, int aDepthStride,
-        ref T bPanel, int kc, bool add, ref T bias, bool addBias, bool square)
+        ref T bPanel, int kc, bool add, ref T bias, bool addBias, bool square, ref T relu, bool applyRelu, ref int dead)
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -698,6 +721,11 @@ public static class Gemm
                 if (add) value += Unsafe.Add(ref row, q);
                 if (addBias) value += Unsafe.Add(ref bias, j + q);
                 Unsafe.Add(ref row, q) = value;
+                if (applyRelu)
+                {
+                    Unsafe.Add(ref relu, (nint)(i + r) * ldc + j + q) = T.Max(value, T.Zero);
+                    if (value <= T.Zero) dead++;
+                }
                 sq = T.MultiplyAddEstimate(value, value, sq);
             }
         }
@@ -855,6 +883,26 @@ public static class Gemm
             Sse.MoveHighToLow(high23, high01).StoreUnsafe(ref at, (nuint)(3 * panel));
         }
         return p;
+    }
+
+    /// <summary>
+    /// <c>relu = max(c, 0)</c> over a micro-tile just stored (still in L1), as <see cref="Relu.Forward{T}"/> computes it;
+    /// returns the count of <c>c ≤ 0</c>.
+    /// </summary>
+    private static int ReluTile<TSimd, T>(ref T relu, ref T c, int ldc, int rows)
+        where TSimd : struct, ISimd<TSimd, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = TSimd.Count, dead = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            nuint at = (nuint)(r * ldc);
+            TSimd value0 = TSimd.Load(ref c, at), value1 = TSimd.Load(ref c, at + (nuint)w);
+            TSimd.Store(TSimd.Max(value0, TSimd.Zero), ref relu, at);
+            TSimd.Store(TSimd.Max(value1, TSimd.Zero), ref relu, at + (nuint)w);
+            dead += TSimd.CountLessThanOrEqual(value0, TSimd.Zero) + TSimd.CountLessThanOrEqual(value1, TSimd.Zero);
+        }
+        return dead;
     }
 
     /// <summary>

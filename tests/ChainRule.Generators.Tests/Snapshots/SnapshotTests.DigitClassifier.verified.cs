@@ -119,8 +119,7 @@ partial class DigitClassifier
         var hidden_bias = parameters.Slice(8192, 128); // (128)
         var hidden_pre = acts.Slice(0, 128 * B); // (B, 128)
         var hidden_out = acts.Slice(128 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(hidden_pre, inputs, hidden_weight, hidden_bias, B, 64, 128);
-        int hidden_dead = global::ChainRule.Kernels.Relu.Forward(hidden_out, hidden_pre);
+        int hidden_dead = global::ChainRule.Kernels.Dense.ForwardRelu(hidden_pre, hidden_out, inputs, hidden_weight, hidden_bias, B, 64, 128);
         report?.RecordDeadUnits(0, hidden_dead, 128 * B);
 
         // ---- layer 1: Hidden2, Dense 128 → 64, ReLU ----
@@ -128,8 +127,7 @@ partial class DigitClassifier
         var hidden2_bias = parameters.Slice(16512, 64); // (64)
         var hidden2_pre = acts.Slice(256 * B, 64 * B); // (B, 64)
         var hidden2_out = acts.Slice(320 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(hidden2_pre, hidden_out, hidden2_weight, hidden2_bias, B, 128, 64);
-        int hidden2_dead = global::ChainRule.Kernels.Relu.Forward(hidden2_out, hidden2_pre);
+        int hidden2_dead = global::ChainRule.Kernels.Dense.ForwardRelu(hidden2_pre, hidden2_out, hidden_out, hidden2_weight, hidden2_bias, B, 128, 64);
         report?.RecordDeadUnits(1, hidden2_dead, 64 * B);
 
         // ---- layer 2: Logits, Dense 64 → 10 ----

@@ -160,8 +160,7 @@ partial class PostNorm
         var body0_up_bias = parameters.Slice(320, 16); // (16)
         var body0_up_pre = acts.Slice(32 * B, 16 * B); // (B, 16)
         var body0_up_out = acts.Slice(48 * B, 16 * B); // (B, 16)
-        global::ChainRule.Kernels.Dense.Forward(body0_up_pre, input_norm_out, body0_up_weight, body0_up_bias, B, 16, 16);
-        int body0_up_dead = global::ChainRule.Kernels.Relu.Forward(body0_up_out, body0_up_pre);
+        int body0_up_dead = global::ChainRule.Kernels.Dense.ForwardRelu(body0_up_pre, body0_up_out, input_norm_out, body0_up_weight, body0_up_bias, B, 16, 16);
         report?.RecordDeadUnits(2, body0_up_dead, 16 * B);
         var body0_down_weight = parameters.Slice(336, 256); // (16, 16)
         var body0_down_bias = parameters.Slice(592, 16); // (16)
@@ -186,8 +185,7 @@ partial class PostNorm
         var body1_up_bias = parameters.Slice(897, 16); // (16)
         var body1_up_pre = acts.Slice(112 * B, 16 * B); // (B, 16)
         var body1_up_out = acts.Slice(128 * B, 16 * B); // (B, 16)
-        global::ChainRule.Kernels.Dense.Forward(body1_up_pre, body1_in, body1_up_weight, body1_up_bias, B, 16, 16);
-        int body1_up_dead = global::ChainRule.Kernels.Relu.Forward(body1_up_out, body1_up_pre);
+        int body1_up_dead = global::ChainRule.Kernels.Dense.ForwardRelu(body1_up_pre, body1_up_out, body1_in, body1_up_weight, body1_up_bias, B, 16, 16);
         report?.RecordDeadUnits(5, body1_up_dead, 16 * B);
         var body1_down_weight = parameters.Slice(913, 256); // (16, 16)
         var body1_down_bias = parameters.Slice(1169, 16); // (16)

@@ -5,6 +5,8 @@ using Xunit;
 
 namespace ChainRule.Tests.Kernels;
 
+// Changes Gemm.ThreadCount, which is global: tests that do run one at a time.
+[Collection("Worker pool")]
 public class DenseTests
 {
     public static TheoryData<int, int, int> Shapes() => new()
@@ -99,5 +101,43 @@ public class DenseTests
         error = Assert.Throws<ArgumentException>(() => Dense.BackwardInputAdd<float>(new float[5], new float[6], new float[9], 2, 3, 3));
         Assert.Equal("dx", error.ParamName);
         Assert.Throws<ArgumentException>(() => Dense.BackwardParameters<float>(new float[9], new float[3], new float[6], new float[7], 2, 3, 3));
+    }
+
+    [Theory]
+    [InlineData(1, 300, 70, 1)] // batch 1: dot products, then a ReLU pass
+    [InlineData(3, 40, 10, 1)] // a few rows, a logits-sized layer
+    [InlineData(13, 301, 293, 1)] // blocked: two depth blocks, edge rows, a partial last panel
+    [InlineData(96, 500, 720, 2)] // split by columns across two threads
+    [InlineData(400, 470, 180, 2)] // split by rows across two threads
+    public void Fused_relu_equals_the_product_then_the_relu_pass(int batch, int inputs, int outputs, int threads)
+    {
+        Check<float>();
+        Check<double>();
+
+        void Check<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var random = new Random(batch + inputs + outputs);
+            T[] x = NumericAssert.Random<T>(random, batch * inputs), w = NumericAssert.Random<T>(random, outputs * inputs), b = NumericAssert.Random<T>(random, outputs);
+            x[0] = T.NaN; // a NaN row: NaN propagates through max and is not counted dead
+            T[] expectedPre = new T[batch * outputs], expectedY = new T[batch * outputs];
+            T[] pre = new T[batch * outputs], y = new T[batch * outputs];
+            int before = Gemm.ThreadCount;
+            try
+            {
+                Gemm.ThreadCount = threads;
+                Dense.Forward<T>(expectedPre, x, w, b, batch, inputs, outputs);
+                int expectedDead = Relu.Forward<T>(expectedY, expectedPre);
+                int dead = Dense.ForwardRelu<T>(pre, y, x, w, b, batch, inputs, outputs);
+                Assert.Equal(expectedPre, pre);
+                Assert.Equal(expectedY, y);
+                Assert.Equal(expectedDead, dead);
+                if (batch > 1)
+                    Assert.InRange(dead, 1, (batch - 1) * outputs - 1); // some dead, some alive, the NaN row neither
+            }
+            finally
+            {
+                Gemm.ThreadCount = before;
+            }
+        }
     }
 }
