@@ -83,8 +83,8 @@ internal readonly struct Simd512<T> : ISimd<Simd512<T>, T>
 
     public static bool IsSupported => Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported;
     public static int Count => Vector512<T>.Count;
-    public static Simd512<T> Zero => new(Vector512<T>.Zero);
-    public static Simd512<T> One => new(Vector512<T>.One);
+    public static Simd512<T> Zero { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(Vector512<T>.Zero); }
+    public static Simd512<T> One { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(Vector512<T>.One); }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512<T> Broadcast(T value) => new(Vector512.Create(value));
@@ -95,9 +95,13 @@ internal readonly struct Simd512<T> : ISimd<Simd512<T>, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Simd512<T> value, ref T destination, nuint offset) => value._value.StoreUnsafe(ref destination, offset);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512<T> operator +(Simd512<T> left, Simd512<T> right) => new(left._value + right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512<T> operator -(Simd512<T> left, Simd512<T> right) => new(left._value - right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512<T> operator *(Simd512<T> left, Simd512<T> right) => new(left._value * right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512<T> operator /(Simd512<T> left, Simd512<T> right) => new(left._value / right._value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -110,6 +114,7 @@ internal readonly struct Simd512<T> : ISimd<Simd512<T>, T>
         return new(a._value * b._value + addend._value);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512<T> Sqrt(Simd512<T> value) => new(Vector512.Sqrt(value._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -122,18 +127,21 @@ internal readonly struct Simd512<T> : ISimd<Simd512<T>, T>
         throw new NotSupportedException();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512<T> Abs(Simd512<T> value) => new(Vector512.Abs(value._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512<T> SelectGreaterThan(Simd512<T> left, Simd512<T> right, Simd512<T> whenGreater, Simd512<T> otherwise)
         => new(Vector512.ConditionalSelect(Vector512.GreaterThan(left._value, right._value), whenGreater._value, otherwise._value));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512<T> Max(Simd512<T> left, Simd512<T> right) => new(Vector512.Max(left._value, right._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int CountLessThanOrEqual(Simd512<T> left, Simd512<T> right)
         => BitOperations.PopCount(Vector512.ExtractMostSignificantBits(Vector512.LessThanOrEqual(left._value, right._value)));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Simd512<T> value) => Vector512.Sum(value._value);
 }
 
@@ -147,8 +155,8 @@ internal readonly struct Simd256<T> : ISimd<Simd256<T>, T>
 
     public static bool IsSupported => Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported;
     public static int Count => Vector256<T>.Count;
-    public static Simd256<T> Zero => new(Vector256<T>.Zero);
-    public static Simd256<T> One => new(Vector256<T>.One);
+    public static Simd256<T> Zero { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(Vector256<T>.Zero); }
+    public static Simd256<T> One { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(Vector256<T>.One); }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256<T> Broadcast(T value) => new(Vector256.Create(value));
@@ -159,9 +167,13 @@ internal readonly struct Simd256<T> : ISimd<Simd256<T>, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Simd256<T> value, ref T destination, nuint offset) => value._value.StoreUnsafe(ref destination, offset);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256<T> operator +(Simd256<T> left, Simd256<T> right) => new(left._value + right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256<T> operator -(Simd256<T> left, Simd256<T> right) => new(left._value - right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256<T> operator *(Simd256<T> left, Simd256<T> right) => new(left._value * right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256<T> operator /(Simd256<T> left, Simd256<T> right) => new(left._value / right._value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -174,6 +186,7 @@ internal readonly struct Simd256<T> : ISimd<Simd256<T>, T>
         return new(a._value * b._value + addend._value);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256<T> Sqrt(Simd256<T> value) => new(Vector256.Sqrt(value._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -186,18 +199,21 @@ internal readonly struct Simd256<T> : ISimd<Simd256<T>, T>
         throw new NotSupportedException();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256<T> Abs(Simd256<T> value) => new(Vector256.Abs(value._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256<T> SelectGreaterThan(Simd256<T> left, Simd256<T> right, Simd256<T> whenGreater, Simd256<T> otherwise)
         => new(Vector256.ConditionalSelect(Vector256.GreaterThan(left._value, right._value), whenGreater._value, otherwise._value));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256<T> Max(Simd256<T> left, Simd256<T> right) => new(Vector256.Max(left._value, right._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int CountLessThanOrEqual(Simd256<T> left, Simd256<T> right)
         => BitOperations.PopCount(Vector256.ExtractMostSignificantBits(Vector256.LessThanOrEqual(left._value, right._value)));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Simd256<T> value) => Vector256.Sum(value._value);
 }
 
@@ -211,8 +227,8 @@ internal readonly struct Simd128<T> : ISimd<Simd128<T>, T>
 
     public static bool IsSupported => Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported;
     public static int Count => Vector128<T>.Count;
-    public static Simd128<T> Zero => new(Vector128<T>.Zero);
-    public static Simd128<T> One => new(Vector128<T>.One);
+    public static Simd128<T> Zero { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(Vector128<T>.Zero); }
+    public static Simd128<T> One { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(Vector128<T>.One); }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128<T> Broadcast(T value) => new(Vector128.Create(value));
@@ -223,9 +239,13 @@ internal readonly struct Simd128<T> : ISimd<Simd128<T>, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Simd128<T> value, ref T destination, nuint offset) => value._value.StoreUnsafe(ref destination, offset);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128<T> operator +(Simd128<T> left, Simd128<T> right) => new(left._value + right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128<T> operator -(Simd128<T> left, Simd128<T> right) => new(left._value - right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128<T> operator *(Simd128<T> left, Simd128<T> right) => new(left._value * right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128<T> operator /(Simd128<T> left, Simd128<T> right) => new(left._value / right._value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -238,6 +258,7 @@ internal readonly struct Simd128<T> : ISimd<Simd128<T>, T>
         return new(a._value * b._value + addend._value);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128<T> Sqrt(Simd128<T> value) => new(Vector128.Sqrt(value._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -250,18 +271,21 @@ internal readonly struct Simd128<T> : ISimd<Simd128<T>, T>
         throw new NotSupportedException();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128<T> Abs(Simd128<T> value) => new(Vector128.Abs(value._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128<T> SelectGreaterThan(Simd128<T> left, Simd128<T> right, Simd128<T> whenGreater, Simd128<T> otherwise)
         => new(Vector128.ConditionalSelect(Vector128.GreaterThan(left._value, right._value), whenGreater._value, otherwise._value));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128<T> Max(Simd128<T> left, Simd128<T> right) => new(Vector128.Max(left._value, right._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int CountLessThanOrEqual(Simd128<T> left, Simd128<T> right)
         => BitOperations.PopCount(Vector128.ExtractMostSignificantBits(Vector128.LessThanOrEqual(left._value, right._value)));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Simd128<T> value) => Vector128.Sum(value._value);
 }
 
@@ -275,8 +299,8 @@ internal readonly struct Scalar<T> : ISimd<Scalar<T>, T>
 
     public static bool IsSupported => true;
     public static int Count => 1;
-    public static Scalar<T> Zero => new(T.Zero);
-    public static Scalar<T> One => new(T.One);
+    public static Scalar<T> Zero { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(T.Zero); }
+    public static Scalar<T> One { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(T.One); }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Scalar<T> Broadcast(T value) => new(value);
@@ -287,28 +311,37 @@ internal readonly struct Scalar<T> : ISimd<Scalar<T>, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Scalar<T> value, ref T destination, nuint offset) => Unsafe.Add(ref destination, offset) = value._value;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Scalar<T> operator +(Scalar<T> left, Scalar<T> right) => new(left._value + right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Scalar<T> operator -(Scalar<T> left, Scalar<T> right) => new(left._value - right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Scalar<T> operator *(Scalar<T> left, Scalar<T> right) => new(left._value * right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Scalar<T> operator /(Scalar<T> left, Scalar<T> right) => new(left._value / right._value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Scalar<T> MultiplyAdd(Scalar<T> a, Scalar<T> b, Scalar<T> addend) => new(T.MultiplyAddEstimate(a._value, b._value, addend._value));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Scalar<T> Sqrt(Scalar<T> value) => new(T.Sqrt(value._value));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Scalar<T> Exp(Scalar<T> value) => new(T.Exp(value._value));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Scalar<T> Abs(Scalar<T> value) => new(T.Abs(value._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Scalar<T> SelectGreaterThan(Scalar<T> left, Scalar<T> right, Scalar<T> whenGreater, Scalar<T> otherwise)
         => left._value > right._value ? whenGreater : otherwise;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Scalar<T> Max(Scalar<T> left, Scalar<T> right) => new(T.Max(left._value, right._value));
 
     public static int CountLessThanOrEqual(Scalar<T> left, Scalar<T> right) => left._value <= right._value ? 1 : 0;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Scalar<T> value) => value._value;
 }
 
