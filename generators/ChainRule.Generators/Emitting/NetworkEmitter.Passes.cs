@@ -220,7 +220,8 @@ internal static partial class NetworkEmitter
         if (dense.HasActivation)
             pass.Writer.WriteLine($"{Kernels}.{ActivationKernel(dense.Activation)}.Backward({dpre}, {doutput}, {pre}, {output});");
         string v = dense.Variable;
-        pass.Writer.WriteLine($"{Kernels}.Dense.BackwardParameters({dweight}, {dbias}, {dpre}, {input}, B, {dense.Inputs}, {dense.Outputs}, out double {v}_dweight_squares, out double {v}_dbias_squares);");
+        // Each dense layer's gradients are written once per backward pass: overwritten, so the trainer need not clear them.
+        pass.Writer.WriteLine($"{Kernels}.Dense.BackwardParameters({dweight}, {dbias}, {dpre}, {input}, B, {dense.Inputs}, {dense.Outputs}, accumulate: false, out double {v}_dweight_squares, out double {v}_dbias_squares);");
         pass.Writer.WriteLine($"squares += {v}_dweight_squares + {v}_dbias_squares;");
         pass.Writer.WriteLine($"report?.Record({dense.NameIndex}, global::System.Math.Sqrt({v}_dweight_squares), global::System.Math.Sqrt({v}_dbias_squares), {Kernels}.Norms.L2({weight}));");
         if (!needsInputGradient)

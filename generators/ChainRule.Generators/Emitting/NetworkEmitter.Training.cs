@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using ChainRule.Generators.Lowering;
 using ChainRule.Generators.Model;
 
@@ -129,9 +130,12 @@ internal static partial class NetworkEmitter
                 writer.WriteLine($"var {output} = new {ReadOnlySpan}<{t}>(_acts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
                 writer.WriteLine($"var d{output} = new {Span}<{t}>(_dacts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
                 writer.WriteLine($"{t} loss = {Kernels}.{plan.Loss}.ForwardBackward(d{output}, {output}, {targets}, B, OutputSize);");
-                writer.WriteLine("_state.ClearGradients(_model._gradients);");
+                // Dense layers overwrite their gradients; norms and ReZero scales add to theirs, which start from zero.
+                foreach (var (offset, length) in AccumulatedGradients(plan))
+                    writer.WriteLine($"_state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, {offset}, {length}));");
                 using (writer.Open($"if (!{t}.IsFinite(loss))"))
                 {
+                    writer.WriteLine("_state.ClearGradients(_model._gradients); // no backward pass: no gradient");
                     writer.WriteLine("int layer = FirstNonFiniteLayer(_acts, B);");
                     writer.WriteLine("if (layer >= 0)");
                     writer.WriteLine($"    report?.RecordNonFinite(layer, {Diagnostics}.Pass.Forward);");
@@ -166,5 +170,38 @@ internal static partial class NetworkEmitter
                 writer.WriteLine("return B;");
             }
         }
+    }
+
+    /// <summary>
+    /// The parameter ranges whose backward kernels accumulate into their gradients (norms' γ and β, ReZero's α), with
+    /// adjacent ranges merged, in layout order.
+    /// </summary>
+    private static List<(int Offset, int Length)> AccumulatedGradients(NetworkPlan plan)
+    {
+        var ranges = new List<(int Offset, int Length)>();
+        void Add(int offset, int length)
+        {
+            if (ranges.Count > 0 && ranges[ranges.Count - 1].Offset + ranges[ranges.Count - 1].Length == offset)
+                ranges[ranges.Count - 1] = (ranges[ranges.Count - 1].Offset, ranges[ranges.Count - 1].Length + length);
+            else
+                ranges.Add((offset, length));
+        }
+        void AddNorm(NormPlan norm) => Add(norm.GammaOffset, norm.HasBeta ? 2 * norm.Features : norm.Features);
+        foreach (PlanStep step in plan.Steps)
+        {
+            if (step is NormStep normStep)
+                AddNorm(normStep.Norm);
+            else if (step is ResidualStep residual)
+            {
+                foreach (ResidualBlockPlan block in residual.Blocks)
+                {
+                    AddNorm(block.Norm);
+                    if (block.ScaleOffset >= 0)
+                        Add(block.ScaleOffset, 1);
+                }
+            }
+        }
+        ranges.Sort((x, y) => x.Offset.CompareTo(y.Offset));
+        return ranges;
     }
 }

@@ -111,7 +111,7 @@ public static class Dense
     /// <param name="outputs">Output width.</param>
     public static void BackwardParameters<T>(Span<T> dweight, Span<T> dbias, ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int batch, int inputs, int outputs)
         where T : unmanaged, IFloatingPointIeee754<T>
-        => BackwardParametersCore(dweight, dbias, dy, x, batch, inputs, outputs, sumSquares: false, out _, out _);
+        => BackwardParametersCore(dweight, dbias, dy, x, batch, inputs, outputs, accumulate: true, sumSquares: false, out _, out _);
 
     /// <summary>
     /// <see cref="BackwardParameters{T}(Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, int, int, int)"/>, also
@@ -135,10 +135,30 @@ public static class Dense
     public static void BackwardParameters<T>(Span<T> dweight, Span<T> dbias, ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int batch, int inputs, int outputs,
         out double weightGradientSquaredNorm, out double biasGradientSquaredNorm)
         where T : unmanaged, IFloatingPointIeee754<T>
-        => BackwardParametersCore(dweight, dbias, dy, x, batch, inputs, outputs, sumSquares: true, out weightGradientSquaredNorm, out biasGradientSquaredNorm);
+        => BackwardParametersCore(dweight, dbias, dy, x, batch, inputs, outputs, accumulate: true, sumSquares: true, out weightGradientSquaredNorm, out biasGradientSquaredNorm);
+
+    /// <summary>
+    /// <see cref="BackwardParameters{T}(Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, int, int, int, out double, out double)"/>
+    /// that, without <paramref name="accumulate"/>, overwrites the gradients instead: <c>dW = dyᵀ x</c>, <c>db = Σ_batch dy</c>.
+    /// A trainer whose every dense layer writes its gradients once per step uses it to skip clearing them first.
+    /// </summary>
+    /// <param name="dweight">Weight gradient, shape <c>(outputs, inputs)</c>.</param>
+    /// <param name="dbias">Bias gradient, shape <c>(outputs)</c>.</param>
+    /// <param name="dy">Gradient of the output, shape <c>(batch, outputs)</c>.</param>
+    /// <param name="x">The forward input, shape <c>(batch, inputs)</c>.</param>
+    /// <param name="batch">Number of samples.</param>
+    /// <param name="inputs">Input width.</param>
+    /// <param name="outputs">Output width.</param>
+    /// <param name="accumulate">Add to the gradients (as PyTorch does) rather than overwrite them.</param>
+    /// <param name="weightGradientSquaredNorm"><c>‖dW‖²</c> of the stored gradient.</param>
+    /// <param name="biasGradientSquaredNorm"><c>‖db‖²</c> of the stored gradient.</param>
+    public static void BackwardParameters<T>(Span<T> dweight, Span<T> dbias, ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int batch, int inputs, int outputs, bool accumulate,
+        out double weightGradientSquaredNorm, out double biasGradientSquaredNorm)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => BackwardParametersCore(dweight, dbias, dy, x, batch, inputs, outputs, accumulate, sumSquares: true, out weightGradientSquaredNorm, out biasGradientSquaredNorm);
 
     private static void BackwardParametersCore<T>(Span<T> dweight, Span<T> dbias, ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int batch, int inputs, int outputs,
-        bool sumSquares, out double weightSquares, out double biasSquares)
+        bool accumulate, bool sumSquares, out double weightSquares, out double biasSquares)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Gemm.CheckShape(outputs, inputs, batch);
@@ -147,29 +167,30 @@ public static class Dense
         Gemm.CheckLength(dy.Length, batch, outputs, nameof(dy), "(batch, outputs)");
         Gemm.CheckLength(x.Length, batch, inputs, nameof(x), "(batch, inputs)");
         // dy read as (batch, outputs) = Aᵀ with A = dyᵀ: a(o,s) at s·outputs + o.
-        weightSquares = Gemm.BroadcastCore(dweight, dy, x, outputs, inputs, batch, aRowStride: 1, aDepthStride: outputs, accumulate: true, sumSquares);
-        biasSquares = AccumulateColumnSums(dbias, dy, batch, outputs, sumSquares);
+        weightSquares = Gemm.BroadcastCore(dweight, dy, x, outputs, inputs, batch, aRowStride: 1, aDepthStride: outputs, accumulate, sumSquares);
+        biasSquares = AccumulateColumnSums(dbias, dy, batch, outputs, accumulate, sumSquares);
     }
 
     /// <summary>
-    /// <c>db[o] += Σ_s dy[s,o]</c>, each column summed in a register (in the order db, dy[0], dy[1], …) and stored
-    /// once; with <paramref name="sumSquares"/> returns <c>Σ db[o]²</c> of the stored values, else 0.
+    /// <c>db[o] (+)= Σ_s dy[s,o]</c>, each column summed in a register (in the order db, dy[0], dy[1], …, or from 0
+    /// without <paramref name="accumulate"/>) and stored once; with <paramref name="sumSquares"/> returns <c>Σ db[o]²</c>
+    /// of the stored values, else 0.
     /// </summary>
-    private static double AccumulateColumnSums<T>(Span<T> dbias, ReadOnlySpan<T> dy, int batch, int outputs, bool sumSquares)
+    private static double AccumulateColumnSums<T>(Span<T> dbias, ReadOnlySpan<T> dy, int batch, int outputs, bool accumulate, bool sumSquares)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref T db = ref MemoryMarshal.GetReference(dbias);
         ref T g = ref MemoryMarshal.GetReference(dy);
         double squares = 0;
         int o = 0;
-        if (Simd512<T>.IsSupported) o = AccumulateColumnSums<Simd512<T>, T>(ref db, ref g, batch, outputs, sumSquares, ref squares, o);
-        if (Simd256<T>.IsSupported) o = AccumulateColumnSums<Simd256<T>, T>(ref db, ref g, batch, outputs, sumSquares, ref squares, o);
-        if (Simd128<T>.IsSupported) o = AccumulateColumnSums<Simd128<T>, T>(ref db, ref g, batch, outputs, sumSquares, ref squares, o);
-        AccumulateColumnSums<Scalar<T>, T>(ref db, ref g, batch, outputs, sumSquares, ref squares, o);
+        if (Simd512<T>.IsSupported) o = AccumulateColumnSums<Simd512<T>, T>(ref db, ref g, batch, outputs, accumulate, sumSquares, ref squares, o);
+        if (Simd256<T>.IsSupported) o = AccumulateColumnSums<Simd256<T>, T>(ref db, ref g, batch, outputs, accumulate, sumSquares, ref squares, o);
+        if (Simd128<T>.IsSupported) o = AccumulateColumnSums<Simd128<T>, T>(ref db, ref g, batch, outputs, accumulate, sumSquares, ref squares, o);
+        AccumulateColumnSums<Scalar<T>, T>(ref db, ref g, batch, outputs, accumulate, sumSquares, ref squares, o);
         return squares;
     }
 
-    private static int AccumulateColumnSums<TSimd, T>(ref T db, ref T dy, int batch, int outputs, bool sumSquares, ref double squares, int start)
+    private static int AccumulateColumnSums<TSimd, T>(ref T db, ref T dy, int batch, int outputs, bool accumulate, bool sumSquares, ref double squares, int start)
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -177,7 +198,7 @@ public static class Dense
         int o = start;
         for (; o <= outputs - TSimd.Count; o += TSimd.Count)
         {
-            TSimd sum = TSimd.Load(ref db, (nuint)o);
+            TSimd sum = accumulate ? TSimd.Load(ref db, (nuint)o) : TSimd.Zero;
             nuint at = (nuint)o;
             for (int s = 0; s < batch; s++, at += (nuint)outputs)
                 sum += TSimd.Load(ref dy, at);

@@ -154,7 +154,7 @@ partial class SpamFilter
         var dscore_bias = gradients.Slice(1760, 1); // (1)
         var score_weight = parameters.Slice(1728, 32); // (1, 32)
         var dmix_out = dacts.Slice(96 * B, 32 * B); // (B, 32)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dscore_weight, dscore_bias, dscore_out, mix_out, B, 32, 1, out double score_dweight_squares, out double score_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dscore_weight, dscore_bias, dscore_out, mix_out, B, 32, 1, accumulate: false, out double score_dweight_squares, out double score_dbias_squares);
         squares += score_dweight_squares + score_dbias_squares;
         report?.Record(2, global::System.Math.Sqrt(score_dweight_squares), global::System.Math.Sqrt(score_dbias_squares), global::ChainRule.Kernels.Norms.L2(score_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dmix_out, dscore_out, score_weight, B, 32, 1);
@@ -168,7 +168,7 @@ partial class SpamFilter
         var mix_weight = parameters.Slice(672, 1024); // (32, 32)
         var dfeatures_out = dacts.Slice(32 * B, 32 * B); // (B, 32)
         global::ChainRule.Kernels.LeakyRelu.Backward(dmix_pre, dmix_out, mix_pre, mix_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dmix_weight, dmix_bias, dmix_pre, features_out, B, 32, 32, out double mix_dweight_squares, out double mix_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dmix_weight, dmix_bias, dmix_pre, features_out, B, 32, 32, accumulate: false, out double mix_dweight_squares, out double mix_dbias_squares);
         squares += mix_dweight_squares + mix_dbias_squares;
         report?.Record(1, global::System.Math.Sqrt(mix_dweight_squares), global::System.Math.Sqrt(mix_dbias_squares), global::ChainRule.Kernels.Norms.L2(mix_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dfeatures_out, dmix_pre, mix_weight, B, 32, 32);
@@ -180,7 +180,7 @@ partial class SpamFilter
         var dfeatures_bias = gradients.Slice(640, 32); // (32)
         var features_weight = parameters.Slice(0, 640); // (32, 20)
         global::ChainRule.Kernels.Silu.Backward(dfeatures_pre, dfeatures_out, features_pre, features_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dfeatures_weight, dfeatures_bias, dfeatures_pre, inputs, B, 20, 32, out double features_dweight_squares, out double features_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dfeatures_weight, dfeatures_bias, dfeatures_pre, inputs, B, 20, 32, accumulate: false, out double features_dweight_squares, out double features_dbias_squares);
         squares += features_dweight_squares + features_dbias_squares;
         report?.Record(0, global::System.Math.Sqrt(features_dweight_squares), global::System.Math.Sqrt(features_dbias_squares), global::ChainRule.Kernels.Norms.L2(features_weight));
         // The network input needs no gradient.
@@ -312,9 +312,9 @@ partial class SpamFilter
             var score_out = new global::System.ReadOnlySpan<float>(_acts, 128 * B, 1 * B); // (B, 1)
             var dscore_out = new global::System.Span<float>(_dacts, 128 * B, 1 * B); // (B, 1)
             float loss = global::ChainRule.Kernels.BinaryCrossEntropyWithLogits.ForwardBackward(dscore_out, score_out, targets, B, OutputSize);
-            _state.ClearGradients(_model._gradients);
             if (!float.IsFinite(loss))
             {
+                _state.ClearGradients(_model._gradients); // no backward pass: no gradient
                 int layer = FirstNonFiniteLayer(_acts, B);
                 if (layer >= 0)
                     report?.RecordNonFinite(layer, global::ChainRule.Diagnostics.Pass.Forward);

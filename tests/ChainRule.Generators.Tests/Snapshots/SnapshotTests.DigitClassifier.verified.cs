@@ -156,7 +156,7 @@ partial class DigitClassifier
         var dlogits_bias = gradients.Slice(17216, 10); // (10)
         var logits_weight = parameters.Slice(16576, 640); // (10, 64)
         var dhidden2_out = dacts.Slice(320 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dlogits_weight, dlogits_bias, dlogits_out, hidden2_out, B, 64, 10, out double logits_dweight_squares, out double logits_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dlogits_weight, dlogits_bias, dlogits_out, hidden2_out, B, 64, 10, accumulate: false, out double logits_dweight_squares, out double logits_dbias_squares);
         squares += logits_dweight_squares + logits_dbias_squares;
         report?.Record(2, global::System.Math.Sqrt(logits_dweight_squares), global::System.Math.Sqrt(logits_dbias_squares), global::ChainRule.Kernels.Norms.L2(logits_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dhidden2_out, dlogits_out, logits_weight, B, 64, 10);
@@ -170,7 +170,7 @@ partial class DigitClassifier
         var hidden2_weight = parameters.Slice(8320, 8192); // (64, 128)
         var dhidden_out = dacts.Slice(128 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Relu.Backward(dhidden2_pre, dhidden2_out, hidden2_pre, hidden2_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dhidden2_weight, dhidden2_bias, dhidden2_pre, hidden_out, B, 128, 64, out double hidden2_dweight_squares, out double hidden2_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dhidden2_weight, dhidden2_bias, dhidden2_pre, hidden_out, B, 128, 64, accumulate: false, out double hidden2_dweight_squares, out double hidden2_dbias_squares);
         squares += hidden2_dweight_squares + hidden2_dbias_squares;
         report?.Record(1, global::System.Math.Sqrt(hidden2_dweight_squares), global::System.Math.Sqrt(hidden2_dbias_squares), global::ChainRule.Kernels.Norms.L2(hidden2_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dhidden_out, dhidden2_pre, hidden2_weight, B, 128, 64);
@@ -182,7 +182,7 @@ partial class DigitClassifier
         var dhidden_bias = gradients.Slice(8192, 128); // (128)
         var hidden_weight = parameters.Slice(0, 8192); // (128, 64)
         global::ChainRule.Kernels.Relu.Backward(dhidden_pre, dhidden_out, hidden_pre, hidden_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dhidden_weight, dhidden_bias, dhidden_pre, inputs, B, 64, 128, out double hidden_dweight_squares, out double hidden_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dhidden_weight, dhidden_bias, dhidden_pre, inputs, B, 64, 128, accumulate: false, out double hidden_dweight_squares, out double hidden_dbias_squares);
         squares += hidden_dweight_squares + hidden_dbias_squares;
         report?.Record(0, global::System.Math.Sqrt(hidden_dweight_squares), global::System.Math.Sqrt(hidden_dbias_squares), global::ChainRule.Kernels.Norms.L2(hidden_weight));
         // The network input needs no gradient.
@@ -314,9 +314,9 @@ partial class DigitClassifier
             var logits_out = new global::System.ReadOnlySpan<float>(_acts, 384 * B, 10 * B); // (B, 10)
             var dlogits_out = new global::System.Span<float>(_dacts, 384 * B, 10 * B); // (B, 10)
             float loss = global::ChainRule.Kernels.SoftmaxCrossEntropy.ForwardBackward(dlogits_out, logits_out, labels, B, OutputSize);
-            _state.ClearGradients(_model._gradients);
             if (!float.IsFinite(loss))
             {
+                _state.ClearGradients(_model._gradients); // no backward pass: no gradient
                 int layer = FirstNonFiniteLayer(_acts, B);
                 if (layer >= 0)
                     report?.RecordNonFinite(layer, global::ChainRule.Diagnostics.Pass.Forward);

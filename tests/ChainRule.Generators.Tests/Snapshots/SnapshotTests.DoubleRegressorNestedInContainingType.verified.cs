@@ -173,7 +173,7 @@ partial class Surrogates
             var doutput_bias = gradients.Slice(488, 2); // (2)
             var output_weight = parameters.Slice(472, 16); // (2, 8)
             var dsquash_out = dacts.Slice(72 * B, 8 * B); // (B, 8)
-            global::ChainRule.Kernels.Dense.BackwardParameters(doutput_weight, doutput_bias, doutput_out, squash_out, B, 8, 2, out double output_dweight_squares, out double output_dbias_squares);
+            global::ChainRule.Kernels.Dense.BackwardParameters(doutput_weight, doutput_bias, doutput_out, squash_out, B, 8, 2, accumulate: false, out double output_dweight_squares, out double output_dbias_squares);
             squares += output_dweight_squares + output_dbias_squares;
             report?.Record(3, global::System.Math.Sqrt(output_dweight_squares), global::System.Math.Sqrt(output_dbias_squares), global::ChainRule.Kernels.Norms.L2(output_weight));
             global::ChainRule.Kernels.Dense.BackwardInput(dsquash_out, doutput_out, output_weight, B, 8, 2);
@@ -187,7 +187,7 @@ partial class Surrogates
             var squash_weight = parameters.Slice(336, 128); // (8, 16)
             var dmlp_head_out = dacts.Slice(48 * B, 16 * B); // (B, 16)
             global::ChainRule.Kernels.Sigmoid.Backward(dsquash_pre, dsquash_out, squash_pre, squash_out);
-            global::ChainRule.Kernels.Dense.BackwardParameters(dsquash_weight, dsquash_bias, dsquash_pre, mlp_head_out, B, 16, 8, out double squash_dweight_squares, out double squash_dbias_squares);
+            global::ChainRule.Kernels.Dense.BackwardParameters(dsquash_weight, dsquash_bias, dsquash_pre, mlp_head_out, B, 16, 8, accumulate: false, out double squash_dweight_squares, out double squash_dbias_squares);
             squares += squash_dweight_squares + squash_dbias_squares;
             report?.Record(2, global::System.Math.Sqrt(squash_dweight_squares), global::System.Math.Sqrt(squash_dbias_squares), global::ChainRule.Kernels.Norms.L2(squash_weight));
             global::ChainRule.Kernels.Dense.BackwardInput(dmlp_head_out, dsquash_pre, squash_weight, B, 16, 8);
@@ -201,7 +201,7 @@ partial class Surrogates
             var mlp_head_weight = parameters.Slice(64, 256); // (16, 16)
             var dencoder_out = dacts.Slice(16 * B, 16 * B); // (B, 16)
             global::ChainRule.Kernels.Gelu.Backward(dmlp_head_pre, dmlp_head_out, mlp_head_pre, mlp_head_out);
-            global::ChainRule.Kernels.Dense.BackwardParameters(dmlp_head_weight, dmlp_head_bias, dmlp_head_pre, encoder_out, B, 16, 16, out double mlp_head_dweight_squares, out double mlp_head_dbias_squares);
+            global::ChainRule.Kernels.Dense.BackwardParameters(dmlp_head_weight, dmlp_head_bias, dmlp_head_pre, encoder_out, B, 16, 16, accumulate: false, out double mlp_head_dweight_squares, out double mlp_head_dbias_squares);
             squares += mlp_head_dweight_squares + mlp_head_dbias_squares;
             report?.Record(1, global::System.Math.Sqrt(mlp_head_dweight_squares), global::System.Math.Sqrt(mlp_head_dbias_squares), global::ChainRule.Kernels.Norms.L2(mlp_head_weight));
             global::ChainRule.Kernels.Dense.BackwardInput(dencoder_out, dmlp_head_pre, mlp_head_weight, B, 16, 16);
@@ -213,7 +213,7 @@ partial class Surrogates
             var dencoder_bias = gradients.Slice(48, 16); // (16)
             var encoder_weight = parameters.Slice(0, 48); // (16, 3)
             global::ChainRule.Kernels.Tanh.Backward(dencoder_pre, dencoder_out, encoder_pre, encoder_out);
-            global::ChainRule.Kernels.Dense.BackwardParameters(dencoder_weight, dencoder_bias, dencoder_pre, inputs, B, 3, 16, out double encoder_dweight_squares, out double encoder_dbias_squares);
+            global::ChainRule.Kernels.Dense.BackwardParameters(dencoder_weight, dencoder_bias, dencoder_pre, inputs, B, 3, 16, accumulate: false, out double encoder_dweight_squares, out double encoder_dbias_squares);
             squares += encoder_dweight_squares + encoder_dbias_squares;
             report?.Record(0, global::System.Math.Sqrt(encoder_dweight_squares), global::System.Math.Sqrt(encoder_dbias_squares), global::ChainRule.Kernels.Norms.L2(encoder_weight));
             // The network input needs no gradient.
@@ -348,9 +348,9 @@ partial class Surrogates
                 var output_out = new global::System.ReadOnlySpan<double>(_acts, 80 * B, 2 * B); // (B, 2)
                 var doutput_out = new global::System.Span<double>(_dacts, 80 * B, 2 * B); // (B, 2)
                 double loss = global::ChainRule.Kernels.MeanSquaredError.ForwardBackward(doutput_out, output_out, targets, B, OutputSize);
-                _state.ClearGradients(_model._gradients);
                 if (!double.IsFinite(loss))
                 {
+                    _state.ClearGradients(_model._gradients); // no backward pass: no gradient
                     int layer = FirstNonFiniteLayer(_acts, B);
                     if (layer >= 0)
                         report?.RecordNonFinite(layer, global::ChainRule.Diagnostics.Pass.Forward);

@@ -249,7 +249,7 @@ partial class PostNorm
         var doutput_bias = gradients.Slice(1498, 1); // (1)
         var output_weight = parameters.Slice(1482, 16); // (1, 16)
         var drefine_out = dacts.Slice(241 * B, 16 * B); // (B, 16)
-        global::ChainRule.Kernels.Dense.BackwardParameters(doutput_weight, doutput_bias, doutput_out, refine_out, B, 16, 1, out double output_dweight_squares, out double output_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(doutput_weight, doutput_bias, doutput_out, refine_out, B, 16, 1, accumulate: false, out double output_dweight_squares, out double output_dbias_squares);
         squares += output_dweight_squares + output_dbias_squares;
         report?.Record(10, global::System.Math.Sqrt(output_dweight_squares), global::System.Math.Sqrt(output_dbias_squares), global::ChainRule.Kernels.Norms.L2(output_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(drefine_out, doutput_out, output_weight, B, 16, 1);
@@ -272,7 +272,7 @@ partial class PostNorm
         var drefine0_down_bias = gradients.Slice(1466, 16); // (16)
         var refine0_down_weight = parameters.Slice(1338, 128); // (16, 8)
         var drefine0_up_out = dacts.Slice(201 * B, 8 * B); // (B, 8)
-        global::ChainRule.Kernels.Dense.BackwardParameters(drefine0_down_weight, drefine0_down_bias, drefine0_sum, refine0_up_out, B, 8, 16, out double refine0_down_dweight_squares, out double refine0_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(drefine0_down_weight, drefine0_down_bias, drefine0_sum, refine0_up_out, B, 8, 16, accumulate: false, out double refine0_down_dweight_squares, out double refine0_down_dbias_squares);
         squares += refine0_down_dweight_squares + refine0_down_dbias_squares;
         report?.Record(9, global::System.Math.Sqrt(refine0_down_dweight_squares), global::System.Math.Sqrt(refine0_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(refine0_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(drefine0_up_out, drefine0_sum, refine0_down_weight, B, 8, 16);
@@ -283,7 +283,7 @@ partial class PostNorm
         var drefine0_up_bias = gradients.Slice(1330, 8); // (8)
         var refine0_up_weight = parameters.Slice(1202, 128); // (8, 16)
         global::ChainRule.Kernels.Silu.Backward(drefine0_up_pre, drefine0_up_out, refine0_up_pre, refine0_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(drefine0_up_weight, drefine0_up_bias, drefine0_up_pre, body_out, B, 16, 8, out double refine0_up_dweight_squares, out double refine0_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(drefine0_up_weight, drefine0_up_bias, drefine0_up_pre, body_out, B, 16, 8, accumulate: false, out double refine0_up_dweight_squares, out double refine0_up_dbias_squares);
         squares += refine0_up_dweight_squares + refine0_up_dbias_squares;
         report?.Record(8, global::System.Math.Sqrt(refine0_up_dweight_squares), global::System.Math.Sqrt(refine0_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(refine0_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInputAdd(drefine0_sum, drefine0_up_pre, refine0_up_weight, B, 16, 8);
@@ -318,7 +318,7 @@ partial class PostNorm
         var dbody1_down_bias = gradients.Slice(1169, 16); // (16)
         var body1_down_weight = parameters.Slice(913, 256); // (16, 16)
         var dbody1_up_out = dacts.Slice(128 * B, 16 * B); // (B, 16)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_down_weight, dbody1_down_bias, dbody1_down_out, body1_up_out, B, 16, 16, out double body1_down_dweight_squares, out double body1_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_down_weight, dbody1_down_bias, dbody1_down_out, body1_up_out, B, 16, 16, accumulate: false, out double body1_down_dweight_squares, out double body1_down_dbias_squares);
         squares += body1_down_dweight_squares + body1_down_dbias_squares;
         report?.Record(6, global::System.Math.Sqrt(body1_down_dweight_squares), global::System.Math.Sqrt(body1_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body1_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody1_up_out, dbody1_down_out, body1_down_weight, B, 16, 16);
@@ -329,7 +329,7 @@ partial class PostNorm
         var dbody1_up_bias = gradients.Slice(897, 16); // (16)
         var body1_up_weight = parameters.Slice(641, 256); // (16, 16)
         global::ChainRule.Kernels.Relu.Backward(dbody1_up_pre, dbody1_up_out, body1_up_pre, body1_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_up_weight, dbody1_up_bias, dbody1_up_pre, body1_in, B, 16, 16, out double body1_up_dweight_squares, out double body1_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_up_weight, dbody1_up_bias, dbody1_up_pre, body1_in, B, 16, 16, accumulate: false, out double body1_up_dweight_squares, out double body1_up_dbias_squares);
         squares += body1_up_dweight_squares + body1_up_dbias_squares;
         report?.Record(5, global::System.Math.Sqrt(body1_up_dweight_squares), global::System.Math.Sqrt(body1_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body1_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInputAdd(dbody1_sum, dbody1_up_pre, body1_up_weight, B, 16, 16);
@@ -358,7 +358,7 @@ partial class PostNorm
         var dbody0_down_bias = gradients.Slice(592, 16); // (16)
         var body0_down_weight = parameters.Slice(336, 256); // (16, 16)
         var dbody0_up_out = dacts.Slice(48 * B, 16 * B); // (B, 16)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_down_weight, dbody0_down_bias, dbody0_down_out, body0_up_out, B, 16, 16, out double body0_down_dweight_squares, out double body0_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_down_weight, dbody0_down_bias, dbody0_down_out, body0_up_out, B, 16, 16, accumulate: false, out double body0_down_dweight_squares, out double body0_down_dbias_squares);
         squares += body0_down_dweight_squares + body0_down_dbias_squares;
         report?.Record(3, global::System.Math.Sqrt(body0_down_dweight_squares), global::System.Math.Sqrt(body0_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body0_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody0_up_out, dbody0_down_out, body0_down_weight, B, 16, 16);
@@ -369,7 +369,7 @@ partial class PostNorm
         var dbody0_up_bias = gradients.Slice(320, 16); // (16)
         var body0_up_weight = parameters.Slice(64, 256); // (16, 16)
         global::ChainRule.Kernels.Relu.Backward(dbody0_up_pre, dbody0_up_out, body0_up_pre, body0_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_up_weight, dbody0_up_bias, dbody0_up_pre, input_norm_out, B, 16, 16, out double body0_up_dweight_squares, out double body0_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_up_weight, dbody0_up_bias, dbody0_up_pre, input_norm_out, B, 16, 16, accumulate: false, out double body0_up_dweight_squares, out double body0_up_dbias_squares);
         squares += body0_up_dweight_squares + body0_up_dbias_squares;
         report?.Record(2, global::System.Math.Sqrt(body0_up_dweight_squares), global::System.Math.Sqrt(body0_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body0_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInputAdd(dbody0_sum, dbody0_up_pre, body0_up_weight, B, 16, 16);
@@ -543,9 +543,12 @@ partial class PostNorm
             var output_out = new global::System.ReadOnlySpan<double>(_acts, 257 * B, 1 * B); // (B, 1)
             var doutput_out = new global::System.Span<double>(_dacts, 257 * B, 1 * B); // (B, 1)
             double loss = global::ChainRule.Kernels.MeanSquaredError.ForwardBackward(doutput_out, output_out, targets, B, OutputSize);
-            _state.ClearGradients(_model._gradients);
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 0, 64));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 608, 33));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 1185, 17));
             if (!double.IsFinite(loss))
             {
+                _state.ClearGradients(_model._gradients); // no backward pass: no gradient
                 int layer = FirstNonFiniteLayer(_acts, B);
                 if (layer >= 0)
                     report?.RecordNonFinite(layer, global::ChainRule.Diagnostics.Pass.Forward);

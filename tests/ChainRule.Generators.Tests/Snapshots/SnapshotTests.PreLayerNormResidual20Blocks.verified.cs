@@ -678,7 +678,7 @@ partial class DeepResidual
         var dlogits_bias = gradients.Slice(336960, 10); // (10)
         var logits_weight = parameters.Slice(336320, 640); // (10, 64)
         var dfinal_norm_out = dacts.Slice(9066 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dlogits_weight, dlogits_bias, dlogits_out, final_norm_out, B, 64, 10, out double logits_dweight_squares, out double logits_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dlogits_weight, dlogits_bias, dlogits_out, final_norm_out, B, 64, 10, accumulate: false, out double logits_dweight_squares, out double logits_dbias_squares);
         squares += logits_dweight_squares + logits_dbias_squares;
         report?.Record(62, global::System.Math.Sqrt(logits_dweight_squares), global::System.Math.Sqrt(logits_dbias_squares), global::ChainRule.Kernels.Norms.L2(logits_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dfinal_norm_out, dlogits_out, logits_weight, B, 64, 10);
@@ -706,7 +706,7 @@ partial class DeepResidual
         var dbody19_down_bias = gradients.Slice(336128, 64); // (64)
         var body19_down_weight = parameters.Slice(327936, 8192); // (64, 128)
         var dbody19_up_out = dacts.Slice(8808 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody19_down_weight, dbody19_down_bias, dbody_out, body19_up_out, B, 128, 64, out double body19_down_dweight_squares, out double body19_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody19_down_weight, dbody19_down_bias, dbody_out, body19_up_out, B, 128, 64, accumulate: false, out double body19_down_dweight_squares, out double body19_down_dbias_squares);
         squares += body19_down_dweight_squares + body19_down_dbias_squares;
         report?.Record(60, global::System.Math.Sqrt(body19_down_dweight_squares), global::System.Math.Sqrt(body19_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body19_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody19_up_out, dbody_out, body19_down_weight, B, 128, 64);
@@ -718,7 +718,7 @@ partial class DeepResidual
         var body19_up_weight = parameters.Slice(319616, 8192); // (128, 64)
         var dbody19_norm = dacts.Slice(8616 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody19_up_pre, dbody19_up_out, body19_up_pre, body19_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody19_up_weight, dbody19_up_bias, dbody19_up_pre, body19_norm, B, 64, 128, out double body19_up_dweight_squares, out double body19_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody19_up_weight, dbody19_up_bias, dbody19_up_pre, body19_norm, B, 64, 128, accumulate: false, out double body19_up_dweight_squares, out double body19_up_dbias_squares);
         squares += body19_up_dweight_squares + body19_up_dbias_squares;
         report?.Record(59, global::System.Math.Sqrt(body19_up_dweight_squares), global::System.Math.Sqrt(body19_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body19_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody19_norm, dbody19_up_pre, body19_up_weight, B, 64, 128);
@@ -740,7 +740,7 @@ partial class DeepResidual
         var dbody18_down_bias = gradients.Slice(319424, 64); // (64)
         var body18_down_weight = parameters.Slice(311232, 8192); // (64, 128)
         var dbody18_up_out = dacts.Slice(8358 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody18_down_weight, dbody18_down_bias, dbody_out, body18_up_out, B, 128, 64, out double body18_down_dweight_squares, out double body18_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody18_down_weight, dbody18_down_bias, dbody_out, body18_up_out, B, 128, 64, accumulate: false, out double body18_down_dweight_squares, out double body18_down_dbias_squares);
         squares += body18_down_dweight_squares + body18_down_dbias_squares;
         report?.Record(57, global::System.Math.Sqrt(body18_down_dweight_squares), global::System.Math.Sqrt(body18_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body18_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody18_up_out, dbody_out, body18_down_weight, B, 128, 64);
@@ -752,7 +752,7 @@ partial class DeepResidual
         var body18_up_weight = parameters.Slice(302912, 8192); // (128, 64)
         var dbody18_norm = dacts.Slice(8166 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody18_up_pre, dbody18_up_out, body18_up_pre, body18_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody18_up_weight, dbody18_up_bias, dbody18_up_pre, body18_norm, B, 64, 128, out double body18_up_dweight_squares, out double body18_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody18_up_weight, dbody18_up_bias, dbody18_up_pre, body18_norm, B, 64, 128, accumulate: false, out double body18_up_dweight_squares, out double body18_up_dbias_squares);
         squares += body18_up_dweight_squares + body18_up_dbias_squares;
         report?.Record(56, global::System.Math.Sqrt(body18_up_dweight_squares), global::System.Math.Sqrt(body18_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body18_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody18_norm, dbody18_up_pre, body18_up_weight, B, 64, 128);
@@ -774,7 +774,7 @@ partial class DeepResidual
         var dbody17_down_bias = gradients.Slice(302720, 64); // (64)
         var body17_down_weight = parameters.Slice(294528, 8192); // (64, 128)
         var dbody17_up_out = dacts.Slice(7908 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody17_down_weight, dbody17_down_bias, dbody_out, body17_up_out, B, 128, 64, out double body17_down_dweight_squares, out double body17_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody17_down_weight, dbody17_down_bias, dbody_out, body17_up_out, B, 128, 64, accumulate: false, out double body17_down_dweight_squares, out double body17_down_dbias_squares);
         squares += body17_down_dweight_squares + body17_down_dbias_squares;
         report?.Record(54, global::System.Math.Sqrt(body17_down_dweight_squares), global::System.Math.Sqrt(body17_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body17_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody17_up_out, dbody_out, body17_down_weight, B, 128, 64);
@@ -786,7 +786,7 @@ partial class DeepResidual
         var body17_up_weight = parameters.Slice(286208, 8192); // (128, 64)
         var dbody17_norm = dacts.Slice(7716 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody17_up_pre, dbody17_up_out, body17_up_pre, body17_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody17_up_weight, dbody17_up_bias, dbody17_up_pre, body17_norm, B, 64, 128, out double body17_up_dweight_squares, out double body17_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody17_up_weight, dbody17_up_bias, dbody17_up_pre, body17_norm, B, 64, 128, accumulate: false, out double body17_up_dweight_squares, out double body17_up_dbias_squares);
         squares += body17_up_dweight_squares + body17_up_dbias_squares;
         report?.Record(53, global::System.Math.Sqrt(body17_up_dweight_squares), global::System.Math.Sqrt(body17_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body17_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody17_norm, dbody17_up_pre, body17_up_weight, B, 64, 128);
@@ -808,7 +808,7 @@ partial class DeepResidual
         var dbody16_down_bias = gradients.Slice(286016, 64); // (64)
         var body16_down_weight = parameters.Slice(277824, 8192); // (64, 128)
         var dbody16_up_out = dacts.Slice(7458 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody16_down_weight, dbody16_down_bias, dbody_out, body16_up_out, B, 128, 64, out double body16_down_dweight_squares, out double body16_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody16_down_weight, dbody16_down_bias, dbody_out, body16_up_out, B, 128, 64, accumulate: false, out double body16_down_dweight_squares, out double body16_down_dbias_squares);
         squares += body16_down_dweight_squares + body16_down_dbias_squares;
         report?.Record(51, global::System.Math.Sqrt(body16_down_dweight_squares), global::System.Math.Sqrt(body16_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body16_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody16_up_out, dbody_out, body16_down_weight, B, 128, 64);
@@ -820,7 +820,7 @@ partial class DeepResidual
         var body16_up_weight = parameters.Slice(269504, 8192); // (128, 64)
         var dbody16_norm = dacts.Slice(7266 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody16_up_pre, dbody16_up_out, body16_up_pre, body16_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody16_up_weight, dbody16_up_bias, dbody16_up_pre, body16_norm, B, 64, 128, out double body16_up_dweight_squares, out double body16_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody16_up_weight, dbody16_up_bias, dbody16_up_pre, body16_norm, B, 64, 128, accumulate: false, out double body16_up_dweight_squares, out double body16_up_dbias_squares);
         squares += body16_up_dweight_squares + body16_up_dbias_squares;
         report?.Record(50, global::System.Math.Sqrt(body16_up_dweight_squares), global::System.Math.Sqrt(body16_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body16_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody16_norm, dbody16_up_pre, body16_up_weight, B, 64, 128);
@@ -842,7 +842,7 @@ partial class DeepResidual
         var dbody15_down_bias = gradients.Slice(269312, 64); // (64)
         var body15_down_weight = parameters.Slice(261120, 8192); // (64, 128)
         var dbody15_up_out = dacts.Slice(7008 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody15_down_weight, dbody15_down_bias, dbody_out, body15_up_out, B, 128, 64, out double body15_down_dweight_squares, out double body15_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody15_down_weight, dbody15_down_bias, dbody_out, body15_up_out, B, 128, 64, accumulate: false, out double body15_down_dweight_squares, out double body15_down_dbias_squares);
         squares += body15_down_dweight_squares + body15_down_dbias_squares;
         report?.Record(48, global::System.Math.Sqrt(body15_down_dweight_squares), global::System.Math.Sqrt(body15_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body15_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody15_up_out, dbody_out, body15_down_weight, B, 128, 64);
@@ -854,7 +854,7 @@ partial class DeepResidual
         var body15_up_weight = parameters.Slice(252800, 8192); // (128, 64)
         var dbody15_norm = dacts.Slice(6816 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody15_up_pre, dbody15_up_out, body15_up_pre, body15_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody15_up_weight, dbody15_up_bias, dbody15_up_pre, body15_norm, B, 64, 128, out double body15_up_dweight_squares, out double body15_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody15_up_weight, dbody15_up_bias, dbody15_up_pre, body15_norm, B, 64, 128, accumulate: false, out double body15_up_dweight_squares, out double body15_up_dbias_squares);
         squares += body15_up_dweight_squares + body15_up_dbias_squares;
         report?.Record(47, global::System.Math.Sqrt(body15_up_dweight_squares), global::System.Math.Sqrt(body15_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body15_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody15_norm, dbody15_up_pre, body15_up_weight, B, 64, 128);
@@ -876,7 +876,7 @@ partial class DeepResidual
         var dbody14_down_bias = gradients.Slice(252608, 64); // (64)
         var body14_down_weight = parameters.Slice(244416, 8192); // (64, 128)
         var dbody14_up_out = dacts.Slice(6558 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody14_down_weight, dbody14_down_bias, dbody_out, body14_up_out, B, 128, 64, out double body14_down_dweight_squares, out double body14_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody14_down_weight, dbody14_down_bias, dbody_out, body14_up_out, B, 128, 64, accumulate: false, out double body14_down_dweight_squares, out double body14_down_dbias_squares);
         squares += body14_down_dweight_squares + body14_down_dbias_squares;
         report?.Record(45, global::System.Math.Sqrt(body14_down_dweight_squares), global::System.Math.Sqrt(body14_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body14_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody14_up_out, dbody_out, body14_down_weight, B, 128, 64);
@@ -888,7 +888,7 @@ partial class DeepResidual
         var body14_up_weight = parameters.Slice(236096, 8192); // (128, 64)
         var dbody14_norm = dacts.Slice(6366 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody14_up_pre, dbody14_up_out, body14_up_pre, body14_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody14_up_weight, dbody14_up_bias, dbody14_up_pre, body14_norm, B, 64, 128, out double body14_up_dweight_squares, out double body14_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody14_up_weight, dbody14_up_bias, dbody14_up_pre, body14_norm, B, 64, 128, accumulate: false, out double body14_up_dweight_squares, out double body14_up_dbias_squares);
         squares += body14_up_dweight_squares + body14_up_dbias_squares;
         report?.Record(44, global::System.Math.Sqrt(body14_up_dweight_squares), global::System.Math.Sqrt(body14_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body14_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody14_norm, dbody14_up_pre, body14_up_weight, B, 64, 128);
@@ -910,7 +910,7 @@ partial class DeepResidual
         var dbody13_down_bias = gradients.Slice(235904, 64); // (64)
         var body13_down_weight = parameters.Slice(227712, 8192); // (64, 128)
         var dbody13_up_out = dacts.Slice(6108 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody13_down_weight, dbody13_down_bias, dbody_out, body13_up_out, B, 128, 64, out double body13_down_dweight_squares, out double body13_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody13_down_weight, dbody13_down_bias, dbody_out, body13_up_out, B, 128, 64, accumulate: false, out double body13_down_dweight_squares, out double body13_down_dbias_squares);
         squares += body13_down_dweight_squares + body13_down_dbias_squares;
         report?.Record(42, global::System.Math.Sqrt(body13_down_dweight_squares), global::System.Math.Sqrt(body13_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body13_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody13_up_out, dbody_out, body13_down_weight, B, 128, 64);
@@ -922,7 +922,7 @@ partial class DeepResidual
         var body13_up_weight = parameters.Slice(219392, 8192); // (128, 64)
         var dbody13_norm = dacts.Slice(5916 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody13_up_pre, dbody13_up_out, body13_up_pre, body13_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody13_up_weight, dbody13_up_bias, dbody13_up_pre, body13_norm, B, 64, 128, out double body13_up_dweight_squares, out double body13_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody13_up_weight, dbody13_up_bias, dbody13_up_pre, body13_norm, B, 64, 128, accumulate: false, out double body13_up_dweight_squares, out double body13_up_dbias_squares);
         squares += body13_up_dweight_squares + body13_up_dbias_squares;
         report?.Record(41, global::System.Math.Sqrt(body13_up_dweight_squares), global::System.Math.Sqrt(body13_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body13_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody13_norm, dbody13_up_pre, body13_up_weight, B, 64, 128);
@@ -944,7 +944,7 @@ partial class DeepResidual
         var dbody12_down_bias = gradients.Slice(219200, 64); // (64)
         var body12_down_weight = parameters.Slice(211008, 8192); // (64, 128)
         var dbody12_up_out = dacts.Slice(5658 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody12_down_weight, dbody12_down_bias, dbody_out, body12_up_out, B, 128, 64, out double body12_down_dweight_squares, out double body12_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody12_down_weight, dbody12_down_bias, dbody_out, body12_up_out, B, 128, 64, accumulate: false, out double body12_down_dweight_squares, out double body12_down_dbias_squares);
         squares += body12_down_dweight_squares + body12_down_dbias_squares;
         report?.Record(39, global::System.Math.Sqrt(body12_down_dweight_squares), global::System.Math.Sqrt(body12_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body12_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody12_up_out, dbody_out, body12_down_weight, B, 128, 64);
@@ -956,7 +956,7 @@ partial class DeepResidual
         var body12_up_weight = parameters.Slice(202688, 8192); // (128, 64)
         var dbody12_norm = dacts.Slice(5466 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody12_up_pre, dbody12_up_out, body12_up_pre, body12_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody12_up_weight, dbody12_up_bias, dbody12_up_pre, body12_norm, B, 64, 128, out double body12_up_dweight_squares, out double body12_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody12_up_weight, dbody12_up_bias, dbody12_up_pre, body12_norm, B, 64, 128, accumulate: false, out double body12_up_dweight_squares, out double body12_up_dbias_squares);
         squares += body12_up_dweight_squares + body12_up_dbias_squares;
         report?.Record(38, global::System.Math.Sqrt(body12_up_dweight_squares), global::System.Math.Sqrt(body12_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body12_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody12_norm, dbody12_up_pre, body12_up_weight, B, 64, 128);
@@ -978,7 +978,7 @@ partial class DeepResidual
         var dbody11_down_bias = gradients.Slice(202496, 64); // (64)
         var body11_down_weight = parameters.Slice(194304, 8192); // (64, 128)
         var dbody11_up_out = dacts.Slice(5208 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody11_down_weight, dbody11_down_bias, dbody_out, body11_up_out, B, 128, 64, out double body11_down_dweight_squares, out double body11_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody11_down_weight, dbody11_down_bias, dbody_out, body11_up_out, B, 128, 64, accumulate: false, out double body11_down_dweight_squares, out double body11_down_dbias_squares);
         squares += body11_down_dweight_squares + body11_down_dbias_squares;
         report?.Record(36, global::System.Math.Sqrt(body11_down_dweight_squares), global::System.Math.Sqrt(body11_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body11_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody11_up_out, dbody_out, body11_down_weight, B, 128, 64);
@@ -990,7 +990,7 @@ partial class DeepResidual
         var body11_up_weight = parameters.Slice(185984, 8192); // (128, 64)
         var dbody11_norm = dacts.Slice(5016 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody11_up_pre, dbody11_up_out, body11_up_pre, body11_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody11_up_weight, dbody11_up_bias, dbody11_up_pre, body11_norm, B, 64, 128, out double body11_up_dweight_squares, out double body11_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody11_up_weight, dbody11_up_bias, dbody11_up_pre, body11_norm, B, 64, 128, accumulate: false, out double body11_up_dweight_squares, out double body11_up_dbias_squares);
         squares += body11_up_dweight_squares + body11_up_dbias_squares;
         report?.Record(35, global::System.Math.Sqrt(body11_up_dweight_squares), global::System.Math.Sqrt(body11_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body11_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody11_norm, dbody11_up_pre, body11_up_weight, B, 64, 128);
@@ -1012,7 +1012,7 @@ partial class DeepResidual
         var dbody10_down_bias = gradients.Slice(185792, 64); // (64)
         var body10_down_weight = parameters.Slice(177600, 8192); // (64, 128)
         var dbody10_up_out = dacts.Slice(4758 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody10_down_weight, dbody10_down_bias, dbody_out, body10_up_out, B, 128, 64, out double body10_down_dweight_squares, out double body10_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody10_down_weight, dbody10_down_bias, dbody_out, body10_up_out, B, 128, 64, accumulate: false, out double body10_down_dweight_squares, out double body10_down_dbias_squares);
         squares += body10_down_dweight_squares + body10_down_dbias_squares;
         report?.Record(33, global::System.Math.Sqrt(body10_down_dweight_squares), global::System.Math.Sqrt(body10_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body10_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody10_up_out, dbody_out, body10_down_weight, B, 128, 64);
@@ -1024,7 +1024,7 @@ partial class DeepResidual
         var body10_up_weight = parameters.Slice(169280, 8192); // (128, 64)
         var dbody10_norm = dacts.Slice(4566 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody10_up_pre, dbody10_up_out, body10_up_pre, body10_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody10_up_weight, dbody10_up_bias, dbody10_up_pre, body10_norm, B, 64, 128, out double body10_up_dweight_squares, out double body10_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody10_up_weight, dbody10_up_bias, dbody10_up_pre, body10_norm, B, 64, 128, accumulate: false, out double body10_up_dweight_squares, out double body10_up_dbias_squares);
         squares += body10_up_dweight_squares + body10_up_dbias_squares;
         report?.Record(32, global::System.Math.Sqrt(body10_up_dweight_squares), global::System.Math.Sqrt(body10_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body10_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody10_norm, dbody10_up_pre, body10_up_weight, B, 64, 128);
@@ -1046,7 +1046,7 @@ partial class DeepResidual
         var dbody9_down_bias = gradients.Slice(169088, 64); // (64)
         var body9_down_weight = parameters.Slice(160896, 8192); // (64, 128)
         var dbody9_up_out = dacts.Slice(4308 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody9_down_weight, dbody9_down_bias, dbody_out, body9_up_out, B, 128, 64, out double body9_down_dweight_squares, out double body9_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody9_down_weight, dbody9_down_bias, dbody_out, body9_up_out, B, 128, 64, accumulate: false, out double body9_down_dweight_squares, out double body9_down_dbias_squares);
         squares += body9_down_dweight_squares + body9_down_dbias_squares;
         report?.Record(30, global::System.Math.Sqrt(body9_down_dweight_squares), global::System.Math.Sqrt(body9_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body9_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody9_up_out, dbody_out, body9_down_weight, B, 128, 64);
@@ -1058,7 +1058,7 @@ partial class DeepResidual
         var body9_up_weight = parameters.Slice(152576, 8192); // (128, 64)
         var dbody9_norm = dacts.Slice(4116 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody9_up_pre, dbody9_up_out, body9_up_pre, body9_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody9_up_weight, dbody9_up_bias, dbody9_up_pre, body9_norm, B, 64, 128, out double body9_up_dweight_squares, out double body9_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody9_up_weight, dbody9_up_bias, dbody9_up_pre, body9_norm, B, 64, 128, accumulate: false, out double body9_up_dweight_squares, out double body9_up_dbias_squares);
         squares += body9_up_dweight_squares + body9_up_dbias_squares;
         report?.Record(29, global::System.Math.Sqrt(body9_up_dweight_squares), global::System.Math.Sqrt(body9_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body9_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody9_norm, dbody9_up_pre, body9_up_weight, B, 64, 128);
@@ -1080,7 +1080,7 @@ partial class DeepResidual
         var dbody8_down_bias = gradients.Slice(152384, 64); // (64)
         var body8_down_weight = parameters.Slice(144192, 8192); // (64, 128)
         var dbody8_up_out = dacts.Slice(3858 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody8_down_weight, dbody8_down_bias, dbody_out, body8_up_out, B, 128, 64, out double body8_down_dweight_squares, out double body8_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody8_down_weight, dbody8_down_bias, dbody_out, body8_up_out, B, 128, 64, accumulate: false, out double body8_down_dweight_squares, out double body8_down_dbias_squares);
         squares += body8_down_dweight_squares + body8_down_dbias_squares;
         report?.Record(27, global::System.Math.Sqrt(body8_down_dweight_squares), global::System.Math.Sqrt(body8_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body8_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody8_up_out, dbody_out, body8_down_weight, B, 128, 64);
@@ -1092,7 +1092,7 @@ partial class DeepResidual
         var body8_up_weight = parameters.Slice(135872, 8192); // (128, 64)
         var dbody8_norm = dacts.Slice(3666 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody8_up_pre, dbody8_up_out, body8_up_pre, body8_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody8_up_weight, dbody8_up_bias, dbody8_up_pre, body8_norm, B, 64, 128, out double body8_up_dweight_squares, out double body8_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody8_up_weight, dbody8_up_bias, dbody8_up_pre, body8_norm, B, 64, 128, accumulate: false, out double body8_up_dweight_squares, out double body8_up_dbias_squares);
         squares += body8_up_dweight_squares + body8_up_dbias_squares;
         report?.Record(26, global::System.Math.Sqrt(body8_up_dweight_squares), global::System.Math.Sqrt(body8_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body8_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody8_norm, dbody8_up_pre, body8_up_weight, B, 64, 128);
@@ -1114,7 +1114,7 @@ partial class DeepResidual
         var dbody7_down_bias = gradients.Slice(135680, 64); // (64)
         var body7_down_weight = parameters.Slice(127488, 8192); // (64, 128)
         var dbody7_up_out = dacts.Slice(3408 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody7_down_weight, dbody7_down_bias, dbody_out, body7_up_out, B, 128, 64, out double body7_down_dweight_squares, out double body7_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody7_down_weight, dbody7_down_bias, dbody_out, body7_up_out, B, 128, 64, accumulate: false, out double body7_down_dweight_squares, out double body7_down_dbias_squares);
         squares += body7_down_dweight_squares + body7_down_dbias_squares;
         report?.Record(24, global::System.Math.Sqrt(body7_down_dweight_squares), global::System.Math.Sqrt(body7_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body7_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody7_up_out, dbody_out, body7_down_weight, B, 128, 64);
@@ -1126,7 +1126,7 @@ partial class DeepResidual
         var body7_up_weight = parameters.Slice(119168, 8192); // (128, 64)
         var dbody7_norm = dacts.Slice(3216 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody7_up_pre, dbody7_up_out, body7_up_pre, body7_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody7_up_weight, dbody7_up_bias, dbody7_up_pre, body7_norm, B, 64, 128, out double body7_up_dweight_squares, out double body7_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody7_up_weight, dbody7_up_bias, dbody7_up_pre, body7_norm, B, 64, 128, accumulate: false, out double body7_up_dweight_squares, out double body7_up_dbias_squares);
         squares += body7_up_dweight_squares + body7_up_dbias_squares;
         report?.Record(23, global::System.Math.Sqrt(body7_up_dweight_squares), global::System.Math.Sqrt(body7_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body7_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody7_norm, dbody7_up_pre, body7_up_weight, B, 64, 128);
@@ -1148,7 +1148,7 @@ partial class DeepResidual
         var dbody6_down_bias = gradients.Slice(118976, 64); // (64)
         var body6_down_weight = parameters.Slice(110784, 8192); // (64, 128)
         var dbody6_up_out = dacts.Slice(2958 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody6_down_weight, dbody6_down_bias, dbody_out, body6_up_out, B, 128, 64, out double body6_down_dweight_squares, out double body6_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody6_down_weight, dbody6_down_bias, dbody_out, body6_up_out, B, 128, 64, accumulate: false, out double body6_down_dweight_squares, out double body6_down_dbias_squares);
         squares += body6_down_dweight_squares + body6_down_dbias_squares;
         report?.Record(21, global::System.Math.Sqrt(body6_down_dweight_squares), global::System.Math.Sqrt(body6_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body6_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody6_up_out, dbody_out, body6_down_weight, B, 128, 64);
@@ -1160,7 +1160,7 @@ partial class DeepResidual
         var body6_up_weight = parameters.Slice(102464, 8192); // (128, 64)
         var dbody6_norm = dacts.Slice(2766 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody6_up_pre, dbody6_up_out, body6_up_pre, body6_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody6_up_weight, dbody6_up_bias, dbody6_up_pre, body6_norm, B, 64, 128, out double body6_up_dweight_squares, out double body6_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody6_up_weight, dbody6_up_bias, dbody6_up_pre, body6_norm, B, 64, 128, accumulate: false, out double body6_up_dweight_squares, out double body6_up_dbias_squares);
         squares += body6_up_dweight_squares + body6_up_dbias_squares;
         report?.Record(20, global::System.Math.Sqrt(body6_up_dweight_squares), global::System.Math.Sqrt(body6_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body6_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody6_norm, dbody6_up_pre, body6_up_weight, B, 64, 128);
@@ -1182,7 +1182,7 @@ partial class DeepResidual
         var dbody5_down_bias = gradients.Slice(102272, 64); // (64)
         var body5_down_weight = parameters.Slice(94080, 8192); // (64, 128)
         var dbody5_up_out = dacts.Slice(2508 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody5_down_weight, dbody5_down_bias, dbody_out, body5_up_out, B, 128, 64, out double body5_down_dweight_squares, out double body5_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody5_down_weight, dbody5_down_bias, dbody_out, body5_up_out, B, 128, 64, accumulate: false, out double body5_down_dweight_squares, out double body5_down_dbias_squares);
         squares += body5_down_dweight_squares + body5_down_dbias_squares;
         report?.Record(18, global::System.Math.Sqrt(body5_down_dweight_squares), global::System.Math.Sqrt(body5_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body5_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody5_up_out, dbody_out, body5_down_weight, B, 128, 64);
@@ -1194,7 +1194,7 @@ partial class DeepResidual
         var body5_up_weight = parameters.Slice(85760, 8192); // (128, 64)
         var dbody5_norm = dacts.Slice(2316 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody5_up_pre, dbody5_up_out, body5_up_pre, body5_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody5_up_weight, dbody5_up_bias, dbody5_up_pre, body5_norm, B, 64, 128, out double body5_up_dweight_squares, out double body5_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody5_up_weight, dbody5_up_bias, dbody5_up_pre, body5_norm, B, 64, 128, accumulate: false, out double body5_up_dweight_squares, out double body5_up_dbias_squares);
         squares += body5_up_dweight_squares + body5_up_dbias_squares;
         report?.Record(17, global::System.Math.Sqrt(body5_up_dweight_squares), global::System.Math.Sqrt(body5_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body5_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody5_norm, dbody5_up_pre, body5_up_weight, B, 64, 128);
@@ -1216,7 +1216,7 @@ partial class DeepResidual
         var dbody4_down_bias = gradients.Slice(85568, 64); // (64)
         var body4_down_weight = parameters.Slice(77376, 8192); // (64, 128)
         var dbody4_up_out = dacts.Slice(2058 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody4_down_weight, dbody4_down_bias, dbody_out, body4_up_out, B, 128, 64, out double body4_down_dweight_squares, out double body4_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody4_down_weight, dbody4_down_bias, dbody_out, body4_up_out, B, 128, 64, accumulate: false, out double body4_down_dweight_squares, out double body4_down_dbias_squares);
         squares += body4_down_dweight_squares + body4_down_dbias_squares;
         report?.Record(15, global::System.Math.Sqrt(body4_down_dweight_squares), global::System.Math.Sqrt(body4_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body4_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody4_up_out, dbody_out, body4_down_weight, B, 128, 64);
@@ -1228,7 +1228,7 @@ partial class DeepResidual
         var body4_up_weight = parameters.Slice(69056, 8192); // (128, 64)
         var dbody4_norm = dacts.Slice(1866 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody4_up_pre, dbody4_up_out, body4_up_pre, body4_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody4_up_weight, dbody4_up_bias, dbody4_up_pre, body4_norm, B, 64, 128, out double body4_up_dweight_squares, out double body4_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody4_up_weight, dbody4_up_bias, dbody4_up_pre, body4_norm, B, 64, 128, accumulate: false, out double body4_up_dweight_squares, out double body4_up_dbias_squares);
         squares += body4_up_dweight_squares + body4_up_dbias_squares;
         report?.Record(14, global::System.Math.Sqrt(body4_up_dweight_squares), global::System.Math.Sqrt(body4_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body4_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody4_norm, dbody4_up_pre, body4_up_weight, B, 64, 128);
@@ -1250,7 +1250,7 @@ partial class DeepResidual
         var dbody3_down_bias = gradients.Slice(68864, 64); // (64)
         var body3_down_weight = parameters.Slice(60672, 8192); // (64, 128)
         var dbody3_up_out = dacts.Slice(1608 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody3_down_weight, dbody3_down_bias, dbody_out, body3_up_out, B, 128, 64, out double body3_down_dweight_squares, out double body3_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody3_down_weight, dbody3_down_bias, dbody_out, body3_up_out, B, 128, 64, accumulate: false, out double body3_down_dweight_squares, out double body3_down_dbias_squares);
         squares += body3_down_dweight_squares + body3_down_dbias_squares;
         report?.Record(12, global::System.Math.Sqrt(body3_down_dweight_squares), global::System.Math.Sqrt(body3_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body3_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody3_up_out, dbody_out, body3_down_weight, B, 128, 64);
@@ -1262,7 +1262,7 @@ partial class DeepResidual
         var body3_up_weight = parameters.Slice(52352, 8192); // (128, 64)
         var dbody3_norm = dacts.Slice(1416 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody3_up_pre, dbody3_up_out, body3_up_pre, body3_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody3_up_weight, dbody3_up_bias, dbody3_up_pre, body3_norm, B, 64, 128, out double body3_up_dweight_squares, out double body3_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody3_up_weight, dbody3_up_bias, dbody3_up_pre, body3_norm, B, 64, 128, accumulate: false, out double body3_up_dweight_squares, out double body3_up_dbias_squares);
         squares += body3_up_dweight_squares + body3_up_dbias_squares;
         report?.Record(11, global::System.Math.Sqrt(body3_up_dweight_squares), global::System.Math.Sqrt(body3_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body3_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody3_norm, dbody3_up_pre, body3_up_weight, B, 64, 128);
@@ -1284,7 +1284,7 @@ partial class DeepResidual
         var dbody2_down_bias = gradients.Slice(52160, 64); // (64)
         var body2_down_weight = parameters.Slice(43968, 8192); // (64, 128)
         var dbody2_up_out = dacts.Slice(1158 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody2_down_weight, dbody2_down_bias, dbody_out, body2_up_out, B, 128, 64, out double body2_down_dweight_squares, out double body2_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody2_down_weight, dbody2_down_bias, dbody_out, body2_up_out, B, 128, 64, accumulate: false, out double body2_down_dweight_squares, out double body2_down_dbias_squares);
         squares += body2_down_dweight_squares + body2_down_dbias_squares;
         report?.Record(9, global::System.Math.Sqrt(body2_down_dweight_squares), global::System.Math.Sqrt(body2_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body2_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody2_up_out, dbody_out, body2_down_weight, B, 128, 64);
@@ -1296,7 +1296,7 @@ partial class DeepResidual
         var body2_up_weight = parameters.Slice(35648, 8192); // (128, 64)
         var dbody2_norm = dacts.Slice(966 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody2_up_pre, dbody2_up_out, body2_up_pre, body2_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody2_up_weight, dbody2_up_bias, dbody2_up_pre, body2_norm, B, 64, 128, out double body2_up_dweight_squares, out double body2_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody2_up_weight, dbody2_up_bias, dbody2_up_pre, body2_norm, B, 64, 128, accumulate: false, out double body2_up_dweight_squares, out double body2_up_dbias_squares);
         squares += body2_up_dweight_squares + body2_up_dbias_squares;
         report?.Record(8, global::System.Math.Sqrt(body2_up_dweight_squares), global::System.Math.Sqrt(body2_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body2_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody2_norm, dbody2_up_pre, body2_up_weight, B, 64, 128);
@@ -1318,7 +1318,7 @@ partial class DeepResidual
         var dbody1_down_bias = gradients.Slice(35456, 64); // (64)
         var body1_down_weight = parameters.Slice(27264, 8192); // (64, 128)
         var dbody1_up_out = dacts.Slice(708 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_down_weight, dbody1_down_bias, dbody_out, body1_up_out, B, 128, 64, out double body1_down_dweight_squares, out double body1_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_down_weight, dbody1_down_bias, dbody_out, body1_up_out, B, 128, 64, accumulate: false, out double body1_down_dweight_squares, out double body1_down_dbias_squares);
         squares += body1_down_dweight_squares + body1_down_dbias_squares;
         report?.Record(6, global::System.Math.Sqrt(body1_down_dweight_squares), global::System.Math.Sqrt(body1_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body1_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody1_up_out, dbody_out, body1_down_weight, B, 128, 64);
@@ -1330,7 +1330,7 @@ partial class DeepResidual
         var body1_up_weight = parameters.Slice(18944, 8192); // (128, 64)
         var dbody1_norm = dacts.Slice(516 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody1_up_pre, dbody1_up_out, body1_up_pre, body1_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_up_weight, dbody1_up_bias, dbody1_up_pre, body1_norm, B, 64, 128, out double body1_up_dweight_squares, out double body1_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_up_weight, dbody1_up_bias, dbody1_up_pre, body1_norm, B, 64, 128, accumulate: false, out double body1_up_dweight_squares, out double body1_up_dbias_squares);
         squares += body1_up_dweight_squares + body1_up_dbias_squares;
         report?.Record(5, global::System.Math.Sqrt(body1_up_dweight_squares), global::System.Math.Sqrt(body1_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body1_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody1_norm, dbody1_up_pre, body1_up_weight, B, 64, 128);
@@ -1352,7 +1352,7 @@ partial class DeepResidual
         var dbody0_down_bias = gradients.Slice(18752, 64); // (64)
         var body0_down_weight = parameters.Slice(10560, 8192); // (64, 128)
         var dbody0_up_out = dacts.Slice(258 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_down_weight, dbody0_down_bias, dbody_out, body0_up_out, B, 128, 64, out double body0_down_dweight_squares, out double body0_down_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_down_weight, dbody0_down_bias, dbody_out, body0_up_out, B, 128, 64, accumulate: false, out double body0_down_dweight_squares, out double body0_down_dbias_squares);
         squares += body0_down_dweight_squares + body0_down_dbias_squares;
         report?.Record(3, global::System.Math.Sqrt(body0_down_dweight_squares), global::System.Math.Sqrt(body0_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body0_down_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody0_up_out, dbody_out, body0_down_weight, B, 128, 64);
@@ -1364,7 +1364,7 @@ partial class DeepResidual
         var body0_up_weight = parameters.Slice(2240, 8192); // (128, 64)
         var dbody0_norm = dacts.Slice(66 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Gelu.Backward(dbody0_up_pre, dbody0_up_out, body0_up_pre, body0_up_out);
-        global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_up_weight, dbody0_up_bias, dbody0_up_pre, body0_norm, B, 64, 128, out double body0_up_dweight_squares, out double body0_up_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_up_weight, dbody0_up_bias, dbody0_up_pre, body0_norm, B, 64, 128, accumulate: false, out double body0_up_dweight_squares, out double body0_up_dbias_squares);
         squares += body0_up_dweight_squares + body0_up_dbias_squares;
         report?.Record(2, global::System.Math.Sqrt(body0_up_dweight_squares), global::System.Math.Sqrt(body0_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body0_up_weight));
         global::ChainRule.Kernels.Dense.BackwardInput(dbody0_norm, dbody0_up_pre, body0_up_weight, B, 64, 128);
@@ -1387,7 +1387,7 @@ partial class DeepResidual
         var dembed_weight = gradients.Slice(0, 2048); // (64, 32)
         var dembed_bias = gradients.Slice(2048, 64); // (64)
         var embed_weight = parameters.Slice(0, 2048); // (64, 32)
-        global::ChainRule.Kernels.Dense.BackwardParameters(dembed_weight, dembed_bias, dembed_out, inputs, B, 32, 64, out double embed_dweight_squares, out double embed_dbias_squares);
+        global::ChainRule.Kernels.Dense.BackwardParameters(dembed_weight, dembed_bias, dembed_out, inputs, B, 32, 64, accumulate: false, out double embed_dweight_squares, out double embed_dbias_squares);
         squares += embed_dweight_squares + embed_dbias_squares;
         report?.Record(0, global::System.Math.Sqrt(embed_dweight_squares), global::System.Math.Sqrt(embed_dbias_squares), global::ChainRule.Kernels.Norms.L2(embed_weight));
         // The network input needs no gradient.
@@ -1719,9 +1719,30 @@ partial class DeepResidual
             var logits_out = new global::System.ReadOnlySpan<float>(_acts, 9130 * B, 10 * B); // (B, 10)
             var dlogits_out = new global::System.Span<float>(_dacts, 9130 * B, 10 * B); // (B, 10)
             float loss = global::ChainRule.Kernels.SoftmaxCrossEntropy.ForwardBackward(dlogits_out, logits_out, labels, B, OutputSize);
-            _state.ClearGradients(_model._gradients);
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 2112, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 18816, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 35520, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 52224, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 68928, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 85632, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 102336, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 119040, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 135744, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 152448, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 169152, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 185856, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 202560, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 219264, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 235968, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 252672, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 269376, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 286080, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 302784, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 319488, 128));
+            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 336192, 128));
             if (!float.IsFinite(loss))
             {
+                _state.ClearGradients(_model._gradients); // no backward pass: no gradient
                 int layer = FirstNonFiniteLayer(_acts, B);
                 if (layer >= 0)
                     report?.RecordNonFinite(layer, global::ChainRule.Diagnostics.Pass.Forward);

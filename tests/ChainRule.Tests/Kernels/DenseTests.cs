@@ -140,4 +140,21 @@ public class DenseTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(3, 7, 17)] // unblocked: a few output rows
+    [InlineData(40, 130, 70)] // blocked, with edge tiles
+    public void Parameter_gradients_overwrite_without_accumulate(int batch, int inputs, int outputs)
+    {
+        var random = new Random(batch * 7 + inputs);
+        float[] x = NumericAssert.Random<float>(random, batch * inputs), dy = NumericAssert.Random<float>(random, batch * outputs);
+        float[] expectedW = new float[outputs * inputs], expectedB = new float[outputs];
+        Dense.BackwardParameters<float>(expectedW, expectedB, dy, x, batch, inputs, outputs, out double expectedWeightSquares, out double expectedBiasSquares);
+        float[] dw = NumericAssert.Random<float>(random, outputs * inputs), db = NumericAssert.Random<float>(random, outputs); // stale values
+        Dense.BackwardParameters<float>(dw, db, dy, x, batch, inputs, outputs, accumulate: false, out double weightSquares, out double biasSquares);
+        Assert.Equal(expectedW, dw);
+        Assert.Equal(expectedB, db);
+        Assert.Equal(expectedWeightSquares, weightSquares);
+        Assert.Equal(expectedBiasSquares, biasSquares);
+    }
 }

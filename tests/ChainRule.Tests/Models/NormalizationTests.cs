@@ -165,4 +165,21 @@ public class NormalizationTests(Xunit.Abstractions.ITestOutputHelper log)
         model.Predict(inputs.AsSpan(0, 4), logits);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    [Fact]
+    public void Computing_gradients_again_gives_the_same_gradients_not_their_sum()
+    {
+        // Dense layers overwrite their gradients; BatchNorm's γ, β and ReZero's α accumulate into cleared ranges.
+        var model = new BatchNormResidual(5);
+        var trainer = model.CreateTrainer(new TrainerOptions { MaxBatch = 6, Optimizer = Optimizers.Adam(1e-2) });
+        float[] inputs = RandomBatch(6, 4, 8);
+        int[] labels = RandomLabels(6, 3, 9);
+        for (int i = 0; i < 5; i++)
+            trainer.Step(inputs, labels); // moves α off zero, so that every gradient is live
+        trainer.ComputeGradients(inputs, labels);
+        float[] first = model.Gradients.ToArray();
+        trainer.ComputeGradients(inputs, labels);
+        Assert.Equal(first, model.Gradients.ToArray());
+        Assert.True(first.Count(g => g != 0) > first.Length * 9 / 10);
+    }
 }
