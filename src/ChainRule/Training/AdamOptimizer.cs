@@ -1,6 +1,5 @@
 using System;
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ChainRule.Kernels;
 
@@ -19,15 +18,13 @@ namespace ChainRule.Training;
 /// in one pass over memory (split across <see cref="Gemm.ThreadCount"/> threads when long); the bias corrections are
 /// computed in double once per step.
 /// </summary>
-internal sealed unsafe class AdamOptimizer<T> : Optimizer<T>, IRangePass
+internal sealed class AdamOptimizer<T> : Optimizer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[] _firstMoment;
     private readonly T[] _secondMoment;
 
-    // The step in progress, for the parts of the pass (pinned by Update, which waits for every part).
-    private T* _parameters, _gradients;
-    private Coefficients _coefficients;
+    private Coefficients _coefficients; // of the step in progress
 
     public AdamOptimizer(OptimizerOptions options, int parameterCount)
         : base(options, parameterCount)
@@ -55,29 +52,19 @@ internal sealed unsafe class AdamOptimizer<T> : Optimizer<T>, IRangePass
             DecoupledDecay: decoupled && o.WeightDecay != 0,
             L2Decay: !decoupled && o.WeightDecay != 0);
 
-        fixed (T* p = parameters)
-        fixed (T* g = gradients)
-        {
-            _parameters = p;
-            _gradients = g;
-            _coefficients = coefficients;
-            ParallelRange.Run(this, parameters.Length);
-            _parameters = null;
-            _gradients = null;
-        }
+        _coefficients = coefficients;
+        UpdateInParts(parameters, gradients);
     }
 
-    void IRangePass.Run(int start, int end)
+    private protected override void UpdateRange(ref T parameters, ref T gradients, int start, int end)
     {
-        ref T p = ref Unsafe.AsRef<T>(_parameters);
-        ref T g = ref Unsafe.AsRef<T>(_gradients);
         ref T m = ref MemoryMarshal.GetArrayDataReference(_firstMoment);
         ref T v = ref MemoryMarshal.GetArrayDataReference(_secondMoment);
         int i = start;
-        if (Simd512<T>.IsSupported) i = Run<Simd512<T>>(ref p, ref g, ref m, ref v, _coefficients, i, end);
-        if (Simd256<T>.IsSupported) i = Run<Simd256<T>>(ref p, ref g, ref m, ref v, _coefficients, i, end);
-        if (Simd128<T>.IsSupported) i = Run<Simd128<T>>(ref p, ref g, ref m, ref v, _coefficients, i, end);
-        Run<Scalar<T>>(ref p, ref g, ref m, ref v, _coefficients, i, end);
+        if (Simd512<T>.IsSupported) i = Run<Simd512<T>>(ref parameters, ref gradients, ref m, ref v, _coefficients, i, end);
+        if (Simd256<T>.IsSupported) i = Run<Simd256<T>>(ref parameters, ref gradients, ref m, ref v, _coefficients, i, end);
+        if (Simd128<T>.IsSupported) i = Run<Simd128<T>>(ref parameters, ref gradients, ref m, ref v, _coefficients, i, end);
+        Run<Scalar<T>>(ref parameters, ref gradients, ref m, ref v, _coefficients, i, end);
     }
 
     private readonly record struct Coefficients(

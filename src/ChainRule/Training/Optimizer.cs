@@ -1,5 +1,7 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using ChainRule.Kernels;
 
 namespace ChainRule.Training;
 
@@ -8,10 +10,13 @@ namespace ChainRule.Training;
 /// buffers, moments) is allocated once at creation; <see cref="Update"/> allocates nothing.
 /// </summary>
 /// <typeparam name="T">The model's element type.</typeparam>
-public abstract class Optimizer<T>
+public abstract unsafe class Optimizer<T> : IRangePass
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private double _learningRate;
+
+    // The buffers of the update in progress, pinned by UpdateInParts while its parts run.
+    private T* _parameters, _gradients;
 
     private protected Optimizer(OptimizerOptions options, int parameterCount)
     {
@@ -46,6 +51,28 @@ public abstract class Optimizer<T>
     /// <param name="gradients">The gradient of the loss with respect to each parameter.</param>
     /// <exception cref="ArgumentException">A buffer's length is not <see cref="ParameterCount"/>; nothing is changed.</exception>
     public abstract void Update(Span<T> parameters, ReadOnlySpan<T> gradients);
+
+    /// <summary>
+    /// Runs <see cref="UpdateRange"/> over the whole buffers, split across <see cref="Gemm.ThreadCount"/> threads when
+    /// they are long (<see cref="ParallelRange"/>): every element's update is independent of the others.
+    /// </summary>
+    private protected void UpdateInParts(Span<T> parameters, ReadOnlySpan<T> gradients)
+    {
+        fixed (T* p = parameters)
+        fixed (T* g = gradients)
+        {
+            _parameters = p;
+            _gradients = g;
+            ParallelRange.Run(this, parameters.Length);
+            _parameters = null;
+            _gradients = null;
+        }
+    }
+
+    /// <summary>The update of elements <c>[start, end)</c>, with the coefficients of the step in progress.</summary>
+    private protected abstract void UpdateRange(ref T parameters, ref T gradients, int start, int end);
+
+    void IRangePass.Run(int start, int end) => UpdateRange(ref Unsafe.AsRef<T>(_parameters), ref Unsafe.AsRef<T>(_gradients), start, end);
 
     /// <summary>Validates the buffers, then counts the step; returns its number <c>t</c> (1 on the first update).</summary>
     private protected long BeginStep(int parameters, int gradients)
