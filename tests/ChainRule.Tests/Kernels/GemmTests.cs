@@ -277,22 +277,29 @@ public class GemmTests
         }
     }
 
+    // A forward product past the split threshold, for the worker-pool tests: y (m, n) = x (m, k) Wᵀ + bias.
+    private const int SplitM = 96, SplitN = 720, SplitK = 500;
+
+    private static (float[] X, float[] W, float[] Bias) SplitForwardOperands(int seed)
+    {
+        var random = new Random(seed);
+        return (NumericAssert.Random<float>(random, SplitM * SplitK), NumericAssert.Random<float>(random, SplitN * SplitK), NumericAssert.Random<float>(random, SplitN));
+    }
+
     [Fact]
     public void A_product_split_right_after_the_pool_starts_completes()
     {
         // The first job can be published before a new worker thread has started running: it must still be run.
-        const int m = 96, n = 720, k = 500;
-        var random = new Random(37);
-        float[] x = NumericAssert.Random<float>(random, m * k), w = NumericAssert.Random<float>(random, n * k), bias = NumericAssert.Random<float>(random, n);
+        var (x, w, bias) = SplitForwardOperands(seed: 37);
         int before = Gemm.ThreadCount;
         var run = new Thread(() =>
         {
-            float[] y = new float[m * n];
+            float[] y = new float[SplitM * SplitN];
             for (int i = 0; i < 50; i++)
             {
                 Gemm.ThreadCount = 1;
                 Gemm.ThreadCount = 2;
-                Dense.Forward<float>(y, x, w, bias, m, k, n);
+                Dense.Forward<float>(y, x, w, bias, SplitM, SplitK, SplitN);
             }
         }) { IsBackground = true };
         run.Start();
@@ -304,20 +311,18 @@ public class GemmTests
     [Fact]
     public void Changing_the_thread_count_while_another_thread_splits_products_neither_hangs_nor_corrupts()
     {
-        const int m = 96, n = 720, k = 500;
-        var random = new Random(31);
-        float[] x = NumericAssert.Random<float>(random, m * k), w = NumericAssert.Random<float>(random, n * k), bias = NumericAssert.Random<float>(random, n);
-        float[] expected = new float[m * n];
-        Dense.Forward<float>(expected, x, w, bias, m, k, n);
+        var (x, w, bias) = SplitForwardOperands(seed: 31);
+        float[] expected = new float[SplitM * SplitN];
+        Dense.Forward<float>(expected, x, w, bias, SplitM, SplitK, SplitN);
         int before = Gemm.ThreadCount;
         using var stop = new CancellationTokenSource();
         int mismatches = 0, products = 0;
         var worker = new Thread(() =>
         {
-            float[] y = new float[m * n];
+            float[] y = new float[SplitM * SplitN];
             while (!stop.IsCancellationRequested)
             {
-                Dense.Forward<float>(y, x, w, bias, m, k, n);
+                Dense.Forward<float>(y, x, w, bias, SplitM, SplitK, SplitN);
                 if (!y.AsSpan().SequenceEqual(expected))
                     mismatches++;
                 products++;
