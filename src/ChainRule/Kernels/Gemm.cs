@@ -488,9 +488,9 @@ public static class Gemm
     internal const int ColumnBlock = 256;
 
     /// <summary>
-    /// Rows of a packed block of <c>a</c>, a multiple of <see cref="TileRows"/> that covers a batch of 256 in one block:
-    /// <c>b</c> is packed again for every row block, so a product of up to this many rows packs it once. A block of
-    /// <c>a</c> (264 KB in float) and one of <c>b</c> (256 KB) stay in L2 together.
+    /// Rows of a packed block of <c>Aᵀ</c> (a weight gradient's output units), a multiple of <see cref="TileRows"/>:
+    /// <c>b</c> is packed again for every row block, so a layer of up to 258 outputs packs it once. A block of <c>a</c>
+    /// (258 × 352 floats, 363 KB) and one of <c>b</c> (352 × 256, 352 KB) stay in a 1 MB L2 together.
     /// </summary>
     internal const int RowBlock = 258;
 
