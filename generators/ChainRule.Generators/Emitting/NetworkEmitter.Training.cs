@@ -132,7 +132,7 @@ internal static partial class NetworkEmitter
                 writer.WriteLine($"{t} loss = {Kernels}.{plan.Loss}.ForwardBackward(d{output}, {output}, {targets}, B, OutputSize);");
                 // Dense layers overwrite their gradients; norms and ReZero scales add to theirs, which start from zero.
                 foreach (var (offset, length) in AccumulatedGradients(plan))
-                    writer.WriteLine($"_state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, {offset}, {length}));");
+                    writer.WriteLine($"_state.ClearGradients(new {Span}<{t}>(_model._gradients, {offset}, {length}));");
                 using (writer.Open($"if (!{t}.IsFinite(loss))"))
                 {
                     writer.WriteLine("_state.ClearGradients(_model._gradients); // no backward pass: no gradient");

@@ -543,9 +543,9 @@ partial class PostNorm
             var output_out = new global::System.ReadOnlySpan<double>(_acts, 257 * B, 1 * B); // (B, 1)
             var doutput_out = new global::System.Span<double>(_dacts, 257 * B, 1 * B); // (B, 1)
             double loss = global::ChainRule.Kernels.MeanSquaredError.ForwardBackward(doutput_out, output_out, targets, B, OutputSize);
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 0, 64));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 608, 33));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 1185, 17));
+            _state.ClearGradients(new global::System.Span<double>(_model._gradients, 0, 64));
+            _state.ClearGradients(new global::System.Span<double>(_model._gradients, 608, 33));
+            _state.ClearGradients(new global::System.Span<double>(_model._gradients, 1185, 17));
             if (!double.IsFinite(loss))
             {
                 _state.ClearGradients(_model._gradients); // no backward pass: no gradient

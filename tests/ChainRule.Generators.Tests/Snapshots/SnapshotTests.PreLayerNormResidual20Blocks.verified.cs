@@ -1719,27 +1719,27 @@ partial class DeepResidual
             var logits_out = new global::System.ReadOnlySpan<float>(_acts, 9130 * B, 10 * B); // (B, 10)
             var dlogits_out = new global::System.Span<float>(_dacts, 9130 * B, 10 * B); // (B, 10)
             float loss = global::ChainRule.Kernels.SoftmaxCrossEntropy.ForwardBackward(dlogits_out, logits_out, labels, B, OutputSize);
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 2112, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 18816, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 35520, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 52224, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 68928, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 85632, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 102336, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 119040, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 135744, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 152448, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 169152, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 185856, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 202560, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 219264, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 235968, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 252672, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 269376, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 286080, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 302784, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 319488, 128));
-            _state.ClearGradients(global::System.MemoryExtensions.AsSpan(_model._gradients, 336192, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 2112, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 18816, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 35520, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 52224, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 68928, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 85632, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 102336, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 119040, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 135744, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 152448, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 169152, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 185856, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 202560, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 219264, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 235968, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 252672, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 269376, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 286080, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 302784, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 319488, 128));
+            _state.ClearGradients(new global::System.Span<float>(_model._gradients, 336192, 128));
             if (!float.IsFinite(loss))
             {
                 _state.ClearGradients(_model._gradients); // no backward pass: no gradient
