@@ -173,35 +173,37 @@ internal static partial class NetworkEmitter
     }
 
     /// <summary>
-    /// The parameter ranges whose backward kernels accumulate into their gradients (norms' γ and β, ReZero's α), with
-    /// adjacent ranges merged, in layout order.
+    /// The parameter ranges whose backward kernels accumulate into their gradients (norms' γ and β, ReZero's α), in
+    /// layout order, adjacent ranges merged.
     /// </summary>
     private static List<(int Offset, int Length)> AccumulatedGradients(NetworkPlan plan)
     {
         var ranges = new List<(int Offset, int Length)>();
-        void Add(int offset, int length)
-        {
-            if (ranges.Count > 0 && ranges[ranges.Count - 1].Offset + ranges[ranges.Count - 1].Length == offset)
-                ranges[ranges.Count - 1] = (ranges[ranges.Count - 1].Offset, ranges[ranges.Count - 1].Length + length);
-            else
-                ranges.Add((offset, length));
-        }
-        void AddNorm(NormPlan norm) => Add(norm.GammaOffset, norm.HasBeta ? 2 * norm.Features : norm.Features);
         foreach (PlanStep step in plan.Steps)
         {
             if (step is NormStep normStep)
-                AddNorm(normStep.Norm);
+                ranges.Add(NormRange(normStep.Norm));
             else if (step is ResidualStep residual)
             {
                 foreach (ResidualBlockPlan block in residual.Blocks)
                 {
-                    AddNorm(block.Norm);
+                    ranges.Add(NormRange(block.Norm));
                     if (block.ScaleOffset >= 0)
-                        Add(block.ScaleOffset, 1);
+                        ranges.Add((block.ScaleOffset, 1));
                 }
             }
         }
         ranges.Sort((x, y) => x.Offset.CompareTo(y.Offset));
-        return ranges;
+        var merged = new List<(int Offset, int Length)>();
+        foreach (var range in ranges)
+        {
+            if (merged.Count > 0 && merged[merged.Count - 1].Offset + merged[merged.Count - 1].Length == range.Offset)
+                merged[merged.Count - 1] = (merged[merged.Count - 1].Offset, merged[merged.Count - 1].Length + range.Length);
+            else
+                merged.Add(range);
+        }
+        return merged;
+
+        static (int, int) NormRange(NormPlan norm) => (norm.GammaOffset, norm.HasBeta ? 2 * norm.Features : norm.Features);
     }
 }

@@ -674,7 +674,7 @@ public static class Gemm
             {
                 int mc = packA ? Math.Min(RowBlock, m - ic) : m - ic;
                 if (packA)
-                    PackA(ref packedA, ref a, ic, mc, pc, kc, aRowStride, aDepthStride);
+                    PackA(ref packedA, ref a, ic, mc, pc, kc, aDepthStride);
                 for (int jc = 0; jc < n; jc += ColumnBlock)
                 {
                     int nc = Math.Min(ColumnBlock, n - jc);
@@ -739,57 +739,36 @@ public static class Gemm
     }
 
     /// <summary>
-    /// Packs rows <c>ic .. ic + mc</c> of <c>a</c> at depths <c>pc .. pc + kc</c> into tiles of <see cref="TileRows"/>
-    /// rows: <c>packed[t·kc·TileRows + p·TileRows + r] = a(ic + t·TileRows + r, pc + p)</c>, zero past row <c>ic + mc</c>.
-    /// A micro-tile then reads all its rows through one pointer at fixed offsets, whatever the layout of <c>a</c>,
-    /// which leaves the registers to the accumulators.
+    /// Packs rows <c>ic .. ic + mc</c> of an <c>Aᵀ</c> (<c>a(i,p) = a[p·aDepthStride + i]</c>) at depths <c>pc .. pc + kc</c>
+    /// into tiles of <see cref="TileRows"/> rows: <c>packed[t·kc·TileRows + p·TileRows + r] = a(ic + t·TileRows + r, pc + p)</c>,
+    /// zero past row <c>ic + mc</c>. At each depth the block's rows are one contiguous run, read front to back and dealt
+    /// out to the tiles; read tile by tile, depths a whole row of memory apart would fall into a few L1 sets and miss.
     /// </summary>
-    private static void PackA<T>(ref T packed, ref T a, int ic, int mc, int pc, int kc, int aRowStride, int aDepthStride)
+    private static void PackA<T>(ref T packed, ref T a, int ic, int mc, int pc, int kc, int aDepthStride)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int fullTiles = 0;
-        if (aRowStride == 1)
+        int fullTiles = mc / TileRows, lastRows = mc % TileRows;
+        for (int p = 0; p < kc; p++)
         {
-            // Aᵀ: at each depth the block's rows are one contiguous run, read front to back and dealt out to the tiles.
-            // (Tile by tile, the depths a whole row of memory apart would fall into a few L1 sets and miss.)
-            fullTiles = mc / TileRows;
-            for (int p = 0; p < kc; p++)
+            ref T source = ref Unsafe.Add(ref a, (nint)(pc + p) * aDepthStride + ic);
+            ref T destination = ref Unsafe.Add(ref packed, p * TileRows);
+            for (int t = 0; t < fullTiles; t++)
             {
-                ref T source = ref Unsafe.Add(ref a, (nint)(pc + p) * aDepthStride + ic);
-                ref T destination = ref Unsafe.Add(ref packed, p * TileRows);
-                for (int t = 0; t < fullTiles; t++)
-                {
-                    ref T from = ref Unsafe.Add(ref source, t * TileRows);
-                    ref T to = ref Unsafe.Add(ref destination, (nint)t * TileRows * kc);
-                    to = from;
-                    Unsafe.Add(ref to, 1) = Unsafe.Add(ref from, 1);
-                    Unsafe.Add(ref to, 2) = Unsafe.Add(ref from, 2);
-                    Unsafe.Add(ref to, 3) = Unsafe.Add(ref from, 3);
-                    Unsafe.Add(ref to, 4) = Unsafe.Add(ref from, 4);
-                    Unsafe.Add(ref to, 5) = Unsafe.Add(ref from, 5);
-                }
+                ref T from = ref Unsafe.Add(ref source, t * TileRows);
+                ref T to = ref Unsafe.Add(ref destination, (nint)t * TileRows * kc);
+                to = from;
+                Unsafe.Add(ref to, 1) = Unsafe.Add(ref from, 1);
+                Unsafe.Add(ref to, 2) = Unsafe.Add(ref from, 2);
+                Unsafe.Add(ref to, 3) = Unsafe.Add(ref from, 3);
+                Unsafe.Add(ref to, 4) = Unsafe.Add(ref from, 4);
+                Unsafe.Add(ref to, 5) = Unsafe.Add(ref from, 5);
             }
-        }
-        for (int ir = fullTiles * TileRows; ir < mc; ir += TileRows)
-        {
-            int rows = Math.Min(TileRows, mc - ir);
-            ref T destination = ref Unsafe.Add(ref packed, (nint)ir * kc);
-            ref T source = ref Unsafe.Add(ref a, (nint)(ic + ir) * aRowStride + (nint)pc * aDepthStride);
-            // Each row read along its depths (contiguous in a row-major a).
-            for (int r = 0; r < TileRows; r++)
+            if (lastRows > 0)
             {
-                ref T row = ref Unsafe.Add(ref source, (nint)Math.Min(r, rows - 1) * aRowStride);
-                ref T target = ref Unsafe.Add(ref destination, r);
-                if (r < rows)
-                {
-                    for (int p = 0; p < kc; p++)
-                        Unsafe.Add(ref target, p * TileRows) = Unsafe.Add(ref row, (nint)p * aDepthStride);
-                }
-                else
-                {
-                    for (int p = 0; p < kc; p++)
-                        Unsafe.Add(ref target, p * TileRows) = T.Zero;
-                }
+                ref T from = ref Unsafe.Add(ref source, fullTiles * TileRows);
+                ref T to = ref Unsafe.Add(ref destination, (nint)fullTiles * TileRows * kc);
+                for (int r = 0; r < TileRows; r++)
+                    Unsafe.Add(ref to, r) = r < lastRows ? Unsafe.Add(ref from, r) : T.Zero;
             }
         }
     }
@@ -912,10 +891,11 @@ public static class Gemm
     }
 
     /// <summary>
-    /// One micro-tile: <c>TileRows × 2</c> registers of <c>c</c> over depth <paramref name="kc"/>, from a packed tile of
-    /// <c>a</c> (<see cref="PackA{T}"/>; rows past <paramref name="rows"/> are zeros, computed and not stored) and one
-    /// packed panel of <c>b</c>. Stores <c>c (+)= acc (+ bias)</c>; returns <c>Σ</c> of the stored values squared when
-    /// <paramref name="sumSquares"/>.
+    /// One micro-tile: <c>TileRows × 2</c> registers of <c>c</c> over depth <paramref name="kc"/>, from rows of <c>a</c>
+    /// (in place, or a tile packed by <see cref="PackA{T}"/>; rows past <paramref name="rows"/> clamped to the last,
+    /// computed and not stored) and one packed panel of <c>b</c>. Stores <c>c (+)= acc (+ bias)</c>; returns <c>Σ</c> of
+    /// the stored values squared when <paramref name="sumSquares"/>. Not inlined: compiled on its own, its loop keeps
+    /// all twelve accumulators in registers whatever the caller around it looks like.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static double MicroTile<TSimd, T>(ref T c, int ldc, int rows, ref T a, int aRowStride, int aDepthStride, ref T bPanel, int kc,

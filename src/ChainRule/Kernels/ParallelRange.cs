@@ -82,66 +82,61 @@ internal static unsafe class ParallelPasses<T>
     /// <summary><c>values ← values·factor</c>.</summary>
     public static void Scale(Span<T> values, T factor)
     {
-        if (values.Length < ParallelRange.MinLength || WorkerPool.Threads == 1 || !Monitor.TryEnter(s_scale))
-        {
+        if (!TrySplit(values, s_scale, factor))
             TensorPrimitives.Multiply(values, factor, values);
-            return;
-        }
-        try
-        {
-            fixed (T* data = values)
-            {
-                s_scale.Data = data;
-                s_scale.Factor = factor;
-                ParallelRange.Run(s_scale, values.Length);
-            }
-        }
-        finally
-        {
-            s_scale.Data = null;
-            Monitor.Exit(s_scale);
-        }
     }
 
     /// <summary><c>values ← 0</c>.</summary>
     public static void Clear(Span<T> values)
     {
-        if (values.Length < ParallelRange.MinLength || WorkerPool.Threads == 1 || !Monitor.TryEnter(s_clear))
-        {
+        if (!TrySplit(values, s_clear, T.Zero))
             values.Clear();
-            return;
-        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="pass"/> split over <paramref name="values"/> (pinned while its parts run); false, having done
+    /// nothing, when the buffer is short, there is one thread, or another thread is running the same pass.
+    /// </summary>
+    private static bool TrySplit(Span<T> values, BufferPass pass, T factor)
+    {
+        if (values.Length < ParallelRange.MinLength || WorkerPool.Threads == 1 || !Monitor.TryEnter(pass))
+            return false;
         try
         {
             fixed (T* data = values)
             {
-                s_clear.Data = data;
-                ParallelRange.Run(s_clear, values.Length);
+                pass.Data = data;
+                pass.Factor = factor;
+                ParallelRange.Run(pass, values.Length);
             }
         }
         finally
         {
-            s_clear.Data = null;
-            Monitor.Exit(s_clear);
+            pass.Data = null;
+            Monitor.Exit(pass);
         }
+        return true;
     }
 
-    private sealed class ScalePass : IRangePass
+    private abstract class BufferPass : IRangePass
     {
         public T* Data;
         public T Factor;
 
-        public void Run(int start, int end)
+        public abstract void Run(int start, int end);
+    }
+
+    private sealed class ScalePass : BufferPass
+    {
+        public override void Run(int start, int end)
         {
             var part = new Span<T>(Data + start, end - start);
             TensorPrimitives.Multiply(part, Factor, part);
         }
     }
 
-    private sealed class ClearPass : IRangePass
+    private sealed class ClearPass : BufferPass
     {
-        public T* Data;
-
-        public void Run(int start, int end) => new Span<T>(Data + start, end - start).Clear();
+        public override void Run(int start, int end) => new Span<T>(Data + start, end - start).Clear();
     }
 }
