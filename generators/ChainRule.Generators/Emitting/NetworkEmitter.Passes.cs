@@ -68,7 +68,8 @@ internal static partial class NetworkEmitter
                 {
                     case DenseStep dense:
                         writer.WriteLine(DenseBanner(dense, $"layer {dense.Index}: {dense.Name}"));
-                        WriteDenseBackward(pass, dense, accumulateInputGradient: false);
+                        bool reluApplied = i + 1 < plan.Steps.Count && plan.Steps[i + 1] is DenseStep above && ReluBelow(above, dense) is not null;
+                        WriteDenseBackward(pass, dense, accumulateInputGradient: false, reluBelow: i > 0 ? ReluBelow(dense, plan.Steps[i - 1]) : null, reluApplied: reluApplied);
                         break;
                     case NormStep norm:
                         writer.WriteLine($"// ---- layer {norm.Index}: {norm.Name}, {norm.Norm.Kind} over {norm.Norm.Features} ----");
@@ -202,23 +203,32 @@ internal static partial class NetworkEmitter
 
     /// <summary>
     /// Activation backward, then ∂W and ∂b, then the input gradient: written over the input's gradient, or added to
-    /// it (<paramref name="accumulateInputGradient"/>) when the input also feeds a residual skip path.
+    /// it (<paramref name="accumulateInputGradient"/>) when the input also feeds a residual skip path. When the input
+    /// is the output of <paramref name="reluBelow"/>, a ReLU dense layer, the input gradient is carried on through that
+    /// ReLU in the product's epilogue, straight into its ∂pre; that layer is then written with
+    /// <paramref name="reluApplied"/> and skips its activation backward.
     /// </summary>
-    private static void WriteDenseBackward(Pass pass, DenseStep dense, bool accumulateInputGradient, string? outputGradient = null, string? inputGradient = null)
+    private static void WriteDenseBackward(Pass pass, DenseStep dense, bool accumulateInputGradient, string? outputGradient = null, string? inputGradient = null,
+        DenseStep? reluBelow = null, bool reluApplied = false)
     {
-        string doutput = outputGradient ?? pass.Use(dense.Output, gradient: true);
+        bool activationBackward = dense.HasActivation && !reluApplied;
+        string doutput = dense.HasActivation && reluApplied ? "" : outputGradient ?? pass.Use(dense.Output, gradient: true);
         string dpre = dense.HasActivation ? pass.Use(dense.PreActivation, gradient: true) : doutput;
-        string pre = dense.HasActivation ? pass.Use(dense.PreActivation) : "";
-        string output = dense.HasActivation ? pass.Use(dense.Output) : "";
+        string pre = activationBackward ? pass.Use(dense.PreActivation) : "";
+        string output = activationBackward ? pass.Use(dense.Output) : "";
         string input = pass.Use(dense.Input);
         string dweight = pass.Parameter($"{dense.Variable}_weight", dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})", gradient: true);
         string dbias = pass.Parameter($"{dense.Variable}_bias", dense.BiasOffset, dense.Outputs, $"({dense.Outputs})", gradient: true);
         bool needsInputGradient = dense.Input is not null;
         string weight = pass.Parameter($"{dense.Variable}_weight", dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})");
-        string dinput = needsInputGradient ? inputGradient ?? pass.Use(dense.Input, gradient: true) : "";
+        string dinput = !needsInputGradient ? ""
+            : reluBelow is not null ? pass.Use(reluBelow.PreActivation, gradient: true)
+            : inputGradient ?? pass.Use(dense.Input, gradient: true);
 
-        if (dense.HasActivation)
+        if (activationBackward)
             pass.Writer.WriteLine($"{Kernels}.{ActivationKernel(dense.Activation)}.Backward({dpre}, {doutput}, {pre}, {output});");
+        else if (dense.HasActivation)
+            pass.Writer.WriteLine($"// {dpre} came through the ReLU with the input gradient of the layer above.");
         string v = dense.Variable;
         // Each dense layer's gradients are written once per backward pass: overwritten, so the trainer need not clear them.
         pass.Writer.WriteLine($"{Kernels}.Dense.BackwardParameters({dweight}, {dbias}, {dpre}, {input}, B, {dense.Inputs}, {dense.Outputs}, accumulate: false, out double {v}_dweight_squares, out double {v}_dbias_squares);");
@@ -226,9 +236,19 @@ internal static partial class NetworkEmitter
         pass.Writer.WriteLine($"report?.Record({dense.NameIndex}, global::System.Math.Sqrt({v}_dweight_squares), global::System.Math.Sqrt({v}_dbias_squares), {Kernels}.Norms.L2({weight}));");
         if (!needsInputGradient)
             pass.Writer.WriteLine("// The network input needs no gradient.");
+        else if (reluBelow is not null)
+            pass.Writer.WriteLine($"{Kernels}.Dense.BackwardInputRelu({dinput}, {dpre}, {weight}, {pass.Use(reluBelow.PreActivation)}, B, {dense.Inputs}, {dense.Outputs});");
         else
             pass.Writer.WriteLine($"{Kernels}.Dense.{(accumulateInputGradient ? "BackwardInputAdd" : "BackwardInput")}({dinput}, {dpre}, {weight}, B, {dense.Inputs}, {dense.Outputs});");
     }
+
+    /// <summary>
+    /// <paramref name="below"/> when it is a ReLU dense layer whose output is <paramref name="dense"/>'s input, so that
+    /// <paramref name="dense"/>'s input gradient can go straight through the ReLU; else null. Callers pass only layers
+    /// whose input feeds nothing else, so that input gradient is written, not added to.
+    /// </summary>
+    private static DenseStep? ReluBelow(DenseStep dense, PlanStep below) =>
+        below is DenseStep { Activation: ActivationKind.ReLU } relu && relu.Output == dense.Input ? relu : null;
 
     private static string Gamma(Pass pass, NormPlan norm, string variable) =>
         pass.Parameter($"{variable}_gamma", norm.GammaOffset, norm.Features, $"({norm.Features})");

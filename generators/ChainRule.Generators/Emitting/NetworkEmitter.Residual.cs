@@ -79,8 +79,9 @@ internal static partial class NetworkEmitter
             if (pre)
             {
                 string dbranch = WriteScaleBackward(pass, block, stream);
-                WriteDenseBackward(pass, block.Down, accumulateInputGradient: false, outputGradient: dbranch);
-                WriteDenseBackward(pass, block.Up, accumulateInputGradient: false);
+                DenseStep? upRelu = ReluBelow(block.Down, block.Up);
+                WriteDenseBackward(pass, block.Down, accumulateInputGradient: false, outputGradient: dbranch, reluBelow: upRelu);
+                WriteDenseBackward(pass, block.Up, accumulateInputGradient: false, reluApplied: upRelu is not null);
                 string gamma = Gamma(pass, block.Norm, block.Variable);
                 var (dgamma, dbeta) = NormParameters(pass, block.Norm, block.Variable, gradient: true);
                 writer.WriteLine($"{Kernels}.{NormKernel(block.Norm.Kind)}.AddBackward({stream}, {Affine(dgamma, dbeta)}, {pass.Use(block.Normed, gradient: true)}, {pass.Use(block.Input)}, {Cache(pass, block.Norm)}, {gamma}, B, {block.Norm.Features});");
@@ -94,8 +95,9 @@ internal static partial class NetworkEmitter
                 writer.WriteLine($"{Kernels}.{NormKernel(block.Norm.Kind)}.Backward({dsum}, {Affine(dgamma, dbeta)}, {stream}, {pass.Use(block.Sum)}, {Cache(pass, block.Norm)}, {gamma}, B, {block.Norm.Features});");
                 WriteNormGradientNorms(pass, block.Norm, block.Variable, gamma, dgamma, dbeta);
                 string dbranch = WriteScaleBackward(pass, block, dsum);
-                WriteDenseBackward(pass, block.Down, accumulateInputGradient: false, outputGradient: dbranch);
-                WriteDenseBackward(pass, block.Up, accumulateInputGradient: true, inputGradient: dsum);
+                DenseStep? upRelu = ReluBelow(block.Down, block.Up);
+                WriteDenseBackward(pass, block.Down, accumulateInputGradient: false, outputGradient: dbranch, reluBelow: upRelu);
+                WriteDenseBackward(pass, block.Up, accumulateInputGradient: true, inputGradient: dsum, reluApplied: upRelu is not null);
                 stream = dsum;
             }
         }

@@ -86,16 +86,38 @@ public static class Dense
         where T : unmanaged, IFloatingPointIeee754<T>
         => BackwardInput(dx, dy, weight, batch, inputs, outputs, accumulate: true);
 
-    private static void BackwardInput<T>(Span<T> dx, ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, int batch, int inputs, int outputs, bool accumulate)
+    /// <summary>
+    /// The input gradient carried on back through the ReLU that produced the input:
+    /// <c>dpre[s,i] = pre[s,i] &gt; 0 ? Σ_o dy[s,o]·W[o,i] : 0</c>, i.e. <see cref="BackwardInput{T}(Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, int, int, int)"/> followed by
+    /// <see cref="Relu.Backward{T}"/>, equal to them bit for bit, with the ReLU applied in the product's epilogue while
+    /// each tile is in registers or L1 (no <c>dx</c> buffer, no second pass).
+    /// </summary>
+    /// <param name="dpre">Gradient of the ReLU's pre-activation, shape <c>(batch, inputs)</c>; must not overlap <paramref name="pre"/>.</param>
+    /// <param name="dy">Gradient of the output, shape <c>(batch, outputs)</c>.</param>
+    /// <param name="weight">Shape <c>(outputs, inputs)</c>.</param>
+    /// <param name="pre">The ReLU's pre-activation from the forward pass, shape <c>(batch, inputs)</c>.</param>
+    /// <param name="batch">Number of samples.</param>
+    /// <param name="inputs">Input width.</param>
+    /// <param name="outputs">Output width.</param>
+    public static void BackwardInputRelu<T>(Span<T> dpre, ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, ReadOnlySpan<T> pre, int batch, int inputs, int outputs)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Gemm.CheckShape(batch, inputs, outputs);
-        Gemm.CheckLength(dx.Length, batch, inputs, nameof(dx), "(batch, inputs)");
+        Gemm.CheckLength(pre.Length, batch, inputs, nameof(pre), "(batch, inputs)");
+        BackwardInput(dpre, dy, weight, batch, inputs, outputs, accumulate: false, reluInput: pre, nameof(dpre));
+    }
+
+    private static void BackwardInput<T>(Span<T> dx, ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, int batch, int inputs, int outputs, bool accumulate,
+        ReadOnlySpan<T> reluInput = default, string dxName = "dx")
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Gemm.CheckShape(batch, inputs, outputs);
+        Gemm.CheckLength(dx.Length, batch, inputs, dxName, "(batch, inputs)");
         Gemm.CheckLength(dy.Length, batch, outputs, nameof(dy), "(batch, outputs)");
         Gemm.CheckLength(weight.Length, outputs, inputs, nameof(weight), "(outputs, inputs)");
         // dy[s,o] at s·outputs + o; with accumulate this is exactly Gemm.MultiplyAdd(dx, dy, weight, batch, inputs, outputs),
         // called through its core so that a wrong length names dx, dy or weight rather than c, a or b.
-        Gemm.BroadcastCore(dx, dy, weight, batch, inputs, outputs, aRowStride: outputs, aDepthStride: 1, accumulate);
+        Gemm.BroadcastCore(dx, dy, weight, batch, inputs, outputs, aRowStride: outputs, aDepthStride: 1, accumulate, reluInput: reluInput);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -22,6 +23,7 @@ namespace ChainRule.Kernels;
 /// </remarks>
 public static class Gemm
 {
+
     /// <summary>
     /// <c>c[i,j] = Σ_p a[i,p]·b[j,p]</c>, i.e. <c>C = A Bᵀ</c>, overwriting <paramref name="c"/>.
     /// </summary>
@@ -91,7 +93,8 @@ public static class Gemm
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         bool applyRelu = !relu.IsEmpty;
-        ref T reluRef = ref applyRelu ? ref MemoryMarshal.GetReference(relu) : ref MemoryMarshal.GetReference(c);
+        ref T activationRef = ref applyRelu ? ref MemoryMarshal.GetReference(relu) : ref MemoryMarshal.GetReference(c);
+        Epilogue epilogue = applyRelu ? Epilogue.Relu : Epilogue.None;
         ref T cRef = ref MemoryMarshal.GetReference(c);
         ref T aRef = ref MemoryMarshal.GetReference(a);
         ref T bRef = ref MemoryMarshal.GetReference(b);
@@ -102,7 +105,7 @@ public static class Gemm
             // b(p, j) = b[j·k + p]: the packing transposes b into column panels once per block.
             int dead = 0;
             PackedCore(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k, aRowStride: k, aDepthStride: 1, bDepthStride: 1, bColumnStride: k, accumulate: false, sumSquares: false,
-                ref reluRef, applyRelu, ref dead);
+                ref activationRef, epilogue, ref dead);
             return dead;
         }
         // One row (inference at batch 1) reads all of b for little arithmetic: split across threads, each core
@@ -174,7 +177,9 @@ public static class Gemm
 
     /// <summary>
     /// <c>c[i,j] (+)= Σ_p a(i,p)·b[p,j]</c> with <c>a(i,p) = a[i·aRowStride + p·aDepthStride]</c>, so one loop
-    /// serves both <c>A B</c> and <c>Aᵀ B</c>. Overwrites unless <paramref name="accumulate"/>.
+    /// serves both <c>A B</c> and <c>Aᵀ B</c>. Overwrites unless <paramref name="accumulate"/>. With a non-empty
+    /// <paramref name="reluInput"/> (overwriting, no squares), stores <c>reluInput[i,j] &gt; 0 ? c[i,j] : 0</c> instead: the
+    /// gradient carried on back through the ReLU whose pre-activation that is, in the packed product's epilogue.
     /// Lengths are the caller's responsibility.
     /// </summary>
     /// <returns>
@@ -182,17 +187,20 @@ public static class Gemm
     /// store epilogue from registers already holding them: per 4-row block in <typeparamref name="T"/>, across blocks
     /// in double. Otherwise 0.
     /// </returns>
-    internal static double BroadcastCore<T>(Span<T> c, ReadOnlySpan<T> a, ReadOnlySpan<T> b, int m, int n, int k, int aRowStride, int aDepthStride, bool accumulate, bool sumSquares = false)
+    internal static double BroadcastCore<T>(Span<T> c, ReadOnlySpan<T> a, ReadOnlySpan<T> b, int m, int n, int k, int aRowStride, int aDepthStride, bool accumulate, bool sumSquares = false,
+        ReadOnlySpan<T> reluInput = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        Debug.Assert(reluInput.IsEmpty || !(accumulate || sumSquares), "the ReLU gradient epilogue overwrites c and sums no squares");
         ref T cRef = ref MemoryMarshal.GetReference(c);
         ref T aRef = ref MemoryMarshal.GetReference(a);
         ref T bRef = ref MemoryMarshal.GetReference(b);
         if (m >= PackedMinRows)
         {
             int dead = 0;
+            bool gate = !reluInput.IsEmpty;
             return PackedCore(ref cRef, ref aRef, ref bRef, ref cRef, hasBias: false, m, n, k, aRowStride, aDepthStride, bDepthStride: n, bColumnStride: 1, accumulate, sumSquares,
-                ref cRef, applyRelu: false, ref dead);
+                ref gate ? ref MemoryMarshal.GetReference(reluInput) : ref cRef, gate ? Epilogue.ReluGradient : Epilogue.None, ref dead);
         }
         // Columns are vectorized: the widest width takes what it can, narrower widths the rest.
         int j = 0;
@@ -201,6 +209,9 @@ public static class Gemm
         if (Simd256<T>.IsSupported) j = BroadcastPanels<Simd256<T>, T>(ref cRef, ref aRef, ref bRef, m, n, k, aRowStride, aDepthStride, accumulate, sumSquares, ref squares, j);
         if (Simd128<T>.IsSupported) j = BroadcastPanels<Simd128<T>, T>(ref cRef, ref aRef, ref bRef, m, n, k, aRowStride, aDepthStride, accumulate, sumSquares, ref squares, j);
         BroadcastPanels<Scalar<T>, T>(ref cRef, ref aRef, ref bRef, m, n, k, aRowStride, aDepthStride, accumulate, sumSquares, ref squares, j);
+        // A few rows take the ReLU gradient as a second pass over a small c.
+        if (!reluInput.IsEmpty)
+            Relu.Backward<T>(c, c, reluInput, reluInput);
         return squares;
     }
 
@@ -465,6 +476,9 @@ public static class Gemm
             squares = TSimd.MultiplyAdd(value, value, squares);
     }
 
+    /// <summary>A packed block of <c>b</c> up to this size is swept row tile by row tile: it stays in L1 meanwhile.</summary>
+    internal const int SmallPackedBlockBytes = 32 * 1024;
+
     /// <summary>Rows of <c>c</c> from which the packed path pays for packing <c>b</c>; fewer go to the unpacked loops.</summary>
     internal const int PackedMinRows = 6;
 
@@ -524,19 +538,19 @@ public static class Gemm
     /// the last depth block: per tile in <typeparamref name="T"/>, across tiles in double. Otherwise 0.
     /// </remarks>
     internal static double PackedCore<T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k,
-        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T relu, bool applyRelu, ref int dead)
+        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T activation, Epilogue epilogue, ref int dead)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int threads = WorkerPool.Threads;
-        if (threads > 1 && (long)m * n * k >= ParallelMinMultiplyAdds)
+        if (threads > 1 && ((long)m * n * k >= ParallelMinMultiplyAdds || (long)m * n >= ParallelMinOutputs))
         {
             double? squares = ParallelPacked<T>.TryRun(ref c, ref a, ref b, ref bias, hasBias, m, n, k, aRowStride, aDepthStride, bDepthStride, bColumnStride,
-                accumulate, sumSquares, ref relu, applyRelu, ref dead, threads);
+                accumulate, sumSquares, ref activation, epilogue, ref dead, threads);
             if (squares is double value)
                 return value;
         }
         return SerialPackedCore(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc: n, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares,
-            ref relu, applyRelu, ref dead);
+            ref activation, epilogue, ref dead);
     }
 
     /// <summary>
@@ -546,6 +560,14 @@ public static class Gemm
     /// splitting W1's 8–25 M products made its step slower on this 2-core Zen 5, while W4's 268 M products gain.
     /// </summary>
     internal const long ParallelMinMultiplyAdds = 1L << 25;
+
+    /// <summary>
+    /// Elements of <c>c</c> (<c>m·n</c>) from which a product is split however shallow: 256 K, 1 MB of float, past one
+    /// core's L2. Such a product (the input gradient behind a logits layer, depth 10) is bound by streaming <c>c</c> and its
+    /// epilogue's operand, and each core then streams the columns its half of the layer's forward product left in its
+    /// own cache: W4's 256 × 1024 × 10 input gradient through the ReLU took 280 µs on the calling thread, 150 µs split.
+    /// </summary>
+    internal const long ParallelMinOutputs = 1L << 18;
 
     /// <summary>
     /// Threads that split big matrix products and long whole-buffer passes of a training step (the optimizer update,
@@ -564,7 +586,10 @@ public static class Gemm
     /// <summary>
     /// A product split into parts, each computed by one thread into its own part of <c>c</c> with its own packing buffer:
     /// by columns when <c>c</c> is at least as wide as it is tall (each thread packs only its columns of <c>b</c>, and
-    /// reads the shared <c>a</c> in place), else by rows in whole micro-tiles (each thread packs all of <c>b</c>). The
+    /// reads the shared <c>a</c> in place), else by rows in whole micro-tiles (each thread packs all of <c>b</c>). A packed
+    /// <c>Aᵀ</c> (the weight gradient's <c>dyᵀ</c>) splits by rows unless <c>c</c> is wider than tall, each thread then
+    /// packing only its rows of it: W4's 1024 × 1024 weight gradients took 1.60–1.64 ms split so in the step at 2 threads,
+    /// 1.71–1.77 ms split by columns. The
     /// operands are pinned by the calling thread, which waits for every part, so the workers receive raw pointers
     /// through static fields (one split product at a time, guarded by the pool).
     /// </summary>
@@ -574,25 +599,26 @@ public static class Gemm
         private static readonly Action<int> s_runPart = RunPart;
         private static readonly double[] s_squares = new double[64];
         private static readonly int[] s_dead = new int[64];
-        private static T* s_c, s_a, s_b, s_bias, s_relu;
-        private static bool s_hasBias, s_accumulate, s_sumSquares, s_applyRelu;
+        private static T* s_c, s_a, s_b, s_bias, s_activation;
+        private static bool s_hasBias, s_accumulate, s_sumSquares;
+        private static Epilogue s_epilogue;
         private static int s_m, s_n, s_k, s_aRowStride, s_aDepthStride, s_bDepthStride, s_bColumnStride, s_rowsPerPart, s_columnsPerPart;
 
         public static double? TryRun(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k,
-            int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T relu, bool applyRelu, ref int dead, int parts)
+            int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T activation, Epilogue epilogue, ref int dead, int parts)
         {
-            fixed (T* cp = &c, ap = &a, bp = &b, biasp = &bias, relup = &relu)
+            fixed (T* cp = &c, ap = &a, bp = &b, biasp = &bias, activationp = &activation)
             {
                 if (!Monitor.TryEnter(s_squares))
                     return null; // another thread of this element type is splitting a product
                 try
                 {
-                    s_c = cp; s_a = ap; s_b = bp; s_bias = biasp; s_relu = relup;
-                    s_hasBias = hasBias; s_accumulate = accumulate; s_sumSquares = sumSquares; s_applyRelu = applyRelu;
+                    s_c = cp; s_a = ap; s_b = bp; s_bias = biasp; s_activation = activationp;
+                    s_hasBias = hasBias; s_accumulate = accumulate; s_sumSquares = sumSquares; s_epilogue = epilogue;
                     s_m = m; s_n = n; s_k = k;
                     s_aRowStride = aRowStride; s_aDepthStride = aDepthStride; s_bDepthStride = bDepthStride; s_bColumnStride = bColumnStride;
                     // Columns in whole panels of every width (32 elements), rows in whole micro-tiles.
-                    bool byColumns = n >= m;
+                    bool byColumns = PacksA(aRowStride, aDepthStride) ? n > m : n >= m;
                     s_columnsPerPart = byColumns ? (n / parts + 31) / 32 * 32 : n;
                     s_rowsPerPart = byColumns ? m : (m / parts + TileRows - 1) / TileRows * TileRows;
                     parts = byColumns ? (n + s_columnsPerPart - 1) / s_columnsPerPart : (m + s_rowsPerPart - 1) / s_rowsPerPart;
@@ -622,28 +648,28 @@ public static class Gemm
             s_squares[part] = SerialPackedCore(ref Unsafe.AsRef<T>(s_c + (nint)row * s_n + column), ref Unsafe.AsRef<T>(s_a + (nint)row * s_aRowStride),
                 ref Unsafe.AsRef<T>(s_b + (nint)column * s_bColumnStride), ref Unsafe.AsRef<T>(s_hasBias ? s_bias + column : s_bias), s_hasBias, rows, columns, s_k,
                 ldc: s_n, s_aRowStride, s_aDepthStride, s_bDepthStride, s_bColumnStride, s_accumulate, s_sumSquares,
-                ref Unsafe.AsRef<T>(s_relu + (nint)row * s_n + column), s_applyRelu, ref dead);
+                ref Unsafe.AsRef<T>(s_activation + (nint)row * s_n + column), s_epilogue, ref dead);
             s_dead[part] = dead;
         }
     }
 
     /// <summary><see cref="PackedCore{T}"/> on the calling thread, at the widest accelerated width.</summary>
     private static double SerialPackedCore<T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k, int ldc,
-        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T relu, bool applyRelu, ref int dead)
+        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T activation, Epilogue epilogue, ref int dead)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (Simd512<T>.IsSupported)
-            return PackedCore<Simd512<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref relu, applyRelu, ref dead);
+            return PackedCore<Simd512<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref activation, epilogue, ref dead);
         if (Simd256<T>.IsSupported)
-            return PackedCore<Simd256<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref relu, applyRelu, ref dead);
+            return PackedCore<Simd256<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref activation, epilogue, ref dead);
         if (Simd128<T>.IsSupported)
-            return PackedCore<Simd128<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref relu, applyRelu, ref dead);
-        return PackedCore<Scalar<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref relu, applyRelu, ref dead);
+            return PackedCore<Simd128<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref activation, epilogue, ref dead);
+        return PackedCore<Scalar<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref activation, epilogue, ref dead);
     }
 
     /// <summary><see cref="PackedCore{T}"/> at one width.</summary>
     internal static double PackedCore<TSimd, T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k, int ldc,
-        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T relu, bool applyRelu, ref int dead)
+        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T activation, Epilogue epilogue, ref int dead)
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -652,7 +678,7 @@ public static class Gemm
         ref T packedA = ref Unsafe.Add(ref packed, DepthBlock * ColumnBlock);
         // A row-major a is broadcast in place (rows at a stride cost nothing); Aᵀ is packed, as its tiles' depths lie
         // a whole row of memory apart and fall into a few L1 sets.
-        bool packA = aRowStride == 1 && aDepthStride != 1;
+        bool packA = PacksA(aRowStride, aDepthStride);
         Span<T> edge = stackalloc T[TileRows * 32]; // one micro-tile, for panels that run past column n
         ref T tile = ref MemoryMarshal.GetReference(edge);
         double squares = 0;
@@ -668,7 +694,7 @@ public static class Gemm
             bool add = accumulate || !first;
             bool addBias = hasBias && first;
             bool square = sumSquares && last;
-            bool activate = applyRelu && last;
+            bool activate = epilogue != Epilogue.None && last;
             // A packed block of a serves every column block; b, cheaper to pack, is packed again per row block.
             for (int ic = 0; ic < m; ic += packA ? RowBlock : m)
             {
@@ -679,29 +705,37 @@ public static class Gemm
                 {
                     int nc = Math.Min(ColumnBlock, n - jc);
                     PackB<TSimd, T>(ref packed, ref b, pc, kc, jc, nc, n, bDepthStride, bColumnStride);
-                    for (int jr = 0; jr < nc; jr += panel)
+                    // Panel by panel, each panel staying in L1 while every row tile sweeps it; but when the whole packed
+                    // block fits in L1 (a depth of a few dozen, as behind a logits layer), row tile by row tile, so that c
+                    // and the epilogue's operand are walked row after row rather than down a column strip.
+                    bool rowsOuter = (long)kc * nc * Unsafe.SizeOf<T>() <= SmallPackedBlockBytes;
+                    int tiles = (nc + panel - 1) / panel * ((mc + TileRows - 1) / TileRows);
+                    for (int t = 0, jr = 0, ir = 0; t < tiles; t++)
                     {
                         int columns = Math.Min(panel, nc - jr);
                         int j = jc + jr;
                         ref T bPanel = ref Unsafe.Add(ref packed, (nint)jr * kc);
-                        for (int ir = 0; ir < mc; ir += TileRows)
+                        int i = ic + ir;
+                        int rows = Math.Min(TileRows, m - i);
+                        // Packed, a tile's rows are consecutive and its depths TileRows apart.
+                        ref T aTile = ref packA ? ref Unsafe.Add(ref packedA, (nint)ir * kc) : ref Unsafe.Add(ref a, (nint)i * aRowStride + (nint)pc * aDepthStride);
+                        int rowStride = packA ? 1 : aRowStride, depthStride = packA ? TileRows : aDepthStride;
+                        if (columns == panel)
                         {
-                            int i = ic + ir;
-                            int rows = Math.Min(TileRows, m - i);
-                            // Packed, a tile's rows are consecutive and its depths TileRows apart.
-                            ref T aTile = ref packA ? ref Unsafe.Add(ref packedA, (nint)ir * kc) : ref Unsafe.Add(ref a, (nint)i * aRowStride + (nint)pc * aDepthStride);
-                            int rowStride = packA ? 1 : aRowStride, depthStride = packA ? TileRows : aDepthStride;
-                            if (columns == panel)
-                            {
-                                squares += MicroTile<TSimd, T>(ref Unsafe.Add(ref c, (nint)i * ldc + j), ldc, rows, ref aTile, rowStride, depthStride, ref bPanel, kc,
-                                    add, ref Unsafe.Add(ref bias, j), addBias, square);
-                                if (activate)
-                                    dead += ReluTile<TSimd, T>(ref Unsafe.Add(ref relu, (nint)i * ldc + j), ref Unsafe.Add(ref c, (nint)i * ldc + j), ldc, rows);
-                                continue;
-                            }
-                            squares += EdgeTile<TSimd, T>(ref c, ref tile, i, j, ldc, rows, columns, ref aTile, rowStride, depthStride, ref bPanel, kc, add, ref bias, addBias, square,
-                                ref relu, activate, ref dead);
+                            squares += MicroTile<TSimd, T>(ref Unsafe.Add(ref c, (nint)i * ldc + j), ldc, rows, ref aTile, rowStride, depthStride, ref bPanel, kc,
+                                add, ref Unsafe.Add(ref bias, j), addBias, square);
+                            if (activate)
+                                dead += ActivationTile<TSimd, T>(ref Unsafe.Add(ref activation, (nint)i * ldc + j), ref Unsafe.Add(ref c, (nint)i * ldc + j), ldc, rows, epilogue);
                         }
+                        else
+                        {
+                            squares += EdgeTile<TSimd, T>(ref c, ref tile, i, j, ldc, rows, columns, ref aTile, rowStride, depthStride, ref bPanel, kc, add, ref bias, addBias, square,
+                                ref activation, activate ? epilogue : Epilogue.None, ref dead);
+                        }
+                        if (rowsOuter && (jr += panel) >= nc)
+                            (jr, ir) = (0, ir + TileRows);
+                        else if (!rowsOuter && (ir += TileRows) >= mc)
+                            (ir, jr) = (0, jr + panel);
                     }
                 }
             }
@@ -709,9 +743,12 @@ public static class Gemm
         return squares;
     }
 
+    /// <summary>Whether the packed path packs <c>a</c>: an <c>Aᵀ</c>, whose rows are contiguous and depths a row of memory apart.</summary>
+    private static bool PacksA(int aRowStride, int aDepthStride) => aRowStride == 1 && aDepthStride != 1;
+
     /// <summary>A micro-tile past the last full panel: registers to <paramref name="tile"/>, then the valid columns one by one.</summary>
     private static double EdgeTile<TSimd, T>(ref T c, ref T tile, int i, int j, int ldc, int rows, int columns, ref T aTile, int aRowStride, int aDepthStride,
-        ref T bPanel, int kc, bool add, ref T bias, bool addBias, bool square, ref T relu, bool applyRelu, ref int dead)
+        ref T bPanel, int kc, bool add, ref T bias, bool addBias, bool square, ref T activation, Epilogue epilogue, ref int dead)
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -726,10 +763,13 @@ public static class Gemm
                 T value = Unsafe.Add(ref tile, r * panel + q);
                 if (add) value += Unsafe.Add(ref row, q);
                 if (addBias) value += Unsafe.Add(ref bias, j + q);
+                ref T activationValue = ref Unsafe.Add(ref activation, (nint)(i + r) * ldc + j + q);
+                if (epilogue == Epilogue.ReluGradient)
+                    value = activationValue > T.Zero ? value : T.Zero;
                 Unsafe.Add(ref row, q) = value;
-                if (applyRelu)
+                if (epilogue == Epilogue.Relu)
                 {
-                    Unsafe.Add(ref relu, (nint)(i + r) * ldc + j + q) = T.Max(value, T.Zero);
+                    activationValue = T.Max(value, T.Zero);
                     if (value <= T.Zero) dead++;
                 }
                 sq = T.MultiplyAddEstimate(value, value, sq);
@@ -871,10 +911,12 @@ public static class Gemm
     }
 
     /// <summary>
-    /// <c>relu = max(c, 0)</c> over a micro-tile just stored (still in L1), as <see cref="Relu.Forward{T}"/> computes it;
-    /// returns the count of <c>c ≤ 0</c>.
+    /// The activation epilogue over a micro-tile just stored (still in L1): <see cref="Epilogue.Relu"/> stores
+    /// <c>activation = max(c, 0)</c> and returns the count of <c>c ≤ 0</c>, as <see cref="Relu.Forward{T}"/> computes and
+    /// counts; <see cref="Epilogue.ReluGradient"/> rewrites <c>c = activation &gt; 0 ? c : 0</c>, as
+    /// <see cref="Relu.Backward{T}"/> does with <c>activation</c> the pre-activation, and returns 0.
     /// </summary>
-    private static int ReluTile<TSimd, T>(ref T relu, ref T c, int ldc, int rows)
+    private static int ActivationTile<TSimd, T>(ref T activation, ref T c, int ldc, int rows, Epilogue epilogue)
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -883,8 +925,14 @@ public static class Gemm
         {
             nuint at = (nuint)(r * ldc);
             TSimd value0 = TSimd.Load(ref c, at), value1 = TSimd.Load(ref c, at + (nuint)w);
-            TSimd.Store(TSimd.Max(value0, TSimd.Zero), ref relu, at);
-            TSimd.Store(TSimd.Max(value1, TSimd.Zero), ref relu, at + (nuint)w);
+            if (epilogue == Epilogue.ReluGradient)
+            {
+                TSimd.Store(TSimd.SelectGreaterThan(TSimd.Load(ref activation, at), TSimd.Zero, value0, TSimd.Zero), ref c, at);
+                TSimd.Store(TSimd.SelectGreaterThan(TSimd.Load(ref activation, at + (nuint)w), TSimd.Zero, value1, TSimd.Zero), ref c, at + (nuint)w);
+                continue;
+            }
+            TSimd.Store(TSimd.Max(value0, TSimd.Zero), ref activation, at);
+            TSimd.Store(TSimd.Max(value1, TSimd.Zero), ref activation, at + (nuint)w);
             dead += TSimd.CountLessThanOrEqual(value0, TSimd.Zero) + TSimd.CountLessThanOrEqual(value1, TSimd.Zero);
         }
         return dead;
@@ -970,4 +1018,17 @@ public static class Gemm
         if (length != expected) // the message is built only on failure: no allocation per step
             Guard.Length(length, (int)expected, $"{shapeNames} = ({rows}, {columns})", parameterName);
     }
+}
+
+/// <summary>What the packed product does to each micro-tile of <c>c</c> once its last depth block is stored.</summary>
+internal enum Epilogue
+{
+    /// <summary>Nothing.</summary>
+    None,
+
+    /// <summary><c>activation = max(c, 0)</c>, counting <c>c ≤ 0</c>: a ReLU layer's forward.</summary>
+    Relu,
+
+    /// <summary><c>c = activation &gt; 0 ? c : 0</c> with <c>activation</c> the pre-activation: the input gradient carried back through a ReLU.</summary>
+    ReluGradient,
 }

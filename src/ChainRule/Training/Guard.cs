@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Numerics.Tensors;
 
 namespace ChainRule.Training;
 
@@ -73,6 +74,9 @@ public static class Guard
     public static void Finite<T>(ReadOnlySpan<T> values, int rowWidth, string parameterName)
         where T : IFloatingPointIeee754<T>
     {
+        // The vectorized check runs every step; the element-by-element search only when it fails.
+        if (TensorPrimitives.IsFiniteAll(values))
+            return;
         for (int i = 0; i < values.Length; i++)
         {
             if (!T.IsFinite(values[i]))

@@ -155,33 +155,31 @@ partial class DigitClassifier
         var dlogits_weight = gradients.Slice(16576, 640); // (10, 64)
         var dlogits_bias = gradients.Slice(17216, 10); // (10)
         var logits_weight = parameters.Slice(16576, 640); // (10, 64)
-        var dhidden2_out = dacts.Slice(320 * B, 64 * B); // (B, 64)
+        var dhidden2_pre = dacts.Slice(256 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.BackwardParameters(dlogits_weight, dlogits_bias, dlogits_out, hidden2_out, B, 64, 10, accumulate: false, out double logits_dweight_squares, out double logits_dbias_squares);
         squares += logits_dweight_squares + logits_dbias_squares;
         report?.Record(2, global::System.Math.Sqrt(logits_dweight_squares), global::System.Math.Sqrt(logits_dbias_squares), global::ChainRule.Kernels.Norms.L2(logits_weight));
-        global::ChainRule.Kernels.Dense.BackwardInput(dhidden2_out, dlogits_out, logits_weight, B, 64, 10);
+        var hidden2_pre = acts.Slice(256 * B, 64 * B); // (B, 64)
+        global::ChainRule.Kernels.Dense.BackwardInputRelu(dhidden2_pre, dlogits_out, logits_weight, hidden2_pre, B, 64, 10);
 
         // ---- layer 1: Hidden2, Dense 128 → 64, ReLU ----
-        var dhidden2_pre = dacts.Slice(256 * B, 64 * B); // (B, 64)
-        var hidden2_pre = acts.Slice(256 * B, 64 * B); // (B, 64)
         var hidden_out = acts.Slice(128 * B, 128 * B); // (B, 128)
         var dhidden2_weight = gradients.Slice(8320, 8192); // (64, 128)
         var dhidden2_bias = gradients.Slice(16512, 64); // (64)
         var hidden2_weight = parameters.Slice(8320, 8192); // (64, 128)
-        var dhidden_out = dacts.Slice(128 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Relu.Backward(dhidden2_pre, dhidden2_out, hidden2_pre, hidden2_out);
+        var dhidden_pre = dacts.Slice(0, 128 * B); // (B, 128)
+        // dhidden2_pre came through the ReLU with the input gradient of the layer above.
         global::ChainRule.Kernels.Dense.BackwardParameters(dhidden2_weight, dhidden2_bias, dhidden2_pre, hidden_out, B, 128, 64, accumulate: false, out double hidden2_dweight_squares, out double hidden2_dbias_squares);
         squares += hidden2_dweight_squares + hidden2_dbias_squares;
         report?.Record(1, global::System.Math.Sqrt(hidden2_dweight_squares), global::System.Math.Sqrt(hidden2_dbias_squares), global::ChainRule.Kernels.Norms.L2(hidden2_weight));
-        global::ChainRule.Kernels.Dense.BackwardInput(dhidden_out, dhidden2_pre, hidden2_weight, B, 128, 64);
+        var hidden_pre = acts.Slice(0, 128 * B); // (B, 128)
+        global::ChainRule.Kernels.Dense.BackwardInputRelu(dhidden_pre, dhidden2_pre, hidden2_weight, hidden_pre, B, 128, 64);
 
         // ---- layer 0: Hidden, Dense 64 → 128, ReLU ----
-        var dhidden_pre = dacts.Slice(0, 128 * B); // (B, 128)
-        var hidden_pre = acts.Slice(0, 128 * B); // (B, 128)
         var dhidden_weight = gradients.Slice(0, 8192); // (128, 64)
         var dhidden_bias = gradients.Slice(8192, 128); // (128)
         var hidden_weight = parameters.Slice(0, 8192); // (128, 64)
-        global::ChainRule.Kernels.Relu.Backward(dhidden_pre, dhidden_out, hidden_pre, hidden_out);
+        // dhidden_pre came through the ReLU with the input gradient of the layer above.
         global::ChainRule.Kernels.Dense.BackwardParameters(dhidden_weight, dhidden_bias, dhidden_pre, inputs, B, 64, 128, accumulate: false, out double hidden_dweight_squares, out double hidden_dbias_squares);
         squares += hidden_dweight_squares + hidden_dbias_squares;
         report?.Record(0, global::System.Math.Sqrt(hidden_dweight_squares), global::System.Math.Sqrt(hidden_dbias_squares), global::ChainRule.Kernels.Norms.L2(hidden_weight));

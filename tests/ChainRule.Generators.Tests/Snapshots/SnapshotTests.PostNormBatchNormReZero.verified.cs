@@ -317,18 +317,17 @@ partial class PostNorm
         var dbody1_down_weight = gradients.Slice(913, 256); // (16, 16)
         var dbody1_down_bias = gradients.Slice(1169, 16); // (16)
         var body1_down_weight = parameters.Slice(913, 256); // (16, 16)
-        var dbody1_up_out = dacts.Slice(128 * B, 16 * B); // (B, 16)
+        var dbody1_up_pre = dacts.Slice(112 * B, 16 * B); // (B, 16)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_down_weight, dbody1_down_bias, dbody1_down_out, body1_up_out, B, 16, 16, accumulate: false, out double body1_down_dweight_squares, out double body1_down_dbias_squares);
         squares += body1_down_dweight_squares + body1_down_dbias_squares;
         report?.Record(6, global::System.Math.Sqrt(body1_down_dweight_squares), global::System.Math.Sqrt(body1_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body1_down_weight));
-        global::ChainRule.Kernels.Dense.BackwardInput(dbody1_up_out, dbody1_down_out, body1_down_weight, B, 16, 16);
-        var dbody1_up_pre = dacts.Slice(112 * B, 16 * B); // (B, 16)
         var body1_up_pre = acts.Slice(112 * B, 16 * B); // (B, 16)
+        global::ChainRule.Kernels.Dense.BackwardInputRelu(dbody1_up_pre, dbody1_down_out, body1_down_weight, body1_up_pre, B, 16, 16);
         var body1_in = acts.Slice(96 * B, 16 * B); // (B, 16)
         var dbody1_up_weight = gradients.Slice(641, 256); // (16, 16)
         var dbody1_up_bias = gradients.Slice(897, 16); // (16)
         var body1_up_weight = parameters.Slice(641, 256); // (16, 16)
-        global::ChainRule.Kernels.Relu.Backward(dbody1_up_pre, dbody1_up_out, body1_up_pre, body1_up_out);
+        // dbody1_up_pre came through the ReLU with the input gradient of the layer above.
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_up_weight, dbody1_up_bias, dbody1_up_pre, body1_in, B, 16, 16, accumulate: false, out double body1_up_dweight_squares, out double body1_up_dbias_squares);
         squares += body1_up_dweight_squares + body1_up_dbias_squares;
         report?.Record(5, global::System.Math.Sqrt(body1_up_dweight_squares), global::System.Math.Sqrt(body1_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body1_up_weight));
@@ -357,18 +356,17 @@ partial class PostNorm
         var dbody0_down_weight = gradients.Slice(336, 256); // (16, 16)
         var dbody0_down_bias = gradients.Slice(592, 16); // (16)
         var body0_down_weight = parameters.Slice(336, 256); // (16, 16)
-        var dbody0_up_out = dacts.Slice(48 * B, 16 * B); // (B, 16)
+        var dbody0_up_pre = dacts.Slice(32 * B, 16 * B); // (B, 16)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_down_weight, dbody0_down_bias, dbody0_down_out, body0_up_out, B, 16, 16, accumulate: false, out double body0_down_dweight_squares, out double body0_down_dbias_squares);
         squares += body0_down_dweight_squares + body0_down_dbias_squares;
         report?.Record(3, global::System.Math.Sqrt(body0_down_dweight_squares), global::System.Math.Sqrt(body0_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body0_down_weight));
-        global::ChainRule.Kernels.Dense.BackwardInput(dbody0_up_out, dbody0_down_out, body0_down_weight, B, 16, 16);
-        var dbody0_up_pre = dacts.Slice(32 * B, 16 * B); // (B, 16)
         var body0_up_pre = acts.Slice(32 * B, 16 * B); // (B, 16)
+        global::ChainRule.Kernels.Dense.BackwardInputRelu(dbody0_up_pre, dbody0_down_out, body0_down_weight, body0_up_pre, B, 16, 16);
         var input_norm_out = acts.Slice(0, 16 * B); // (B, 16)
         var dbody0_up_weight = gradients.Slice(64, 256); // (16, 16)
         var dbody0_up_bias = gradients.Slice(320, 16); // (16)
         var body0_up_weight = parameters.Slice(64, 256); // (16, 16)
-        global::ChainRule.Kernels.Relu.Backward(dbody0_up_pre, dbody0_up_out, body0_up_pre, body0_up_out);
+        // dbody0_up_pre came through the ReLU with the input gradient of the layer above.
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_up_weight, dbody0_up_bias, dbody0_up_pre, input_norm_out, B, 16, 16, accumulate: false, out double body0_up_dweight_squares, out double body0_up_dbias_squares);
         squares += body0_up_dweight_squares + body0_up_dbias_squares;
         report?.Record(2, global::System.Math.Sqrt(body0_up_dweight_squares), global::System.Math.Sqrt(body0_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body0_up_weight));

@@ -142,6 +142,57 @@ public class DenseTests
     }
 
     [Theory]
+    [InlineData(1, 300, 70, 1)] // batch 1: the product, then a ReLU-gradient pass
+    [InlineData(3, 40, 10, 1)] // a few rows
+    [InlineData(256, 1024, 10, 1)] // behind a logits layer: depth 10
+    [InlineData(13, 301, 293, 1)] // blocked: edge rows, a partial last panel
+    [InlineData(96, 720, 500, 2)] // split by columns across two threads
+    [InlineData(400, 180, 470, 2)] // split by rows across two threads
+    public void Input_gradient_through_relu_equals_the_product_then_the_relu_backward(int batch, int inputs, int outputs, int threads)
+    {
+        Check<float>();
+        Check<double>();
+
+        void Check<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var random = new Random(batch + inputs * 3 + outputs);
+            T[] dy = NumericAssert.Random<T>(random, batch * outputs), w = NumericAssert.Random<T>(random, outputs * inputs);
+            T[] pre = NumericAssert.Random<T>(random, batch * inputs);
+            dy[0] = T.NaN; // a NaN in the first row's gradient: kept where the unit is alive, zeroed where it is dead
+            pre[1] = T.Zero; // the subgradient at 0 is 0
+            pre[2] = T.NaN; // a NaN pre-activation passes no gradient
+            T[] dx = new T[batch * inputs], expected = new T[batch * inputs];
+            T[] dpre = NumericAssert.Random<T>(random, batch * inputs); // stale values, overwritten
+            int before = Gemm.ThreadCount;
+            try
+            {
+                Gemm.ThreadCount = threads;
+                Dense.BackwardInput<T>(dx, dy, w, batch, inputs, outputs);
+                Relu.Backward<T>(expected, dx, pre, pre);
+                Dense.BackwardInputRelu<T>(dpre, dy, w, pre, batch, inputs, outputs);
+                Assert.Equal(expected, dpre);
+                Assert.Equal(T.Zero, dpre[1]);
+                Assert.Equal(T.Zero, dpre[2]);
+                Assert.Contains(dpre, value => T.IsNaN(value)); // the NaN reached some live unit of row 0
+                Assert.Contains(dpre, value => value == T.Zero);
+            }
+            finally
+            {
+                Gemm.ThreadCount = before;
+            }
+        }
+    }
+
+    [Fact]
+    public void Input_gradient_through_relu_names_a_wrong_pre_activation()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Dense.BackwardInputRelu<float>(new float[6], new float[6], new float[9], new float[5], 2, 3, 3));
+        Assert.Equal("pre", error.ParamName);
+        error = Assert.Throws<ArgumentException>(() => Dense.BackwardInputRelu<float>(new float[5], new float[6], new float[9], new float[6], 2, 3, 3));
+        Assert.Equal("dpre", error.ParamName);
+    }
+
+    [Theory]
     [InlineData(3, 7, 17)] // unblocked: a few output rows
     [InlineData(40, 130, 70)] // blocked, with edge tiles
     public void Parameter_gradients_overwrite_without_accumulate(int batch, int inputs, int outputs)

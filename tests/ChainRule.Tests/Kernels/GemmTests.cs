@@ -182,7 +182,7 @@ public class GemmTests
                         }
                     T[] c = (T[])start.Clone();
                     int dead = 0;
-                    double squares = Gemm.PackedCore<TSimd, T>(ref c[0], ref a[0], ref b[0], ref bias[0], hasBias, m, n, k, n, ar, ad, bd, bc, accumulate, sumSquares: true, ref c[0], applyRelu: false, ref dead);
+                    double squares = Gemm.PackedCore<TSimd, T>(ref c[0], ref a[0], ref b[0], ref bias[0], hasBias, m, n, k, n, ar, ad, bd, bc, accumulate, sumSquares: true, ref c[0], Epilogue.None, ref dead);
                     string label = $"PackedCore<{typeof(TSimd).Name}, {typeof(T).Name}> strides ({ar}, {ad}, {bd}, {bc}) accumulate={accumulate}";
                     NumericAssert.Close<T>(expected, c, label);
                     double storedSquares = 0;
@@ -275,6 +275,38 @@ public class GemmTests
         {
             Gemm.ThreadCount = before;
         }
+    }
+
+    [Theory]
+    [InlineData(340, 340, 300)] // square: a packed dyᵀ splits by rows, each thread packing only its rows
+    [InlineData(10, 1024, 256)] // the input gradient behind a logits layer: depth 10, but a 1 MB c, split by its size
+    public void Split_products_equal_the_one_thread_result_bit_for_bit(int outputs, int inputs, int batch)
+    {
+        var random = new Random(outputs + inputs + batch);
+        float[] dy = NumericAssert.Random<float>(random, batch * outputs), x = NumericAssert.Random<float>(random, batch * inputs);
+        float[] w = NumericAssert.Random<float>(random, outputs * inputs), pre = NumericAssert.Random<float>(random, batch * inputs);
+        float[] dw1 = new float[outputs * inputs], db1 = new float[outputs], dpre1 = new float[batch * inputs];
+        float[] dw2 = new float[outputs * inputs], db2 = new float[outputs], dpre2 = new float[batch * inputs];
+        double squares1, squares2;
+        int before = Gemm.ThreadCount;
+        try
+        {
+            Gemm.ThreadCount = 1;
+            Dense.BackwardParameters<float>(dw1, db1, dy, x, batch, inputs, outputs, accumulate: false, out squares1, out _);
+            Dense.BackwardInputRelu<float>(dpre1, dy, w, pre, batch, inputs, outputs);
+            Gemm.ThreadCount = 2;
+            Assert.True((long)outputs * inputs * batch >= Gemm.ParallelMinMultiplyAdds || (long)batch * inputs >= Gemm.ParallelMinOutputs);
+            Dense.BackwardParameters<float>(dw2, db2, dy, x, batch, inputs, outputs, accumulate: false, out squares2, out _);
+            Dense.BackwardInputRelu<float>(dpre2, dy, w, pre, batch, inputs, outputs);
+        }
+        finally
+        {
+            Gemm.ThreadCount = before;
+        }
+        Assert.Equal(dw1, dw2);
+        Assert.Equal(db1, db2);
+        Assert.Equal(dpre1, dpre2);
+        Assert.Equal(squares1, squares2, 1e-9 * squares1); // the parts' sums of squares add in another order
     }
 
     // A forward product past the split threshold, for the worker-pool tests: y (m, n) = x (m, k) Wᵀ + bias.
