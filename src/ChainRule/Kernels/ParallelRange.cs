@@ -8,8 +8,8 @@ namespace ChainRule.Kernels;
 /// <summary>An elementwise pass over <c>[0, length)</c> whose parts are independent of one another.</summary>
 internal interface IRangePass
 {
-    /// <summary>Runs the pass over elements <c>[start, end)</c>.</summary>
-    void Run(int start, int end);
+    /// <summary>Runs the pass over elements <c>[start, end)</c>, part number <paramref name="part"/> (0 when not split).</summary>
+    void Run(int part, int start, int end);
 }
 
 /// <summary>
@@ -39,8 +39,12 @@ internal static class ParallelRange
     /// <summary>Passes run split so far (for tests: a split that silently fell back to one thread would look the same).</summary>
     internal static long SplitCount { get; private set; }
 
-    /// <summary>Runs <paramref name="pass"/> over <c>[0, length)</c>, split across the pool when it is long enough and free, else on the calling thread.</summary>
-    public static void Run(IRangePass pass, int length)
+    /// <summary>
+    /// Runs <paramref name="pass"/> over <c>[0, length)</c>, split across the pool when it is long enough and free, else
+    /// on the calling thread; parts start at multiples of <paramref name="alignment"/> (itself a multiple of 64).
+    /// </summary>
+    /// <returns>The number of parts run, numbered from 0: 1 when not split.</returns>
+    public static int Run(IRangePass pass, int length, int alignment = Alignment)
     {
         int threads = WorkerPool.Threads;
         if (threads > 1 && length >= MinLength && Monitor.TryEnter(s_gate))
@@ -49,11 +53,12 @@ internal static class ParallelRange
             {
                 s_pass = pass;
                 s_length = length;
-                s_partLength = (length / threads + Alignment - 1) / Alignment * Alignment;
-                if (WorkerPool.TryRun(s_runPart, (length + s_partLength - 1) / s_partLength))
+                s_partLength = (length / threads + alignment - 1) / alignment * alignment;
+                int parts = (length + s_partLength - 1) / s_partLength;
+                if (WorkerPool.TryRun(s_runPart, parts))
                 {
                     SplitCount++;
-                    return;
+                    return parts;
                 }
             }
             finally
@@ -62,13 +67,14 @@ internal static class ParallelRange
                 Monitor.Exit(s_gate);
             }
         }
-        pass.Run(0, length);
+        pass.Run(0, 0, length);
+        return 1;
     }
 
     private static void RunPart(int part)
     {
         int start = part * s_partLength;
-        s_pass!.Run(start, Math.Min(start + s_partLength, s_length));
+        s_pass!.Run(part, start, Math.Min(start + s_partLength, s_length));
     }
 }
 
@@ -78,27 +84,36 @@ internal static unsafe class ParallelPasses<T>
 {
     private static readonly ScalePass s_scale = new();
     private static readonly ClearPass s_clear = new();
+    private static readonly SumOfSquaresPass s_sumOfSquares = new();
 
     /// <summary><c>values ← values·factor</c>.</summary>
     public static void Scale(Span<T> values, T factor)
     {
-        if (!TrySplit(values, s_scale, factor))
+        if (!TrySplit(values, s_scale, factor, out _))
             TensorPrimitives.Multiply(values, factor, values);
     }
 
     /// <summary><c>values ← 0</c>.</summary>
     public static void Clear(Span<T> values)
     {
-        if (!TrySplit(values, s_clear, T.Zero))
+        if (!TrySplit(values, s_clear, T.Zero, out _))
             values.Clear();
     }
 
     /// <summary>
-    /// Runs <paramref name="pass"/> split over <paramref name="values"/> (pinned while its parts run); false, having done
-    /// nothing, when the buffer is short, there is one thread, or another thread is running the same pass.
+    /// <see cref="Norms.SumOfSquares{T}(ReadOnlySpan{T})"/> split in parts of whole blocks, the parts' sums added in
+    /// order (so a given thread count always gives the same bits); false, having done nothing, when not split.
     /// </summary>
-    private static bool TrySplit(Span<T> values, BufferPass pass, T factor)
+    public static bool TrySumOfSquares(ReadOnlySpan<T> values, out double sum) => TrySplit(values, s_sumOfSquares, T.Zero, out sum, Norms.Block);
+
+    /// <summary>
+    /// Runs <paramref name="pass"/> split over <paramref name="values"/> (pinned while its parts run) into parts starting
+    /// at multiples of <paramref name="alignment"/>, and combines the parts' results; false, having done nothing, when the
+    /// buffer is short, there is one thread, or another thread is running the same pass.
+    /// </summary>
+    private static bool TrySplit(ReadOnlySpan<T> values, BufferPass pass, T factor, out double result, int alignment = 64)
     {
+        result = 0;
         if (values.Length < ParallelRange.MinLength || WorkerPool.Threads == 1 || !Monitor.TryEnter(pass))
             return false;
         try
@@ -107,7 +122,7 @@ internal static unsafe class ParallelPasses<T>
             {
                 pass.Data = data;
                 pass.Factor = factor;
-                ParallelRange.Run(pass, values.Length);
+                result = pass.Combine(ParallelRange.Run(pass, values.Length, alignment));
             }
         }
         finally
@@ -123,20 +138,38 @@ internal static unsafe class ParallelPasses<T>
         public T* Data;
         public T Factor;
 
-        public abstract void Run(int start, int end);
+        public abstract void Run(int part, int start, int end);
+
+        /// <summary>The pass's result from its parts' (numbered <c>0 .. parts</c>), read while the pass is still held.</summary>
+        public virtual double Combine(int parts) => 0;
     }
 
     private sealed class ScalePass : BufferPass
     {
-        public override void Run(int start, int end)
+        public override void Run(int part, int start, int end)
         {
-            var part = new Span<T>(Data + start, end - start);
-            TensorPrimitives.Multiply(part, Factor, part);
+            var values = new Span<T>(Data + start, end - start);
+            TensorPrimitives.Multiply(values, Factor, values);
         }
     }
 
     private sealed class ClearPass : BufferPass
     {
-        public override void Run(int start, int end) => new Span<T>(Data + start, end - start).Clear();
+        public override void Run(int part, int start, int end) => new Span<T>(Data + start, end - start).Clear();
+    }
+
+    private sealed class SumOfSquaresPass : BufferPass
+    {
+        private readonly double[] _sums = new double[64];
+
+        public override void Run(int part, int start, int end) => _sums[part] = Norms.SumOfSquaresInBlocks(new ReadOnlySpan<T>(Data + start, end - start));
+
+        public override double Combine(int parts)
+        {
+            double sum = 0;
+            for (int part = 0; part < parts; part++)
+                sum += _sums[part];
+            return sum;
+        }
     }
 }

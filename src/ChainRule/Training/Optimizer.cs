@@ -72,7 +72,7 @@ public abstract unsafe class Optimizer<T> : IRangePass
     /// <summary>The update of elements <c>[start, end)</c>, with the coefficients of the step in progress.</summary>
     private protected abstract void UpdateRange(ref T parameters, ref T gradients, int start, int end);
 
-    void IRangePass.Run(int start, int end) => UpdateRange(ref Unsafe.AsRef<T>(_parameters), ref Unsafe.AsRef<T>(_gradients), start, end);
+    void IRangePass.Run(int part, int start, int end) => UpdateRange(ref Unsafe.AsRef<T>(_parameters), ref Unsafe.AsRef<T>(_gradients), start, end);
 
     /// <summary>Validates the buffers, then counts the step; returns its number <c>t</c> (1 on the first update).</summary>
     private protected long BeginStep(int parameters, int gradients)

@@ -36,4 +36,33 @@ public class ParallelPassTests
             Gemm.ThreadCount = before;
         }
     }
+
+    [Fact]
+    public void A_long_sum_of_squares_splits_in_whole_blocks_and_adds_the_parts_in_order()
+    {
+        int n = ParallelRange.MinLength + 4096 * 3 + 37;
+        var random = new Random(5);
+        float[] values = NumericAssert.Random<float>(random, n);
+        double serial = Norms.SumOfSquaresInBlocks<float>(values);
+        // Two parts of whole 4096-value blocks: the first ends on the block boundary at or past half the buffer.
+        int half = (n / 2 + Norms.Block - 1) / Norms.Block * Norms.Block;
+        double expected = Norms.SumOfSquaresInBlocks<float>(values.AsSpan(0, half)) + Norms.SumOfSquaresInBlocks<float>(values.AsSpan(half));
+        int before = Gemm.ThreadCount;
+        try
+        {
+            Gemm.ThreadCount = 2;
+            long splits = ParallelRange.SplitCount;
+            double split = Norms.SumOfSquares<float>(values);
+            Assert.Equal(splits + 1, ParallelRange.SplitCount);
+            Assert.Equal(expected, split);
+            Assert.Equal(serial, split, serial * 1e-14); // the same blocks, the parts added in another grouping
+            Assert.Equal(Math.Sqrt(split), Norms.L2<float>(values));
+            values[n - 1] = float.NaN;
+            Assert.True(double.IsNaN(Norms.SumOfSquares<float>(values)));
+        }
+        finally
+        {
+            Gemm.ThreadCount = before;
+        }
+    }
 }
