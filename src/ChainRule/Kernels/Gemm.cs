@@ -335,22 +335,38 @@ public static class Gemm
     }
 
     [ThreadStatic]
-    private static bool[]? t_sweepBackwards;
+    private static nuint[]? t_sweptMatrices;
 
     /// <summary>
     /// Whether this thread's next one-row product over the matrix at <paramref name="b"/> reads it last row first:
     /// alternately yes and no. Inference at batch 1 streams every weight once per call, and a model a little larger than
     /// L2 (W1: 1.07 MB against 1 MB) read in the same order every call misses on every line, as each line is evicted just
     /// before it is needed again; read back and forth, each call starts with the lines the last one left in cache.
-    /// Results are identical either way (each output is one dot product in a fixed order). Keyed by the matrix's 4 KB
-    /// page in a 16-entry table: a collision or a moved array only costs the order its reuse.
+    /// Results are identical either way (each output is one dot product in a fixed order). Remembered per matrix address
+    /// (the low bit of an entry is the direction, as addresses are element-aligned) in a 16-entry table probed from a
+    /// hash of the address: matrices whose addresses shared a page-number key used to flip each other's direction back.
+    /// A full table or a moved array only costs the order its reuse.
     /// </summary>
-    private static unsafe bool SweepBackwards<T>(ref T b)
+    internal static unsafe bool SweepBackwards<T>(ref T b)
     {
-        bool[] table = t_sweepBackwards ??= new bool[16];
-        int slot = (int)((nuint)Unsafe.AsPointer(ref b) >> 12) & 15;
-        return table[slot] = !table[slot];
+        nuint[] table = t_sweptMatrices ??= new nuint[SweptMatrices];
+        nuint address = (nuint)Unsafe.AsPointer(ref b);
+        int start = (int)((ulong)address * 0x9E3779B97F4A7C15UL >> 60);
+        for (int probe = 0; probe < SweptMatrices; probe++)
+        {
+            int slot = (start + probe) & (SweptMatrices - 1);
+            nuint entry = table[slot];
+            if (entry == 0 || (entry & ~(nuint)1) == address)
+            {
+                table[slot] = address | ((entry & 1) ^ 1);
+                return (entry & 1) == 0;
+            }
+        }
+        table[start] = address | 1;
+        return true;
     }
+
+    private const int SweptMatrices = 16;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreDotRow<T>(ref T c, ref T bias, bool hasBias, int i, int j, int n, T s0, T s1, T s2, T s3)

@@ -381,6 +381,22 @@ public class GemmTests
     }
 
     [Fact]
+    public void Each_weight_matrix_alternates_its_own_sweep_direction()
+    {
+        // Two layers' matrices 64 pages apart in one parameter buffer (as W1's second and third layers can be): each
+        // keeps its own alternation, rather than one flipping the other's back every call.
+        float[] parameters = new float[64 * 1024 + 64 * 1024 + 16];
+        ref float second = ref parameters[64 * 1024];
+        ref float third = ref parameters[2 * 64 * 1024];
+        bool secondFirst = Gemm.SweepBackwards(ref second), thirdFirst = Gemm.SweepBackwards(ref third);
+        for (int call = 1; call <= 5; call++)
+        {
+            Assert.Equal(call % 2 == 0 ? secondFirst : !secondFirst, Gemm.SweepBackwards(ref second));
+            Assert.Equal(call % 2 == 0 ? thirdFirst : !thirdFirst, Gemm.SweepBackwards(ref third));
+        }
+    }
+
+    [Fact]
     public void A_one_row_product_gives_the_same_bits_whichever_way_it_sweeps_the_weights()
     {
         // Batch-1 products read the weight matrix last row first on alternate calls; the outputs must not notice.
