@@ -191,8 +191,9 @@ internal static partial class NetworkEmitter
         string output = pass.Use(dense.Output);
         if (dense.Activation == ActivationKind.ReLU)
         {
-            // The ReLU is applied in the product's epilogue: no second pass over the layer's output.
-            pass.Writer.WriteLine($"int {dense.Variable}_dead = {Kernels}.Dense.ForwardRelu({pre}, {output}, {input}, {weight}, {bias}, B, {dense.Inputs}, {dense.Outputs});");
+            // The ReLU is applied in the product's epilogue, over the pre-activation in place (the plan keeps no
+            // separate one for ReLU): no second pass, no second buffer.
+            pass.Writer.WriteLine($"int {dense.Variable}_dead = {Kernels}.Dense.ForwardRelu({output}, {input}, {weight}, {bias}, B, {dense.Inputs}, {dense.Outputs});");
             pass.Writer.WriteLine($"report?.RecordDeadUnits({dense.NameIndex}, {dense.Variable}_dead, {dense.Outputs} * B);");
             return;
         }

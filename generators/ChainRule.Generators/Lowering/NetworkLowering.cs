@@ -84,9 +84,11 @@ internal static class NetworkLowering
         private DenseStep LowerDense(string name, string modifiers, string variable, int nameIndex, int inputs, int outputs,
             ActivationKind activation, InitKind init, ActivationBuffer? input)
         {
-            bool hasActivation = activation != ActivationKind.Identity;
-            ActivationBuffer pre = PerSample(hasActivation ? $"{variable}_pre" : $"{variable}_out", outputs);
-            ActivationBuffer output = hasActivation ? PerSample($"{variable}_out", outputs) : pre;
+            // ReLU's backward needs only where its output is positive, which is where its input is: the output
+            // overwrites the pre-activation, one buffer fewer to write and read back.
+            bool keepsPreActivation = activation is not (ActivationKind.Identity or ActivationKind.ReLU);
+            ActivationBuffer pre = PerSample(keepsPreActivation ? $"{variable}_pre" : $"{variable}_out", outputs);
+            ActivationBuffer output = keepsPreActivation ? PerSample($"{variable}_out", outputs) : pre;
             int weights = Parameters(inputs * outputs);
             int bias = Parameters(outputs);
             return new DenseStep(_steps.Count, name, modifiers, variable, nameIndex, inputs, outputs, weights, bias,

@@ -57,7 +57,7 @@ internal abstract record PlanStep(int Index, string Name, string Modifiers, Acti
 /// <param name="BiasOffset">Offset of <c>b</c> (shape <c>(Outputs)</c>).</param>
 /// <param name="Init">The resolved initialization scheme, never <see cref="InitKind.Default"/>.</param>
 /// <param name="Stream">The random stream the weights are drawn from.</param>
-/// <param name="PreActivation">Where <c>x Wᵀ + b</c> is stored; the same as the output for Identity.</param>
+/// <param name="PreActivation">Where <c>x Wᵀ + b</c> is stored; the same as the output for Identity and for ReLU (overwritten in place: its backward needs only where the output is positive).</param>
 internal sealed record DenseStep(
     int Index,
     string Name,

@@ -99,7 +99,7 @@ public static class Relu
     /// <summary><c>dx = x &gt; 0 ? dy : 0</c> (the subgradient at 0 is 0, as in PyTorch).</summary>
     /// <param name="dx">Gradient of the pre-activation.</param>
     /// <param name="dy">Gradient of the output.</param>
-    /// <param name="x">Pre-activation.</param>
+    /// <param name="x">Pre-activation, or the forward output in place of it (positive at exactly the same places).</param>
     /// <param name="y">Forward output (unused).</param>
     /// <remarks>Elementwise in one pass, so <paramref name="dx"/> may be <paramref name="dy"/>.</remarks>
     public static void Backward<T>(Span<T> dx, ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> y)
@@ -147,7 +147,7 @@ public static class LeakyRelu
     /// <summary><c>dx = x &gt; 0 ? dy : 0.01·dy</c>.</summary>
     /// <param name="dx">Gradient of the pre-activation.</param>
     /// <param name="dy">Gradient of the output.</param>
-    /// <param name="x">Pre-activation.</param>
+    /// <param name="x">Pre-activation, or the forward output in place of it (positive at exactly the same places).</param>
     /// <param name="y">Forward output (unused).</param>
     /// <remarks>Elementwise in one pass, so <paramref name="dx"/> may be <paramref name="dy"/>.</remarks>
     public static void Backward<T>(Span<T> dx, ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> y)

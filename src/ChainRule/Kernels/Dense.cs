@@ -39,7 +39,7 @@ public static class Dense
     /// the blocked path take a second pass). Equal to <see cref="Forward{T}"/> followed by <see cref="Relu.Forward{T}"/>.
     /// </summary>
     /// <param name="pre">Pre-activation output, shape <c>(batch, outputs)</c>, kept for the backward pass.</param>
-    /// <param name="y">Activation output, shape <c>(batch, outputs)</c>; must not overlap <paramref name="pre"/>.</param>
+    /// <param name="y">Activation output, shape <c>(batch, outputs)</c>; <paramref name="pre"/> itself, or not overlapping it.</param>
     /// <param name="x">Input, shape <c>(batch, inputs)</c>.</param>
     /// <param name="weight">Shape <c>(outputs, inputs)</c>.</param>
     /// <param name="bias">Shape <c>(outputs)</c>.</param>
@@ -60,6 +60,24 @@ public static class Dense
             return 0;
         return Gemm.MultiplyTransposedCore(pre, x, weight, bias, batch, outputs, inputs, relu: y);
     }
+
+    /// <summary>
+    /// <c>y = max(x Wᵀ + b, 0)</c>, as <see cref="ForwardRelu{T}(Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, int, int, int)"/>
+    /// with the pre-activation overwritten by the output in place: the ReLU's backward needs only where the output is
+    /// positive, which is exactly where the pre-activation is (<see cref="Relu.Backward{T}"/>, <see cref="BackwardInputRelu{T}"/>
+    /// take either), so a layer need not keep both.
+    /// </summary>
+    /// <param name="y">Activation output, shape <c>(batch, outputs)</c>.</param>
+    /// <param name="x">Input, shape <c>(batch, inputs)</c>.</param>
+    /// <param name="weight">Shape <c>(outputs, inputs)</c>.</param>
+    /// <param name="bias">Shape <c>(outputs)</c>.</param>
+    /// <param name="batch">Number of samples.</param>
+    /// <param name="inputs">Input width.</param>
+    /// <param name="outputs">Output width.</param>
+    /// <returns>The dead outputs <c>#{y = 0}</c>, i.e. <c>#{x Wᵀ + b ≤ 0}</c> (NaN not counted).</returns>
+    public static int ForwardRelu<T>(Span<T> y, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, int batch, int inputs, int outputs)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => ForwardRelu(y, y, x, weight, bias, batch, inputs, outputs);
 
     /// <summary><c>dx = dy W</c>, i.e. <c>dx[s,i] = Σ_o dy[s,o]·W[o,i]</c>, overwriting <paramref name="dx"/>.</summary>
     /// <param name="dx">Gradient of the input, shape <c>(batch, inputs)</c>.</param>
@@ -95,7 +113,10 @@ public static class Dense
     /// <param name="dpre">Gradient of the ReLU's pre-activation, shape <c>(batch, inputs)</c>; must not overlap <paramref name="pre"/>.</param>
     /// <param name="dy">Gradient of the output, shape <c>(batch, outputs)</c>.</param>
     /// <param name="weight">Shape <c>(outputs, inputs)</c>.</param>
-    /// <param name="pre">The ReLU's pre-activation from the forward pass, shape <c>(batch, inputs)</c>.</param>
+    /// <param name="pre">
+    /// The ReLU's pre-activation from the forward pass, shape <c>(batch, inputs)</c>, or its output in place of it: either
+    /// is positive at exactly the same places.
+    /// </param>
     /// <param name="batch">Number of samples.</param>
     /// <param name="inputs">Input width.</param>
     /// <param name="outputs">Output width.</param>

@@ -131,6 +131,9 @@ public class DenseTests
                 Assert.Equal(expectedPre, pre);
                 Assert.Equal(expectedY, y);
                 Assert.Equal(expectedDead, dead);
+                T[] inPlace = NumericAssert.Random<T>(random, batch * outputs); // stale values, overwritten
+                Assert.Equal(expectedDead, Dense.ForwardRelu<T>(inPlace, x, w, b, batch, inputs, outputs));
+                Assert.Equal(expectedY, inPlace);
                 if (batch > 1)
                     Assert.InRange(dead, 1, (batch - 1) * outputs - 1); // some dead, some alive, the NaN row neither
             }
@@ -171,6 +174,11 @@ public class DenseTests
                 Relu.Backward<T>(expected, dx, pre, pre);
                 Dense.BackwardInputRelu<T>(dpre, dy, w, pre, batch, inputs, outputs);
                 Assert.Equal(expected, dpre);
+                // The ReLU's output gates the same places as its input: layers that keep only the output pass it.
+                T[] output = new T[batch * inputs], gatedByOutput = new T[batch * inputs];
+                Relu.Forward<T>(output, pre);
+                Dense.BackwardInputRelu<T>(gatedByOutput, dy, w, output, batch, inputs, outputs);
+                Assert.Equal(expected, gatedByOutput);
                 Assert.Equal(T.Zero, dpre[1]);
                 Assert.Equal(T.Zero, dpre[2]);
                 Assert.Contains(dpre, value => T.IsNaN(value)); // the NaN reached some live unit of row 0
