@@ -108,9 +108,11 @@ public static class Gemm
                 ref activationRef, epilogue, ref dead);
             return dead;
         }
-        // One row (inference at batch 1) reads all of b for little arithmetic: split across threads, each core
-        // streams its share of b and, call after call, keeps it in its own L2.
-        if (!(m == 1 && WorkerPool.Threads > 1 && (long)n * k >= ParallelMinDotRow && ParallelDotRow<T>.TryRun(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, n, k)))
+        // One row (inference at batch 1) reads all of b for little arithmetic: split across threads by columns, each
+        // core streams its share of b and, call after call, keeps it in its own L2. Many rows into a few columns (a
+        // logits layer) stream a instead: split by rows, each core reads its rows.
+        bool split = WorkerPool.Threads > 1 && (m == 1 ? (long)n * k >= ParallelMinDotRow : (long)m * k >= ParallelMinDotRows);
+        if (!(split && ParallelDotTiles<T>.TryRun(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k)))
             DotTiles(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k);
         // Small products (a few rows, or a logits layer) take the activation as a second pass over a small c.
         return applyRelu ? Relu.Forward<T>(relu, c) : 0;
@@ -119,19 +121,30 @@ public static class Gemm
     /// <summary><c>n·k</c> from which a one-row <c>A Bᵀ</c> is split across threads (64K multiply-adds, ~3 µs on one core).</summary>
     internal const long ParallelMinDotRow = 1L << 16;
 
-    /// <summary>A one-row <c>A Bᵀ</c> split by columns of <c>c</c> (rows of <c>b</c>), in parts of whole 8-row tiles.</summary>
-    private static unsafe class ParallelDotRow<T>
+    /// <summary>
+    /// Elements of <c>a</c> (<c>m·k</c>) from which a product too narrow to pack (a logits layer) is split by rows: 256 K,
+    /// 1 MB of float. W4's 256 × 1024 → 10 forward, reading the activations its two halves of the previous layer left in
+    /// two cores' caches, took 110–130 µs on the calling thread.
+    /// </summary>
+    internal const long ParallelMinDotRows = 1L << 18;
+
+    /// <summary>
+    /// An unpacked <c>A Bᵀ</c> split across threads: one row by columns of <c>c</c> (rows of <c>b</c>) in parts of whole
+    /// 8-row tiles, more rows by rows of <c>c</c> in parts of whole 2-row tiles.
+    /// </summary>
+    private static unsafe class ParallelDotTiles<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         private static readonly Action<int> s_runPart = RunPart;
         private static readonly object s_gate = new();
         private static T* s_c, s_a, s_b, s_bias;
         private static bool s_hasBias;
-        private static int s_n, s_k, s_columnsPerPart;
+        private static int s_m, s_n, s_k, s_rowsPerPart, s_columnsPerPart;
 
-        public static bool TryRun(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int n, int k)
+        public static bool TryRun(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k)
         {
-            int parts = Math.Min(WorkerPool.Threads, (n + 7) / 8);
+            bool byColumns = m == 1;
+            int parts = Math.Min(WorkerPool.Threads, byColumns ? (n + 7) / 8 : (m + 1) / 2);
             fixed (T* cp = &c, ap = &a, bp = &b, biasp = &bias)
             {
                 if (!Monitor.TryEnter(s_gate))
@@ -139,8 +152,9 @@ public static class Gemm
                 try
                 {
                     s_c = cp; s_a = ap; s_b = bp; s_bias = biasp;
-                    s_hasBias = hasBias; s_n = n; s_k = k;
-                    s_columnsPerPart = (n / parts + 7) / 8 * 8;
+                    s_hasBias = hasBias; s_m = m; s_n = n; s_k = k;
+                    s_columnsPerPart = byColumns ? (n / parts + 7) / 8 * 8 : n;
+                    s_rowsPerPart = byColumns ? m : (m / parts + 1) / 2 * 2;
                     return WorkerPool.TryRun(s_runPart, parts);
                 }
                 finally
@@ -152,11 +166,13 @@ public static class Gemm
 
         private static void RunPart(int part)
         {
-            int start = part * s_columnsPerPart;
-            int columns = Math.Min(s_columnsPerPart, s_n - start);
-            if (columns > 0)
-                DotTiles(ref Unsafe.AsRef<T>(s_c + start), ref Unsafe.AsRef<T>(s_a), ref Unsafe.AsRef<T>(s_b + (nint)start * s_k),
-                    ref Unsafe.AsRef<T>(s_hasBias ? s_bias + start : s_bias), s_hasBias, 1, columns, s_k);
+            int row = s_rowsPerPart == s_m ? 0 : part * s_rowsPerPart;
+            int column = s_columnsPerPart == s_n ? 0 : part * s_columnsPerPart;
+            int rows = Math.Min(s_rowsPerPart, s_m - row), columns = Math.Min(s_columnsPerPart, s_n - column);
+            // Split by rows, a part has every column, so its rows of c keep their stride n.
+            if (rows > 0 && columns > 0)
+                DotTiles(ref Unsafe.AsRef<T>(s_c + (nint)row * s_n + column), ref Unsafe.AsRef<T>(s_a + (nint)row * s_k), ref Unsafe.AsRef<T>(s_b + (nint)column * s_k),
+                    ref Unsafe.AsRef<T>(s_hasBias ? s_bias + column : s_bias), s_hasBias, rows, columns, s_k);
         }
     }
 

@@ -279,12 +279,13 @@ public class GemmTests
 
     [Theory]
     [InlineData(340, 340, 300)] // square: a packed dyᵀ splits by rows, each thread packing only its rows
-    [InlineData(10, 1024, 256)] // the input gradient behind a logits layer: depth 10, but a 1 MB c, split by its size
-    public void Split_products_equal_the_one_thread_result_bit_for_bit(int outputs, int inputs, int batch)
+    [InlineData(10, 1024, 256)] // a logits layer: its forward split by rows of x, the input gradient (depth 10, 1 MB c) by its size
+    public void Split_layer_products_equal_the_one_thread_result_bit_for_bit(int outputs, int inputs, int batch)
     {
         var random = new Random(outputs + inputs + batch);
         float[] dy = NumericAssert.Random<float>(random, batch * outputs), x = NumericAssert.Random<float>(random, batch * inputs);
         float[] w = NumericAssert.Random<float>(random, outputs * inputs), pre = NumericAssert.Random<float>(random, batch * inputs);
+        float[] bias = NumericAssert.Random<float>(random, outputs), y1 = new float[batch * outputs], y2 = new float[batch * outputs];
         float[] dw1 = new float[outputs * inputs], db1 = new float[outputs], dpre1 = new float[batch * inputs];
         float[] dw2 = new float[outputs * inputs], db2 = new float[outputs], dpre2 = new float[batch * inputs];
         double squares1, squares2;
@@ -292,10 +293,12 @@ public class GemmTests
         try
         {
             Gemm.ThreadCount = 1;
+            Dense.Forward<float>(y1, x, w, bias, batch, inputs, outputs);
             Dense.BackwardParameters<float>(dw1, db1, dy, x, batch, inputs, outputs, accumulate: false, out squares1, out _);
             Dense.BackwardInputRelu<float>(dpre1, dy, w, pre, batch, inputs, outputs);
             Gemm.ThreadCount = 2;
             Assert.True((long)outputs * inputs * batch >= Gemm.ParallelMinMultiplyAdds || (long)batch * inputs >= Gemm.ParallelMinOutputs);
+            Dense.Forward<float>(y2, x, w, bias, batch, inputs, outputs);
             Dense.BackwardParameters<float>(dw2, db2, dy, x, batch, inputs, outputs, accumulate: false, out squares2, out _);
             Dense.BackwardInputRelu<float>(dpre2, dy, w, pre, batch, inputs, outputs);
         }
@@ -303,6 +306,7 @@ public class GemmTests
         {
             Gemm.ThreadCount = before;
         }
+        Assert.Equal(y1, y2);
         Assert.Equal(dw1, dw2);
         Assert.Equal(db1, db2);
         Assert.Equal(dpre1, dpre2);
