@@ -195,11 +195,15 @@ internal static partial class NetworkEmitter
             // separate one for ReLU): no second pass, no second buffer.
             pass.Writer.WriteLine($"int {dense.Variable}_dead = {Kernels}.Dense.ForwardRelu({output}, {input}, {weight}, {bias}, B, {dense.Inputs}, {dense.Outputs});");
             pass.Writer.WriteLine($"report?.RecordDeadUnits({dense.NameIndex}, {dense.Variable}_dead, {dense.Outputs} * B);");
-            return;
         }
-        pass.Writer.WriteLine($"{Kernels}.Dense.Forward({pre}, {input}, {weight}, {bias}, B, {dense.Inputs}, {dense.Outputs});");
-        if (dense.HasActivation)
-            pass.Writer.WriteLine($"{Kernels}.{ActivationKernel(dense.Activation)}.Forward({output}, {pre});");
+        else
+        {
+            pass.Writer.WriteLine($"{Kernels}.Dense.Forward({pre}, {input}, {weight}, {bias}, B, {dense.Inputs}, {dense.Outputs});");
+            if (dense.HasActivation)
+                pass.Writer.WriteLine($"{Kernels}.{ActivationKernel(dense.Activation)}.Forward({output}, {pre});");
+        }
+        // The report's ‖W‖ is measured while the product has just brought the weights into cache, not in a pass of its own.
+        pass.Writer.WriteLine($"if (report is not null) _weightNorms[{dense.NameIndex}] = {Kernels}.Norms.L2({weight});");
     }
 
     /// <summary>
@@ -221,7 +225,7 @@ internal static partial class NetworkEmitter
         string dweight = pass.Parameter($"{dense.Variable}_weight", dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})", gradient: true);
         string dbias = pass.Parameter($"{dense.Variable}_bias", dense.BiasOffset, dense.Outputs, $"({dense.Outputs})", gradient: true);
         bool needsInputGradient = dense.Input is not null;
-        string weight = pass.Parameter($"{dense.Variable}_weight", dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})");
+        string weight = needsInputGradient ? pass.Parameter($"{dense.Variable}_weight", dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})") : "";
         string dinput = !needsInputGradient ? ""
             : reluBelow is not null ? pass.Use(reluBelow.PreActivation, gradient: true)
             : inputGradient ?? pass.Use(dense.Input, gradient: true);
@@ -234,7 +238,7 @@ internal static partial class NetworkEmitter
         // Each dense layer's gradients are written once per backward pass: overwritten, so the trainer need not clear them.
         pass.Writer.WriteLine($"{Kernels}.Dense.BackwardParameters({dweight}, {dbias}, {dpre}, {input}, B, {dense.Inputs}, {dense.Outputs}, accumulate: false, out double {v}_dweight_squares, out double {v}_dbias_squares);");
         pass.Writer.WriteLine($"squares += {v}_dweight_squares + {v}_dbias_squares;");
-        pass.Writer.WriteLine($"report?.Record({dense.NameIndex}, global::System.Math.Sqrt({v}_dweight_squares), global::System.Math.Sqrt({v}_dbias_squares), {Kernels}.Norms.L2({weight}));");
+        pass.Writer.WriteLine($"report?.Record({dense.NameIndex}, global::System.Math.Sqrt({v}_dweight_squares), global::System.Math.Sqrt({v}_dbias_squares), _weightNorms[{dense.NameIndex}]);");
         if (!needsInputGradient)
             pass.Writer.WriteLine("// The network input needs no gradient.");
         else if (reluBelow is not null)

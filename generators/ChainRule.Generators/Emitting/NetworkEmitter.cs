@@ -104,6 +104,8 @@ internal static partial class NetworkEmitter
             ? $"private readonly {t}[] _statistics = new {t}[{plan.StatisticsCount}]; // BatchNorm running mean and variance"
             : $"private readonly {t}[] _statistics = global::System.Array.Empty<{t}>();");
         writer.WriteLine($"private readonly {t}[] _predictActivations = new {t}[{WorkspaceSize(plan, "PredictChunk")}];");
+        if (plan.Steps.Any(step => step is DenseStep or ResidualStep))
+            writer.WriteLine($"private readonly double[] _weightNorms = new double[{plan.LayerNames.Count}]; // ‖W‖ of each dense layer, measured by a reported forward pass right after its product");
     }
 
     private static void WriteConstructor(SourceWriter writer, NetworkPlan plan)

@@ -28,6 +28,7 @@ partial class SpamFilter
     private readonly float[] _gradients = new float[ParameterCount];
     private readonly float[] _statistics = global::System.Array.Empty<float>();
     private readonly float[] _predictActivations = new float[ActivationsPerSample * PredictChunk];
+    private readonly double[] _weightNorms = new double[3]; // ‖W‖ of each dense layer, measured by a reported forward pass right after its product
 
     /// <summary>
     /// Creates the network with each layer's weights drawn from its initialization scheme, deterministically
@@ -119,6 +120,7 @@ partial class SpamFilter
         var features_out = acts.Slice(32 * B, 32 * B); // (B, 32)
         global::ChainRule.Kernels.Dense.Forward(features_pre, inputs, features_weight, features_bias, B, 20, 32);
         global::ChainRule.Kernels.Silu.Forward(features_out, features_pre);
+        if (report is not null) _weightNorms[0] = global::ChainRule.Kernels.Norms.L2(features_weight);
 
         // ---- layer 1: Mix, Dense 32 → 32, LeakyReLU ----
         var mix_weight = parameters.Slice(672, 1024); // (32, 32)
@@ -127,12 +129,14 @@ partial class SpamFilter
         var mix_out = acts.Slice(96 * B, 32 * B); // (B, 32)
         global::ChainRule.Kernels.Dense.Forward(mix_pre, features_out, mix_weight, mix_bias, B, 32, 32);
         global::ChainRule.Kernels.LeakyRelu.Forward(mix_out, mix_pre);
+        if (report is not null) _weightNorms[1] = global::ChainRule.Kernels.Norms.L2(mix_weight);
 
         // ---- layer 2: Score, Dense 32 → 1 ----
         var score_weight = parameters.Slice(1728, 32); // (1, 32)
         var score_bias = parameters.Slice(1760, 1); // (1)
         var score_out = acts.Slice(128 * B, B); // (B)
         global::ChainRule.Kernels.Dense.Forward(score_out, mix_out, score_weight, score_bias, B, 32, 1);
+        if (report is not null) _weightNorms[2] = global::ChainRule.Kernels.Norms.L2(score_weight);
     }
 
     /// <summary>
@@ -156,7 +160,7 @@ partial class SpamFilter
         var dmix_out = dacts.Slice(96 * B, 32 * B); // (B, 32)
         global::ChainRule.Kernels.Dense.BackwardParameters(dscore_weight, dscore_bias, dscore_out, mix_out, B, 32, 1, accumulate: false, out double score_dweight_squares, out double score_dbias_squares);
         squares += score_dweight_squares + score_dbias_squares;
-        report?.Record(2, global::System.Math.Sqrt(score_dweight_squares), global::System.Math.Sqrt(score_dbias_squares), global::ChainRule.Kernels.Norms.L2(score_weight));
+        report?.Record(2, global::System.Math.Sqrt(score_dweight_squares), global::System.Math.Sqrt(score_dbias_squares), _weightNorms[2]);
         global::ChainRule.Kernels.Dense.BackwardInput(dmix_out, dscore_out, score_weight, B, 32, 1);
 
         // ---- layer 1: Mix, Dense 32 → 32, LeakyReLU ----
@@ -170,7 +174,7 @@ partial class SpamFilter
         global::ChainRule.Kernels.LeakyRelu.Backward(dmix_pre, dmix_out, mix_pre, mix_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dmix_weight, dmix_bias, dmix_pre, features_out, B, 32, 32, accumulate: false, out double mix_dweight_squares, out double mix_dbias_squares);
         squares += mix_dweight_squares + mix_dbias_squares;
-        report?.Record(1, global::System.Math.Sqrt(mix_dweight_squares), global::System.Math.Sqrt(mix_dbias_squares), global::ChainRule.Kernels.Norms.L2(mix_weight));
+        report?.Record(1, global::System.Math.Sqrt(mix_dweight_squares), global::System.Math.Sqrt(mix_dbias_squares), _weightNorms[1]);
         global::ChainRule.Kernels.Dense.BackwardInput(dfeatures_out, dmix_pre, mix_weight, B, 32, 32);
 
         // ---- layer 0: Features, Dense 20 → 32, Silu ----
@@ -178,11 +182,10 @@ partial class SpamFilter
         var features_pre = acts.Slice(0, 32 * B); // (B, 32)
         var dfeatures_weight = gradients.Slice(0, 640); // (32, 20)
         var dfeatures_bias = gradients.Slice(640, 32); // (32)
-        var features_weight = parameters.Slice(0, 640); // (32, 20)
         global::ChainRule.Kernels.Silu.Backward(dfeatures_pre, dfeatures_out, features_pre, features_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dfeatures_weight, dfeatures_bias, dfeatures_pre, inputs, B, 20, 32, accumulate: false, out double features_dweight_squares, out double features_dbias_squares);
         squares += features_dweight_squares + features_dbias_squares;
-        report?.Record(0, global::System.Math.Sqrt(features_dweight_squares), global::System.Math.Sqrt(features_dbias_squares), global::ChainRule.Kernels.Norms.L2(features_weight));
+        report?.Record(0, global::System.Math.Sqrt(features_dweight_squares), global::System.Math.Sqrt(features_dbias_squares), _weightNorms[0]);
         // The network input needs no gradient.
 
         return squares;

@@ -30,6 +30,7 @@ partial class DigitClassifier
     private readonly float[] _gradients = new float[ParameterCount];
     private readonly float[] _statistics = global::System.Array.Empty<float>();
     private readonly float[] _predictActivations = new float[ActivationsPerSample * PredictChunk];
+    private readonly double[] _weightNorms = new double[3]; // ‖W‖ of each dense layer, measured by a reported forward pass right after its product
 
     /// <summary>
     /// Creates the network with each layer's weights drawn from its initialization scheme, deterministically
@@ -120,6 +121,7 @@ partial class DigitClassifier
         var hidden_out = acts.Slice(0, 128 * B); // (B, 128)
         int hidden_dead = global::ChainRule.Kernels.Dense.ForwardRelu(hidden_out, inputs, hidden_weight, hidden_bias, B, 64, 128);
         report?.RecordDeadUnits(0, hidden_dead, 128 * B);
+        if (report is not null) _weightNorms[0] = global::ChainRule.Kernels.Norms.L2(hidden_weight);
 
         // ---- layer 1: Hidden2, Dense 128 → 64, ReLU ----
         var hidden2_weight = parameters.Slice(8320, 8192); // (64, 128)
@@ -127,12 +129,14 @@ partial class DigitClassifier
         var hidden2_out = acts.Slice(128 * B, 64 * B); // (B, 64)
         int hidden2_dead = global::ChainRule.Kernels.Dense.ForwardRelu(hidden2_out, hidden_out, hidden2_weight, hidden2_bias, B, 128, 64);
         report?.RecordDeadUnits(1, hidden2_dead, 64 * B);
+        if (report is not null) _weightNorms[1] = global::ChainRule.Kernels.Norms.L2(hidden2_weight);
 
         // ---- layer 2: Logits, Dense 64 → 10 ----
         var logits_weight = parameters.Slice(16576, 640); // (10, 64)
         var logits_bias = parameters.Slice(17216, 10); // (10)
         var logits_out = acts.Slice(192 * B, 10 * B); // (B, 10)
         global::ChainRule.Kernels.Dense.Forward(logits_out, hidden2_out, logits_weight, logits_bias, B, 64, 10);
+        if (report is not null) _weightNorms[2] = global::ChainRule.Kernels.Norms.L2(logits_weight);
     }
 
     /// <summary>
@@ -156,7 +160,7 @@ partial class DigitClassifier
         var dhidden2_out = dacts.Slice(128 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.BackwardParameters(dlogits_weight, dlogits_bias, dlogits_out, hidden2_out, B, 64, 10, accumulate: false, out double logits_dweight_squares, out double logits_dbias_squares);
         squares += logits_dweight_squares + logits_dbias_squares;
-        report?.Record(2, global::System.Math.Sqrt(logits_dweight_squares), global::System.Math.Sqrt(logits_dbias_squares), global::ChainRule.Kernels.Norms.L2(logits_weight));
+        report?.Record(2, global::System.Math.Sqrt(logits_dweight_squares), global::System.Math.Sqrt(logits_dbias_squares), _weightNorms[2]);
         global::ChainRule.Kernels.Dense.BackwardInputRelu(dhidden2_out, dlogits_out, logits_weight, hidden2_out, B, 64, 10);
 
         // ---- layer 1: Hidden2, Dense 128 → 64, ReLU ----
@@ -168,17 +172,16 @@ partial class DigitClassifier
         // dhidden2_out came through the ReLU with the input gradient of the layer above.
         global::ChainRule.Kernels.Dense.BackwardParameters(dhidden2_weight, dhidden2_bias, dhidden2_out, hidden_out, B, 128, 64, accumulate: false, out double hidden2_dweight_squares, out double hidden2_dbias_squares);
         squares += hidden2_dweight_squares + hidden2_dbias_squares;
-        report?.Record(1, global::System.Math.Sqrt(hidden2_dweight_squares), global::System.Math.Sqrt(hidden2_dbias_squares), global::ChainRule.Kernels.Norms.L2(hidden2_weight));
+        report?.Record(1, global::System.Math.Sqrt(hidden2_dweight_squares), global::System.Math.Sqrt(hidden2_dbias_squares), _weightNorms[1]);
         global::ChainRule.Kernels.Dense.BackwardInputRelu(dhidden_out, dhidden2_out, hidden2_weight, hidden_out, B, 128, 64);
 
         // ---- layer 0: Hidden, Dense 64 → 128, ReLU ----
         var dhidden_weight = gradients.Slice(0, 8192); // (128, 64)
         var dhidden_bias = gradients.Slice(8192, 128); // (128)
-        var hidden_weight = parameters.Slice(0, 8192); // (128, 64)
         // dhidden_out came through the ReLU with the input gradient of the layer above.
         global::ChainRule.Kernels.Dense.BackwardParameters(dhidden_weight, dhidden_bias, dhidden_out, inputs, B, 64, 128, accumulate: false, out double hidden_dweight_squares, out double hidden_dbias_squares);
         squares += hidden_dweight_squares + hidden_dbias_squares;
-        report?.Record(0, global::System.Math.Sqrt(hidden_dweight_squares), global::System.Math.Sqrt(hidden_dbias_squares), global::ChainRule.Kernels.Norms.L2(hidden_weight));
+        report?.Record(0, global::System.Math.Sqrt(hidden_dweight_squares), global::System.Math.Sqrt(hidden_dbias_squares), _weightNorms[0]);
         // The network input needs no gradient.
 
         return squares;

@@ -32,6 +32,7 @@ partial class Surrogates
         private readonly double[] _gradients = new double[ParameterCount];
         private readonly double[] _statistics = global::System.Array.Empty<double>();
         private readonly double[] _predictActivations = new double[ActivationsPerSample * PredictChunk];
+        private readonly double[] _weightNorms = new double[4]; // ‖W‖ of each dense layer, measured by a reported forward pass right after its product
 
         /// <summary>
         /// Creates the network with each layer's weights drawn from its initialization scheme, deterministically
@@ -130,6 +131,7 @@ partial class Surrogates
             var encoder_out = acts.Slice(16 * B, 16 * B); // (B, 16)
             global::ChainRule.Kernels.Dense.Forward(encoder_pre, inputs, encoder_weight, encoder_bias, B, 3, 16);
             global::ChainRule.Kernels.Tanh.Forward(encoder_out, encoder_pre);
+            if (report is not null) _weightNorms[0] = global::ChainRule.Kernels.Norms.L2(encoder_weight);
 
             // ---- layer 1: MLPHead, Dense 16 → 16, Gelu ----
             var mlp_head_weight = parameters.Slice(64, 256); // (16, 16)
@@ -138,6 +140,7 @@ partial class Surrogates
             var mlp_head_out = acts.Slice(48 * B, 16 * B); // (B, 16)
             global::ChainRule.Kernels.Dense.Forward(mlp_head_pre, encoder_out, mlp_head_weight, mlp_head_bias, B, 16, 16);
             global::ChainRule.Kernels.Gelu.Forward(mlp_head_out, mlp_head_pre);
+            if (report is not null) _weightNorms[1] = global::ChainRule.Kernels.Norms.L2(mlp_head_weight);
 
             // ---- layer 2: Squash, Dense 16 → 8, Sigmoid ----
             var squash_weight = parameters.Slice(336, 128); // (8, 16)
@@ -146,12 +149,14 @@ partial class Surrogates
             var squash_out = acts.Slice(72 * B, 8 * B); // (B, 8)
             global::ChainRule.Kernels.Dense.Forward(squash_pre, mlp_head_out, squash_weight, squash_bias, B, 16, 8);
             global::ChainRule.Kernels.Sigmoid.Forward(squash_out, squash_pre);
+            if (report is not null) _weightNorms[2] = global::ChainRule.Kernels.Norms.L2(squash_weight);
 
             // ---- layer 3: Output, Dense 8 → 2 ----
             var output_weight = parameters.Slice(472, 16); // (2, 8)
             var output_bias = parameters.Slice(488, 2); // (2)
             var output_out = acts.Slice(80 * B, 2 * B); // (B, 2)
             global::ChainRule.Kernels.Dense.Forward(output_out, squash_out, output_weight, output_bias, B, 8, 2);
+            if (report is not null) _weightNorms[3] = global::ChainRule.Kernels.Norms.L2(output_weight);
         }
 
         /// <summary>
@@ -175,7 +180,7 @@ partial class Surrogates
             var dsquash_out = dacts.Slice(72 * B, 8 * B); // (B, 8)
             global::ChainRule.Kernels.Dense.BackwardParameters(doutput_weight, doutput_bias, doutput_out, squash_out, B, 8, 2, accumulate: false, out double output_dweight_squares, out double output_dbias_squares);
             squares += output_dweight_squares + output_dbias_squares;
-            report?.Record(3, global::System.Math.Sqrt(output_dweight_squares), global::System.Math.Sqrt(output_dbias_squares), global::ChainRule.Kernels.Norms.L2(output_weight));
+            report?.Record(3, global::System.Math.Sqrt(output_dweight_squares), global::System.Math.Sqrt(output_dbias_squares), _weightNorms[3]);
             global::ChainRule.Kernels.Dense.BackwardInput(dsquash_out, doutput_out, output_weight, B, 8, 2);
 
             // ---- layer 2: Squash, Dense 16 → 8, Sigmoid ----
@@ -189,7 +194,7 @@ partial class Surrogates
             global::ChainRule.Kernels.Sigmoid.Backward(dsquash_pre, dsquash_out, squash_pre, squash_out);
             global::ChainRule.Kernels.Dense.BackwardParameters(dsquash_weight, dsquash_bias, dsquash_pre, mlp_head_out, B, 16, 8, accumulate: false, out double squash_dweight_squares, out double squash_dbias_squares);
             squares += squash_dweight_squares + squash_dbias_squares;
-            report?.Record(2, global::System.Math.Sqrt(squash_dweight_squares), global::System.Math.Sqrt(squash_dbias_squares), global::ChainRule.Kernels.Norms.L2(squash_weight));
+            report?.Record(2, global::System.Math.Sqrt(squash_dweight_squares), global::System.Math.Sqrt(squash_dbias_squares), _weightNorms[2]);
             global::ChainRule.Kernels.Dense.BackwardInput(dmlp_head_out, dsquash_pre, squash_weight, B, 16, 8);
 
             // ---- layer 1: MLPHead, Dense 16 → 16, Gelu ----
@@ -203,7 +208,7 @@ partial class Surrogates
             global::ChainRule.Kernels.Gelu.Backward(dmlp_head_pre, dmlp_head_out, mlp_head_pre, mlp_head_out);
             global::ChainRule.Kernels.Dense.BackwardParameters(dmlp_head_weight, dmlp_head_bias, dmlp_head_pre, encoder_out, B, 16, 16, accumulate: false, out double mlp_head_dweight_squares, out double mlp_head_dbias_squares);
             squares += mlp_head_dweight_squares + mlp_head_dbias_squares;
-            report?.Record(1, global::System.Math.Sqrt(mlp_head_dweight_squares), global::System.Math.Sqrt(mlp_head_dbias_squares), global::ChainRule.Kernels.Norms.L2(mlp_head_weight));
+            report?.Record(1, global::System.Math.Sqrt(mlp_head_dweight_squares), global::System.Math.Sqrt(mlp_head_dbias_squares), _weightNorms[1]);
             global::ChainRule.Kernels.Dense.BackwardInput(dencoder_out, dmlp_head_pre, mlp_head_weight, B, 16, 16);
 
             // ---- layer 0: Encoder, Dense 3 → 16, Tanh ----
@@ -211,11 +216,10 @@ partial class Surrogates
             var encoder_pre = acts.Slice(0, 16 * B); // (B, 16)
             var dencoder_weight = gradients.Slice(0, 48); // (16, 3)
             var dencoder_bias = gradients.Slice(48, 16); // (16)
-            var encoder_weight = parameters.Slice(0, 48); // (16, 3)
             global::ChainRule.Kernels.Tanh.Backward(dencoder_pre, dencoder_out, encoder_pre, encoder_out);
             global::ChainRule.Kernels.Dense.BackwardParameters(dencoder_weight, dencoder_bias, dencoder_pre, inputs, B, 3, 16, accumulate: false, out double encoder_dweight_squares, out double encoder_dbias_squares);
             squares += encoder_dweight_squares + encoder_dbias_squares;
-            report?.Record(0, global::System.Math.Sqrt(encoder_dweight_squares), global::System.Math.Sqrt(encoder_dbias_squares), global::ChainRule.Kernels.Norms.L2(encoder_weight));
+            report?.Record(0, global::System.Math.Sqrt(encoder_dweight_squares), global::System.Math.Sqrt(encoder_dbias_squares), _weightNorms[0]);
             // The network input needs no gradient.
 
             return squares;

@@ -33,6 +33,7 @@ partial class PostNorm
     private readonly double[] _gradients = new double[ParameterCount];
     private readonly double[] _statistics = new double[96]; // BatchNorm running mean and variance
     private readonly double[] _predictActivations = new double[ActivationsPerSample * PredictChunk + FixedActivations];
+    private readonly double[] _weightNorms = new double[11]; // ‖W‖ of each dense layer, measured by a reported forward pass right after its product
 
     /// <summary>
     /// Creates the network with each layer's weights drawn from its initialization scheme, deterministically
@@ -161,10 +162,12 @@ partial class PostNorm
         var body0_up_out = acts.Slice(32 * B, 16 * B); // (B, 16)
         int body0_up_dead = global::ChainRule.Kernels.Dense.ForwardRelu(body0_up_out, input_norm_out, body0_up_weight, body0_up_bias, B, 16, 16);
         report?.RecordDeadUnits(2, body0_up_dead, 16 * B);
+        if (report is not null) _weightNorms[2] = global::ChainRule.Kernels.Norms.L2(body0_up_weight);
         var body0_down_weight = parameters.Slice(336, 256); // (16, 16)
         var body0_down_bias = parameters.Slice(592, 16); // (16)
         var body0_down_out = acts.Slice(48 * B, 16 * B); // (B, 16)
         global::ChainRule.Kernels.Dense.Forward(body0_down_out, body0_up_out, body0_down_weight, body0_down_bias, B, 16, 16);
+        if (report is not null) _weightNorms[3] = global::ChainRule.Kernels.Norms.L2(body0_down_weight);
         var body0_gamma = parameters.Slice(32, 16); // (16)
         var body0_beta = parameters.Slice(48, 16); // (16)
         var body0_sum = acts.Slice(64 * B, 16 * B); // (B, 16)
@@ -185,10 +188,12 @@ partial class PostNorm
         var body1_up_out = acts.Slice(96 * B, 16 * B); // (B, 16)
         int body1_up_dead = global::ChainRule.Kernels.Dense.ForwardRelu(body1_up_out, body1_in, body1_up_weight, body1_up_bias, B, 16, 16);
         report?.RecordDeadUnits(5, body1_up_dead, 16 * B);
+        if (report is not null) _weightNorms[5] = global::ChainRule.Kernels.Norms.L2(body1_up_weight);
         var body1_down_weight = parameters.Slice(913, 256); // (16, 16)
         var body1_down_bias = parameters.Slice(1169, 16); // (16)
         var body1_down_out = acts.Slice(112 * B, 16 * B); // (B, 16)
         global::ChainRule.Kernels.Dense.Forward(body1_down_out, body1_up_out, body1_down_weight, body1_down_bias, B, 16, 16);
+        if (report is not null) _weightNorms[6] = global::ChainRule.Kernels.Norms.L2(body1_down_weight);
         var body1_gamma = parameters.Slice(609, 16); // (16)
         var body1_beta = parameters.Slice(625, 16); // (16)
         var body1_sum = acts.Slice(128 * B, 16 * B); // (B, 16)
@@ -211,10 +216,12 @@ partial class PostNorm
         var refine0_up_out = acts.Slice(169 * B, 8 * B); // (B, 8)
         global::ChainRule.Kernels.Dense.Forward(refine0_up_pre, body_out, refine0_up_weight, refine0_up_bias, B, 16, 8);
         global::ChainRule.Kernels.Silu.Forward(refine0_up_out, refine0_up_pre);
+        if (report is not null) _weightNorms[8] = global::ChainRule.Kernels.Norms.L2(refine0_up_weight);
         var refine0_down_weight = parameters.Slice(1338, 128); // (16, 8)
         var refine0_down_bias = parameters.Slice(1466, 16); // (16)
         var refine0_down_out = acts.Slice(177 * B, 16 * B); // (B, 16)
         global::ChainRule.Kernels.Dense.Forward(refine0_down_out, refine0_up_out, refine0_down_weight, refine0_down_bias, B, 8, 16);
+        if (report is not null) _weightNorms[9] = global::ChainRule.Kernels.Norms.L2(refine0_down_weight);
         var refine0_gamma = parameters.Slice(1186, 16); // (16)
         var refine0_sum = acts.Slice(193 * B, 16 * B); // (B, 16)
         var refine_out = acts.Slice(209 * B, 16 * B); // (B, 16)
@@ -226,6 +233,7 @@ partial class PostNorm
         var output_bias = parameters.Slice(1498, 1); // (1)
         var output_out = acts.Slice(225 * B, B); // (B)
         global::ChainRule.Kernels.Dense.Forward(output_out, refine_out, output_weight, output_bias, B, 16, 1);
+        if (report is not null) _weightNorms[10] = global::ChainRule.Kernels.Norms.L2(output_weight);
     }
 
     /// <summary>
@@ -249,7 +257,7 @@ partial class PostNorm
         var drefine_out = dacts.Slice(209 * B, 16 * B); // (B, 16)
         global::ChainRule.Kernels.Dense.BackwardParameters(doutput_weight, doutput_bias, doutput_out, refine_out, B, 16, 1, accumulate: false, out double output_dweight_squares, out double output_dbias_squares);
         squares += output_dweight_squares + output_dbias_squares;
-        report?.Record(10, global::System.Math.Sqrt(output_dweight_squares), global::System.Math.Sqrt(output_dbias_squares), global::ChainRule.Kernels.Norms.L2(output_weight));
+        report?.Record(10, global::System.Math.Sqrt(output_dweight_squares), global::System.Math.Sqrt(output_dbias_squares), _weightNorms[10]);
         global::ChainRule.Kernels.Dense.BackwardInput(drefine_out, doutput_out, output_weight, B, 16, 1);
 
         // ---- layer 2: Refine, 1 × PostNorm[RMSNorm → Dense(16→8, Silu) → Dense(8→16)] + x ----
@@ -272,7 +280,7 @@ partial class PostNorm
         var drefine0_up_out = dacts.Slice(169 * B, 8 * B); // (B, 8)
         global::ChainRule.Kernels.Dense.BackwardParameters(drefine0_down_weight, drefine0_down_bias, drefine0_sum, refine0_up_out, B, 8, 16, accumulate: false, out double refine0_down_dweight_squares, out double refine0_down_dbias_squares);
         squares += refine0_down_dweight_squares + refine0_down_dbias_squares;
-        report?.Record(9, global::System.Math.Sqrt(refine0_down_dweight_squares), global::System.Math.Sqrt(refine0_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(refine0_down_weight));
+        report?.Record(9, global::System.Math.Sqrt(refine0_down_dweight_squares), global::System.Math.Sqrt(refine0_down_dbias_squares), _weightNorms[9]);
         global::ChainRule.Kernels.Dense.BackwardInput(drefine0_up_out, drefine0_sum, refine0_down_weight, B, 8, 16);
         var drefine0_up_pre = dacts.Slice(161 * B, 8 * B); // (B, 8)
         var refine0_up_pre = acts.Slice(161 * B, 8 * B); // (B, 8)
@@ -283,7 +291,7 @@ partial class PostNorm
         global::ChainRule.Kernels.Silu.Backward(drefine0_up_pre, drefine0_up_out, refine0_up_pre, refine0_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(drefine0_up_weight, drefine0_up_bias, drefine0_up_pre, body_out, B, 16, 8, accumulate: false, out double refine0_up_dweight_squares, out double refine0_up_dbias_squares);
         squares += refine0_up_dweight_squares + refine0_up_dbias_squares;
-        report?.Record(8, global::System.Math.Sqrt(refine0_up_dweight_squares), global::System.Math.Sqrt(refine0_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(refine0_up_weight));
+        report?.Record(8, global::System.Math.Sqrt(refine0_up_dweight_squares), global::System.Math.Sqrt(refine0_up_dbias_squares), _weightNorms[8]);
         global::ChainRule.Kernels.Dense.BackwardInputAdd(drefine0_sum, drefine0_up_pre, refine0_up_weight, B, 16, 8);
 
         var dbody_out = dacts.Slice(144 * B, 16 * B); // (B, 16)
@@ -318,7 +326,7 @@ partial class PostNorm
         var dbody1_up_out = dacts.Slice(96 * B, 16 * B); // (B, 16)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_down_weight, dbody1_down_bias, dbody1_down_out, body1_up_out, B, 16, 16, accumulate: false, out double body1_down_dweight_squares, out double body1_down_dbias_squares);
         squares += body1_down_dweight_squares + body1_down_dbias_squares;
-        report?.Record(6, global::System.Math.Sqrt(body1_down_dweight_squares), global::System.Math.Sqrt(body1_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body1_down_weight));
+        report?.Record(6, global::System.Math.Sqrt(body1_down_dweight_squares), global::System.Math.Sqrt(body1_down_dbias_squares), _weightNorms[6]);
         global::ChainRule.Kernels.Dense.BackwardInputRelu(dbody1_up_out, dbody1_down_out, body1_down_weight, body1_up_out, B, 16, 16);
         var body1_in = acts.Slice(80 * B, 16 * B); // (B, 16)
         var dbody1_up_weight = gradients.Slice(641, 256); // (16, 16)
@@ -327,7 +335,7 @@ partial class PostNorm
         // dbody1_up_out came through the ReLU with the input gradient of the layer above.
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_up_weight, dbody1_up_bias, dbody1_up_out, body1_in, B, 16, 16, accumulate: false, out double body1_up_dweight_squares, out double body1_up_dbias_squares);
         squares += body1_up_dweight_squares + body1_up_dbias_squares;
-        report?.Record(5, global::System.Math.Sqrt(body1_up_dweight_squares), global::System.Math.Sqrt(body1_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body1_up_weight));
+        report?.Record(5, global::System.Math.Sqrt(body1_up_dweight_squares), global::System.Math.Sqrt(body1_up_dbias_squares), _weightNorms[5]);
         global::ChainRule.Kernels.Dense.BackwardInputAdd(dbody1_sum, dbody1_up_out, body1_up_weight, B, 16, 16);
 
         // ---- Body.0 ----
@@ -356,7 +364,7 @@ partial class PostNorm
         var dbody0_up_out = dacts.Slice(32 * B, 16 * B); // (B, 16)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_down_weight, dbody0_down_bias, dbody0_down_out, body0_up_out, B, 16, 16, accumulate: false, out double body0_down_dweight_squares, out double body0_down_dbias_squares);
         squares += body0_down_dweight_squares + body0_down_dbias_squares;
-        report?.Record(3, global::System.Math.Sqrt(body0_down_dweight_squares), global::System.Math.Sqrt(body0_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body0_down_weight));
+        report?.Record(3, global::System.Math.Sqrt(body0_down_dweight_squares), global::System.Math.Sqrt(body0_down_dbias_squares), _weightNorms[3]);
         global::ChainRule.Kernels.Dense.BackwardInputRelu(dbody0_up_out, dbody0_down_out, body0_down_weight, body0_up_out, B, 16, 16);
         var input_norm_out = acts.Slice(0, 16 * B); // (B, 16)
         var dbody0_up_weight = gradients.Slice(64, 256); // (16, 16)
@@ -365,7 +373,7 @@ partial class PostNorm
         // dbody0_up_out came through the ReLU with the input gradient of the layer above.
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_up_weight, dbody0_up_bias, dbody0_up_out, input_norm_out, B, 16, 16, accumulate: false, out double body0_up_dweight_squares, out double body0_up_dbias_squares);
         squares += body0_up_dweight_squares + body0_up_dbias_squares;
-        report?.Record(2, global::System.Math.Sqrt(body0_up_dweight_squares), global::System.Math.Sqrt(body0_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body0_up_weight));
+        report?.Record(2, global::System.Math.Sqrt(body0_up_dweight_squares), global::System.Math.Sqrt(body0_up_dbias_squares), _weightNorms[2]);
         global::ChainRule.Kernels.Dense.BackwardInputAdd(dbody0_sum, dbody0_up_out, body0_up_weight, B, 16, 16);
 
         var dinput_norm_out = dacts.Slice(0, 16 * B); // (B, 16)

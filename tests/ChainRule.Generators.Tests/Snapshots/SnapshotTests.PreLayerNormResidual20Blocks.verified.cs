@@ -30,6 +30,7 @@ partial class DeepResidual
     private readonly float[] _gradients = new float[ParameterCount];
     private readonly float[] _statistics = global::System.Array.Empty<float>();
     private readonly float[] _predictActivations = new float[ActivationsPerSample * PredictChunk];
+    private readonly double[] _weightNorms = new double[63]; // ‖W‖ of each dense layer, measured by a reported forward pass right after its product
 
     /// <summary>
     /// Creates the network with each layer's weights drawn from its initialization scheme, deterministically
@@ -261,6 +262,7 @@ partial class DeepResidual
         var embed_bias = parameters.Slice(2048, 64); // (64)
         var embed_out = acts.Slice(0, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(embed_out, inputs, embed_weight, embed_bias, B, 32, 64);
+        if (report is not null) _weightNorms[0] = global::ChainRule.Kernels.Norms.L2(embed_weight);
 
         // ---- layer 1: Body, 20 × PreNorm[LayerNorm → Dense(64→128, Gelu) → Dense(128→64)] + x ----
         // ---- Body.0 ----
@@ -276,10 +278,12 @@ partial class DeepResidual
         var body0_up_out = acts.Slice(258 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body0_up_pre, body0_norm, body0_up_weight, body0_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body0_up_out, body0_up_pre);
+        if (report is not null) _weightNorms[2] = global::ChainRule.Kernels.Norms.L2(body0_up_weight);
         var body0_down_weight = parameters.Slice(10560, 8192); // (64, 128)
         var body0_down_bias = parameters.Slice(18752, 64); // (64)
         var body0_down_out = acts.Slice(386 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body0_down_out, body0_up_out, body0_down_weight, body0_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[3] = global::ChainRule.Kernels.Norms.L2(body0_down_weight);
 
         // ---- Body.1: Body.0's residual add fused with this block's LayerNorm ----
         var body1_gamma = parameters.Slice(18816, 64); // (64)
@@ -295,10 +299,12 @@ partial class DeepResidual
         var body1_up_out = acts.Slice(708 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body1_up_pre, body1_norm, body1_up_weight, body1_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body1_up_out, body1_up_pre);
+        if (report is not null) _weightNorms[5] = global::ChainRule.Kernels.Norms.L2(body1_up_weight);
         var body1_down_weight = parameters.Slice(27264, 8192); // (64, 128)
         var body1_down_bias = parameters.Slice(35456, 64); // (64)
         var body1_down_out = acts.Slice(836 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body1_down_out, body1_up_out, body1_down_weight, body1_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[6] = global::ChainRule.Kernels.Norms.L2(body1_down_weight);
 
         // ---- Body.2: Body.1's residual add fused with this block's LayerNorm ----
         var body2_gamma = parameters.Slice(35520, 64); // (64)
@@ -314,10 +320,12 @@ partial class DeepResidual
         var body2_up_out = acts.Slice(1158 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body2_up_pre, body2_norm, body2_up_weight, body2_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body2_up_out, body2_up_pre);
+        if (report is not null) _weightNorms[8] = global::ChainRule.Kernels.Norms.L2(body2_up_weight);
         var body2_down_weight = parameters.Slice(43968, 8192); // (64, 128)
         var body2_down_bias = parameters.Slice(52160, 64); // (64)
         var body2_down_out = acts.Slice(1286 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body2_down_out, body2_up_out, body2_down_weight, body2_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[9] = global::ChainRule.Kernels.Norms.L2(body2_down_weight);
 
         // ---- Body.3: Body.2's residual add fused with this block's LayerNorm ----
         var body3_gamma = parameters.Slice(52224, 64); // (64)
@@ -333,10 +341,12 @@ partial class DeepResidual
         var body3_up_out = acts.Slice(1608 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body3_up_pre, body3_norm, body3_up_weight, body3_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body3_up_out, body3_up_pre);
+        if (report is not null) _weightNorms[11] = global::ChainRule.Kernels.Norms.L2(body3_up_weight);
         var body3_down_weight = parameters.Slice(60672, 8192); // (64, 128)
         var body3_down_bias = parameters.Slice(68864, 64); // (64)
         var body3_down_out = acts.Slice(1736 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body3_down_out, body3_up_out, body3_down_weight, body3_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[12] = global::ChainRule.Kernels.Norms.L2(body3_down_weight);
 
         // ---- Body.4: Body.3's residual add fused with this block's LayerNorm ----
         var body4_gamma = parameters.Slice(68928, 64); // (64)
@@ -352,10 +362,12 @@ partial class DeepResidual
         var body4_up_out = acts.Slice(2058 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body4_up_pre, body4_norm, body4_up_weight, body4_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body4_up_out, body4_up_pre);
+        if (report is not null) _weightNorms[14] = global::ChainRule.Kernels.Norms.L2(body4_up_weight);
         var body4_down_weight = parameters.Slice(77376, 8192); // (64, 128)
         var body4_down_bias = parameters.Slice(85568, 64); // (64)
         var body4_down_out = acts.Slice(2186 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body4_down_out, body4_up_out, body4_down_weight, body4_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[15] = global::ChainRule.Kernels.Norms.L2(body4_down_weight);
 
         // ---- Body.5: Body.4's residual add fused with this block's LayerNorm ----
         var body5_gamma = parameters.Slice(85632, 64); // (64)
@@ -371,10 +383,12 @@ partial class DeepResidual
         var body5_up_out = acts.Slice(2508 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body5_up_pre, body5_norm, body5_up_weight, body5_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body5_up_out, body5_up_pre);
+        if (report is not null) _weightNorms[17] = global::ChainRule.Kernels.Norms.L2(body5_up_weight);
         var body5_down_weight = parameters.Slice(94080, 8192); // (64, 128)
         var body5_down_bias = parameters.Slice(102272, 64); // (64)
         var body5_down_out = acts.Slice(2636 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body5_down_out, body5_up_out, body5_down_weight, body5_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[18] = global::ChainRule.Kernels.Norms.L2(body5_down_weight);
 
         // ---- Body.6: Body.5's residual add fused with this block's LayerNorm ----
         var body6_gamma = parameters.Slice(102336, 64); // (64)
@@ -390,10 +404,12 @@ partial class DeepResidual
         var body6_up_out = acts.Slice(2958 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body6_up_pre, body6_norm, body6_up_weight, body6_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body6_up_out, body6_up_pre);
+        if (report is not null) _weightNorms[20] = global::ChainRule.Kernels.Norms.L2(body6_up_weight);
         var body6_down_weight = parameters.Slice(110784, 8192); // (64, 128)
         var body6_down_bias = parameters.Slice(118976, 64); // (64)
         var body6_down_out = acts.Slice(3086 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body6_down_out, body6_up_out, body6_down_weight, body6_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[21] = global::ChainRule.Kernels.Norms.L2(body6_down_weight);
 
         // ---- Body.7: Body.6's residual add fused with this block's LayerNorm ----
         var body7_gamma = parameters.Slice(119040, 64); // (64)
@@ -409,10 +425,12 @@ partial class DeepResidual
         var body7_up_out = acts.Slice(3408 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body7_up_pre, body7_norm, body7_up_weight, body7_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body7_up_out, body7_up_pre);
+        if (report is not null) _weightNorms[23] = global::ChainRule.Kernels.Norms.L2(body7_up_weight);
         var body7_down_weight = parameters.Slice(127488, 8192); // (64, 128)
         var body7_down_bias = parameters.Slice(135680, 64); // (64)
         var body7_down_out = acts.Slice(3536 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body7_down_out, body7_up_out, body7_down_weight, body7_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[24] = global::ChainRule.Kernels.Norms.L2(body7_down_weight);
 
         // ---- Body.8: Body.7's residual add fused with this block's LayerNorm ----
         var body8_gamma = parameters.Slice(135744, 64); // (64)
@@ -428,10 +446,12 @@ partial class DeepResidual
         var body8_up_out = acts.Slice(3858 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body8_up_pre, body8_norm, body8_up_weight, body8_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body8_up_out, body8_up_pre);
+        if (report is not null) _weightNorms[26] = global::ChainRule.Kernels.Norms.L2(body8_up_weight);
         var body8_down_weight = parameters.Slice(144192, 8192); // (64, 128)
         var body8_down_bias = parameters.Slice(152384, 64); // (64)
         var body8_down_out = acts.Slice(3986 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body8_down_out, body8_up_out, body8_down_weight, body8_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[27] = global::ChainRule.Kernels.Norms.L2(body8_down_weight);
 
         // ---- Body.9: Body.8's residual add fused with this block's LayerNorm ----
         var body9_gamma = parameters.Slice(152448, 64); // (64)
@@ -447,10 +467,12 @@ partial class DeepResidual
         var body9_up_out = acts.Slice(4308 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body9_up_pre, body9_norm, body9_up_weight, body9_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body9_up_out, body9_up_pre);
+        if (report is not null) _weightNorms[29] = global::ChainRule.Kernels.Norms.L2(body9_up_weight);
         var body9_down_weight = parameters.Slice(160896, 8192); // (64, 128)
         var body9_down_bias = parameters.Slice(169088, 64); // (64)
         var body9_down_out = acts.Slice(4436 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body9_down_out, body9_up_out, body9_down_weight, body9_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[30] = global::ChainRule.Kernels.Norms.L2(body9_down_weight);
 
         // ---- Body.10: Body.9's residual add fused with this block's LayerNorm ----
         var body10_gamma = parameters.Slice(169152, 64); // (64)
@@ -466,10 +488,12 @@ partial class DeepResidual
         var body10_up_out = acts.Slice(4758 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body10_up_pre, body10_norm, body10_up_weight, body10_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body10_up_out, body10_up_pre);
+        if (report is not null) _weightNorms[32] = global::ChainRule.Kernels.Norms.L2(body10_up_weight);
         var body10_down_weight = parameters.Slice(177600, 8192); // (64, 128)
         var body10_down_bias = parameters.Slice(185792, 64); // (64)
         var body10_down_out = acts.Slice(4886 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body10_down_out, body10_up_out, body10_down_weight, body10_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[33] = global::ChainRule.Kernels.Norms.L2(body10_down_weight);
 
         // ---- Body.11: Body.10's residual add fused with this block's LayerNorm ----
         var body11_gamma = parameters.Slice(185856, 64); // (64)
@@ -485,10 +509,12 @@ partial class DeepResidual
         var body11_up_out = acts.Slice(5208 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body11_up_pre, body11_norm, body11_up_weight, body11_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body11_up_out, body11_up_pre);
+        if (report is not null) _weightNorms[35] = global::ChainRule.Kernels.Norms.L2(body11_up_weight);
         var body11_down_weight = parameters.Slice(194304, 8192); // (64, 128)
         var body11_down_bias = parameters.Slice(202496, 64); // (64)
         var body11_down_out = acts.Slice(5336 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body11_down_out, body11_up_out, body11_down_weight, body11_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[36] = global::ChainRule.Kernels.Norms.L2(body11_down_weight);
 
         // ---- Body.12: Body.11's residual add fused with this block's LayerNorm ----
         var body12_gamma = parameters.Slice(202560, 64); // (64)
@@ -504,10 +530,12 @@ partial class DeepResidual
         var body12_up_out = acts.Slice(5658 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body12_up_pre, body12_norm, body12_up_weight, body12_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body12_up_out, body12_up_pre);
+        if (report is not null) _weightNorms[38] = global::ChainRule.Kernels.Norms.L2(body12_up_weight);
         var body12_down_weight = parameters.Slice(211008, 8192); // (64, 128)
         var body12_down_bias = parameters.Slice(219200, 64); // (64)
         var body12_down_out = acts.Slice(5786 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body12_down_out, body12_up_out, body12_down_weight, body12_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[39] = global::ChainRule.Kernels.Norms.L2(body12_down_weight);
 
         // ---- Body.13: Body.12's residual add fused with this block's LayerNorm ----
         var body13_gamma = parameters.Slice(219264, 64); // (64)
@@ -523,10 +551,12 @@ partial class DeepResidual
         var body13_up_out = acts.Slice(6108 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body13_up_pre, body13_norm, body13_up_weight, body13_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body13_up_out, body13_up_pre);
+        if (report is not null) _weightNorms[41] = global::ChainRule.Kernels.Norms.L2(body13_up_weight);
         var body13_down_weight = parameters.Slice(227712, 8192); // (64, 128)
         var body13_down_bias = parameters.Slice(235904, 64); // (64)
         var body13_down_out = acts.Slice(6236 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body13_down_out, body13_up_out, body13_down_weight, body13_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[42] = global::ChainRule.Kernels.Norms.L2(body13_down_weight);
 
         // ---- Body.14: Body.13's residual add fused with this block's LayerNorm ----
         var body14_gamma = parameters.Slice(235968, 64); // (64)
@@ -542,10 +572,12 @@ partial class DeepResidual
         var body14_up_out = acts.Slice(6558 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body14_up_pre, body14_norm, body14_up_weight, body14_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body14_up_out, body14_up_pre);
+        if (report is not null) _weightNorms[44] = global::ChainRule.Kernels.Norms.L2(body14_up_weight);
         var body14_down_weight = parameters.Slice(244416, 8192); // (64, 128)
         var body14_down_bias = parameters.Slice(252608, 64); // (64)
         var body14_down_out = acts.Slice(6686 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body14_down_out, body14_up_out, body14_down_weight, body14_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[45] = global::ChainRule.Kernels.Norms.L2(body14_down_weight);
 
         // ---- Body.15: Body.14's residual add fused with this block's LayerNorm ----
         var body15_gamma = parameters.Slice(252672, 64); // (64)
@@ -561,10 +593,12 @@ partial class DeepResidual
         var body15_up_out = acts.Slice(7008 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body15_up_pre, body15_norm, body15_up_weight, body15_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body15_up_out, body15_up_pre);
+        if (report is not null) _weightNorms[47] = global::ChainRule.Kernels.Norms.L2(body15_up_weight);
         var body15_down_weight = parameters.Slice(261120, 8192); // (64, 128)
         var body15_down_bias = parameters.Slice(269312, 64); // (64)
         var body15_down_out = acts.Slice(7136 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body15_down_out, body15_up_out, body15_down_weight, body15_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[48] = global::ChainRule.Kernels.Norms.L2(body15_down_weight);
 
         // ---- Body.16: Body.15's residual add fused with this block's LayerNorm ----
         var body16_gamma = parameters.Slice(269376, 64); // (64)
@@ -580,10 +614,12 @@ partial class DeepResidual
         var body16_up_out = acts.Slice(7458 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body16_up_pre, body16_norm, body16_up_weight, body16_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body16_up_out, body16_up_pre);
+        if (report is not null) _weightNorms[50] = global::ChainRule.Kernels.Norms.L2(body16_up_weight);
         var body16_down_weight = parameters.Slice(277824, 8192); // (64, 128)
         var body16_down_bias = parameters.Slice(286016, 64); // (64)
         var body16_down_out = acts.Slice(7586 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body16_down_out, body16_up_out, body16_down_weight, body16_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[51] = global::ChainRule.Kernels.Norms.L2(body16_down_weight);
 
         // ---- Body.17: Body.16's residual add fused with this block's LayerNorm ----
         var body17_gamma = parameters.Slice(286080, 64); // (64)
@@ -599,10 +635,12 @@ partial class DeepResidual
         var body17_up_out = acts.Slice(7908 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body17_up_pre, body17_norm, body17_up_weight, body17_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body17_up_out, body17_up_pre);
+        if (report is not null) _weightNorms[53] = global::ChainRule.Kernels.Norms.L2(body17_up_weight);
         var body17_down_weight = parameters.Slice(294528, 8192); // (64, 128)
         var body17_down_bias = parameters.Slice(302720, 64); // (64)
         var body17_down_out = acts.Slice(8036 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body17_down_out, body17_up_out, body17_down_weight, body17_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[54] = global::ChainRule.Kernels.Norms.L2(body17_down_weight);
 
         // ---- Body.18: Body.17's residual add fused with this block's LayerNorm ----
         var body18_gamma = parameters.Slice(302784, 64); // (64)
@@ -618,10 +656,12 @@ partial class DeepResidual
         var body18_up_out = acts.Slice(8358 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body18_up_pre, body18_norm, body18_up_weight, body18_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body18_up_out, body18_up_pre);
+        if (report is not null) _weightNorms[56] = global::ChainRule.Kernels.Norms.L2(body18_up_weight);
         var body18_down_weight = parameters.Slice(311232, 8192); // (64, 128)
         var body18_down_bias = parameters.Slice(319424, 64); // (64)
         var body18_down_out = acts.Slice(8486 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body18_down_out, body18_up_out, body18_down_weight, body18_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[57] = global::ChainRule.Kernels.Norms.L2(body18_down_weight);
 
         // ---- Body.19: Body.18's residual add fused with this block's LayerNorm ----
         var body19_gamma = parameters.Slice(319488, 64); // (64)
@@ -637,10 +677,12 @@ partial class DeepResidual
         var body19_up_out = acts.Slice(8808 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.Forward(body19_up_pre, body19_norm, body19_up_weight, body19_up_bias, B, 64, 128);
         global::ChainRule.Kernels.Gelu.Forward(body19_up_out, body19_up_pre);
+        if (report is not null) _weightNorms[59] = global::ChainRule.Kernels.Norms.L2(body19_up_weight);
         var body19_down_weight = parameters.Slice(327936, 8192); // (64, 128)
         var body19_down_bias = parameters.Slice(336128, 64); // (64)
         var body19_down_out = acts.Slice(8936 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.Forward(body19_down_out, body19_up_out, body19_down_weight, body19_down_bias, B, 128, 64);
+        if (report is not null) _weightNorms[60] = global::ChainRule.Kernels.Norms.L2(body19_down_weight);
         var body_out = acts.Slice(9000 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Residual.Add(body_out, body19_in, body19_down_out, 1f);
 
@@ -657,6 +699,7 @@ partial class DeepResidual
         var logits_bias = parameters.Slice(336960, 10); // (10)
         var logits_out = acts.Slice(9130 * B, 10 * B); // (B, 10)
         global::ChainRule.Kernels.Dense.Forward(logits_out, final_norm_out, logits_weight, logits_bias, B, 64, 10);
+        if (report is not null) _weightNorms[62] = global::ChainRule.Kernels.Norms.L2(logits_weight);
     }
 
     /// <summary>
@@ -680,7 +723,7 @@ partial class DeepResidual
         var dfinal_norm_out = dacts.Slice(9066 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Dense.BackwardParameters(dlogits_weight, dlogits_bias, dlogits_out, final_norm_out, B, 64, 10, accumulate: false, out double logits_dweight_squares, out double logits_dbias_squares);
         squares += logits_dweight_squares + logits_dbias_squares;
-        report?.Record(62, global::System.Math.Sqrt(logits_dweight_squares), global::System.Math.Sqrt(logits_dbias_squares), global::ChainRule.Kernels.Norms.L2(logits_weight));
+        report?.Record(62, global::System.Math.Sqrt(logits_dweight_squares), global::System.Math.Sqrt(logits_dbias_squares), _weightNorms[62]);
         global::ChainRule.Kernels.Dense.BackwardInput(dfinal_norm_out, dlogits_out, logits_weight, B, 64, 10);
 
         // ---- layer 2: FinalNorm, LayerNorm over 64 ----
@@ -708,7 +751,7 @@ partial class DeepResidual
         var dbody19_up_out = dacts.Slice(8808 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody19_down_weight, dbody19_down_bias, dbody_out, body19_up_out, B, 128, 64, accumulate: false, out double body19_down_dweight_squares, out double body19_down_dbias_squares);
         squares += body19_down_dweight_squares + body19_down_dbias_squares;
-        report?.Record(60, global::System.Math.Sqrt(body19_down_dweight_squares), global::System.Math.Sqrt(body19_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body19_down_weight));
+        report?.Record(60, global::System.Math.Sqrt(body19_down_dweight_squares), global::System.Math.Sqrt(body19_down_dbias_squares), _weightNorms[60]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody19_up_out, dbody_out, body19_down_weight, B, 128, 64);
         var dbody19_up_pre = dacts.Slice(8680 * B, 128 * B); // (B, 128)
         var body19_up_pre = acts.Slice(8680 * B, 128 * B); // (B, 128)
@@ -720,7 +763,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody19_up_pre, dbody19_up_out, body19_up_pre, body19_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody19_up_weight, dbody19_up_bias, dbody19_up_pre, body19_norm, B, 64, 128, accumulate: false, out double body19_up_dweight_squares, out double body19_up_dbias_squares);
         squares += body19_up_dweight_squares + body19_up_dbias_squares;
-        report?.Record(59, global::System.Math.Sqrt(body19_up_dweight_squares), global::System.Math.Sqrt(body19_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body19_up_weight));
+        report?.Record(59, global::System.Math.Sqrt(body19_up_dweight_squares), global::System.Math.Sqrt(body19_up_dbias_squares), _weightNorms[59]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody19_norm, dbody19_up_pre, body19_up_weight, B, 64, 128);
         var body19_gamma = parameters.Slice(319488, 64); // (64)
         var dbody19_gamma = gradients.Slice(319488, 64); // (64)
@@ -742,7 +785,7 @@ partial class DeepResidual
         var dbody18_up_out = dacts.Slice(8358 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody18_down_weight, dbody18_down_bias, dbody_out, body18_up_out, B, 128, 64, accumulate: false, out double body18_down_dweight_squares, out double body18_down_dbias_squares);
         squares += body18_down_dweight_squares + body18_down_dbias_squares;
-        report?.Record(57, global::System.Math.Sqrt(body18_down_dweight_squares), global::System.Math.Sqrt(body18_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body18_down_weight));
+        report?.Record(57, global::System.Math.Sqrt(body18_down_dweight_squares), global::System.Math.Sqrt(body18_down_dbias_squares), _weightNorms[57]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody18_up_out, dbody_out, body18_down_weight, B, 128, 64);
         var dbody18_up_pre = dacts.Slice(8230 * B, 128 * B); // (B, 128)
         var body18_up_pre = acts.Slice(8230 * B, 128 * B); // (B, 128)
@@ -754,7 +797,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody18_up_pre, dbody18_up_out, body18_up_pre, body18_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody18_up_weight, dbody18_up_bias, dbody18_up_pre, body18_norm, B, 64, 128, accumulate: false, out double body18_up_dweight_squares, out double body18_up_dbias_squares);
         squares += body18_up_dweight_squares + body18_up_dbias_squares;
-        report?.Record(56, global::System.Math.Sqrt(body18_up_dweight_squares), global::System.Math.Sqrt(body18_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body18_up_weight));
+        report?.Record(56, global::System.Math.Sqrt(body18_up_dweight_squares), global::System.Math.Sqrt(body18_up_dbias_squares), _weightNorms[56]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody18_norm, dbody18_up_pre, body18_up_weight, B, 64, 128);
         var body18_gamma = parameters.Slice(302784, 64); // (64)
         var dbody18_gamma = gradients.Slice(302784, 64); // (64)
@@ -776,7 +819,7 @@ partial class DeepResidual
         var dbody17_up_out = dacts.Slice(7908 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody17_down_weight, dbody17_down_bias, dbody_out, body17_up_out, B, 128, 64, accumulate: false, out double body17_down_dweight_squares, out double body17_down_dbias_squares);
         squares += body17_down_dweight_squares + body17_down_dbias_squares;
-        report?.Record(54, global::System.Math.Sqrt(body17_down_dweight_squares), global::System.Math.Sqrt(body17_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body17_down_weight));
+        report?.Record(54, global::System.Math.Sqrt(body17_down_dweight_squares), global::System.Math.Sqrt(body17_down_dbias_squares), _weightNorms[54]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody17_up_out, dbody_out, body17_down_weight, B, 128, 64);
         var dbody17_up_pre = dacts.Slice(7780 * B, 128 * B); // (B, 128)
         var body17_up_pre = acts.Slice(7780 * B, 128 * B); // (B, 128)
@@ -788,7 +831,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody17_up_pre, dbody17_up_out, body17_up_pre, body17_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody17_up_weight, dbody17_up_bias, dbody17_up_pre, body17_norm, B, 64, 128, accumulate: false, out double body17_up_dweight_squares, out double body17_up_dbias_squares);
         squares += body17_up_dweight_squares + body17_up_dbias_squares;
-        report?.Record(53, global::System.Math.Sqrt(body17_up_dweight_squares), global::System.Math.Sqrt(body17_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body17_up_weight));
+        report?.Record(53, global::System.Math.Sqrt(body17_up_dweight_squares), global::System.Math.Sqrt(body17_up_dbias_squares), _weightNorms[53]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody17_norm, dbody17_up_pre, body17_up_weight, B, 64, 128);
         var body17_gamma = parameters.Slice(286080, 64); // (64)
         var dbody17_gamma = gradients.Slice(286080, 64); // (64)
@@ -810,7 +853,7 @@ partial class DeepResidual
         var dbody16_up_out = dacts.Slice(7458 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody16_down_weight, dbody16_down_bias, dbody_out, body16_up_out, B, 128, 64, accumulate: false, out double body16_down_dweight_squares, out double body16_down_dbias_squares);
         squares += body16_down_dweight_squares + body16_down_dbias_squares;
-        report?.Record(51, global::System.Math.Sqrt(body16_down_dweight_squares), global::System.Math.Sqrt(body16_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body16_down_weight));
+        report?.Record(51, global::System.Math.Sqrt(body16_down_dweight_squares), global::System.Math.Sqrt(body16_down_dbias_squares), _weightNorms[51]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody16_up_out, dbody_out, body16_down_weight, B, 128, 64);
         var dbody16_up_pre = dacts.Slice(7330 * B, 128 * B); // (B, 128)
         var body16_up_pre = acts.Slice(7330 * B, 128 * B); // (B, 128)
@@ -822,7 +865,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody16_up_pre, dbody16_up_out, body16_up_pre, body16_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody16_up_weight, dbody16_up_bias, dbody16_up_pre, body16_norm, B, 64, 128, accumulate: false, out double body16_up_dweight_squares, out double body16_up_dbias_squares);
         squares += body16_up_dweight_squares + body16_up_dbias_squares;
-        report?.Record(50, global::System.Math.Sqrt(body16_up_dweight_squares), global::System.Math.Sqrt(body16_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body16_up_weight));
+        report?.Record(50, global::System.Math.Sqrt(body16_up_dweight_squares), global::System.Math.Sqrt(body16_up_dbias_squares), _weightNorms[50]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody16_norm, dbody16_up_pre, body16_up_weight, B, 64, 128);
         var body16_gamma = parameters.Slice(269376, 64); // (64)
         var dbody16_gamma = gradients.Slice(269376, 64); // (64)
@@ -844,7 +887,7 @@ partial class DeepResidual
         var dbody15_up_out = dacts.Slice(7008 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody15_down_weight, dbody15_down_bias, dbody_out, body15_up_out, B, 128, 64, accumulate: false, out double body15_down_dweight_squares, out double body15_down_dbias_squares);
         squares += body15_down_dweight_squares + body15_down_dbias_squares;
-        report?.Record(48, global::System.Math.Sqrt(body15_down_dweight_squares), global::System.Math.Sqrt(body15_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body15_down_weight));
+        report?.Record(48, global::System.Math.Sqrt(body15_down_dweight_squares), global::System.Math.Sqrt(body15_down_dbias_squares), _weightNorms[48]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody15_up_out, dbody_out, body15_down_weight, B, 128, 64);
         var dbody15_up_pre = dacts.Slice(6880 * B, 128 * B); // (B, 128)
         var body15_up_pre = acts.Slice(6880 * B, 128 * B); // (B, 128)
@@ -856,7 +899,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody15_up_pre, dbody15_up_out, body15_up_pre, body15_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody15_up_weight, dbody15_up_bias, dbody15_up_pre, body15_norm, B, 64, 128, accumulate: false, out double body15_up_dweight_squares, out double body15_up_dbias_squares);
         squares += body15_up_dweight_squares + body15_up_dbias_squares;
-        report?.Record(47, global::System.Math.Sqrt(body15_up_dweight_squares), global::System.Math.Sqrt(body15_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body15_up_weight));
+        report?.Record(47, global::System.Math.Sqrt(body15_up_dweight_squares), global::System.Math.Sqrt(body15_up_dbias_squares), _weightNorms[47]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody15_norm, dbody15_up_pre, body15_up_weight, B, 64, 128);
         var body15_gamma = parameters.Slice(252672, 64); // (64)
         var dbody15_gamma = gradients.Slice(252672, 64); // (64)
@@ -878,7 +921,7 @@ partial class DeepResidual
         var dbody14_up_out = dacts.Slice(6558 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody14_down_weight, dbody14_down_bias, dbody_out, body14_up_out, B, 128, 64, accumulate: false, out double body14_down_dweight_squares, out double body14_down_dbias_squares);
         squares += body14_down_dweight_squares + body14_down_dbias_squares;
-        report?.Record(45, global::System.Math.Sqrt(body14_down_dweight_squares), global::System.Math.Sqrt(body14_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body14_down_weight));
+        report?.Record(45, global::System.Math.Sqrt(body14_down_dweight_squares), global::System.Math.Sqrt(body14_down_dbias_squares), _weightNorms[45]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody14_up_out, dbody_out, body14_down_weight, B, 128, 64);
         var dbody14_up_pre = dacts.Slice(6430 * B, 128 * B); // (B, 128)
         var body14_up_pre = acts.Slice(6430 * B, 128 * B); // (B, 128)
@@ -890,7 +933,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody14_up_pre, dbody14_up_out, body14_up_pre, body14_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody14_up_weight, dbody14_up_bias, dbody14_up_pre, body14_norm, B, 64, 128, accumulate: false, out double body14_up_dweight_squares, out double body14_up_dbias_squares);
         squares += body14_up_dweight_squares + body14_up_dbias_squares;
-        report?.Record(44, global::System.Math.Sqrt(body14_up_dweight_squares), global::System.Math.Sqrt(body14_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body14_up_weight));
+        report?.Record(44, global::System.Math.Sqrt(body14_up_dweight_squares), global::System.Math.Sqrt(body14_up_dbias_squares), _weightNorms[44]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody14_norm, dbody14_up_pre, body14_up_weight, B, 64, 128);
         var body14_gamma = parameters.Slice(235968, 64); // (64)
         var dbody14_gamma = gradients.Slice(235968, 64); // (64)
@@ -912,7 +955,7 @@ partial class DeepResidual
         var dbody13_up_out = dacts.Slice(6108 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody13_down_weight, dbody13_down_bias, dbody_out, body13_up_out, B, 128, 64, accumulate: false, out double body13_down_dweight_squares, out double body13_down_dbias_squares);
         squares += body13_down_dweight_squares + body13_down_dbias_squares;
-        report?.Record(42, global::System.Math.Sqrt(body13_down_dweight_squares), global::System.Math.Sqrt(body13_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body13_down_weight));
+        report?.Record(42, global::System.Math.Sqrt(body13_down_dweight_squares), global::System.Math.Sqrt(body13_down_dbias_squares), _weightNorms[42]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody13_up_out, dbody_out, body13_down_weight, B, 128, 64);
         var dbody13_up_pre = dacts.Slice(5980 * B, 128 * B); // (B, 128)
         var body13_up_pre = acts.Slice(5980 * B, 128 * B); // (B, 128)
@@ -924,7 +967,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody13_up_pre, dbody13_up_out, body13_up_pre, body13_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody13_up_weight, dbody13_up_bias, dbody13_up_pre, body13_norm, B, 64, 128, accumulate: false, out double body13_up_dweight_squares, out double body13_up_dbias_squares);
         squares += body13_up_dweight_squares + body13_up_dbias_squares;
-        report?.Record(41, global::System.Math.Sqrt(body13_up_dweight_squares), global::System.Math.Sqrt(body13_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body13_up_weight));
+        report?.Record(41, global::System.Math.Sqrt(body13_up_dweight_squares), global::System.Math.Sqrt(body13_up_dbias_squares), _weightNorms[41]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody13_norm, dbody13_up_pre, body13_up_weight, B, 64, 128);
         var body13_gamma = parameters.Slice(219264, 64); // (64)
         var dbody13_gamma = gradients.Slice(219264, 64); // (64)
@@ -946,7 +989,7 @@ partial class DeepResidual
         var dbody12_up_out = dacts.Slice(5658 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody12_down_weight, dbody12_down_bias, dbody_out, body12_up_out, B, 128, 64, accumulate: false, out double body12_down_dweight_squares, out double body12_down_dbias_squares);
         squares += body12_down_dweight_squares + body12_down_dbias_squares;
-        report?.Record(39, global::System.Math.Sqrt(body12_down_dweight_squares), global::System.Math.Sqrt(body12_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body12_down_weight));
+        report?.Record(39, global::System.Math.Sqrt(body12_down_dweight_squares), global::System.Math.Sqrt(body12_down_dbias_squares), _weightNorms[39]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody12_up_out, dbody_out, body12_down_weight, B, 128, 64);
         var dbody12_up_pre = dacts.Slice(5530 * B, 128 * B); // (B, 128)
         var body12_up_pre = acts.Slice(5530 * B, 128 * B); // (B, 128)
@@ -958,7 +1001,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody12_up_pre, dbody12_up_out, body12_up_pre, body12_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody12_up_weight, dbody12_up_bias, dbody12_up_pre, body12_norm, B, 64, 128, accumulate: false, out double body12_up_dweight_squares, out double body12_up_dbias_squares);
         squares += body12_up_dweight_squares + body12_up_dbias_squares;
-        report?.Record(38, global::System.Math.Sqrt(body12_up_dweight_squares), global::System.Math.Sqrt(body12_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body12_up_weight));
+        report?.Record(38, global::System.Math.Sqrt(body12_up_dweight_squares), global::System.Math.Sqrt(body12_up_dbias_squares), _weightNorms[38]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody12_norm, dbody12_up_pre, body12_up_weight, B, 64, 128);
         var body12_gamma = parameters.Slice(202560, 64); // (64)
         var dbody12_gamma = gradients.Slice(202560, 64); // (64)
@@ -980,7 +1023,7 @@ partial class DeepResidual
         var dbody11_up_out = dacts.Slice(5208 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody11_down_weight, dbody11_down_bias, dbody_out, body11_up_out, B, 128, 64, accumulate: false, out double body11_down_dweight_squares, out double body11_down_dbias_squares);
         squares += body11_down_dweight_squares + body11_down_dbias_squares;
-        report?.Record(36, global::System.Math.Sqrt(body11_down_dweight_squares), global::System.Math.Sqrt(body11_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body11_down_weight));
+        report?.Record(36, global::System.Math.Sqrt(body11_down_dweight_squares), global::System.Math.Sqrt(body11_down_dbias_squares), _weightNorms[36]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody11_up_out, dbody_out, body11_down_weight, B, 128, 64);
         var dbody11_up_pre = dacts.Slice(5080 * B, 128 * B); // (B, 128)
         var body11_up_pre = acts.Slice(5080 * B, 128 * B); // (B, 128)
@@ -992,7 +1035,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody11_up_pre, dbody11_up_out, body11_up_pre, body11_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody11_up_weight, dbody11_up_bias, dbody11_up_pre, body11_norm, B, 64, 128, accumulate: false, out double body11_up_dweight_squares, out double body11_up_dbias_squares);
         squares += body11_up_dweight_squares + body11_up_dbias_squares;
-        report?.Record(35, global::System.Math.Sqrt(body11_up_dweight_squares), global::System.Math.Sqrt(body11_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body11_up_weight));
+        report?.Record(35, global::System.Math.Sqrt(body11_up_dweight_squares), global::System.Math.Sqrt(body11_up_dbias_squares), _weightNorms[35]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody11_norm, dbody11_up_pre, body11_up_weight, B, 64, 128);
         var body11_gamma = parameters.Slice(185856, 64); // (64)
         var dbody11_gamma = gradients.Slice(185856, 64); // (64)
@@ -1014,7 +1057,7 @@ partial class DeepResidual
         var dbody10_up_out = dacts.Slice(4758 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody10_down_weight, dbody10_down_bias, dbody_out, body10_up_out, B, 128, 64, accumulate: false, out double body10_down_dweight_squares, out double body10_down_dbias_squares);
         squares += body10_down_dweight_squares + body10_down_dbias_squares;
-        report?.Record(33, global::System.Math.Sqrt(body10_down_dweight_squares), global::System.Math.Sqrt(body10_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body10_down_weight));
+        report?.Record(33, global::System.Math.Sqrt(body10_down_dweight_squares), global::System.Math.Sqrt(body10_down_dbias_squares), _weightNorms[33]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody10_up_out, dbody_out, body10_down_weight, B, 128, 64);
         var dbody10_up_pre = dacts.Slice(4630 * B, 128 * B); // (B, 128)
         var body10_up_pre = acts.Slice(4630 * B, 128 * B); // (B, 128)
@@ -1026,7 +1069,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody10_up_pre, dbody10_up_out, body10_up_pre, body10_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody10_up_weight, dbody10_up_bias, dbody10_up_pre, body10_norm, B, 64, 128, accumulate: false, out double body10_up_dweight_squares, out double body10_up_dbias_squares);
         squares += body10_up_dweight_squares + body10_up_dbias_squares;
-        report?.Record(32, global::System.Math.Sqrt(body10_up_dweight_squares), global::System.Math.Sqrt(body10_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body10_up_weight));
+        report?.Record(32, global::System.Math.Sqrt(body10_up_dweight_squares), global::System.Math.Sqrt(body10_up_dbias_squares), _weightNorms[32]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody10_norm, dbody10_up_pre, body10_up_weight, B, 64, 128);
         var body10_gamma = parameters.Slice(169152, 64); // (64)
         var dbody10_gamma = gradients.Slice(169152, 64); // (64)
@@ -1048,7 +1091,7 @@ partial class DeepResidual
         var dbody9_up_out = dacts.Slice(4308 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody9_down_weight, dbody9_down_bias, dbody_out, body9_up_out, B, 128, 64, accumulate: false, out double body9_down_dweight_squares, out double body9_down_dbias_squares);
         squares += body9_down_dweight_squares + body9_down_dbias_squares;
-        report?.Record(30, global::System.Math.Sqrt(body9_down_dweight_squares), global::System.Math.Sqrt(body9_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body9_down_weight));
+        report?.Record(30, global::System.Math.Sqrt(body9_down_dweight_squares), global::System.Math.Sqrt(body9_down_dbias_squares), _weightNorms[30]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody9_up_out, dbody_out, body9_down_weight, B, 128, 64);
         var dbody9_up_pre = dacts.Slice(4180 * B, 128 * B); // (B, 128)
         var body9_up_pre = acts.Slice(4180 * B, 128 * B); // (B, 128)
@@ -1060,7 +1103,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody9_up_pre, dbody9_up_out, body9_up_pre, body9_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody9_up_weight, dbody9_up_bias, dbody9_up_pre, body9_norm, B, 64, 128, accumulate: false, out double body9_up_dweight_squares, out double body9_up_dbias_squares);
         squares += body9_up_dweight_squares + body9_up_dbias_squares;
-        report?.Record(29, global::System.Math.Sqrt(body9_up_dweight_squares), global::System.Math.Sqrt(body9_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body9_up_weight));
+        report?.Record(29, global::System.Math.Sqrt(body9_up_dweight_squares), global::System.Math.Sqrt(body9_up_dbias_squares), _weightNorms[29]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody9_norm, dbody9_up_pre, body9_up_weight, B, 64, 128);
         var body9_gamma = parameters.Slice(152448, 64); // (64)
         var dbody9_gamma = gradients.Slice(152448, 64); // (64)
@@ -1082,7 +1125,7 @@ partial class DeepResidual
         var dbody8_up_out = dacts.Slice(3858 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody8_down_weight, dbody8_down_bias, dbody_out, body8_up_out, B, 128, 64, accumulate: false, out double body8_down_dweight_squares, out double body8_down_dbias_squares);
         squares += body8_down_dweight_squares + body8_down_dbias_squares;
-        report?.Record(27, global::System.Math.Sqrt(body8_down_dweight_squares), global::System.Math.Sqrt(body8_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body8_down_weight));
+        report?.Record(27, global::System.Math.Sqrt(body8_down_dweight_squares), global::System.Math.Sqrt(body8_down_dbias_squares), _weightNorms[27]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody8_up_out, dbody_out, body8_down_weight, B, 128, 64);
         var dbody8_up_pre = dacts.Slice(3730 * B, 128 * B); // (B, 128)
         var body8_up_pre = acts.Slice(3730 * B, 128 * B); // (B, 128)
@@ -1094,7 +1137,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody8_up_pre, dbody8_up_out, body8_up_pre, body8_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody8_up_weight, dbody8_up_bias, dbody8_up_pre, body8_norm, B, 64, 128, accumulate: false, out double body8_up_dweight_squares, out double body8_up_dbias_squares);
         squares += body8_up_dweight_squares + body8_up_dbias_squares;
-        report?.Record(26, global::System.Math.Sqrt(body8_up_dweight_squares), global::System.Math.Sqrt(body8_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body8_up_weight));
+        report?.Record(26, global::System.Math.Sqrt(body8_up_dweight_squares), global::System.Math.Sqrt(body8_up_dbias_squares), _weightNorms[26]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody8_norm, dbody8_up_pre, body8_up_weight, B, 64, 128);
         var body8_gamma = parameters.Slice(135744, 64); // (64)
         var dbody8_gamma = gradients.Slice(135744, 64); // (64)
@@ -1116,7 +1159,7 @@ partial class DeepResidual
         var dbody7_up_out = dacts.Slice(3408 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody7_down_weight, dbody7_down_bias, dbody_out, body7_up_out, B, 128, 64, accumulate: false, out double body7_down_dweight_squares, out double body7_down_dbias_squares);
         squares += body7_down_dweight_squares + body7_down_dbias_squares;
-        report?.Record(24, global::System.Math.Sqrt(body7_down_dweight_squares), global::System.Math.Sqrt(body7_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body7_down_weight));
+        report?.Record(24, global::System.Math.Sqrt(body7_down_dweight_squares), global::System.Math.Sqrt(body7_down_dbias_squares), _weightNorms[24]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody7_up_out, dbody_out, body7_down_weight, B, 128, 64);
         var dbody7_up_pre = dacts.Slice(3280 * B, 128 * B); // (B, 128)
         var body7_up_pre = acts.Slice(3280 * B, 128 * B); // (B, 128)
@@ -1128,7 +1171,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody7_up_pre, dbody7_up_out, body7_up_pre, body7_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody7_up_weight, dbody7_up_bias, dbody7_up_pre, body7_norm, B, 64, 128, accumulate: false, out double body7_up_dweight_squares, out double body7_up_dbias_squares);
         squares += body7_up_dweight_squares + body7_up_dbias_squares;
-        report?.Record(23, global::System.Math.Sqrt(body7_up_dweight_squares), global::System.Math.Sqrt(body7_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body7_up_weight));
+        report?.Record(23, global::System.Math.Sqrt(body7_up_dweight_squares), global::System.Math.Sqrt(body7_up_dbias_squares), _weightNorms[23]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody7_norm, dbody7_up_pre, body7_up_weight, B, 64, 128);
         var body7_gamma = parameters.Slice(119040, 64); // (64)
         var dbody7_gamma = gradients.Slice(119040, 64); // (64)
@@ -1150,7 +1193,7 @@ partial class DeepResidual
         var dbody6_up_out = dacts.Slice(2958 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody6_down_weight, dbody6_down_bias, dbody_out, body6_up_out, B, 128, 64, accumulate: false, out double body6_down_dweight_squares, out double body6_down_dbias_squares);
         squares += body6_down_dweight_squares + body6_down_dbias_squares;
-        report?.Record(21, global::System.Math.Sqrt(body6_down_dweight_squares), global::System.Math.Sqrt(body6_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body6_down_weight));
+        report?.Record(21, global::System.Math.Sqrt(body6_down_dweight_squares), global::System.Math.Sqrt(body6_down_dbias_squares), _weightNorms[21]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody6_up_out, dbody_out, body6_down_weight, B, 128, 64);
         var dbody6_up_pre = dacts.Slice(2830 * B, 128 * B); // (B, 128)
         var body6_up_pre = acts.Slice(2830 * B, 128 * B); // (B, 128)
@@ -1162,7 +1205,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody6_up_pre, dbody6_up_out, body6_up_pre, body6_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody6_up_weight, dbody6_up_bias, dbody6_up_pre, body6_norm, B, 64, 128, accumulate: false, out double body6_up_dweight_squares, out double body6_up_dbias_squares);
         squares += body6_up_dweight_squares + body6_up_dbias_squares;
-        report?.Record(20, global::System.Math.Sqrt(body6_up_dweight_squares), global::System.Math.Sqrt(body6_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body6_up_weight));
+        report?.Record(20, global::System.Math.Sqrt(body6_up_dweight_squares), global::System.Math.Sqrt(body6_up_dbias_squares), _weightNorms[20]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody6_norm, dbody6_up_pre, body6_up_weight, B, 64, 128);
         var body6_gamma = parameters.Slice(102336, 64); // (64)
         var dbody6_gamma = gradients.Slice(102336, 64); // (64)
@@ -1184,7 +1227,7 @@ partial class DeepResidual
         var dbody5_up_out = dacts.Slice(2508 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody5_down_weight, dbody5_down_bias, dbody_out, body5_up_out, B, 128, 64, accumulate: false, out double body5_down_dweight_squares, out double body5_down_dbias_squares);
         squares += body5_down_dweight_squares + body5_down_dbias_squares;
-        report?.Record(18, global::System.Math.Sqrt(body5_down_dweight_squares), global::System.Math.Sqrt(body5_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body5_down_weight));
+        report?.Record(18, global::System.Math.Sqrt(body5_down_dweight_squares), global::System.Math.Sqrt(body5_down_dbias_squares), _weightNorms[18]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody5_up_out, dbody_out, body5_down_weight, B, 128, 64);
         var dbody5_up_pre = dacts.Slice(2380 * B, 128 * B); // (B, 128)
         var body5_up_pre = acts.Slice(2380 * B, 128 * B); // (B, 128)
@@ -1196,7 +1239,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody5_up_pre, dbody5_up_out, body5_up_pre, body5_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody5_up_weight, dbody5_up_bias, dbody5_up_pre, body5_norm, B, 64, 128, accumulate: false, out double body5_up_dweight_squares, out double body5_up_dbias_squares);
         squares += body5_up_dweight_squares + body5_up_dbias_squares;
-        report?.Record(17, global::System.Math.Sqrt(body5_up_dweight_squares), global::System.Math.Sqrt(body5_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body5_up_weight));
+        report?.Record(17, global::System.Math.Sqrt(body5_up_dweight_squares), global::System.Math.Sqrt(body5_up_dbias_squares), _weightNorms[17]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody5_norm, dbody5_up_pre, body5_up_weight, B, 64, 128);
         var body5_gamma = parameters.Slice(85632, 64); // (64)
         var dbody5_gamma = gradients.Slice(85632, 64); // (64)
@@ -1218,7 +1261,7 @@ partial class DeepResidual
         var dbody4_up_out = dacts.Slice(2058 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody4_down_weight, dbody4_down_bias, dbody_out, body4_up_out, B, 128, 64, accumulate: false, out double body4_down_dweight_squares, out double body4_down_dbias_squares);
         squares += body4_down_dweight_squares + body4_down_dbias_squares;
-        report?.Record(15, global::System.Math.Sqrt(body4_down_dweight_squares), global::System.Math.Sqrt(body4_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body4_down_weight));
+        report?.Record(15, global::System.Math.Sqrt(body4_down_dweight_squares), global::System.Math.Sqrt(body4_down_dbias_squares), _weightNorms[15]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody4_up_out, dbody_out, body4_down_weight, B, 128, 64);
         var dbody4_up_pre = dacts.Slice(1930 * B, 128 * B); // (B, 128)
         var body4_up_pre = acts.Slice(1930 * B, 128 * B); // (B, 128)
@@ -1230,7 +1273,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody4_up_pre, dbody4_up_out, body4_up_pre, body4_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody4_up_weight, dbody4_up_bias, dbody4_up_pre, body4_norm, B, 64, 128, accumulate: false, out double body4_up_dweight_squares, out double body4_up_dbias_squares);
         squares += body4_up_dweight_squares + body4_up_dbias_squares;
-        report?.Record(14, global::System.Math.Sqrt(body4_up_dweight_squares), global::System.Math.Sqrt(body4_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body4_up_weight));
+        report?.Record(14, global::System.Math.Sqrt(body4_up_dweight_squares), global::System.Math.Sqrt(body4_up_dbias_squares), _weightNorms[14]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody4_norm, dbody4_up_pre, body4_up_weight, B, 64, 128);
         var body4_gamma = parameters.Slice(68928, 64); // (64)
         var dbody4_gamma = gradients.Slice(68928, 64); // (64)
@@ -1252,7 +1295,7 @@ partial class DeepResidual
         var dbody3_up_out = dacts.Slice(1608 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody3_down_weight, dbody3_down_bias, dbody_out, body3_up_out, B, 128, 64, accumulate: false, out double body3_down_dweight_squares, out double body3_down_dbias_squares);
         squares += body3_down_dweight_squares + body3_down_dbias_squares;
-        report?.Record(12, global::System.Math.Sqrt(body3_down_dweight_squares), global::System.Math.Sqrt(body3_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body3_down_weight));
+        report?.Record(12, global::System.Math.Sqrt(body3_down_dweight_squares), global::System.Math.Sqrt(body3_down_dbias_squares), _weightNorms[12]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody3_up_out, dbody_out, body3_down_weight, B, 128, 64);
         var dbody3_up_pre = dacts.Slice(1480 * B, 128 * B); // (B, 128)
         var body3_up_pre = acts.Slice(1480 * B, 128 * B); // (B, 128)
@@ -1264,7 +1307,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody3_up_pre, dbody3_up_out, body3_up_pre, body3_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody3_up_weight, dbody3_up_bias, dbody3_up_pre, body3_norm, B, 64, 128, accumulate: false, out double body3_up_dweight_squares, out double body3_up_dbias_squares);
         squares += body3_up_dweight_squares + body3_up_dbias_squares;
-        report?.Record(11, global::System.Math.Sqrt(body3_up_dweight_squares), global::System.Math.Sqrt(body3_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body3_up_weight));
+        report?.Record(11, global::System.Math.Sqrt(body3_up_dweight_squares), global::System.Math.Sqrt(body3_up_dbias_squares), _weightNorms[11]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody3_norm, dbody3_up_pre, body3_up_weight, B, 64, 128);
         var body3_gamma = parameters.Slice(52224, 64); // (64)
         var dbody3_gamma = gradients.Slice(52224, 64); // (64)
@@ -1286,7 +1329,7 @@ partial class DeepResidual
         var dbody2_up_out = dacts.Slice(1158 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody2_down_weight, dbody2_down_bias, dbody_out, body2_up_out, B, 128, 64, accumulate: false, out double body2_down_dweight_squares, out double body2_down_dbias_squares);
         squares += body2_down_dweight_squares + body2_down_dbias_squares;
-        report?.Record(9, global::System.Math.Sqrt(body2_down_dweight_squares), global::System.Math.Sqrt(body2_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body2_down_weight));
+        report?.Record(9, global::System.Math.Sqrt(body2_down_dweight_squares), global::System.Math.Sqrt(body2_down_dbias_squares), _weightNorms[9]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody2_up_out, dbody_out, body2_down_weight, B, 128, 64);
         var dbody2_up_pre = dacts.Slice(1030 * B, 128 * B); // (B, 128)
         var body2_up_pre = acts.Slice(1030 * B, 128 * B); // (B, 128)
@@ -1298,7 +1341,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody2_up_pre, dbody2_up_out, body2_up_pre, body2_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody2_up_weight, dbody2_up_bias, dbody2_up_pre, body2_norm, B, 64, 128, accumulate: false, out double body2_up_dweight_squares, out double body2_up_dbias_squares);
         squares += body2_up_dweight_squares + body2_up_dbias_squares;
-        report?.Record(8, global::System.Math.Sqrt(body2_up_dweight_squares), global::System.Math.Sqrt(body2_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body2_up_weight));
+        report?.Record(8, global::System.Math.Sqrt(body2_up_dweight_squares), global::System.Math.Sqrt(body2_up_dbias_squares), _weightNorms[8]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody2_norm, dbody2_up_pre, body2_up_weight, B, 64, 128);
         var body2_gamma = parameters.Slice(35520, 64); // (64)
         var dbody2_gamma = gradients.Slice(35520, 64); // (64)
@@ -1320,7 +1363,7 @@ partial class DeepResidual
         var dbody1_up_out = dacts.Slice(708 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_down_weight, dbody1_down_bias, dbody_out, body1_up_out, B, 128, 64, accumulate: false, out double body1_down_dweight_squares, out double body1_down_dbias_squares);
         squares += body1_down_dweight_squares + body1_down_dbias_squares;
-        report?.Record(6, global::System.Math.Sqrt(body1_down_dweight_squares), global::System.Math.Sqrt(body1_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body1_down_weight));
+        report?.Record(6, global::System.Math.Sqrt(body1_down_dweight_squares), global::System.Math.Sqrt(body1_down_dbias_squares), _weightNorms[6]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody1_up_out, dbody_out, body1_down_weight, B, 128, 64);
         var dbody1_up_pre = dacts.Slice(580 * B, 128 * B); // (B, 128)
         var body1_up_pre = acts.Slice(580 * B, 128 * B); // (B, 128)
@@ -1332,7 +1375,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody1_up_pre, dbody1_up_out, body1_up_pre, body1_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody1_up_weight, dbody1_up_bias, dbody1_up_pre, body1_norm, B, 64, 128, accumulate: false, out double body1_up_dweight_squares, out double body1_up_dbias_squares);
         squares += body1_up_dweight_squares + body1_up_dbias_squares;
-        report?.Record(5, global::System.Math.Sqrt(body1_up_dweight_squares), global::System.Math.Sqrt(body1_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body1_up_weight));
+        report?.Record(5, global::System.Math.Sqrt(body1_up_dweight_squares), global::System.Math.Sqrt(body1_up_dbias_squares), _weightNorms[5]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody1_norm, dbody1_up_pre, body1_up_weight, B, 64, 128);
         var body1_gamma = parameters.Slice(18816, 64); // (64)
         var dbody1_gamma = gradients.Slice(18816, 64); // (64)
@@ -1354,7 +1397,7 @@ partial class DeepResidual
         var dbody0_up_out = dacts.Slice(258 * B, 128 * B); // (B, 128)
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_down_weight, dbody0_down_bias, dbody_out, body0_up_out, B, 128, 64, accumulate: false, out double body0_down_dweight_squares, out double body0_down_dbias_squares);
         squares += body0_down_dweight_squares + body0_down_dbias_squares;
-        report?.Record(3, global::System.Math.Sqrt(body0_down_dweight_squares), global::System.Math.Sqrt(body0_down_dbias_squares), global::ChainRule.Kernels.Norms.L2(body0_down_weight));
+        report?.Record(3, global::System.Math.Sqrt(body0_down_dweight_squares), global::System.Math.Sqrt(body0_down_dbias_squares), _weightNorms[3]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody0_up_out, dbody_out, body0_down_weight, B, 128, 64);
         var dbody0_up_pre = dacts.Slice(130 * B, 128 * B); // (B, 128)
         var body0_up_pre = acts.Slice(130 * B, 128 * B); // (B, 128)
@@ -1366,7 +1409,7 @@ partial class DeepResidual
         global::ChainRule.Kernels.Gelu.Backward(dbody0_up_pre, dbody0_up_out, body0_up_pre, body0_up_out);
         global::ChainRule.Kernels.Dense.BackwardParameters(dbody0_up_weight, dbody0_up_bias, dbody0_up_pre, body0_norm, B, 64, 128, accumulate: false, out double body0_up_dweight_squares, out double body0_up_dbias_squares);
         squares += body0_up_dweight_squares + body0_up_dbias_squares;
-        report?.Record(2, global::System.Math.Sqrt(body0_up_dweight_squares), global::System.Math.Sqrt(body0_up_dbias_squares), global::ChainRule.Kernels.Norms.L2(body0_up_weight));
+        report?.Record(2, global::System.Math.Sqrt(body0_up_dweight_squares), global::System.Math.Sqrt(body0_up_dbias_squares), _weightNorms[2]);
         global::ChainRule.Kernels.Dense.BackwardInput(dbody0_norm, dbody0_up_pre, body0_up_weight, B, 64, 128);
         var body0_gamma = parameters.Slice(2112, 64); // (64)
         var dbody0_gamma = gradients.Slice(2112, 64); // (64)
@@ -1386,10 +1429,9 @@ partial class DeepResidual
         // ---- layer 0: Embed, Dense 32 → 64 ----
         var dembed_weight = gradients.Slice(0, 2048); // (64, 32)
         var dembed_bias = gradients.Slice(2048, 64); // (64)
-        var embed_weight = parameters.Slice(0, 2048); // (64, 32)
         global::ChainRule.Kernels.Dense.BackwardParameters(dembed_weight, dembed_bias, dembed_out, inputs, B, 32, 64, accumulate: false, out double embed_dweight_squares, out double embed_dbias_squares);
         squares += embed_dweight_squares + embed_dbias_squares;
-        report?.Record(0, global::System.Math.Sqrt(embed_dweight_squares), global::System.Math.Sqrt(embed_dbias_squares), global::ChainRule.Kernels.Norms.L2(embed_weight));
+        report?.Record(0, global::System.Math.Sqrt(embed_dweight_squares), global::System.Math.Sqrt(embed_dbias_squares), _weightNorms[0]);
         // The network input needs no gradient.
 
         return squares;
