@@ -23,7 +23,6 @@ namespace ChainRule.Kernels;
 /// </remarks>
 public static class Gemm
 {
-
     /// <summary>
     /// <c>c[i,j] = Σ_p a[i,p]·b[j,p]</c>, i.e. <c>C = A Bᵀ</c>, overwriting <paramref name="c"/>.
     /// </summary>
