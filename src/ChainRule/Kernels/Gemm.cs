@@ -993,7 +993,7 @@ public static class Gemm
     /// The activation epilogue over a micro-tile just stored (still in L1): <see cref="Epilogue.Relu"/> stores
     /// <c>activation = max(c, 0)</c> and returns the count of <c>c ≤ 0</c>, as <see cref="Relu.Forward{T}"/> computes and
     /// counts; <see cref="Epilogue.ReluGradient"/> rewrites <c>c = activation &gt; 0 ? c : 0</c>, as
-    /// <see cref="Relu.Backward{T}"/> does with <c>activation</c> the pre-activation, and returns 0.
+    /// <see cref="Relu.Backward{T}"/> does with <c>activation</c> the pre-activation or the output, and returns 0.
     /// </summary>
     private static int ActivationTile<TSimd, T>(ref T activation, ref T c, int ldc, int rows, Epilogue epilogue)
         where TSimd : struct, ISimd<TSimd, T>
@@ -1108,6 +1108,6 @@ internal enum Epilogue
     /// <summary><c>activation = max(c, 0)</c>, counting <c>c ≤ 0</c>: a ReLU layer's forward.</summary>
     Relu,
 
-    /// <summary><c>c = activation &gt; 0 ? c : 0</c> with <c>activation</c> the pre-activation: the input gradient carried back through a ReLU.</summary>
+    /// <summary><c>c = activation &gt; 0 ? c : 0</c> with <c>activation</c> the ReLU's pre-activation or output: the input gradient carried back through it.</summary>
     ReluGradient,
 }
