@@ -61,6 +61,7 @@ internal static partial class NetworkEmitter
             writer.WriteLine($"{Span}<{t}> gradients = _gradients;");
             writer.WriteLine("double squares = 0;");
             var pass = new Pass(writer, plan);
+            DenseStep? reluBelow = null;
             for (int i = plan.Steps.Count - 1; i >= 0; i--)
             {
                 writer.WriteLine();
@@ -68,8 +69,10 @@ internal static partial class NetworkEmitter
                 {
                     case DenseStep dense:
                         writer.WriteLine(DenseBanner(dense, $"layer {dense.Index}: {dense.Name}"));
-                        bool reluApplied = i + 1 < plan.Steps.Count && plan.Steps[i + 1] is DenseStep above && ReluBelow(above, dense) is not null;
-                        WriteDenseBackward(pass, dense, accumulateInputGradient: false, reluBelow: i > 0 ? ReluBelow(dense, plan.Steps[i - 1]) : null, reluApplied: reluApplied);
+                        // The layer above may already have carried this layer's gradient through its ReLU.
+                        bool reluApplied = ReferenceEquals(reluBelow, dense);
+                        reluBelow = i > 0 ? ReluBelow(dense, plan.Steps[i - 1]) : null;
+                        WriteDenseBackward(pass, dense, accumulateInputGradient: false, reluBelow: reluBelow, reluApplied: reluApplied);
                         break;
                     case NormStep norm:
                         writer.WriteLine($"// ---- layer {norm.Index}: {norm.Name}, {norm.Norm.Kind} over {norm.Norm.Features} ----");
