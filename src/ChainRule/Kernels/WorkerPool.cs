@@ -61,6 +61,12 @@ internal sealed class WorkerPool
         }
     }
 
+    /// <summary>
+    /// Jobs run split across a pool since startup: lets a test confirm that the work it measures (allocations, results)
+    /// really was split, so it cannot pass by running everything on the caller.
+    /// </summary>
+    internal static long SplitJobs { get; private set; }
+
     private static int InitialThreads()
     {
         string? setting = Environment.GetEnvironmentVariable("CHAINRULE_THREADS");
@@ -91,6 +97,7 @@ internal sealed class WorkerPool
             var spinner = new SpinWait();
             while (Volatile.Read(ref pool._pending) != 0)
                 spinner.SpinOnce(sleep1Threshold: -1);
+            SplitJobs++;
             return true;
         }
         finally
