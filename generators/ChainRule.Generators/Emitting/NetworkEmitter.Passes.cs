@@ -192,21 +192,21 @@ internal static partial class NetworkEmitter
         string input = pass.Use(dense.Input);
         string pre = pass.Use(dense.PreActivation);
         string output = pass.Use(dense.Output);
+        // The report's ‖W‖ is summed as the product packs the weights, block by block in L2, not in a pass of its own.
+        string weightNorm = $"WeightNormOf({dense.NameIndex}, report)";
         if (dense.Activation == ActivationKind.ReLU)
         {
             // The ReLU is applied in the product's epilogue, over the pre-activation in place (the plan keeps no
             // separate one for ReLU): no second pass, no second buffer.
-            pass.Writer.WriteLine($"int {dense.Variable}_dead = {Kernels}.Dense.ForwardRelu({output}, {input}, {weight}, {bias}, B, {dense.Inputs}, {dense.Outputs});");
+            pass.Writer.WriteLine($"int {dense.Variable}_dead = {Kernels}.Dense.ForwardRelu({output}, {input}, {weight}, {bias}, B, {dense.Inputs}, {dense.Outputs}, {weightNorm});");
             pass.Writer.WriteLine($"report?.RecordDeadUnits({dense.NameIndex}, {dense.Variable}_dead, {dense.Outputs} * B);");
         }
         else
         {
-            pass.Writer.WriteLine($"{Kernels}.Dense.Forward({pre}, {input}, {weight}, {bias}, B, {dense.Inputs}, {dense.Outputs});");
+            pass.Writer.WriteLine($"{Kernels}.Dense.Forward({pre}, {input}, {weight}, {bias}, B, {dense.Inputs}, {dense.Outputs}, {weightNorm});");
             if (dense.HasActivation)
                 pass.Writer.WriteLine($"{Kernels}.{ActivationKernel(dense.Activation)}.Forward({output}, {pre});");
         }
-        // The report's ‖W‖ is measured while the product has just brought the weights into cache, not in a pass of its own.
-        pass.Writer.WriteLine($"if (report is not null) _weightNorms[{dense.NameIndex}] = {Kernels}.Norms.L2({weight});");
     }
 
     /// <summary>

@@ -105,7 +105,12 @@ internal static partial class NetworkEmitter
             : $"private readonly {t}[] _statistics = global::System.Array.Empty<{t}>();");
         writer.WriteLine($"private readonly {t}[] _predictActivations = new {t}[{WorkspaceSize(plan, "PredictChunk")}];");
         if (plan.Steps.Any(step => step is DenseStep or ResidualStep))
-            writer.WriteLine($"private readonly double[] _weightNorms = new double[{plan.LayerNames.Count}]; // ‖W‖ of each dense layer, measured by a reported forward pass right after its product");
+        {
+            writer.WriteLine($"private readonly double[] _weightNorms = new double[{plan.LayerNames.Count}]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W");
+            writer.WriteLine();
+            writer.WriteLine("/// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>");
+            writer.WriteLine($"private {Span}<double> WeightNormOf(int layer, {Report}? report) => report is null ? default : new {Span}<double>(_weightNorms, layer, 1);");
+        }
     }
 
     private static void WriteConstructor(SourceWriter writer, NetworkPlan plan)

@@ -19,7 +19,13 @@ public static class Dense
     /// <param name="batch">Number of samples.</param>
     /// <param name="inputs">Input width.</param>
     /// <param name="outputs">Output width.</param>
-    public static void Forward<T>(Span<T> y, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, int batch, int inputs, int outputs)
+    /// <param name="weightNorm">
+    /// Empty, or a span whose first element receives <c>‖W‖ = √Σ W²</c>, summed block by block as the product packs
+    /// <paramref name="weight"/> (each block then in L2) rather than in a pass over all of it afterwards; products too
+    /// small to pack take that pass.
+    /// </param>
+    public static void Forward<T>(Span<T> y, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, int batch, int inputs, int outputs,
+        Span<double> weightNorm = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Gemm.CheckShape(batch, outputs, inputs);
@@ -27,10 +33,20 @@ public static class Dense
         Gemm.CheckLength(x.Length, batch, inputs, nameof(x), "(batch, inputs)");
         Gemm.CheckLength(weight.Length, outputs, inputs, nameof(weight), "(outputs, inputs)");
         Gemm.CheckLength(bias.Length, 1, outputs, nameof(bias), "(1, outputs)");
-        if (outputs == 0)
-            return;
         // The bias is added as each dot product is stored: no second pass over y.
-        Gemm.MultiplyTransposedCore(y, x, weight, bias, batch, outputs, inputs);
+        Multiply(y, x, weight, bias, batch, inputs, outputs, relu: default, weightNorm);
+    }
+
+    /// <summary>The product behind the forward passes, with <c>‖W‖</c> measured on the way when asked.</summary>
+    private static int Multiply<T>(Span<T> pre, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, int batch, int inputs, int outputs, Span<T> relu,
+        Span<double> weightNorm)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double weightSquares = 0;
+        int dead = outputs == 0 ? 0 : Gemm.MultiplyTransposedCore(pre, x, weight, bias, batch, outputs, inputs, relu, sumSquaresOfB: !weightNorm.IsEmpty, ref weightSquares);
+        if (!weightNorm.IsEmpty)
+            weightNorm[0] = Math.Sqrt(weightSquares);
+        return dead;
     }
 
     /// <summary>
@@ -46,8 +62,14 @@ public static class Dense
     /// <param name="batch">Number of samples.</param>
     /// <param name="inputs">Input width.</param>
     /// <param name="outputs">Output width.</param>
+    /// <param name="weightNorm">
+    /// Empty, or a span whose first element receives <c>‖W‖ = √Σ W²</c>, summed block by block as the product packs
+    /// <paramref name="weight"/> (each block then in L2) rather than in a pass over all of it afterwards; products too
+    /// small to pack take that pass.
+    /// </param>
     /// <returns>The dead outputs <c>#{y = 0}</c>, i.e. <c>#{pre ≤ 0}</c> (NaN not counted), as <see cref="Relu.Forward{T}"/> returns.</returns>
-    public static int ForwardRelu<T>(Span<T> pre, Span<T> y, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, int batch, int inputs, int outputs)
+    public static int ForwardRelu<T>(Span<T> pre, Span<T> y, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, int batch, int inputs, int outputs,
+        Span<double> weightNorm = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Gemm.CheckShape(batch, outputs, inputs);
@@ -56,13 +78,11 @@ public static class Dense
         Gemm.CheckLength(x.Length, batch, inputs, nameof(x), "(batch, inputs)");
         Gemm.CheckLength(weight.Length, outputs, inputs, nameof(weight), "(outputs, inputs)");
         Gemm.CheckLength(bias.Length, 1, outputs, nameof(bias), "(1, outputs)");
-        if (outputs == 0 || batch == 0)
-            return 0;
-        return Gemm.MultiplyTransposedCore(pre, x, weight, bias, batch, outputs, inputs, relu: y);
+        return Multiply(pre, x, weight, bias, batch, inputs, outputs, relu: y, weightNorm);
     }
 
     /// <summary>
-    /// <c>y = max(x Wᵀ + b, 0)</c>, as <see cref="ForwardRelu{T}(Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, int, int, int)"/>
+    /// <c>y = max(x Wᵀ + b, 0)</c>, as <see cref="ForwardRelu{T}(Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, int, int, int, Span{double})"/>
     /// with the pre-activation overwritten by the output in place: the ReLU's backward needs only where the output is
     /// positive, which is exactly where the pre-activation is (<see cref="Relu.Backward{T}"/>, <see cref="BackwardInputRelu{T}"/>
     /// take either), so a layer need not keep both.
@@ -74,10 +94,16 @@ public static class Dense
     /// <param name="batch">Number of samples.</param>
     /// <param name="inputs">Input width.</param>
     /// <param name="outputs">Output width.</param>
+    /// <param name="weightNorm">
+    /// Empty, or a span whose first element receives <c>‖W‖ = √Σ W²</c>, summed block by block as the product packs
+    /// <paramref name="weight"/> (each block then in L2) rather than in a pass over all of it afterwards; products too
+    /// small to pack take that pass.
+    /// </param>
     /// <returns>The dead outputs <c>#{y = 0}</c>, i.e. <c>#{x Wᵀ + b ≤ 0}</c> (NaN not counted).</returns>
-    public static int ForwardRelu<T>(Span<T> y, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, int batch, int inputs, int outputs)
+    public static int ForwardRelu<T>(Span<T> y, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, int batch, int inputs, int outputs,
+        Span<double> weightNorm = default)
         where T : unmanaged, IFloatingPointIeee754<T>
-        => ForwardRelu(y, y, x, weight, bias, batch, inputs, outputs);
+        => ForwardRelu(y, y, x, weight, bias, batch, inputs, outputs, weightNorm);
 
     /// <summary><c>dx = dy W</c>, i.e. <c>dx[s,i] = Σ_o dy[s,o]·W[o,i]</c>, overwriting <paramref name="dx"/>.</summary>
     /// <param name="dx">Gradient of the input, shape <c>(batch, inputs)</c>.</param>

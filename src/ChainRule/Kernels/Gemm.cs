@@ -91,6 +91,20 @@ public static class Gemm
     internal static int MultiplyTransposedCore<T>(Span<T> c, ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> bias, int m, int n, int k, Span<T> relu = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        double unused = 0;
+        return MultiplyTransposedCore(c, a, b, bias, m, n, k, relu, sumSquaresOfB: false, ref unused);
+    }
+
+    /// <summary>
+    /// <see cref="MultiplyTransposedCore{T}(Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, int, int, int, Span{T})"/>,
+    /// and with <paramref name="sumSquaresOfB"/> also <c>bSquares = Σ b²</c>: summed block by block as the packed path
+    /// packs <c>b</c> (each block read again from L2, rather than all of <c>b</c> from L3 or memory afterwards), in a
+    /// pass of its own for products too small to pack.
+    /// </summary>
+    internal static int MultiplyTransposedCore<T>(Span<T> c, ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> bias, int m, int n, int k, Span<T> relu,
+        bool sumSquaresOfB, ref double bSquares)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         bool applyRelu = !relu.IsEmpty;
         ref T activationRef = ref applyRelu ? ref MemoryMarshal.GetReference(relu) : ref MemoryMarshal.GetReference(c);
         Epilogue epilogue = applyRelu ? Epilogue.Relu : Epilogue.None;
@@ -104,9 +118,11 @@ public static class Gemm
             // b(p, j) = b[j·k + p]: the packing transposes b into column panels once per block.
             int dead = 0;
             PackedCore(ref cRef, ref aRef, ref bRef, ref biasRef, hasBias, m, n, k, aRowStride: k, aDepthStride: 1, bDepthStride: 1, bColumnStride: k, accumulate: false, sumSquares: false,
-                ref activationRef, epilogue, ref dead);
+                ref activationRef, epilogue, ref dead, sumSquaresOfB, ref bSquares);
             return dead;
         }
+        if (sumSquaresOfB)
+            bSquares = Norms.SumOfSquares(b);
         // One row (inference at batch 1) reads all of b for little arithmetic: split across threads by columns, each
         // core streams its share of b and, call after call, keeps it in its own L2. Many rows into a few columns (a
         // logits layer) stream a instead: split by rows, each core reads its rows.
@@ -214,8 +230,9 @@ public static class Gemm
         {
             int dead = 0;
             bool gate = !reluInput.IsEmpty;
+            double unused = 0;
             return PackedCore(ref cRef, ref aRef, ref bRef, ref cRef, hasBias: false, m, n, k, aRowStride, aDepthStride, bDepthStride: n, bColumnStride: 1, accumulate, sumSquares,
-                ref gate ? ref MemoryMarshal.GetReference(reluInput) : ref cRef, gate ? Epilogue.ReluGradient : Epilogue.None, ref dead);
+                ref gate ? ref MemoryMarshal.GetReference(reluInput) : ref cRef, gate ? Epilogue.ReluGradient : Epilogue.None, ref dead, sumSquaresOfB: false, ref unused);
         }
         // Columns are vectorized: the widest width takes what it can, narrower widths the rest.
         int j = 0;
@@ -569,19 +586,20 @@ public static class Gemm
     /// the last depth block: per tile in <typeparamref name="T"/>, across tiles in double. Otherwise 0.
     /// </remarks>
     internal static double PackedCore<T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k,
-        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T activation, Epilogue epilogue, ref int dead)
+        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T activation, Epilogue epilogue, ref int dead,
+        bool sumSquaresOfB, ref double bSquares)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int threads = WorkerPool.Threads;
         if (threads > 1 && ((long)m * n * k >= ParallelMinMultiplyAdds || (long)m * n >= ParallelMinOutputs))
         {
             double? squares = ParallelPacked<T>.TryRun(ref c, ref a, ref b, ref bias, hasBias, m, n, k, aRowStride, aDepthStride, bDepthStride, bColumnStride,
-                accumulate, sumSquares, ref activation, epilogue, ref dead, threads);
+                accumulate, sumSquares, ref activation, epilogue, ref dead, sumSquaresOfB, ref bSquares, threads);
             if (squares is double value)
                 return value;
         }
         return SerialPackedCore(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc: n, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares,
-            ref activation, epilogue, ref dead);
+            ref activation, epilogue, ref dead, sumSquaresOfB, ref bSquares);
     }
 
     /// <summary>
@@ -630,13 +648,15 @@ public static class Gemm
         private static readonly Action<int> s_runPart = RunPart;
         private static readonly double[] s_squares = new double[64];
         private static readonly int[] s_dead = new int[64];
+        private static readonly double[] s_bSquares = new double[64];
         private static T* s_c, s_a, s_b, s_bias, s_activation;
-        private static bool s_hasBias, s_accumulate, s_sumSquares;
+        private static bool s_hasBias, s_accumulate, s_sumSquares, s_sumSquaresOfB;
         private static Epilogue s_epilogue;
         private static int s_m, s_n, s_k, s_aRowStride, s_aDepthStride, s_bDepthStride, s_bColumnStride, s_rowsPerPart, s_columnsPerPart;
 
         public static double? TryRun(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k,
-            int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T activation, Epilogue epilogue, ref int dead, int parts)
+            int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T activation, Epilogue epilogue, ref int dead,
+            bool sumSquaresOfB, ref double bSquares, int parts)
         {
             fixed (T* cp = &c, ap = &a, bp = &b, biasp = &bias, activationp = &activation)
             {
@@ -645,7 +665,7 @@ public static class Gemm
                 try
                 {
                     s_c = cp; s_a = ap; s_b = bp; s_bias = biasp; s_activation = activationp;
-                    s_hasBias = hasBias; s_accumulate = accumulate; s_sumSquares = sumSquares; s_epilogue = epilogue;
+                    s_hasBias = hasBias; s_accumulate = accumulate; s_sumSquares = sumSquares; s_sumSquaresOfB = sumSquaresOfB; s_epilogue = epilogue;
                     s_m = m; s_n = n; s_k = k;
                     s_aRowStride = aRowStride; s_aDepthStride = aDepthStride; s_bDepthStride = bDepthStride; s_bColumnStride = bColumnStride;
                     // Columns in whole panels of every width (32 elements), rows in whole micro-tiles.
@@ -660,6 +680,13 @@ public static class Gemm
                     {
                         squares += s_squares[part];
                         dead += s_dead[part];
+                    }
+                    // Split by columns, each part packs its own columns of b; by rows, every part packs all of it.
+                    if (sumSquaresOfB)
+                    {
+                        bSquares = s_bSquares[0];
+                        for (int part = 1; byColumns && part < parts; part++)
+                            bSquares += s_bSquares[part];
                     }
                     return squares;
                 }
@@ -676,31 +703,39 @@ public static class Gemm
             int column = s_columnsPerPart == s_n ? 0 : part * s_columnsPerPart;
             int rows = Math.Min(s_rowsPerPart, s_m - row), columns = Math.Min(s_columnsPerPart, s_n - column);
             int dead = 0;
+            double bSquares = 0;
             s_squares[part] = SerialPackedCore(ref Unsafe.AsRef<T>(s_c + (nint)row * s_n + column), ref Unsafe.AsRef<T>(s_a + (nint)row * s_aRowStride),
                 ref Unsafe.AsRef<T>(s_b + (nint)column * s_bColumnStride), ref Unsafe.AsRef<T>(s_hasBias ? s_bias + column : s_bias), s_hasBias, rows, columns, s_k,
                 ldc: s_n, s_aRowStride, s_aDepthStride, s_bDepthStride, s_bColumnStride, s_accumulate, s_sumSquares,
-                ref Unsafe.AsRef<T>(s_activation + (nint)row * s_n + column), s_epilogue, ref dead);
+                ref Unsafe.AsRef<T>(s_activation + (nint)row * s_n + column), s_epilogue, ref dead, s_sumSquaresOfB, ref bSquares);
             s_dead[part] = dead;
+            s_bSquares[part] = bSquares;
         }
     }
 
     /// <summary><see cref="PackedCore{T}"/> on the calling thread, at the widest accelerated width.</summary>
     private static double SerialPackedCore<T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k, int ldc,
-        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T activation, Epilogue epilogue, ref int dead)
+        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T activation, Epilogue epilogue, ref int dead,
+        bool sumSquaresOfB, ref double bSquares)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (Simd512<T>.IsSupported)
-            return PackedCore<Simd512<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref activation, epilogue, ref dead);
+            return PackedCore<Simd512<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref activation, epilogue, ref dead,
+                sumSquaresOfB, ref bSquares);
         if (Simd256<T>.IsSupported)
-            return PackedCore<Simd256<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref activation, epilogue, ref dead);
+            return PackedCore<Simd256<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref activation, epilogue, ref dead,
+                sumSquaresOfB, ref bSquares);
         if (Simd128<T>.IsSupported)
-            return PackedCore<Simd128<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref activation, epilogue, ref dead);
-        return PackedCore<Scalar<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref activation, epilogue, ref dead);
+            return PackedCore<Simd128<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref activation, epilogue, ref dead,
+                sumSquaresOfB, ref bSquares);
+        return PackedCore<Scalar<T>, T>(ref c, ref a, ref b, ref bias, hasBias, m, n, k, ldc, aRowStride, aDepthStride, bDepthStride, bColumnStride, accumulate, sumSquares, ref activation, epilogue, ref dead,
+            sumSquaresOfB, ref bSquares);
     }
 
     /// <summary><see cref="PackedCore{T}"/> at one width.</summary>
     internal static double PackedCore<TSimd, T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k, int ldc,
-        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T activation, Epilogue epilogue, ref int dead)
+        int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T activation, Epilogue epilogue, ref int dead,
+        bool sumSquaresOfB, ref double bSquares)
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -736,6 +771,9 @@ public static class Gemm
                 {
                     int nc = Math.Min(ColumnBlock, n - jc);
                     PackB<TSimd, T>(ref packed, ref b, pc, kc, jc, nc, n, bDepthStride, bColumnStride);
+                    // Each block of b is packed once per row block; its squares are counted in the first (the padding adds 0).
+                    if (sumSquaresOfB && ic == 0)
+                        bSquares += Norms.SumOfSquares<T>(MemoryMarshal.CreateReadOnlySpan(ref packed, (nc + panel - 1) / panel * panel * kc));
                     // Panel by panel, each panel staying in L1 while every row tile sweeps it; but when the whole packed
                     // block fits in L1 (a depth of a few dozen, as behind a logits layer), row tile by row tile, so that c
                     // and the epilogue's operand are walked row after row rather than down a column strip.

@@ -28,7 +28,10 @@ partial class SpamFilter
     private readonly float[] _gradients = new float[ParameterCount];
     private readonly float[] _statistics = global::System.Array.Empty<float>();
     private readonly float[] _predictActivations = new float[ActivationsPerSample * PredictChunk];
-    private readonly double[] _weightNorms = new double[3]; // ‖W‖ of each dense layer, measured by a reported forward pass right after its product
+    private readonly double[] _weightNorms = new double[3]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W
+
+    /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
+    private global::System.Span<double> WeightNormOf(int layer, global::ChainRule.Diagnostics.GradientReport? report) => report is null ? default : new global::System.Span<double>(_weightNorms, layer, 1);
 
     /// <summary>
     /// Creates the network with each layer's weights drawn from its initialization scheme, deterministically
@@ -118,25 +121,22 @@ partial class SpamFilter
         var features_bias = parameters.Slice(640, 32); // (32)
         var features_pre = acts.Slice(0, 32 * B); // (B, 32)
         var features_out = acts.Slice(32 * B, 32 * B); // (B, 32)
-        global::ChainRule.Kernels.Dense.Forward(features_pre, inputs, features_weight, features_bias, B, 20, 32);
+        global::ChainRule.Kernels.Dense.Forward(features_pre, inputs, features_weight, features_bias, B, 20, 32, WeightNormOf(0, report));
         global::ChainRule.Kernels.Silu.Forward(features_out, features_pre);
-        if (report is not null) _weightNorms[0] = global::ChainRule.Kernels.Norms.L2(features_weight);
 
         // ---- layer 1: Mix, Dense 32 → 32, LeakyReLU ----
         var mix_weight = parameters.Slice(672, 1024); // (32, 32)
         var mix_bias = parameters.Slice(1696, 32); // (32)
         var mix_pre = acts.Slice(64 * B, 32 * B); // (B, 32)
         var mix_out = acts.Slice(96 * B, 32 * B); // (B, 32)
-        global::ChainRule.Kernels.Dense.Forward(mix_pre, features_out, mix_weight, mix_bias, B, 32, 32);
+        global::ChainRule.Kernels.Dense.Forward(mix_pre, features_out, mix_weight, mix_bias, B, 32, 32, WeightNormOf(1, report));
         global::ChainRule.Kernels.LeakyRelu.Forward(mix_out, mix_pre);
-        if (report is not null) _weightNorms[1] = global::ChainRule.Kernels.Norms.L2(mix_weight);
 
         // ---- layer 2: Score, Dense 32 → 1 ----
         var score_weight = parameters.Slice(1728, 32); // (1, 32)
         var score_bias = parameters.Slice(1760, 1); // (1)
         var score_out = acts.Slice(128 * B, B); // (B)
-        global::ChainRule.Kernels.Dense.Forward(score_out, mix_out, score_weight, score_bias, B, 32, 1);
-        if (report is not null) _weightNorms[2] = global::ChainRule.Kernels.Norms.L2(score_weight);
+        global::ChainRule.Kernels.Dense.Forward(score_out, mix_out, score_weight, score_bias, B, 32, 1, WeightNormOf(2, report));
     }
 
     /// <summary>

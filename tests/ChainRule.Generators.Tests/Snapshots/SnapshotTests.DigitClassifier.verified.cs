@@ -30,7 +30,10 @@ partial class DigitClassifier
     private readonly float[] _gradients = new float[ParameterCount];
     private readonly float[] _statistics = global::System.Array.Empty<float>();
     private readonly float[] _predictActivations = new float[ActivationsPerSample * PredictChunk];
-    private readonly double[] _weightNorms = new double[3]; // ‖W‖ of each dense layer, measured by a reported forward pass right after its product
+    private readonly double[] _weightNorms = new double[3]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W
+
+    /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
+    private global::System.Span<double> WeightNormOf(int layer, global::ChainRule.Diagnostics.GradientReport? report) => report is null ? default : new global::System.Span<double>(_weightNorms, layer, 1);
 
     /// <summary>
     /// Creates the network with each layer's weights drawn from its initialization scheme, deterministically
@@ -119,24 +122,21 @@ partial class DigitClassifier
         var hidden_weight = parameters.Slice(0, 8192); // (128, 64)
         var hidden_bias = parameters.Slice(8192, 128); // (128)
         var hidden_out = acts.Slice(0, 128 * B); // (B, 128)
-        int hidden_dead = global::ChainRule.Kernels.Dense.ForwardRelu(hidden_out, inputs, hidden_weight, hidden_bias, B, 64, 128);
+        int hidden_dead = global::ChainRule.Kernels.Dense.ForwardRelu(hidden_out, inputs, hidden_weight, hidden_bias, B, 64, 128, WeightNormOf(0, report));
         report?.RecordDeadUnits(0, hidden_dead, 128 * B);
-        if (report is not null) _weightNorms[0] = global::ChainRule.Kernels.Norms.L2(hidden_weight);
 
         // ---- layer 1: Hidden2, Dense 128 → 64, ReLU ----
         var hidden2_weight = parameters.Slice(8320, 8192); // (64, 128)
         var hidden2_bias = parameters.Slice(16512, 64); // (64)
         var hidden2_out = acts.Slice(128 * B, 64 * B); // (B, 64)
-        int hidden2_dead = global::ChainRule.Kernels.Dense.ForwardRelu(hidden2_out, hidden_out, hidden2_weight, hidden2_bias, B, 128, 64);
+        int hidden2_dead = global::ChainRule.Kernels.Dense.ForwardRelu(hidden2_out, hidden_out, hidden2_weight, hidden2_bias, B, 128, 64, WeightNormOf(1, report));
         report?.RecordDeadUnits(1, hidden2_dead, 64 * B);
-        if (report is not null) _weightNorms[1] = global::ChainRule.Kernels.Norms.L2(hidden2_weight);
 
         // ---- layer 2: Logits, Dense 64 → 10 ----
         var logits_weight = parameters.Slice(16576, 640); // (10, 64)
         var logits_bias = parameters.Slice(17216, 10); // (10)
         var logits_out = acts.Slice(192 * B, 10 * B); // (B, 10)
-        global::ChainRule.Kernels.Dense.Forward(logits_out, hidden2_out, logits_weight, logits_bias, B, 64, 10);
-        if (report is not null) _weightNorms[2] = global::ChainRule.Kernels.Norms.L2(logits_weight);
+        global::ChainRule.Kernels.Dense.Forward(logits_out, hidden2_out, logits_weight, logits_bias, B, 64, 10, WeightNormOf(2, report));
     }
 
     /// <summary>

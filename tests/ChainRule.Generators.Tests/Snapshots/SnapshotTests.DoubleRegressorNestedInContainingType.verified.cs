@@ -32,7 +32,10 @@ partial class Surrogates
         private readonly double[] _gradients = new double[ParameterCount];
         private readonly double[] _statistics = global::System.Array.Empty<double>();
         private readonly double[] _predictActivations = new double[ActivationsPerSample * PredictChunk];
-        private readonly double[] _weightNorms = new double[4]; // ‖W‖ of each dense layer, measured by a reported forward pass right after its product
+        private readonly double[] _weightNorms = new double[4]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W
+
+        /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
+        private global::System.Span<double> WeightNormOf(int layer, global::ChainRule.Diagnostics.GradientReport? report) => report is null ? default : new global::System.Span<double>(_weightNorms, layer, 1);
 
         /// <summary>
         /// Creates the network with each layer's weights drawn from its initialization scheme, deterministically
@@ -129,34 +132,30 @@ partial class Surrogates
             var encoder_bias = parameters.Slice(48, 16); // (16)
             var encoder_pre = acts.Slice(0, 16 * B); // (B, 16)
             var encoder_out = acts.Slice(16 * B, 16 * B); // (B, 16)
-            global::ChainRule.Kernels.Dense.Forward(encoder_pre, inputs, encoder_weight, encoder_bias, B, 3, 16);
+            global::ChainRule.Kernels.Dense.Forward(encoder_pre, inputs, encoder_weight, encoder_bias, B, 3, 16, WeightNormOf(0, report));
             global::ChainRule.Kernels.Tanh.Forward(encoder_out, encoder_pre);
-            if (report is not null) _weightNorms[0] = global::ChainRule.Kernels.Norms.L2(encoder_weight);
 
             // ---- layer 1: MLPHead, Dense 16 → 16, Gelu ----
             var mlp_head_weight = parameters.Slice(64, 256); // (16, 16)
             var mlp_head_bias = parameters.Slice(320, 16); // (16)
             var mlp_head_pre = acts.Slice(32 * B, 16 * B); // (B, 16)
             var mlp_head_out = acts.Slice(48 * B, 16 * B); // (B, 16)
-            global::ChainRule.Kernels.Dense.Forward(mlp_head_pre, encoder_out, mlp_head_weight, mlp_head_bias, B, 16, 16);
+            global::ChainRule.Kernels.Dense.Forward(mlp_head_pre, encoder_out, mlp_head_weight, mlp_head_bias, B, 16, 16, WeightNormOf(1, report));
             global::ChainRule.Kernels.Gelu.Forward(mlp_head_out, mlp_head_pre);
-            if (report is not null) _weightNorms[1] = global::ChainRule.Kernels.Norms.L2(mlp_head_weight);
 
             // ---- layer 2: Squash, Dense 16 → 8, Sigmoid ----
             var squash_weight = parameters.Slice(336, 128); // (8, 16)
             var squash_bias = parameters.Slice(464, 8); // (8)
             var squash_pre = acts.Slice(64 * B, 8 * B); // (B, 8)
             var squash_out = acts.Slice(72 * B, 8 * B); // (B, 8)
-            global::ChainRule.Kernels.Dense.Forward(squash_pre, mlp_head_out, squash_weight, squash_bias, B, 16, 8);
+            global::ChainRule.Kernels.Dense.Forward(squash_pre, mlp_head_out, squash_weight, squash_bias, B, 16, 8, WeightNormOf(2, report));
             global::ChainRule.Kernels.Sigmoid.Forward(squash_out, squash_pre);
-            if (report is not null) _weightNorms[2] = global::ChainRule.Kernels.Norms.L2(squash_weight);
 
             // ---- layer 3: Output, Dense 8 → 2 ----
             var output_weight = parameters.Slice(472, 16); // (2, 8)
             var output_bias = parameters.Slice(488, 2); // (2)
             var output_out = acts.Slice(80 * B, 2 * B); // (B, 2)
-            global::ChainRule.Kernels.Dense.Forward(output_out, squash_out, output_weight, output_bias, B, 8, 2);
-            if (report is not null) _weightNorms[3] = global::ChainRule.Kernels.Norms.L2(output_weight);
+            global::ChainRule.Kernels.Dense.Forward(output_out, squash_out, output_weight, output_bias, B, 8, 2, WeightNormOf(3, report));
         }
 
         /// <summary>

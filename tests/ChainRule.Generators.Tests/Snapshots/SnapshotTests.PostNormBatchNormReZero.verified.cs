@@ -33,7 +33,10 @@ partial class PostNorm
     private readonly double[] _gradients = new double[ParameterCount];
     private readonly double[] _statistics = new double[96]; // BatchNorm running mean and variance
     private readonly double[] _predictActivations = new double[ActivationsPerSample * PredictChunk + FixedActivations];
-    private readonly double[] _weightNorms = new double[11]; // ‖W‖ of each dense layer, measured by a reported forward pass right after its product
+    private readonly double[] _weightNorms = new double[11]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W
+
+    /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
+    private global::System.Span<double> WeightNormOf(int layer, global::ChainRule.Diagnostics.GradientReport? report) => report is null ? default : new global::System.Span<double>(_weightNorms, layer, 1);
 
     /// <summary>
     /// Creates the network with each layer's weights drawn from its initialization scheme, deterministically
@@ -160,14 +163,12 @@ partial class PostNorm
         var body0_up_weight = parameters.Slice(64, 256); // (16, 16)
         var body0_up_bias = parameters.Slice(320, 16); // (16)
         var body0_up_out = acts.Slice(32 * B, 16 * B); // (B, 16)
-        int body0_up_dead = global::ChainRule.Kernels.Dense.ForwardRelu(body0_up_out, input_norm_out, body0_up_weight, body0_up_bias, B, 16, 16);
+        int body0_up_dead = global::ChainRule.Kernels.Dense.ForwardRelu(body0_up_out, input_norm_out, body0_up_weight, body0_up_bias, B, 16, 16, WeightNormOf(2, report));
         report?.RecordDeadUnits(2, body0_up_dead, 16 * B);
-        if (report is not null) _weightNorms[2] = global::ChainRule.Kernels.Norms.L2(body0_up_weight);
         var body0_down_weight = parameters.Slice(336, 256); // (16, 16)
         var body0_down_bias = parameters.Slice(592, 16); // (16)
         var body0_down_out = acts.Slice(48 * B, 16 * B); // (B, 16)
-        global::ChainRule.Kernels.Dense.Forward(body0_down_out, body0_up_out, body0_down_weight, body0_down_bias, B, 16, 16);
-        if (report is not null) _weightNorms[3] = global::ChainRule.Kernels.Norms.L2(body0_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body0_down_out, body0_up_out, body0_down_weight, body0_down_bias, B, 16, 16, WeightNormOf(3, report));
         var body0_gamma = parameters.Slice(32, 16); // (16)
         var body0_beta = parameters.Slice(48, 16); // (16)
         var body0_sum = acts.Slice(64 * B, 16 * B); // (B, 16)
@@ -186,14 +187,12 @@ partial class PostNorm
         var body1_up_weight = parameters.Slice(641, 256); // (16, 16)
         var body1_up_bias = parameters.Slice(897, 16); // (16)
         var body1_up_out = acts.Slice(96 * B, 16 * B); // (B, 16)
-        int body1_up_dead = global::ChainRule.Kernels.Dense.ForwardRelu(body1_up_out, body1_in, body1_up_weight, body1_up_bias, B, 16, 16);
+        int body1_up_dead = global::ChainRule.Kernels.Dense.ForwardRelu(body1_up_out, body1_in, body1_up_weight, body1_up_bias, B, 16, 16, WeightNormOf(5, report));
         report?.RecordDeadUnits(5, body1_up_dead, 16 * B);
-        if (report is not null) _weightNorms[5] = global::ChainRule.Kernels.Norms.L2(body1_up_weight);
         var body1_down_weight = parameters.Slice(913, 256); // (16, 16)
         var body1_down_bias = parameters.Slice(1169, 16); // (16)
         var body1_down_out = acts.Slice(112 * B, 16 * B); // (B, 16)
-        global::ChainRule.Kernels.Dense.Forward(body1_down_out, body1_up_out, body1_down_weight, body1_down_bias, B, 16, 16);
-        if (report is not null) _weightNorms[6] = global::ChainRule.Kernels.Norms.L2(body1_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body1_down_out, body1_up_out, body1_down_weight, body1_down_bias, B, 16, 16, WeightNormOf(6, report));
         var body1_gamma = parameters.Slice(609, 16); // (16)
         var body1_beta = parameters.Slice(625, 16); // (16)
         var body1_sum = acts.Slice(128 * B, 16 * B); // (B, 16)
@@ -214,14 +213,12 @@ partial class PostNorm
         var refine0_up_bias = parameters.Slice(1330, 8); // (8)
         var refine0_up_pre = acts.Slice(161 * B, 8 * B); // (B, 8)
         var refine0_up_out = acts.Slice(169 * B, 8 * B); // (B, 8)
-        global::ChainRule.Kernels.Dense.Forward(refine0_up_pre, body_out, refine0_up_weight, refine0_up_bias, B, 16, 8);
+        global::ChainRule.Kernels.Dense.Forward(refine0_up_pre, body_out, refine0_up_weight, refine0_up_bias, B, 16, 8, WeightNormOf(8, report));
         global::ChainRule.Kernels.Silu.Forward(refine0_up_out, refine0_up_pre);
-        if (report is not null) _weightNorms[8] = global::ChainRule.Kernels.Norms.L2(refine0_up_weight);
         var refine0_down_weight = parameters.Slice(1338, 128); // (16, 8)
         var refine0_down_bias = parameters.Slice(1466, 16); // (16)
         var refine0_down_out = acts.Slice(177 * B, 16 * B); // (B, 16)
-        global::ChainRule.Kernels.Dense.Forward(refine0_down_out, refine0_up_out, refine0_down_weight, refine0_down_bias, B, 8, 16);
-        if (report is not null) _weightNorms[9] = global::ChainRule.Kernels.Norms.L2(refine0_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(refine0_down_out, refine0_up_out, refine0_down_weight, refine0_down_bias, B, 8, 16, WeightNormOf(9, report));
         var refine0_gamma = parameters.Slice(1186, 16); // (16)
         var refine0_sum = acts.Slice(193 * B, 16 * B); // (B, 16)
         var refine_out = acts.Slice(209 * B, 16 * B); // (B, 16)
@@ -232,8 +229,7 @@ partial class PostNorm
         var output_weight = parameters.Slice(1482, 16); // (1, 16)
         var output_bias = parameters.Slice(1498, 1); // (1)
         var output_out = acts.Slice(225 * B, B); // (B)
-        global::ChainRule.Kernels.Dense.Forward(output_out, refine_out, output_weight, output_bias, B, 16, 1);
-        if (report is not null) _weightNorms[10] = global::ChainRule.Kernels.Norms.L2(output_weight);
+        global::ChainRule.Kernels.Dense.Forward(output_out, refine_out, output_weight, output_bias, B, 16, 1, WeightNormOf(10, report));
     }
 
     /// <summary>

@@ -30,7 +30,10 @@ partial class DeepResidual
     private readonly float[] _gradients = new float[ParameterCount];
     private readonly float[] _statistics = global::System.Array.Empty<float>();
     private readonly float[] _predictActivations = new float[ActivationsPerSample * PredictChunk];
-    private readonly double[] _weightNorms = new double[63]; // ‖W‖ of each dense layer, measured by a reported forward pass right after its product
+    private readonly double[] _weightNorms = new double[63]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W
+
+    /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
+    private global::System.Span<double> WeightNormOf(int layer, global::ChainRule.Diagnostics.GradientReport? report) => report is null ? default : new global::System.Span<double>(_weightNorms, layer, 1);
 
     /// <summary>
     /// Creates the network with each layer's weights drawn from its initialization scheme, deterministically
@@ -261,8 +264,7 @@ partial class DeepResidual
         var embed_weight = parameters.Slice(0, 2048); // (64, 32)
         var embed_bias = parameters.Slice(2048, 64); // (64)
         var embed_out = acts.Slice(0, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(embed_out, inputs, embed_weight, embed_bias, B, 32, 64);
-        if (report is not null) _weightNorms[0] = global::ChainRule.Kernels.Norms.L2(embed_weight);
+        global::ChainRule.Kernels.Dense.Forward(embed_out, inputs, embed_weight, embed_bias, B, 32, 64, WeightNormOf(0, report));
 
         // ---- layer 1: Body, 20 × PreNorm[LayerNorm → Dense(64→128, Gelu) → Dense(128→64)] + x ----
         // ---- Body.0 ----
@@ -276,14 +278,12 @@ partial class DeepResidual
         var body0_up_bias = parameters.Slice(10432, 128); // (128)
         var body0_up_pre = acts.Slice(130 * B, 128 * B); // (B, 128)
         var body0_up_out = acts.Slice(258 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body0_up_pre, body0_norm, body0_up_weight, body0_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body0_up_pre, body0_norm, body0_up_weight, body0_up_bias, B, 64, 128, WeightNormOf(2, report));
         global::ChainRule.Kernels.Gelu.Forward(body0_up_out, body0_up_pre);
-        if (report is not null) _weightNorms[2] = global::ChainRule.Kernels.Norms.L2(body0_up_weight);
         var body0_down_weight = parameters.Slice(10560, 8192); // (64, 128)
         var body0_down_bias = parameters.Slice(18752, 64); // (64)
         var body0_down_out = acts.Slice(386 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body0_down_out, body0_up_out, body0_down_weight, body0_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[3] = global::ChainRule.Kernels.Norms.L2(body0_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body0_down_out, body0_up_out, body0_down_weight, body0_down_bias, B, 128, 64, WeightNormOf(3, report));
 
         // ---- Body.1: Body.0's residual add fused with this block's LayerNorm ----
         var body1_gamma = parameters.Slice(18816, 64); // (64)
@@ -297,14 +297,12 @@ partial class DeepResidual
         var body1_up_bias = parameters.Slice(27136, 128); // (128)
         var body1_up_pre = acts.Slice(580 * B, 128 * B); // (B, 128)
         var body1_up_out = acts.Slice(708 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body1_up_pre, body1_norm, body1_up_weight, body1_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body1_up_pre, body1_norm, body1_up_weight, body1_up_bias, B, 64, 128, WeightNormOf(5, report));
         global::ChainRule.Kernels.Gelu.Forward(body1_up_out, body1_up_pre);
-        if (report is not null) _weightNorms[5] = global::ChainRule.Kernels.Norms.L2(body1_up_weight);
         var body1_down_weight = parameters.Slice(27264, 8192); // (64, 128)
         var body1_down_bias = parameters.Slice(35456, 64); // (64)
         var body1_down_out = acts.Slice(836 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body1_down_out, body1_up_out, body1_down_weight, body1_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[6] = global::ChainRule.Kernels.Norms.L2(body1_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body1_down_out, body1_up_out, body1_down_weight, body1_down_bias, B, 128, 64, WeightNormOf(6, report));
 
         // ---- Body.2: Body.1's residual add fused with this block's LayerNorm ----
         var body2_gamma = parameters.Slice(35520, 64); // (64)
@@ -318,14 +316,12 @@ partial class DeepResidual
         var body2_up_bias = parameters.Slice(43840, 128); // (128)
         var body2_up_pre = acts.Slice(1030 * B, 128 * B); // (B, 128)
         var body2_up_out = acts.Slice(1158 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body2_up_pre, body2_norm, body2_up_weight, body2_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body2_up_pre, body2_norm, body2_up_weight, body2_up_bias, B, 64, 128, WeightNormOf(8, report));
         global::ChainRule.Kernels.Gelu.Forward(body2_up_out, body2_up_pre);
-        if (report is not null) _weightNorms[8] = global::ChainRule.Kernels.Norms.L2(body2_up_weight);
         var body2_down_weight = parameters.Slice(43968, 8192); // (64, 128)
         var body2_down_bias = parameters.Slice(52160, 64); // (64)
         var body2_down_out = acts.Slice(1286 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body2_down_out, body2_up_out, body2_down_weight, body2_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[9] = global::ChainRule.Kernels.Norms.L2(body2_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body2_down_out, body2_up_out, body2_down_weight, body2_down_bias, B, 128, 64, WeightNormOf(9, report));
 
         // ---- Body.3: Body.2's residual add fused with this block's LayerNorm ----
         var body3_gamma = parameters.Slice(52224, 64); // (64)
@@ -339,14 +335,12 @@ partial class DeepResidual
         var body3_up_bias = parameters.Slice(60544, 128); // (128)
         var body3_up_pre = acts.Slice(1480 * B, 128 * B); // (B, 128)
         var body3_up_out = acts.Slice(1608 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body3_up_pre, body3_norm, body3_up_weight, body3_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body3_up_pre, body3_norm, body3_up_weight, body3_up_bias, B, 64, 128, WeightNormOf(11, report));
         global::ChainRule.Kernels.Gelu.Forward(body3_up_out, body3_up_pre);
-        if (report is not null) _weightNorms[11] = global::ChainRule.Kernels.Norms.L2(body3_up_weight);
         var body3_down_weight = parameters.Slice(60672, 8192); // (64, 128)
         var body3_down_bias = parameters.Slice(68864, 64); // (64)
         var body3_down_out = acts.Slice(1736 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body3_down_out, body3_up_out, body3_down_weight, body3_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[12] = global::ChainRule.Kernels.Norms.L2(body3_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body3_down_out, body3_up_out, body3_down_weight, body3_down_bias, B, 128, 64, WeightNormOf(12, report));
 
         // ---- Body.4: Body.3's residual add fused with this block's LayerNorm ----
         var body4_gamma = parameters.Slice(68928, 64); // (64)
@@ -360,14 +354,12 @@ partial class DeepResidual
         var body4_up_bias = parameters.Slice(77248, 128); // (128)
         var body4_up_pre = acts.Slice(1930 * B, 128 * B); // (B, 128)
         var body4_up_out = acts.Slice(2058 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body4_up_pre, body4_norm, body4_up_weight, body4_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body4_up_pre, body4_norm, body4_up_weight, body4_up_bias, B, 64, 128, WeightNormOf(14, report));
         global::ChainRule.Kernels.Gelu.Forward(body4_up_out, body4_up_pre);
-        if (report is not null) _weightNorms[14] = global::ChainRule.Kernels.Norms.L2(body4_up_weight);
         var body4_down_weight = parameters.Slice(77376, 8192); // (64, 128)
         var body4_down_bias = parameters.Slice(85568, 64); // (64)
         var body4_down_out = acts.Slice(2186 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body4_down_out, body4_up_out, body4_down_weight, body4_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[15] = global::ChainRule.Kernels.Norms.L2(body4_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body4_down_out, body4_up_out, body4_down_weight, body4_down_bias, B, 128, 64, WeightNormOf(15, report));
 
         // ---- Body.5: Body.4's residual add fused with this block's LayerNorm ----
         var body5_gamma = parameters.Slice(85632, 64); // (64)
@@ -381,14 +373,12 @@ partial class DeepResidual
         var body5_up_bias = parameters.Slice(93952, 128); // (128)
         var body5_up_pre = acts.Slice(2380 * B, 128 * B); // (B, 128)
         var body5_up_out = acts.Slice(2508 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body5_up_pre, body5_norm, body5_up_weight, body5_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body5_up_pre, body5_norm, body5_up_weight, body5_up_bias, B, 64, 128, WeightNormOf(17, report));
         global::ChainRule.Kernels.Gelu.Forward(body5_up_out, body5_up_pre);
-        if (report is not null) _weightNorms[17] = global::ChainRule.Kernels.Norms.L2(body5_up_weight);
         var body5_down_weight = parameters.Slice(94080, 8192); // (64, 128)
         var body5_down_bias = parameters.Slice(102272, 64); // (64)
         var body5_down_out = acts.Slice(2636 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body5_down_out, body5_up_out, body5_down_weight, body5_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[18] = global::ChainRule.Kernels.Norms.L2(body5_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body5_down_out, body5_up_out, body5_down_weight, body5_down_bias, B, 128, 64, WeightNormOf(18, report));
 
         // ---- Body.6: Body.5's residual add fused with this block's LayerNorm ----
         var body6_gamma = parameters.Slice(102336, 64); // (64)
@@ -402,14 +392,12 @@ partial class DeepResidual
         var body6_up_bias = parameters.Slice(110656, 128); // (128)
         var body6_up_pre = acts.Slice(2830 * B, 128 * B); // (B, 128)
         var body6_up_out = acts.Slice(2958 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body6_up_pre, body6_norm, body6_up_weight, body6_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body6_up_pre, body6_norm, body6_up_weight, body6_up_bias, B, 64, 128, WeightNormOf(20, report));
         global::ChainRule.Kernels.Gelu.Forward(body6_up_out, body6_up_pre);
-        if (report is not null) _weightNorms[20] = global::ChainRule.Kernels.Norms.L2(body6_up_weight);
         var body6_down_weight = parameters.Slice(110784, 8192); // (64, 128)
         var body6_down_bias = parameters.Slice(118976, 64); // (64)
         var body6_down_out = acts.Slice(3086 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body6_down_out, body6_up_out, body6_down_weight, body6_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[21] = global::ChainRule.Kernels.Norms.L2(body6_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body6_down_out, body6_up_out, body6_down_weight, body6_down_bias, B, 128, 64, WeightNormOf(21, report));
 
         // ---- Body.7: Body.6's residual add fused with this block's LayerNorm ----
         var body7_gamma = parameters.Slice(119040, 64); // (64)
@@ -423,14 +411,12 @@ partial class DeepResidual
         var body7_up_bias = parameters.Slice(127360, 128); // (128)
         var body7_up_pre = acts.Slice(3280 * B, 128 * B); // (B, 128)
         var body7_up_out = acts.Slice(3408 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body7_up_pre, body7_norm, body7_up_weight, body7_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body7_up_pre, body7_norm, body7_up_weight, body7_up_bias, B, 64, 128, WeightNormOf(23, report));
         global::ChainRule.Kernels.Gelu.Forward(body7_up_out, body7_up_pre);
-        if (report is not null) _weightNorms[23] = global::ChainRule.Kernels.Norms.L2(body7_up_weight);
         var body7_down_weight = parameters.Slice(127488, 8192); // (64, 128)
         var body7_down_bias = parameters.Slice(135680, 64); // (64)
         var body7_down_out = acts.Slice(3536 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body7_down_out, body7_up_out, body7_down_weight, body7_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[24] = global::ChainRule.Kernels.Norms.L2(body7_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body7_down_out, body7_up_out, body7_down_weight, body7_down_bias, B, 128, 64, WeightNormOf(24, report));
 
         // ---- Body.8: Body.7's residual add fused with this block's LayerNorm ----
         var body8_gamma = parameters.Slice(135744, 64); // (64)
@@ -444,14 +430,12 @@ partial class DeepResidual
         var body8_up_bias = parameters.Slice(144064, 128); // (128)
         var body8_up_pre = acts.Slice(3730 * B, 128 * B); // (B, 128)
         var body8_up_out = acts.Slice(3858 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body8_up_pre, body8_norm, body8_up_weight, body8_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body8_up_pre, body8_norm, body8_up_weight, body8_up_bias, B, 64, 128, WeightNormOf(26, report));
         global::ChainRule.Kernels.Gelu.Forward(body8_up_out, body8_up_pre);
-        if (report is not null) _weightNorms[26] = global::ChainRule.Kernels.Norms.L2(body8_up_weight);
         var body8_down_weight = parameters.Slice(144192, 8192); // (64, 128)
         var body8_down_bias = parameters.Slice(152384, 64); // (64)
         var body8_down_out = acts.Slice(3986 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body8_down_out, body8_up_out, body8_down_weight, body8_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[27] = global::ChainRule.Kernels.Norms.L2(body8_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body8_down_out, body8_up_out, body8_down_weight, body8_down_bias, B, 128, 64, WeightNormOf(27, report));
 
         // ---- Body.9: Body.8's residual add fused with this block's LayerNorm ----
         var body9_gamma = parameters.Slice(152448, 64); // (64)
@@ -465,14 +449,12 @@ partial class DeepResidual
         var body9_up_bias = parameters.Slice(160768, 128); // (128)
         var body9_up_pre = acts.Slice(4180 * B, 128 * B); // (B, 128)
         var body9_up_out = acts.Slice(4308 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body9_up_pre, body9_norm, body9_up_weight, body9_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body9_up_pre, body9_norm, body9_up_weight, body9_up_bias, B, 64, 128, WeightNormOf(29, report));
         global::ChainRule.Kernels.Gelu.Forward(body9_up_out, body9_up_pre);
-        if (report is not null) _weightNorms[29] = global::ChainRule.Kernels.Norms.L2(body9_up_weight);
         var body9_down_weight = parameters.Slice(160896, 8192); // (64, 128)
         var body9_down_bias = parameters.Slice(169088, 64); // (64)
         var body9_down_out = acts.Slice(4436 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body9_down_out, body9_up_out, body9_down_weight, body9_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[30] = global::ChainRule.Kernels.Norms.L2(body9_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body9_down_out, body9_up_out, body9_down_weight, body9_down_bias, B, 128, 64, WeightNormOf(30, report));
 
         // ---- Body.10: Body.9's residual add fused with this block's LayerNorm ----
         var body10_gamma = parameters.Slice(169152, 64); // (64)
@@ -486,14 +468,12 @@ partial class DeepResidual
         var body10_up_bias = parameters.Slice(177472, 128); // (128)
         var body10_up_pre = acts.Slice(4630 * B, 128 * B); // (B, 128)
         var body10_up_out = acts.Slice(4758 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body10_up_pre, body10_norm, body10_up_weight, body10_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body10_up_pre, body10_norm, body10_up_weight, body10_up_bias, B, 64, 128, WeightNormOf(32, report));
         global::ChainRule.Kernels.Gelu.Forward(body10_up_out, body10_up_pre);
-        if (report is not null) _weightNorms[32] = global::ChainRule.Kernels.Norms.L2(body10_up_weight);
         var body10_down_weight = parameters.Slice(177600, 8192); // (64, 128)
         var body10_down_bias = parameters.Slice(185792, 64); // (64)
         var body10_down_out = acts.Slice(4886 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body10_down_out, body10_up_out, body10_down_weight, body10_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[33] = global::ChainRule.Kernels.Norms.L2(body10_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body10_down_out, body10_up_out, body10_down_weight, body10_down_bias, B, 128, 64, WeightNormOf(33, report));
 
         // ---- Body.11: Body.10's residual add fused with this block's LayerNorm ----
         var body11_gamma = parameters.Slice(185856, 64); // (64)
@@ -507,14 +487,12 @@ partial class DeepResidual
         var body11_up_bias = parameters.Slice(194176, 128); // (128)
         var body11_up_pre = acts.Slice(5080 * B, 128 * B); // (B, 128)
         var body11_up_out = acts.Slice(5208 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body11_up_pre, body11_norm, body11_up_weight, body11_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body11_up_pre, body11_norm, body11_up_weight, body11_up_bias, B, 64, 128, WeightNormOf(35, report));
         global::ChainRule.Kernels.Gelu.Forward(body11_up_out, body11_up_pre);
-        if (report is not null) _weightNorms[35] = global::ChainRule.Kernels.Norms.L2(body11_up_weight);
         var body11_down_weight = parameters.Slice(194304, 8192); // (64, 128)
         var body11_down_bias = parameters.Slice(202496, 64); // (64)
         var body11_down_out = acts.Slice(5336 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body11_down_out, body11_up_out, body11_down_weight, body11_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[36] = global::ChainRule.Kernels.Norms.L2(body11_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body11_down_out, body11_up_out, body11_down_weight, body11_down_bias, B, 128, 64, WeightNormOf(36, report));
 
         // ---- Body.12: Body.11's residual add fused with this block's LayerNorm ----
         var body12_gamma = parameters.Slice(202560, 64); // (64)
@@ -528,14 +506,12 @@ partial class DeepResidual
         var body12_up_bias = parameters.Slice(210880, 128); // (128)
         var body12_up_pre = acts.Slice(5530 * B, 128 * B); // (B, 128)
         var body12_up_out = acts.Slice(5658 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body12_up_pre, body12_norm, body12_up_weight, body12_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body12_up_pre, body12_norm, body12_up_weight, body12_up_bias, B, 64, 128, WeightNormOf(38, report));
         global::ChainRule.Kernels.Gelu.Forward(body12_up_out, body12_up_pre);
-        if (report is not null) _weightNorms[38] = global::ChainRule.Kernels.Norms.L2(body12_up_weight);
         var body12_down_weight = parameters.Slice(211008, 8192); // (64, 128)
         var body12_down_bias = parameters.Slice(219200, 64); // (64)
         var body12_down_out = acts.Slice(5786 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body12_down_out, body12_up_out, body12_down_weight, body12_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[39] = global::ChainRule.Kernels.Norms.L2(body12_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body12_down_out, body12_up_out, body12_down_weight, body12_down_bias, B, 128, 64, WeightNormOf(39, report));
 
         // ---- Body.13: Body.12's residual add fused with this block's LayerNorm ----
         var body13_gamma = parameters.Slice(219264, 64); // (64)
@@ -549,14 +525,12 @@ partial class DeepResidual
         var body13_up_bias = parameters.Slice(227584, 128); // (128)
         var body13_up_pre = acts.Slice(5980 * B, 128 * B); // (B, 128)
         var body13_up_out = acts.Slice(6108 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body13_up_pre, body13_norm, body13_up_weight, body13_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body13_up_pre, body13_norm, body13_up_weight, body13_up_bias, B, 64, 128, WeightNormOf(41, report));
         global::ChainRule.Kernels.Gelu.Forward(body13_up_out, body13_up_pre);
-        if (report is not null) _weightNorms[41] = global::ChainRule.Kernels.Norms.L2(body13_up_weight);
         var body13_down_weight = parameters.Slice(227712, 8192); // (64, 128)
         var body13_down_bias = parameters.Slice(235904, 64); // (64)
         var body13_down_out = acts.Slice(6236 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body13_down_out, body13_up_out, body13_down_weight, body13_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[42] = global::ChainRule.Kernels.Norms.L2(body13_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body13_down_out, body13_up_out, body13_down_weight, body13_down_bias, B, 128, 64, WeightNormOf(42, report));
 
         // ---- Body.14: Body.13's residual add fused with this block's LayerNorm ----
         var body14_gamma = parameters.Slice(235968, 64); // (64)
@@ -570,14 +544,12 @@ partial class DeepResidual
         var body14_up_bias = parameters.Slice(244288, 128); // (128)
         var body14_up_pre = acts.Slice(6430 * B, 128 * B); // (B, 128)
         var body14_up_out = acts.Slice(6558 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body14_up_pre, body14_norm, body14_up_weight, body14_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body14_up_pre, body14_norm, body14_up_weight, body14_up_bias, B, 64, 128, WeightNormOf(44, report));
         global::ChainRule.Kernels.Gelu.Forward(body14_up_out, body14_up_pre);
-        if (report is not null) _weightNorms[44] = global::ChainRule.Kernels.Norms.L2(body14_up_weight);
         var body14_down_weight = parameters.Slice(244416, 8192); // (64, 128)
         var body14_down_bias = parameters.Slice(252608, 64); // (64)
         var body14_down_out = acts.Slice(6686 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body14_down_out, body14_up_out, body14_down_weight, body14_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[45] = global::ChainRule.Kernels.Norms.L2(body14_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body14_down_out, body14_up_out, body14_down_weight, body14_down_bias, B, 128, 64, WeightNormOf(45, report));
 
         // ---- Body.15: Body.14's residual add fused with this block's LayerNorm ----
         var body15_gamma = parameters.Slice(252672, 64); // (64)
@@ -591,14 +563,12 @@ partial class DeepResidual
         var body15_up_bias = parameters.Slice(260992, 128); // (128)
         var body15_up_pre = acts.Slice(6880 * B, 128 * B); // (B, 128)
         var body15_up_out = acts.Slice(7008 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body15_up_pre, body15_norm, body15_up_weight, body15_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body15_up_pre, body15_norm, body15_up_weight, body15_up_bias, B, 64, 128, WeightNormOf(47, report));
         global::ChainRule.Kernels.Gelu.Forward(body15_up_out, body15_up_pre);
-        if (report is not null) _weightNorms[47] = global::ChainRule.Kernels.Norms.L2(body15_up_weight);
         var body15_down_weight = parameters.Slice(261120, 8192); // (64, 128)
         var body15_down_bias = parameters.Slice(269312, 64); // (64)
         var body15_down_out = acts.Slice(7136 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body15_down_out, body15_up_out, body15_down_weight, body15_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[48] = global::ChainRule.Kernels.Norms.L2(body15_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body15_down_out, body15_up_out, body15_down_weight, body15_down_bias, B, 128, 64, WeightNormOf(48, report));
 
         // ---- Body.16: Body.15's residual add fused with this block's LayerNorm ----
         var body16_gamma = parameters.Slice(269376, 64); // (64)
@@ -612,14 +582,12 @@ partial class DeepResidual
         var body16_up_bias = parameters.Slice(277696, 128); // (128)
         var body16_up_pre = acts.Slice(7330 * B, 128 * B); // (B, 128)
         var body16_up_out = acts.Slice(7458 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body16_up_pre, body16_norm, body16_up_weight, body16_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body16_up_pre, body16_norm, body16_up_weight, body16_up_bias, B, 64, 128, WeightNormOf(50, report));
         global::ChainRule.Kernels.Gelu.Forward(body16_up_out, body16_up_pre);
-        if (report is not null) _weightNorms[50] = global::ChainRule.Kernels.Norms.L2(body16_up_weight);
         var body16_down_weight = parameters.Slice(277824, 8192); // (64, 128)
         var body16_down_bias = parameters.Slice(286016, 64); // (64)
         var body16_down_out = acts.Slice(7586 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body16_down_out, body16_up_out, body16_down_weight, body16_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[51] = global::ChainRule.Kernels.Norms.L2(body16_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body16_down_out, body16_up_out, body16_down_weight, body16_down_bias, B, 128, 64, WeightNormOf(51, report));
 
         // ---- Body.17: Body.16's residual add fused with this block's LayerNorm ----
         var body17_gamma = parameters.Slice(286080, 64); // (64)
@@ -633,14 +601,12 @@ partial class DeepResidual
         var body17_up_bias = parameters.Slice(294400, 128); // (128)
         var body17_up_pre = acts.Slice(7780 * B, 128 * B); // (B, 128)
         var body17_up_out = acts.Slice(7908 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body17_up_pre, body17_norm, body17_up_weight, body17_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body17_up_pre, body17_norm, body17_up_weight, body17_up_bias, B, 64, 128, WeightNormOf(53, report));
         global::ChainRule.Kernels.Gelu.Forward(body17_up_out, body17_up_pre);
-        if (report is not null) _weightNorms[53] = global::ChainRule.Kernels.Norms.L2(body17_up_weight);
         var body17_down_weight = parameters.Slice(294528, 8192); // (64, 128)
         var body17_down_bias = parameters.Slice(302720, 64); // (64)
         var body17_down_out = acts.Slice(8036 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body17_down_out, body17_up_out, body17_down_weight, body17_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[54] = global::ChainRule.Kernels.Norms.L2(body17_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body17_down_out, body17_up_out, body17_down_weight, body17_down_bias, B, 128, 64, WeightNormOf(54, report));
 
         // ---- Body.18: Body.17's residual add fused with this block's LayerNorm ----
         var body18_gamma = parameters.Slice(302784, 64); // (64)
@@ -654,14 +620,12 @@ partial class DeepResidual
         var body18_up_bias = parameters.Slice(311104, 128); // (128)
         var body18_up_pre = acts.Slice(8230 * B, 128 * B); // (B, 128)
         var body18_up_out = acts.Slice(8358 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body18_up_pre, body18_norm, body18_up_weight, body18_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body18_up_pre, body18_norm, body18_up_weight, body18_up_bias, B, 64, 128, WeightNormOf(56, report));
         global::ChainRule.Kernels.Gelu.Forward(body18_up_out, body18_up_pre);
-        if (report is not null) _weightNorms[56] = global::ChainRule.Kernels.Norms.L2(body18_up_weight);
         var body18_down_weight = parameters.Slice(311232, 8192); // (64, 128)
         var body18_down_bias = parameters.Slice(319424, 64); // (64)
         var body18_down_out = acts.Slice(8486 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body18_down_out, body18_up_out, body18_down_weight, body18_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[57] = global::ChainRule.Kernels.Norms.L2(body18_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body18_down_out, body18_up_out, body18_down_weight, body18_down_bias, B, 128, 64, WeightNormOf(57, report));
 
         // ---- Body.19: Body.18's residual add fused with this block's LayerNorm ----
         var body19_gamma = parameters.Slice(319488, 64); // (64)
@@ -675,14 +639,12 @@ partial class DeepResidual
         var body19_up_bias = parameters.Slice(327808, 128); // (128)
         var body19_up_pre = acts.Slice(8680 * B, 128 * B); // (B, 128)
         var body19_up_out = acts.Slice(8808 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body19_up_pre, body19_norm, body19_up_weight, body19_up_bias, B, 64, 128);
+        global::ChainRule.Kernels.Dense.Forward(body19_up_pre, body19_norm, body19_up_weight, body19_up_bias, B, 64, 128, WeightNormOf(59, report));
         global::ChainRule.Kernels.Gelu.Forward(body19_up_out, body19_up_pre);
-        if (report is not null) _weightNorms[59] = global::ChainRule.Kernels.Norms.L2(body19_up_weight);
         var body19_down_weight = parameters.Slice(327936, 8192); // (64, 128)
         var body19_down_bias = parameters.Slice(336128, 64); // (64)
         var body19_down_out = acts.Slice(8936 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body19_down_out, body19_up_out, body19_down_weight, body19_down_bias, B, 128, 64);
-        if (report is not null) _weightNorms[60] = global::ChainRule.Kernels.Norms.L2(body19_down_weight);
+        global::ChainRule.Kernels.Dense.Forward(body19_down_out, body19_up_out, body19_down_weight, body19_down_bias, B, 128, 64, WeightNormOf(60, report));
         var body_out = acts.Slice(9000 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Residual.Add(body_out, body19_in, body19_down_out, 1f);
 
@@ -698,8 +660,7 @@ partial class DeepResidual
         var logits_weight = parameters.Slice(336320, 640); // (10, 64)
         var logits_bias = parameters.Slice(336960, 10); // (10)
         var logits_out = acts.Slice(9130 * B, 10 * B); // (B, 10)
-        global::ChainRule.Kernels.Dense.Forward(logits_out, final_norm_out, logits_weight, logits_bias, B, 64, 10);
-        if (report is not null) _weightNorms[62] = global::ChainRule.Kernels.Norms.L2(logits_weight);
+        global::ChainRule.Kernels.Dense.Forward(logits_out, final_norm_out, logits_weight, logits_bias, B, 64, 10, WeightNormOf(62, report));
     }
 
     /// <summary>

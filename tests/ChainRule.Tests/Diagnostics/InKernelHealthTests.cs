@@ -37,8 +37,8 @@ public class InKernelHealthTests
             Assert.True(dw.AsSpan().SequenceEqual(dwPlain), "dW differs from the plain overload" + shape);
             Assert.True(db.AsSpan().SequenceEqual(dbPlain), "db differs from the plain overload" + shape);
             var (absolute, relative) = NumericAssert.Tolerance<T>();
-            NumericAssert.Close<double>([SumOfSquares(dw)], [weightSquares], absolute, relative, "‖dW‖²" + shape);
-            NumericAssert.Close<double>([SumOfSquares(db)], [biasSquares], absolute, relative, "‖db‖²" + shape);
+            NumericAssert.Close<double>([NumericAssert.SumOfSquares<T>(dw)], [weightSquares], absolute, relative, "‖dW‖²" + shape);
+            NumericAssert.Close<double>([NumericAssert.SumOfSquares<T>(db)], [biasSquares], absolute, relative, "‖db‖²" + shape);
         }
     }
 
@@ -91,13 +91,5 @@ public class InKernelHealthTests
             T[] inPlace = (T[])x.Clone();
             Assert.Equal(expected, Relu.Forward<T>(inPlace, inPlace));
         }
-    }
-
-    private static double SumOfSquares<T>(T[] values) where T : IFloatingPointIeee754<T>
-    {
-        double sum = 0;
-        foreach (T v in values)
-            sum += double.CreateTruncating(v) * double.CreateTruncating(v);
-        return sum;
     }
 }

@@ -109,7 +109,7 @@ public class DenseTests
     [InlineData(13, 301, 293, 1)] // blocked: two depth blocks, edge rows, a partial last panel
     [InlineData(96, 500, 720, 2)] // split by columns across two threads
     [InlineData(400, 470, 180, 2)] // split by rows across two threads
-    public void Fused_relu_equals_the_product_then_the_relu_pass(int batch, int inputs, int outputs, int threads)
+    public void Fused_relu_equals_the_product_then_the_relu_pass_and_both_measure_the_weight_norm(int batch, int inputs, int outputs, int threads)
     {
         Check<float>();
         Check<double>();
@@ -127,13 +127,21 @@ public class DenseTests
                 Gemm.ThreadCount = threads;
                 Dense.Forward<T>(expectedPre, x, w, b, batch, inputs, outputs);
                 int expectedDead = Relu.Forward<T>(expectedY, expectedPre);
-                int dead = Dense.ForwardRelu<T>(pre, y, x, w, b, batch, inputs, outputs);
+                // ‖W‖ from the products that pack W (blocks summed as packed, parts of a split added) or a pass of its own.
+                double[] weightNorms = new double[3];
+                int dead = Dense.ForwardRelu<T>(pre, y, x, w, b, batch, inputs, outputs, weightNorms.AsSpan(0, 1));
                 Assert.Equal(expectedPre, pre);
                 Assert.Equal(expectedY, y);
                 Assert.Equal(expectedDead, dead);
                 T[] inPlace = NumericAssert.Random<T>(random, batch * outputs); // stale values, overwritten
-                Assert.Equal(expectedDead, Dense.ForwardRelu<T>(inPlace, x, w, b, batch, inputs, outputs));
+                Assert.Equal(expectedDead, Dense.ForwardRelu<T>(inPlace, x, w, b, batch, inputs, outputs, weightNorms.AsSpan(1, 1)));
                 Assert.Equal(expectedY, inPlace);
+                T[] measured = new T[batch * outputs];
+                Dense.Forward<T>(measured, x, w, b, batch, inputs, outputs, weightNorms.AsSpan(2, 1));
+                Assert.Equal(expectedPre, measured);
+                double expectedNorm = Math.Sqrt(NumericAssert.SumOfSquares<T>(w));
+                var (absolute, relative) = NumericAssert.Tolerance<T>();
+                NumericAssert.Close<double>([expectedNorm, expectedNorm, expectedNorm], weightNorms, absolute, relative, $"‖W‖ <{typeof(T).Name}>");
                 if (batch > 1)
                     Assert.InRange(dead, 1, (batch - 1) * outputs - 1); // some dead, some alive, the NaN row neither
             }

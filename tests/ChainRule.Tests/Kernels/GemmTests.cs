@@ -182,7 +182,9 @@ public class GemmTests
                         }
                     T[] c = (T[])start.Clone();
                     int dead = 0;
-                    double squares = Gemm.PackedCore<TSimd, T>(ref c[0], ref a[0], ref b[0], ref bias[0], hasBias, m, n, k, n, ar, ad, bd, bc, accumulate, sumSquares: true, ref c[0], Epilogue.None, ref dead);
+                    double bSquares = 0;
+                    double squares = Gemm.PackedCore<TSimd, T>(ref c[0], ref a[0], ref b[0], ref bias[0], hasBias, m, n, k, n, ar, ad, bd, bc, accumulate, sumSquares: true, ref c[0], Epilogue.None, ref dead,
+                        sumSquaresOfB: true, ref bSquares);
                     string label = $"PackedCore<{typeof(TSimd).Name}, {typeof(T).Name}> strides ({ar}, {ad}, {bd}, {bc}) accumulate={accumulate}";
                     NumericAssert.Close<T>(expected, c, label);
                     double storedSquares = 0;
@@ -190,6 +192,8 @@ public class GemmTests
                         storedSquares += double.CreateTruncating(value) * double.CreateTruncating(value);
                     var (absolute, relative) = NumericAssert.Tolerance<T>();
                     NumericAssert.Close<double>([storedSquares], [squares], absolute, relative, label + " Σc²");
+                    // Every block of b once, however many row blocks of a swept it.
+                    NumericAssert.Close<double>([NumericAssert.SumOfSquares<T>(b)], [bSquares], absolute, relative, label + " Σb²");
                 }
         }
     }
@@ -289,16 +293,17 @@ public class GemmTests
         float[] dw1 = new float[outputs * inputs], db1 = new float[outputs], dpre1 = new float[batch * inputs];
         float[] dw2 = new float[outputs * inputs], db2 = new float[outputs], dpre2 = new float[batch * inputs];
         double squares1, squares2;
+        double[] weightNorms = new double[2];
         int before = Gemm.ThreadCount;
         try
         {
             Gemm.ThreadCount = 1;
-            Dense.Forward<float>(y1, x, w, bias, batch, inputs, outputs);
+            Dense.Forward<float>(y1, x, w, bias, batch, inputs, outputs, weightNorms.AsSpan(0, 1));
             Dense.BackwardParameters<float>(dw1, db1, dy, x, batch, inputs, outputs, accumulate: false, out squares1, out _);
             Dense.BackwardInputRelu<float>(dpre1, dy, w, pre, batch, inputs, outputs);
             Gemm.ThreadCount = 2;
             Assert.True((long)outputs * inputs * batch >= Gemm.ParallelMinMultiplyAdds || (long)batch * inputs >= Gemm.ParallelMinOutputs);
-            Dense.Forward<float>(y2, x, w, bias, batch, inputs, outputs);
+            Dense.Forward<float>(y2, x, w, bias, batch, inputs, outputs, weightNorms.AsSpan(1, 1));
             Dense.BackwardParameters<float>(dw2, db2, dy, x, batch, inputs, outputs, accumulate: false, out squares2, out _);
             Dense.BackwardInputRelu<float>(dpre2, dy, w, pre, batch, inputs, outputs);
         }
@@ -311,6 +316,9 @@ public class GemmTests
         Assert.Equal(db1, db2);
         Assert.Equal(dpre1, dpre2);
         Assert.Equal(squares1, squares2, 1e-9 * squares1); // the parts' sums of squares add in another order
+        // Split by columns, each part packs (and sums in float) blocks of its own width: a float rounding apart.
+        Assert.Equal(weightNorms[0], weightNorms[1], 1e-7 * weightNorms[0]);
+        Assert.Equal(Math.Sqrt(NumericAssert.SumOfSquares<float>(w)), weightNorms[0], 1e-6 * weightNorms[0]);
     }
 
     // A forward product past the split threshold, for the worker-pool tests: y (m, n) = x (m, k) Wᵀ + bias.

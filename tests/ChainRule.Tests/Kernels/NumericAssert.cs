@@ -50,6 +50,16 @@ internal static class NumericAssert
         return values;
     }
 
+    /// <summary><c>Σ v²</c> in double: the reference for the kernels' sums of squares.</summary>
+    public static double SumOfSquares<T>(ReadOnlySpan<T> values)
+        where T : IFloatingPointIeee754<T>
+    {
+        double sum = 0;
+        foreach (T value in values)
+            sum += double.CreateTruncating(value) * double.CreateTruncating(value);
+        return sum;
+    }
+
     public static double[] ToDouble<T>(ReadOnlySpan<T> values)
         where T : IFloatingPointIeee754<T>
     {
