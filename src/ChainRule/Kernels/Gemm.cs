@@ -583,7 +583,9 @@ public static class Gemm
     /// tiles of <see cref="TileRows"/> rows interleaved along <c>p</c> (its depths, a whole row of memory apart, would
     /// otherwise fall into a few L1 sets). With
     /// <paramref name="sumSquares"/>, returns <c>Σ c[i,j]²</c> of the final stored values, summed in the epilogue of
-    /// the last depth block: per tile in <typeparamref name="T"/>, across tiles in double. Otherwise 0.
+    /// the last depth block: per tile in <typeparamref name="T"/>, across tiles in double. Otherwise 0. With
+    /// <paramref name="sumSquaresOfB"/>, also adds <c>Σ b²</c> to <paramref name="bSquares"/>, each packed block summed
+    /// (in L2) right after it is packed, counted once however many row blocks of <c>a</c> sweep it.
     /// </remarks>
     internal static double PackedCore<T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k,
         int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T activation, Epilogue epilogue, ref int dead,
