@@ -62,11 +62,7 @@ public static class Dense
     /// <param name="batch">Number of samples.</param>
     /// <param name="inputs">Input width.</param>
     /// <param name="outputs">Output width.</param>
-    /// <param name="weightNorm">
-    /// Empty, or a span whose first element receives <c>‖W‖ = √Σ W²</c>, summed block by block as the product packs
-    /// <paramref name="weight"/> (each block then in L2) rather than in a pass over all of it afterwards; products too
-    /// small to pack take that pass.
-    /// </param>
+    /// <param name="weightNorm"><inheritdoc cref="Forward{T}(Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, int, int, int, Span{double})" path="/param[@name='weightNorm']"/></param>
     /// <returns>The dead outputs <c>#{y = 0}</c>, i.e. <c>#{pre ≤ 0}</c> (NaN not counted), as <see cref="Relu.Forward{T}"/> returns.</returns>
     public static int ForwardRelu<T>(Span<T> pre, Span<T> y, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, int batch, int inputs, int outputs,
         Span<double> weightNorm = default)
@@ -94,11 +90,7 @@ public static class Dense
     /// <param name="batch">Number of samples.</param>
     /// <param name="inputs">Input width.</param>
     /// <param name="outputs">Output width.</param>
-    /// <param name="weightNorm">
-    /// Empty, or a span whose first element receives <c>‖W‖ = √Σ W²</c>, summed block by block as the product packs
-    /// <paramref name="weight"/> (each block then in L2) rather than in a pass over all of it afterwards; products too
-    /// small to pack take that pass.
-    /// </param>
+    /// <param name="weightNorm"><inheritdoc cref="Forward{T}(Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, int, int, int, Span{double})" path="/param[@name='weightNorm']"/></param>
     /// <returns>The dead outputs <c>#{y = 0}</c>, i.e. <c>#{x Wᵀ + b ≤ 0}</c> (NaN not counted).</returns>
     public static int ForwardRelu<T>(Span<T> y, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, int batch, int inputs, int outputs,
         Span<double> weightNorm = default)

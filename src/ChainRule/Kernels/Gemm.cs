@@ -682,12 +682,7 @@ public static class Gemm
                     {
                         squares += s_squares[part];
                         dead += s_dead[part];
-                    }
-                    // Split by columns, each part packs its own columns of b; by rows, every part packs all of it.
-                    if (sumSquaresOfB)
-                    {
-                        bSquares = s_bSquares[0];
-                        for (int part = 1; byColumns && part < parts; part++)
+                        if (sumSquaresOfB)
                             bSquares += s_bSquares[part];
                     }
                     return squares;
@@ -706,10 +701,12 @@ public static class Gemm
             int rows = Math.Min(s_rowsPerPart, s_m - row), columns = Math.Min(s_columnsPerPart, s_n - column);
             int dead = 0;
             double bSquares = 0;
+            // Split by columns, each part packs its own columns of b; by rows, every part packs all of it, and part 0 sums it.
+            bool sumSquaresOfB = s_sumSquaresOfB && (s_columnsPerPart != s_n || part == 0);
             s_squares[part] = SerialPackedCore(ref Unsafe.AsRef<T>(s_c + (nint)row * s_n + column), ref Unsafe.AsRef<T>(s_a + (nint)row * s_aRowStride),
                 ref Unsafe.AsRef<T>(s_b + (nint)column * s_bColumnStride), ref Unsafe.AsRef<T>(s_hasBias ? s_bias + column : s_bias), s_hasBias, rows, columns, s_k,
                 ldc: s_n, s_aRowStride, s_aDepthStride, s_bDepthStride, s_bColumnStride, s_accumulate, s_sumSquares,
-                ref Unsafe.AsRef<T>(s_activation + (nint)row * s_n + column), s_epilogue, ref dead, s_sumSquaresOfB, ref bSquares);
+                ref Unsafe.AsRef<T>(s_activation + (nint)row * s_n + column), s_epilogue, ref dead, sumSquaresOfB, ref bSquares);
             s_dead[part] = dead;
             s_bSquares[part] = bSquares;
         }

@@ -187,11 +187,8 @@ public class GemmTests
                         sumSquaresOfB: true, ref bSquares);
                     string label = $"PackedCore<{typeof(TSimd).Name}, {typeof(T).Name}> strides ({ar}, {ad}, {bd}, {bc}) accumulate={accumulate}";
                     NumericAssert.Close<T>(expected, c, label);
-                    double storedSquares = 0;
-                    foreach (T value in c)
-                        storedSquares += double.CreateTruncating(value) * double.CreateTruncating(value);
                     var (absolute, relative) = NumericAssert.Tolerance<T>();
-                    NumericAssert.Close<double>([storedSquares], [squares], absolute, relative, label + " Σc²");
+                    NumericAssert.Close<double>([NumericAssert.SumOfSquares<T>(c)], [squares], absolute, relative, label + " Σc²");
                     // Every block of b once, however many row blocks of a swept it.
                     NumericAssert.Close<double>([NumericAssert.SumOfSquares<T>(b)], [bSquares], absolute, relative, label + " Σb²");
                 }
