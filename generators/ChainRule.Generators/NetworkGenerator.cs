@@ -36,8 +36,15 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .Select(static (spec, _) => NetworkLowering.Lower(spec!))
             .WithTrackingName(TrackingNames.Plan);
 
-        context.RegisterSourceOutput(plans, static (output, plan) =>
-            output.AddSource(plan.HintName, SourceText.From(NetworkEmitter.Emit(plan), System.Text.Encoding.UTF8)));
+        // File names must differ ignoring case across all models, so each model's name is chosen knowing the others'
+        // keys: small equatable records, so a model's source re-runs when its own plan or the set of names changes.
+        IncrementalValueProvider<EquatableArray<HintKey>> hintKeys = plans
+            .Select(static (plan, _) => plan.Hint)
+            .Collect()
+            .Select(static (keys, _) => keys.ToEquatableArray());
+
+        context.RegisterSourceOutput(plans.Combine(hintKeys), static (output, pair) =>
+            output.AddSource(HintNames.For(pair.Left.Hint, pair.Right), SourceText.From(NetworkEmitter.Emit(pair.Left), System.Text.Encoding.UTF8)));
 
         // Locations are rebuilt against the compilation's own syntax trees so that #pragma warning disable and
         // editorconfig severities apply to them; only this last step sees the compilation.

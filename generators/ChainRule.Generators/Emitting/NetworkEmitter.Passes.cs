@@ -140,7 +140,7 @@ internal static partial class NetworkEmitter
         {
             if (buffer is null)
                 return "inputs";
-            string name = (gradient ? "d" : "") + buffer.Name;
+            string name = gradient ? LocalNames.Gradient(buffer.Name) : buffer.Name;
             if (_declared.Add(name))
             {
                 string workspace = gradient ? "dacts" : "acts";
@@ -157,7 +157,7 @@ internal static partial class NetworkEmitter
         /// <summary>A slice of the parameter (or gradient) buffer, declared on first use.</summary>
         public string Parameter(string name, int offset, int length, string shape, bool gradient = false)
         {
-            string local = (gradient ? "d" : "") + name;
+            string local = gradient ? LocalNames.Gradient(name) : name;
             if (_declared.Add(local))
                 Writer.WriteLine($"var {local} = {(gradient ? "gradients" : "parameters")}.Slice({offset}, {length}); // {shape}");
             return local;
@@ -187,8 +187,8 @@ internal static partial class NetworkEmitter
 
     private static void WriteDenseForward(Pass pass, DenseStep dense)
     {
-        string weight = pass.Parameter($"{dense.Variable}_weight", dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})");
-        string bias = pass.Parameter($"{dense.Variable}_bias", dense.BiasOffset, dense.Outputs, $"({dense.Outputs})");
+        string weight = pass.Parameter(LocalNames.Of(dense.Variable, Role.Weight), dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})");
+        string bias = pass.Parameter(LocalNames.Of(dense.Variable, Role.Bias), dense.BiasOffset, dense.Outputs, $"({dense.Outputs})");
         string input = pass.Use(dense.Input);
         string pre = pass.Use(dense.PreActivation);
         string output = pass.Use(dense.Output);
@@ -198,8 +198,9 @@ internal static partial class NetworkEmitter
         {
             // The ReLU is applied in the product's epilogue, over the pre-activation in place (the plan keeps no
             // separate one for ReLU): no second pass, no second buffer.
-            pass.Writer.WriteLine($"int {dense.Variable}_dead = {Kernels}.Dense.ForwardRelu({output}, {input}, {weight}, {bias}, B, {dense.Inputs}, {dense.Outputs}, {weightNorm});");
-            pass.Writer.WriteLine($"report?.RecordDeadUnits({dense.NameIndex}, {dense.Variable}_dead, {dense.Outputs} * B);");
+            string dead = LocalNames.Of(dense.Variable, Role.Dead);
+            pass.Writer.WriteLine($"int {dead} = {Kernels}.Dense.ForwardRelu({output}, {input}, {weight}, {bias}, B, {dense.Inputs}, {dense.Outputs}, {weightNorm});");
+            pass.Writer.WriteLine($"report?.RecordDeadUnits({dense.NameIndex}, {dead}, {dense.Outputs} * B);");
         }
         else
         {
@@ -225,10 +226,10 @@ internal static partial class NetworkEmitter
         string pre = activationBackward ? pass.Use(dense.PreActivation) : "";
         string output = activationBackward ? pass.Use(dense.Output) : "";
         string input = pass.Use(dense.Input);
-        string dweight = pass.Parameter($"{dense.Variable}_weight", dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})", gradient: true);
-        string dbias = pass.Parameter($"{dense.Variable}_bias", dense.BiasOffset, dense.Outputs, $"({dense.Outputs})", gradient: true);
+        string dweight = pass.Parameter(LocalNames.Of(dense.Variable, Role.Weight), dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})", gradient: true);
+        string dbias = pass.Parameter(LocalNames.Of(dense.Variable, Role.Bias), dense.BiasOffset, dense.Outputs, $"({dense.Outputs})", gradient: true);
         bool needsInputGradient = dense.Input is not null;
-        string weight = needsInputGradient ? pass.Parameter($"{dense.Variable}_weight", dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})") : "";
+        string weight = needsInputGradient ? pass.Parameter(LocalNames.Of(dense.Variable, Role.Weight), dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})") : "";
         string dinput = !needsInputGradient ? ""
             : reluBelow is not null ? pass.Use(reluBelow.PreActivation, gradient: true)
             : inputGradient ?? pass.Use(dense.Input, gradient: true);
@@ -237,11 +238,12 @@ internal static partial class NetworkEmitter
             pass.Writer.WriteLine($"{Kernels}.{ActivationKernel(dense.Activation)}.Backward({dpre}, {doutput}, {pre}, {output});");
         else if (dense.HasActivation)
             pass.Writer.WriteLine($"// {dpre} came through the ReLU with the input gradient of the layer above.");
-        string v = dense.Variable;
+        string dweightSquares = LocalNames.Of(dense.Variable, Role.WeightGradientSquares);
+        string dbiasSquares = LocalNames.Of(dense.Variable, Role.BiasGradientSquares);
         // Each dense layer's gradients are written once per backward pass: overwritten, so the trainer need not clear them.
-        pass.Writer.WriteLine($"{Kernels}.Dense.BackwardParameters({dweight}, {dbias}, {dpre}, {input}, B, {dense.Inputs}, {dense.Outputs}, accumulate: false, out double {v}_dweight_squares, out double {v}_dbias_squares);");
-        pass.Writer.WriteLine($"squares += {v}_dweight_squares + {v}_dbias_squares;");
-        pass.Writer.WriteLine($"report?.Record({dense.NameIndex}, global::System.Math.Sqrt({v}_dweight_squares), global::System.Math.Sqrt({v}_dbias_squares), _weightNorms[{dense.NameIndex}]);");
+        pass.Writer.WriteLine($"{Kernels}.Dense.BackwardParameters({dweight}, {dbias}, {dpre}, {input}, B, {dense.Inputs}, {dense.Outputs}, accumulate: false, out double {dweightSquares}, out double {dbiasSquares});");
+        pass.Writer.WriteLine($"squares += {dweightSquares} + {dbiasSquares};");
+        pass.Writer.WriteLine($"report?.Record({dense.NameIndex}, global::System.Math.Sqrt({dweightSquares}), global::System.Math.Sqrt({dbiasSquares}), _weightNorms[{dense.NameIndex}]);");
         if (!needsInputGradient)
             pass.Writer.WriteLine("// The network input needs no gradient.");
         else if (reluBelow is not null)
@@ -259,18 +261,18 @@ internal static partial class NetworkEmitter
         below is DenseStep { Activation: ActivationKind.ReLU } relu && relu.Output == dense.Input ? relu : null;
 
     private static string Gamma(Pass pass, NormPlan norm, string variable) =>
-        pass.Parameter($"{variable}_gamma", norm.GammaOffset, norm.Features, $"({norm.Features})");
+        pass.Parameter(LocalNames.Of(variable, Role.Gamma), norm.GammaOffset, norm.Features, $"({norm.Features})");
 
     private static (string Gamma, string? Beta) NormParameters(Pass pass, NormPlan norm, string variable, bool gradient)
     {
-        string gamma = pass.Parameter($"{variable}_gamma", norm.GammaOffset, norm.Features, $"({norm.Features})", gradient);
-        string? beta = norm.HasBeta ? pass.Parameter($"{variable}_beta", norm.GammaOffset + norm.Features, norm.Features, $"({norm.Features})", gradient) : null;
+        string gamma = pass.Parameter(LocalNames.Of(variable, Role.Gamma), norm.GammaOffset, norm.Features, $"({norm.Features})", gradient);
+        string? beta = norm.HasBeta ? pass.Parameter(LocalNames.Of(variable, Role.Beta), norm.GammaOffset + norm.Features, norm.Features, $"({norm.Features})", gradient) : null;
         return (gamma, beta);
     }
 
     private static (string Mean, string Variance) RunningStatistics(Pass pass, NormPlan norm, string variable) =>
-        (pass.Statistic($"{variable}_running_mean", norm.StatisticsOffset, norm.Features),
-         pass.Statistic($"{variable}_running_variance", norm.StatisticsOffset + norm.Features, norm.Features));
+        (pass.Statistic(LocalNames.Of(variable, Role.RunningMean), norm.StatisticsOffset, norm.Features),
+         pass.Statistic(LocalNames.Of(variable, Role.RunningVariance), norm.StatisticsOffset + norm.Features, norm.Features));
 
     /// <summary>The cached statistics arguments in kernel order: <c>mean, rstd</c>, or <c>rstd</c> alone for RMSNorm.</summary>
     private static string Cache(Pass pass, NormPlan norm) =>
@@ -313,13 +315,15 @@ internal static partial class NetworkEmitter
     private static void WriteNormGradientNorms(Pass pass, NormPlan norm, string variable, string gamma, string dgamma, string? dbeta)
     {
         string t = pass.Plan.ElementType;
-        pass.Writer.WriteLine($"double {variable}_dgamma_squares = {Kernels}.Norms.SumOfSquares<{t}>({dgamma});");
+        string dgammaSquares = LocalNames.Of(variable, Role.GammaGradientSquares);
+        string dbetaSquares = LocalNames.Of(variable, Role.BetaGradientSquares);
+        pass.Writer.WriteLine($"double {dgammaSquares} = {Kernels}.Norms.SumOfSquares<{t}>({dgamma});");
         if (dbeta is not null)
-            pass.Writer.WriteLine($"double {variable}_dbeta_squares = {Kernels}.Norms.SumOfSquares<{t}>({dbeta});");
-        string betaSquares = dbeta is null ? "" : $" + {variable}_dbeta_squares";
-        string betaNorm = dbeta is null ? "double.NaN" : $"global::System.Math.Sqrt({variable}_dbeta_squares)";
-        pass.Writer.WriteLine($"squares += {variable}_dgamma_squares{betaSquares};");
-        pass.Writer.WriteLine($"report?.Record({norm.NameIndex}, global::System.Math.Sqrt({variable}_dgamma_squares), {betaNorm}, {Kernels}.Norms.L2({gamma}));");
+            pass.Writer.WriteLine($"double {dbetaSquares} = {Kernels}.Norms.SumOfSquares<{t}>({dbeta});");
+        string betaSquares = dbeta is null ? "" : $" + {dbetaSquares}";
+        string betaNorm = dbeta is null ? "double.NaN" : $"global::System.Math.Sqrt({dbetaSquares})";
+        pass.Writer.WriteLine($"squares += {dgammaSquares}{betaSquares};");
+        pass.Writer.WriteLine($"report?.Record({norm.NameIndex}, global::System.Math.Sqrt({dgammaSquares}), {betaNorm}, {Kernels}.Norms.L2({gamma}));");
     }
 
     private static string Momentum(Pass pass) => pass.Plan.ElementType == "double" ? "0.1" : "0.1f";

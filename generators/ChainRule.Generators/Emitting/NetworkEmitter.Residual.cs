@@ -116,7 +116,7 @@ internal static partial class NetworkEmitter
         if (block.ScaleOffset < 0)
             return stream;
         string dbranch = pass.Use(block.Down.Output, gradient: true);
-        string dscale = pass.Parameter($"{block.Variable}_scale", block.ScaleOffset, 1, "(1)", gradient: true);
+        string dscale = pass.Parameter(LocalNames.Of(block.Variable, Role.Scale), block.ScaleOffset, 1, "(1)", gradient: true);
         pass.Writer.WriteLine($"{Kernels}.Residual.ScaleBackward({dbranch}, {dscale}, {stream}, {pass.Use(block.Down.Output)}, {Scale(pass, block)});");
         pass.Writer.WriteLine($"squares += (double){dscale}[0] * {dscale}[0];");
         return dbranch;
@@ -124,5 +124,5 @@ internal static partial class NetworkEmitter
 
     /// <summary>The branch scale α as an argument: the parameter with ReZero, else 1.</summary>
     private static string Scale(Pass pass, ResidualBlockPlan block) =>
-        block.ScaleOffset < 0 ? pass.One : pass.Scalar($"{block.Variable}_scale", block.ScaleOffset, "α, the ReZero branch scale");
+        block.ScaleOffset < 0 ? pass.One : pass.Scalar(LocalNames.Of(block.Variable, Role.Scale), block.ScaleOffset, "α, the ReZero branch scale");
 }

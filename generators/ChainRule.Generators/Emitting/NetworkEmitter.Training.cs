@@ -21,6 +21,7 @@ internal static partial class NetworkEmitter
         string signature = $"{ReadOnlySpan}<{t}> inputs, {ReadOnlySpan}<{targetType}> {targets}";
         string batchNorm = plan.HasBatchNorm ? ", training: true" : "";
         string output = plan.Output.Name;
+        string doutput = LocalNames.Gradient(output);
 
         writer.WriteLine("/// <summary>");
         writer.WriteLine("/// Called after every training step with that step's gradient report (per-layer gradient norms, flags, the");
@@ -35,7 +36,7 @@ internal static partial class NetworkEmitter
         writer.WriteLine($"public Trainer CreateTrainer({Training}.TrainerOptions options) => new(this, options);");
         writer.WriteLine();
         writer.WriteLine("/// <summary>");
-        writer.WriteLine($"/// Trains a <see cref=\"{plan.TypeName}\"/> on {plan.Loss}: each <see cref=\"Step\"/> runs the forward pass, the loss,");
+        writer.WriteLine($"/// Trains a <see cref=\"{Identifier(plan.TypeName)}\"/> on {plan.Loss}: each <see cref=\"Step\"/> runs the forward pass, the loss,");
         writer.WriteLine("/// the backward pass (which measures every layer's gradient norm), clipping and the optimizer at the scheduled");
         writer.WriteLine("/// learning rate. A step that produces NaN or ∞ is not applied. The workspace is sized for MaxBatch rows at");
         writer.WriteLine("/// creation; no call allocates.");
@@ -43,13 +44,13 @@ internal static partial class NetworkEmitter
         writer.WriteLine(GeneratedCode);
         using (writer.Open("public sealed class Trainer"))
         {
-            writer.WriteLine($"private readonly {plan.TypeName} _model;");
+            writer.WriteLine($"private readonly {Identifier(plan.TypeName)} _model;");
             writer.WriteLine($"private readonly {Training}.TrainingState<{t}> _state;");
             writer.WriteLine($"private readonly {Training}.AdaptiveClipping<{t}> _clipAdaptive;");
             writer.WriteLine($"private readonly {t}[] _acts;");
             writer.WriteLine($"private readonly {t}[] _dacts;");
             writer.WriteLine();
-            using (writer.Open($"internal Trainer({plan.TypeName} model, {Training}.TrainerOptions options)"))
+            using (writer.Open($"internal Trainer({Identifier(plan.TypeName)} model, {Training}.TrainerOptions options)"))
             {
                 writer.WriteLine("_state = new(options, ParameterCount, LayerNames);");
                 writer.WriteLine("_model = model;");
@@ -59,7 +60,7 @@ internal static partial class NetworkEmitter
             }
             writer.WriteLine();
             writer.WriteLine("/// <summary>The model this trainer updates.</summary>");
-            writer.WriteLine($"public {plan.TypeName} Model => _model;");
+            writer.WriteLine($"public {Identifier(plan.TypeName)} Model => _model;");
             writer.WriteLine();
             writer.WriteLine("/// <summary>The largest batch a call accepts: the rows the workspace was allocated for.</summary>");
             writer.WriteLine("public int MaxBatch => _state.Options.MaxBatch;");
@@ -128,8 +129,8 @@ internal static partial class NetworkEmitter
             {
                 writer.WriteLine($"_model.Forward(inputs, _acts, B{batchNorm}, report);");
                 writer.WriteLine($"var {output} = new {ReadOnlySpan}<{t}>(_acts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
-                writer.WriteLine($"var d{output} = new {Span}<{t}>(_dacts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
-                writer.WriteLine($"{t} loss = {Kernels}.{plan.Loss}.ForwardBackward(d{output}, {output}, {targets}, B, OutputSize);");
+                writer.WriteLine($"var {doutput} = new {Span}<{t}>(_dacts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
+                writer.WriteLine($"{t} loss = {Kernels}.{plan.Loss}.ForwardBackward({doutput}, {output}, {targets}, B, OutputSize);");
                 // Dense layers overwrite their gradients; norms and ReZero scales add to theirs, which start from zero.
                 foreach (var (offset, length) in AccumulatedGradients(plan))
                     writer.WriteLine($"_state.ClearGradients(new {Span}<{t}>(_model._gradients, {offset}, {length}));");

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Linq;
 using ChainRule.Generators.Lowering;
 using ChainRule.Generators.Model;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace ChainRule.Generators.Emitting;
 
@@ -32,12 +33,12 @@ internal static partial class NetworkEmitter
         writer.WriteLine();
         if (plan.Namespace.Length > 0)
         {
-            writer.WriteLine($"namespace {plan.Namespace};");
+            writer.WriteLine($"namespace {string.Join(".", plan.Namespace.Split('.').Select(Identifier))};");
             writer.WriteLine();
         }
 
-        var containing = plan.ContainingTypes.Select(declaration => writer.Open(declaration)).ToList();
-        using (writer.Open($"partial class {plan.TypeName}"))
+        var containing = plan.ContainingTypes.Select(outer => writer.Open($"partial {outer.Keyword} {Identifier(outer.Name)}")).ToList();
+        using (writer.Open($"partial class {Identifier(plan.TypeName)}"))
         {
             WriteConstantsAndBuffers(writer, plan);
             writer.WriteLine();
@@ -121,7 +122,7 @@ internal static partial class NetworkEmitter
         writer.WriteLine("/// </summary>");
         writer.WriteLine("/// <param name=\"seed\">The seed; the same seed gives the same weights on every run.</param>");
         writer.WriteLine(GeneratedCode);
-        using (writer.Open($"public {plan.TypeName}(int seed)"))
+        using (writer.Open($"public {Identifier(plan.TypeName)}(int seed)"))
         {
             writer.WriteLine($"{Span}<{plan.ElementType}> parameters = _parameters;");
             if (plan.HasBatchNorm)
@@ -158,8 +159,9 @@ internal static partial class NetworkEmitter
     {
         if (banner is not null)
             writer.WriteLine($"// ---- {banner}, {InitName(dense.Init)} ----");
-        writer.WriteLine($"var {dense.Variable}_random = new {Training}.DeterministicRandom(seed, stream: {dense.Stream});");
-        writer.WriteLine($"{Training}.Initializers.Fill(parameters.Slice({dense.WeightOffset}, {dense.WeightCount}), {dense.Inputs}, {dense.Outputs}, global::ChainRule.Init.{dense.Init}, ref {dense.Variable}_random);");
+        string random = LocalNames.Of(dense.Variable, Role.Random);
+        writer.WriteLine($"var {random} = new {Training}.DeterministicRandom(seed, stream: {dense.Stream});");
+        writer.WriteLine($"{Training}.Initializers.Fill(parameters.Slice({dense.WeightOffset}, {dense.WeightCount}), {dense.Inputs}, {dense.Outputs}, global::ChainRule.Init.{dense.Init}, ref {random});");
     }
 
     private static void WriteNormInitialization(SourceWriter writer, NormPlan norm)
@@ -185,9 +187,9 @@ internal static partial class NetworkEmitter
             writer.WriteLine(GeneratedCode);
             writer.WriteLine(step switch
             {
-                DenseStep dense => $"{dense.Modifiers} global::ChainRule.DenseLayer<{t}> {dense.Name} => new(LayerNames[{dense.NameIndex}], _parameters, _gradients, weightOffset: {dense.WeightOffset}, inputs: {dense.Inputs}, outputs: {dense.Outputs});",
-                NormStep norm => $"{norm.Modifiers} global::ChainRule.NormLayer<{t}> {norm.Name} => new(LayerNames[{norm.Norm.NameIndex}], global::ChainRule.Norm.{norm.Norm.Kind}, _parameters, _gradients, _statistics, gammaOffset: {norm.Norm.GammaOffset}, statisticsOffset: {norm.Norm.StatisticsOffset}, features: {norm.Norm.Features});",
-                ResidualStep residual => $"{residual.Modifiers} global::ChainRule.ResidualStack<{t}> {residual.Name} => new(LayerNames, firstName: {residual.FirstNameIndex}, _parameters, _gradients, _statistics, offset: {residual.Offset}, statisticsOffset: {residual.StatisticsOffset}, count: {residual.Blocks.Count}, width: {residual.Width}, hidden: {residual.Hidden}, global::ChainRule.Norm.{residual.Norm}, reZero: {(residual.ReZero ? "true" : "false")});",
+                DenseStep dense => $"{dense.Modifiers} global::ChainRule.DenseLayer<{t}> {Identifier(dense.Name)} => new(LayerNames[{dense.NameIndex}], _parameters, _gradients, weightOffset: {dense.WeightOffset}, inputs: {dense.Inputs}, outputs: {dense.Outputs});",
+                NormStep norm => $"{norm.Modifiers} global::ChainRule.NormLayer<{t}> {Identifier(norm.Name)} => new(LayerNames[{norm.Norm.NameIndex}], global::ChainRule.Norm.{norm.Norm.Kind}, _parameters, _gradients, _statistics, gammaOffset: {norm.Norm.GammaOffset}, statisticsOffset: {norm.Norm.StatisticsOffset}, features: {norm.Norm.Features});",
+                ResidualStep residual => $"{residual.Modifiers} global::ChainRule.ResidualStack<{t}> {Identifier(residual.Name)} => new(LayerNames, firstName: {residual.FirstNameIndex}, _parameters, _gradients, _statistics, offset: {residual.Offset}, statisticsOffset: {residual.StatisticsOffset}, count: {residual.Blocks.Count}, width: {residual.Width}, hidden: {residual.Hidden}, global::ChainRule.Norm.{residual.Norm}, reZero: {(residual.ReZero ? "true" : "false")});",
                 _ => throw new System.InvalidOperationException(step.GetType().Name),
             });
         }
@@ -255,6 +257,13 @@ internal static partial class NetworkEmitter
         ResidualStep residual => $"{residual.Blocks.Count} × {(residual.Placement == NormPlacementKind.Pre ? "PreNorm" : "PostNorm")}[{residual.Norm} → Dense({residual.Width}→{residual.Hidden}{(residual.HasActivation ? ", " + residual.Activation : "")}) → Dense({residual.Hidden}→{residual.Width})]{(residual.ReZero ? " · α" : "")} + x",
         _ => step.GetType().Name,
     };
+
+    /// <summary>
+    /// A name from the user's declaration as C# source: a keyword, reserved (<c>class</c>) or contextual (<c>var</c>,
+    /// <c>record</c>), gets its <c>@</c> back; the spec holds names unescaped, for strings and comments.
+    /// </summary>
+    private static string Identifier(string name) =>
+        SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
     private static string Count(int value) => value.ToString("N0", CultureInfo.InvariantCulture);
 }

@@ -46,7 +46,7 @@ internal static class NetworkLowering
     {
         private readonly List<PlanStep> _steps = new();
         private readonly List<string> _names = new();
-        private readonly HashSet<string> _variables = new() { "inputs", "acts", "dacts", "parameters", "gradients", "statistics", "training" };
+        private readonly LocalNames _locals = new();
         private readonly string _literalSuffix = spec.Precision == PrecisionKind.Double ? "" : "f";
         private int _parameters;
         private int _perSample;
@@ -62,7 +62,7 @@ internal static class NetworkLowering
             {
                 PlanStep step = layer switch
                 {
-                    DenseSpec dense => LowerDense(dense.Name, dense.Modifiers, Variable(dense.Name), AddName(dense.Name), width, dense.Units, dense.Activation, dense.Init, input),
+                    DenseSpec dense => LowerDense(dense.Name, dense.Modifiers, _locals.Layer(dense.Name), AddName(dense.Name), width, dense.Units, dense.Activation, dense.Init, input),
                     NormSpec norm => LowerNorm(norm, width, input),
                     ResidualSpec residual => LowerResidual(residual, width, input),
                     _ => throw new System.InvalidOperationException($"Unknown layer {layer.GetType().Name}."),
@@ -72,10 +72,8 @@ internal static class NetworkLowering
                 width = step.Output.Width;
             }
 
-            string hintName = (spec.Namespace.Length > 0 ? spec.Namespace + "." : "")
-                + string.Concat(ContainingTypeNames()) + spec.TypeName + ".g.cs";
             return new NetworkPlan(
-                hintName, spec.Namespace, spec.ContainingTypes, spec.TypeName,
+                new HintKey(HintNames.Stem(spec), spec.Identity), spec.Namespace, spec.ContainingTypes, spec.TypeName,
                 spec.Precision == PrecisionKind.Double ? "double" : "float",
                 spec.Inputs, width, _parameters, _perSample, _fixed, _statistics, spec.Loss,
                 input!, _names.ToEquatableArray(), _steps.ToEquatableArray());
@@ -87,8 +85,8 @@ internal static class NetworkLowering
             // ReLU's backward needs only where its output is positive, which is where its input is: the output
             // overwrites the pre-activation, one buffer fewer to write and read back.
             bool keepsPreActivation = activation is not (ActivationKind.Identity or ActivationKind.ReLU);
-            ActivationBuffer pre = PerSample(keepsPreActivation ? $"{variable}_pre" : $"{variable}_out", outputs);
-            ActivationBuffer output = keepsPreActivation ? PerSample($"{variable}_out", outputs) : pre;
+            ActivationBuffer pre = PerSample(LocalNames.Of(variable, keepsPreActivation ? Role.PreActivation : Role.Out), outputs);
+            ActivationBuffer output = keepsPreActivation ? PerSample(LocalNames.Of(variable, Role.Out), outputs) : pre;
             int weights = Parameters(inputs * outputs);
             int bias = Parameters(outputs);
             return new DenseStep(_steps.Count, name, modifiers, variable, nameIndex, inputs, outputs, weights, bias,
@@ -97,10 +95,10 @@ internal static class NetworkLowering
 
         private NormStep LowerNorm(NormSpec norm, int width, ActivationBuffer? input)
         {
-            string variable = Variable(norm.Name);
+            string variable = _locals.Layer(norm.Name);
             NormPlan plan = LowerNormParameters(AddName(norm.Name), norm.Kind, width, norm.Epsilon, variable);
-            ActivationBuffer output = PerSample($"{variable}_out", width);
-            ActivationBuffer? inputGradient = input is null ? PerSample($"{variable}_in", width) : null;
+            ActivationBuffer output = PerSample(LocalNames.Of(variable, Role.Out), width);
+            ActivationBuffer? inputGradient = input is null ? PerSample(LocalNames.Of(variable, Role.In), width) : null;
             return new NormStep(_steps.Count, norm.Name, norm.Modifiers, variable, plan, input, output, inputGradient);
         }
 
@@ -115,18 +113,18 @@ internal static class NetworkLowering
             }
             ActivationBuffer? mean = kind switch
             {
-                NormKind.LayerNorm => PerSample($"{variable}_mean", 1),
-                NormKind.BatchNorm => Fixed($"{variable}_mean", width),
+                NormKind.LayerNorm => PerSample(LocalNames.Of(variable, Role.Mean), 1),
+                NormKind.BatchNorm => Fixed(LocalNames.Of(variable, Role.Mean), width),
                 _ => null,
             };
-            ActivationBuffer rstd = kind == NormKind.BatchNorm ? Fixed($"{variable}_rstd", width) : PerSample($"{variable}_rstd", 1);
+            ActivationBuffer rstd = kind == NormKind.BatchNorm ? Fixed(LocalNames.Of(variable, Role.Rstd), width) : PerSample(LocalNames.Of(variable, Role.Rstd), 1);
             double epsilon = declaredEpsilon > 0 ? declaredEpsilon : kind == NormKind.RMSNorm ? 1e-6 : 1e-5;
             return new NormPlan(nameIndex, kind, width, epsilon.ToString("R", CultureInfo.InvariantCulture) + _literalSuffix, gamma, statistics, mean, rstd);
         }
 
         private ResidualStep LowerResidual(ResidualSpec residual, int width, ActivationBuffer? input)
         {
-            string stem = Variable(residual.Name);
+            string stem = _locals.Stack(residual.Name, residual.Repeat);
             int hidden = residual.Hidden > 0 ? residual.Hidden : width;
             int offset = _parameters;
             int statisticsOffset = residual.Norm == NormKind.BatchNorm ? _statistics : -1;
@@ -136,17 +134,17 @@ internal static class NetworkLowering
             ActivationBuffer? stream = input;
             for (int i = 0; i < residual.Repeat; i++)
             {
-                string variable = $"{stem}{i.ToString(CultureInfo.InvariantCulture)}";
+                string variable = LocalNames.Block(stem, i);
                 string prefix = $"{residual.Name}.{i.ToString(CultureInfo.InvariantCulture)}";
                 NormPlan norm = LowerNormParameters(AddName(prefix + ".norm"), residual.Norm, width, residual.Epsilon, variable);
-                ActivationBuffer? normed = pre ? PerSample($"{variable}_norm", width) : null;
-                DenseStep up = LowerDense(prefix + ".up", "", $"{variable}_up", AddName(prefix + ".up"), width, hidden,
+                ActivationBuffer? normed = pre ? PerSample(LocalNames.Of(variable, Role.Normed), width) : null;
+                DenseStep up = LowerDense(prefix + ".up", "", LocalNames.Projection(variable, Role.Up), AddName(prefix + ".up"), width, hidden,
                     residual.Activation, InitKind.Default, pre ? normed : stream);
-                DenseStep down = LowerDense(prefix + ".down", "", $"{variable}_down", AddName(prefix + ".down"), hidden, width,
+                DenseStep down = LowerDense(prefix + ".down", "", LocalNames.Projection(variable, Role.Down), AddName(prefix + ".down"), hidden, width,
                     ActivationKind.Identity, InitKind.Default, up.Output);
                 int scale = residual.ReZero ? Parameters(1) : -1;
-                ActivationBuffer? sum = pre ? null : PerSample($"{variable}_sum", width);
-                ActivationBuffer output = PerSample(i == residual.Repeat - 1 ? $"{stem}_out" : $"{stem}{(i + 1).ToString(CultureInfo.InvariantCulture)}_in", width);
+                ActivationBuffer? sum = pre ? null : PerSample(LocalNames.Of(variable, Role.Sum), width);
+                ActivationBuffer output = PerSample(i == residual.Repeat - 1 ? LocalNames.Of(stem, Role.Out) : LocalNames.Of(LocalNames.Block(stem, i + 1), Role.In), width);
                 blocks.Add(new ResidualBlockPlan(i, variable, norm, up, down, scale, stream, normed, sum, output));
                 stream = output;
             }
@@ -179,21 +177,6 @@ internal static class NetworkLowering
             var buffer = new ActivationBuffer(name, _fixed, width, PerSample: false);
             _fixed += width;
             return buffer;
-        }
-
-        private string Variable(string name)
-        {
-            string stem = ToSnakeCase(name);
-            string candidate = stem;
-            for (int suffix = 2; !_variables.Add(candidate); suffix++)
-                candidate = stem + suffix.ToString(CultureInfo.InvariantCulture);
-            return candidate;
-        }
-
-        private IEnumerable<string> ContainingTypeNames()
-        {
-            foreach (string declaration in spec.ContainingTypes)
-                yield return declaration.Substring(declaration.LastIndexOf(' ') + 1) + ".";
         }
     }
 }

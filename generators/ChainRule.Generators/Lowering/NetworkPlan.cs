@@ -6,7 +6,8 @@ namespace ChainRule.Generators.Lowering;
 /// A network lowered to what the emitter writes: every size and offset resolved, steps in forward order.
 /// The backward pass is this list walked in reverse.
 /// </summary>
-/// <param name="HintName">Name of the generated file, <c>{Namespace}.{Type}.g.cs</c>.</param>
+/// <param name="Hint">What the name of the generated file is chosen from (<see cref="HintNames"/>).</param>
+/// <param name="Namespace">The namespace's names joined by dots, unescaped; the type names are unescaped too.</param>
 /// <param name="ElementType">The C# keyword of the element type, <c>float</c> or <c>double</c>.</param>
 /// <param name="ParameterCount">Length of the parameter (and gradient) buffer.</param>
 /// <param name="ActivationsPerSample">Workspace elements per sample; the workspace holds this × batch, then the fixed part.</param>
@@ -15,9 +16,9 @@ namespace ChainRule.Generators.Lowering;
 /// <param name="Output">The buffer holding the network's output.</param>
 /// <param name="LayerNames">Every parameterized layer's name, in order; residual blocks contribute <c>Name.i.norm/up/down</c>.</param>
 internal sealed record NetworkPlan(
-    string HintName,
+    HintKey Hint,
     string Namespace,
-    EquatableArray<string> ContainingTypes,
+    EquatableArray<ContainingTypeSpec> ContainingTypes,
     string TypeName,
     string ElementType,
     int Inputs,

@@ -35,6 +35,10 @@ internal static class NetworkParser
     {
         var type = (INamedTypeSymbol)context.TargetSymbol;
         var declaration = (ClassDeclarationSyntax)context.TargetNode;
+        // [Network] on two parts of a partial class is CS0579 (the attribute allows one); the model is parsed once,
+        // from the part that carries the first, so it is not generated twice.
+        if (!CarriesFirstNetworkAttribute(type, declaration))
+            return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty);
         var diagnostics = new List<DiagnosticInfo>();
         bool usable = CheckType(type, declaration, diagnostics);
 
@@ -104,9 +108,10 @@ internal static class NetworkParser
 
         NetworkSpec? spec = usable
             ? new NetworkSpec(
-                type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString(),
+                NamespaceOf(type),
                 ContainingTypeDeclarations(type),
                 type.Name,
+                MetadataIdentity(type),
                 inputs,
                 loss,
                 precision,
@@ -148,9 +153,35 @@ internal static class NetworkParser
         return null;
     }
 
-    private static EquatableArray<string> ContainingTypeDeclarations(INamedTypeSymbol type)
+    /// <summary>Whether the type's first <c>[Network]</c> (in declaration order) is written on <paramref name="declaration"/>.</summary>
+    private static bool CarriesFirstNetworkAttribute(INamedTypeSymbol type, ClassDeclarationSyntax declaration)
     {
-        var declarations = new List<string>();
+        SyntaxReference? first = type.GetAttributes()
+            .FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == NetworkAttributeName)?.ApplicationSyntaxReference;
+        return first is null || (first.SyntaxTree == declaration.SyntaxTree && declaration.Span.Contains(first.Span));
+    }
+
+    /// <summary>The namespace as its names, <c>Models.namespace</c> for <c>Models.@namespace</c>: the emitter escapes what needs it.</summary>
+    private static string NamespaceOf(INamedTypeSymbol type)
+    {
+        var names = new List<string>();
+        for (INamespaceSymbol? ns = type.ContainingNamespace; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace)
+            names.Insert(0, ns.Name);
+        return string.Join(".", names);
+    }
+
+    /// <summary>A name no other type of the compilation has, not even a file-local one (its metadata name carries its file).</summary>
+    private static string MetadataIdentity(INamedTypeSymbol type)
+    {
+        var names = new List<string>();
+        for (ISymbol? symbol = type; symbol is not null and not INamespaceSymbol { IsGlobalNamespace: true }; symbol = symbol.ContainingSymbol)
+            names.Insert(0, symbol.MetadataName);
+        return string.Join(".", names);
+    }
+
+    private static EquatableArray<ContainingTypeSpec> ContainingTypeDeclarations(INamedTypeSymbol type)
+    {
+        var declarations = new List<ContainingTypeSpec>();
         for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
         {
             string keyword = outer switch
@@ -161,7 +192,7 @@ internal static class NetworkParser
                 { TypeKind: TypeKind.Interface } => "interface",
                 _ => "class",
             };
-            declarations.Insert(0, $"partial {keyword} {outer.Name}");
+            declarations.Insert(0, new ContainingTypeSpec(keyword, outer.Name));
         }
         return declarations.ToEquatableArray();
     }
