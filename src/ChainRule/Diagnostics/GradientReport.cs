@@ -20,6 +20,7 @@ namespace ChainRule.Diagnostics;
 /// report.RecordDeadUnits(layer, dead, total);        // forward, ReLU-family layers (may repeat per layer: counts add)
 /// report.RecordNonFinite(layer, Pass.Forward);       // if a layer's output is NaN/∞ (first call wins)
 /// report.Record(layer, ‖∇W‖, ‖∇b‖, ‖W‖);             // backward, in execution order
+/// report.RecordNonFinite(layer, Pass.Update);        // if the update would have broken a layer's parameters
 /// report.Complete(loss, totalNormBeforeClipping, updateApplied);  // computes the flags
 /// </code>
 /// <para>Not thread-safe, like the trainer that fills it.</para>
@@ -33,17 +34,22 @@ public sealed class GradientReport
     private readonly long[] _deadUnits;
     private readonly long[] _units;
     private readonly GradientFlag[] _flags;
+    private readonly string _lossName;
     private int _firstNonFiniteLayer = -1;
     private Pass _firstNonFinitePass;
+    private bool _lossFirstNonFinite;
 
     /// <summary>Creates the report for a model's parameterized layers, allocating its storage once.</summary>
     /// <param name="layerNames">The layers' declared names, in forward order; <c>layer</c> arguments index this list.</param>
     /// <param name="thresholds">When to flag a layer; <c>new HealthThresholds()</c> when null.</param>
+    /// <param name="loss">The loss's name (e.g. <c>SoftmaxCrossEntropy</c>), for <see cref="FirstNonFiniteLayer"/> when the loss was the first non-finite value.</param>
     /// <exception cref="ArgumentNullException"><paramref name="layerNames"/> or one of its names is null.</exception>
     /// <exception cref="ArgumentException">The thresholds fail <see cref="HealthThresholds.Validate"/>.</exception>
-    public GradientReport(IReadOnlyList<string> layerNames, HealthThresholds? thresholds = null)
+    public GradientReport(IReadOnlyList<string> layerNames, HealthThresholds? thresholds = null, string loss = "loss")
     {
         ArgumentNullException.ThrowIfNull(layerNames);
+        ArgumentNullException.ThrowIfNull(loss);
+        _lossName = $"loss ({loss})";
         Thresholds = thresholds ?? new HealthThresholds();
         Thresholds.Validate();
         int count = layerNames.Count;
@@ -103,13 +109,18 @@ public sealed class GradientReport
     /// <summary>Whether <see cref="MaxMinRatio"/> exceeds <see cref="HealthThresholds.FlowRatio"/>.</summary>
     public bool HasFlowProblem => MaxMinRatio > Thresholds.FlowRatio;
 
-    /// <summary>The first layer that produced NaN or ∞ in this step (in execution order), or null.</summary>
-    public string? FirstNonFiniteLayer => _firstNonFiniteLayer < 0 ? null : _names[_firstNonFiniteLayer];
+    /// <summary>
+    /// The first layer that produced NaN or ∞ in this step (in execution order: forward, backward, then the update
+    /// that would have broken its parameters); when no layer's output was non-finite but the loss was, the loss,
+    /// named <c>loss (Kind)</c> (e.g. <c>loss (MeanSquaredError)</c>, with <see cref="FirstNonFinitePass"/>
+    /// <see cref="Pass.Loss"/>); otherwise null.
+    /// </summary>
+    public string? FirstNonFiniteLayer => _firstNonFiniteLayer >= 0 ? _names[_firstNonFiniteLayer] : _lossFirstNonFinite ? _lossName : null;
 
     /// <summary>The pass in which <see cref="FirstNonFiniteLayer"/> produced it, or null.</summary>
-    public Pass? FirstNonFinitePass => _firstNonFiniteLayer < 0 ? null : _firstNonFinitePass;
+    public Pass? FirstNonFinitePass => _firstNonFiniteLayer >= 0 ? _firstNonFinitePass : _lossFirstNonFinite ? Pass.Loss : null;
 
-    /// <summary>Whether the step produced NaN or ∞ anywhere: in a layer, the loss or the total norm.</summary>
+    /// <summary>Whether the step produced NaN or ∞ anywhere: in a layer, the loss, the total norm or the update it refused.</summary>
     public bool HasNonFinite => _firstNonFiniteLayer >= 0 || !double.IsFinite(Loss) || !double.IsFinite(TotalNorm);
 
     /// <summary>The union of every layer's flags.</summary>
@@ -132,6 +143,7 @@ public sealed class GradientReport
         MaxMinRatio = double.NaN;
         Flags = GradientFlag.None;
         _firstNonFiniteLayer = -1;
+        _lossFirstNonFinite = false;
         Array.Fill(_weightGradientNorms, double.NaN);
         Array.Fill(_biasGradientNorms, double.NaN);
         Array.Fill(_weightNorms, double.NaN);
@@ -196,6 +208,7 @@ public sealed class GradientReport
         Loss = loss;
         TotalNorm = totalNormBeforeClipping;
         UpdateApplied = updateApplied;
+        _lossFirstNonFinite = _firstNonFiniteLayer < 0 && !double.IsFinite(loss);
         HealthThresholds t = Thresholds;
         double min = double.PositiveInfinity, max = double.NegativeInfinity;
         GradientFlag all = GradientFlag.None;
@@ -259,9 +272,11 @@ public sealed class GradientReport
             text.Append(c, $" — gradient flow problem (> {Thresholds.FlowRatio}×)");
         text.AppendLine();
         if (_firstNonFiniteLayer >= 0)
-            text.Append(c, $"non-finite values first in layer {FirstNonFiniteLayer} ({(FirstNonFinitePass == Pass.Forward ? "forward" : "backward")} pass)");
+            text.Append(c, $"non-finite values first in layer {FirstNonFiniteLayer} ({PassText(_firstNonFinitePass)})");
+        else if (_lossFirstNonFinite)
+            text.Append(c, $"non-finite values first in the {FirstNonFiniteLayer}");
         else if (HasNonFinite && IsComplete)
-            text.Append("non-finite loss or total norm");
+            text.Append("non-finite total gradient norm");
         if (HasNonFinite && IsComplete)
             text.AppendLine(UpdateApplied ? "; update applied" : "; update not applied");
         else if (IsComplete && !UpdateApplied)
@@ -278,6 +293,14 @@ public sealed class GradientReport
         text.Append("  ").Append(cells[^1]);
         text.AppendLine();
     }
+
+    private static string PassText(Pass pass) => pass switch
+    {
+        Pass.Forward => "forward pass",
+        Pass.Backward => "backward pass",
+        Pass.Update => "update: not applied, it would have made its parameters or the optimizer's state NaN or ∞",
+        _ => pass.ToString(),
+    };
 
     private static string FlagText(GradientFlag flags) => flags == GradientFlag.None ? "-" : flags.ToString();
 
