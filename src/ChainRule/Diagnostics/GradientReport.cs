@@ -123,6 +123,9 @@ public sealed class GradientReport
     /// <summary>Whether the step produced NaN or ∞ anywhere: in a layer, the loss, the total norm or the update it refused.</summary>
     public bool HasNonFinite => _firstNonFiniteLayer >= 0 || !double.IsFinite(Loss) || !double.IsFinite(TotalNorm);
 
+    /// <summary>Whether a layer has been recorded as non-finite this step (the loss and total norm aside).</summary>
+    internal bool HasNonFiniteLayer => _firstNonFiniteLayer >= 0;
+
     /// <summary>The union of every layer's flags.</summary>
     public GradientFlag Flags { get; private set; }
 
@@ -159,13 +162,17 @@ public sealed class GradientReport
     /// <param name="layer">The layer's index.</param>
     /// <param name="weightGradientNorm"><c>‖∇W‖</c>, e.g. the square root of what <c>Dense.BackwardParameters</c> returns.</param>
     /// <param name="biasGradientNorm"><c>‖∇b‖</c>; NaN for a layer without bias.</param>
-    /// <param name="weightNorm"><c>‖W‖</c>, e.g. from <c>Norms.L2</c> (NaN when not measured).</param>
+    /// <param name="weightNorm"><c>‖W‖</c>, e.g. from <c>Norms.L2</c> (NaN when not measured); ∞ records the layer as non-finite in <see cref="Pass.Forward"/>.</param>
     public void Record(int layer, double weightGradientNorm, double biasGradientNorm, double weightNorm)
     {
         CheckLayer(layer);
         _weightGradientNorms[layer] = weightGradientNorm;
         _biasGradientNorms[layer] = biasGradientNorm;
         _weightNorms[layer] = weightNorm;
+        // An infinite ‖W‖ is a parameter that is ∞ although the outputs stayed finite (−∞ into a ReLU): the step must
+        // not count as healthy nor be applied. (NaN means "not measured"; a NaN weight makes the output NaN.)
+        if (double.IsInfinity(weightNorm))
+            RecordNonFinite(layer, Pass.Forward);
         // A NaN bias norm alone may mean "no bias"; a NaN bias gradient always comes with a NaN weight gradient,
         // since both are sums over the same dy.
         if (!double.IsFinite(weightGradientNorm) || double.IsInfinity(biasGradientNorm))

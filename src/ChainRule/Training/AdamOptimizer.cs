@@ -69,7 +69,7 @@ internal sealed class AdamOptimizer<T> : Optimizer<T>
         double first = Math.Max(maxFirst, gradient);                                       // m' lies between m and g
         double second = o.Beta2 * maxSecond + (1 - o.Beta2) * gradient * gradient;          // v'
         double quotient = first / epsilon;                                                 // |m'/(√v'/√(1 − β₂ᵗ) + ε)| ≤ |m'|/ε
-        return decay is >= 0 and <= 1 && epsilon > 0 && sqrtBiasCorrection2 > 0
+        return (!c.DecoupledDecay || decay is >= 0 and <= 1) && epsilon > 0 && sqrtBiasCorrection2 > 0
             && IsSafeValue(gradient + maxFirst)                                            // g − m
             && IsSafeValue(second)
             && IsSafeValue(Math.Sqrt(second) / sqrtBiasCorrection2 + epsilon)

@@ -114,7 +114,8 @@ public sealed class TrainingState<T>
     public bool Finish(T loss, double totalNorm, Span<T> parameters, Span<T> gradients, Span<T> statistics, AdaptiveClipping<T> clipAdaptive)
     {
         bool applied = false;
-        if (T.IsFinite(loss) && double.IsFinite(totalNorm))
+        // The report may know more: a parameter that is ∞ while every output stayed finite (its ‖W‖).
+        if (T.IsFinite(loss) && double.IsFinite(totalNorm) && Report?.HasNonFiniteLayer != true)
         {
             Clip(gradients, totalNorm, clipAdaptive);
             applied = Optimizer.TryUpdate(parameters, gradients, MaxGradientAfterClipping(totalNorm), out int firstNonFinite);

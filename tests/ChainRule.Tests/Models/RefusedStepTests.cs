@@ -312,6 +312,7 @@ public class RefusedStepTests
     [Theory]
     [InlineData("adamw")]
     [InlineData("adam-l2")]
+    [InlineData("adam-l2-lr-wd-above-1")]
     [InlineData("sgd")]
     public void NormalTrainingNeverRunsTheDryRun(string optimizer)
     {
@@ -323,6 +324,7 @@ public class RefusedStepTests
             {
                 "adamw" => Optimizers.AdamW(1e-2),
                 "adam-l2" => Optimizers.Adam(1e-2, weightDecay: 1e-2),
+                "adam-l2-lr-wd-above-1" => Optimizers.Adam(1e-2, weightDecay: 200), // allowed for Adam: 1 − lr·wd is no factor of p
                 _ => Optimizers.Sgd(0.1, momentum: 0.9, dampening: 0.1, weightDecay: 1e-3),
             },
         });
@@ -360,6 +362,28 @@ public class RefusedStepTests
             Assert.Equal(layer, report.FirstNonFiniteLayer);
             before.AssertSame(Snapshot(model, trainer));
         }
+    }
+
+    [Fact]
+    public void AnInfiniteWeightHiddenByADeadReluStillRefusesTheStepAndIsNotHealthy()
+    {
+        // Positive inputs and W = −∞ make the unit's pre-activation −∞, which the ReLU turns into 0: loss and
+        // gradients stay finite, and only ‖W‖ = ∞ shows the broken parameter.
+        float[] inputs = [.. HealthInputs.Select(x => Math.Abs(x) + 0.1f)];
+        var model = new Monitored(11);
+        var trainer = model.CreateTrainer(new TrainerOptions { MaxBatch = 8, Optimizer = Optimizers.AdamW(1e-2) });
+        trainer.Step(inputs, HealthLabels);
+        model.Hidden.Weights[0] = float.NegativeInfinity;
+        State before = Snapshot(model, trainer);
+
+        float loss = trainer.Step(inputs, HealthLabels);
+
+        GradientReport report = trainer.LastReport!;
+        Assert.True(float.IsFinite(loss), "the test needs a finite loss");
+        Assert.False(report.UpdateApplied);
+        Assert.False(report.IsHealthy);
+        Assert.Equal("Hidden", report.FirstNonFiniteLayer);
+        before.AssertSame(Snapshot(model, trainer));
     }
 
     private static readonly float[] HealthInputs =
