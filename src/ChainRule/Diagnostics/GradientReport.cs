@@ -305,7 +305,7 @@ public sealed class GradientReport
     {
         Pass.Forward => "forward pass",
         Pass.Backward => "backward pass",
-        Pass.Update => "update: not applied, it would have made its parameters or the optimizer's state NaN or ∞",
+        Pass.Update => "update, which would have made its parameters or their optimizer state NaN or ∞",
         _ => pass.ToString(),
     };
 

@@ -56,12 +56,14 @@ public sealed class NonFiniteGradientException : Exception
 
     private static string Describe(string? layer, Pass? pass, long step)
     {
+        if (pass == Diagnostics.Pass.Update)
+            return string.Create(CultureInfo.InvariantCulture,
+                $"The update at step {step} would have made the parameters of layer '{layer}' (or their optimizer state) NaN or ∞ from finite gradients; it was not applied.");
         string where = layer is null ? "" : pass == Diagnostics.Pass.Loss ? $" in the {layer}" : $" in layer '{layer}'";
         string during = pass switch
         {
             Diagnostics.Pass.Forward => " during the forward pass",
             Diagnostics.Pass.Backward => " during the backward pass",
-            Diagnostics.Pass.Update => " in the update, which would have made its parameters or the optimizer's state NaN or ∞",
             _ => "",
         };
         return string.Create(CultureInfo.InvariantCulture, $"Non-finite values (NaN or ∞) first appeared{where}{during} at step {step}; the update was not applied.");

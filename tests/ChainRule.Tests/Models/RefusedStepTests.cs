@@ -386,6 +386,29 @@ public class RefusedStepTests
         before.AssertSame(Snapshot(model, trainer));
     }
 
+    /// <summary>A user schedule that returns a fixed rate whatever the base.</summary>
+    private sealed class FixedRate(double rate) : LearningRateSchedule
+    {
+        public override double LearningRate(long step, double baseLearningRate) => rate;
+    }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(-1.0)]
+    [InlineData(20.0)] // AdamW(wd 0.1): lr·wd = 2 would flip every weight
+    public void AScheduleRateTheOptimizerRejectsThrowsBeforeTheStepChangesAnything(double rate)
+    {
+        var model = new Monitored(12);
+        var trainer = model.CreateTrainer(new TrainerOptions { MaxBatch = 8, Optimizer = Optimizers.AdamW(1e-2, weightDecay: 0.1), Schedule = new FixedRate(rate) });
+        State before = Snapshot(model, trainer);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Step(HealthInputs, HealthLabels));
+
+        before.AssertSame(Snapshot(model, trainer));
+        Assert.Equal(0, trainer.Steps);
+        Assert.Equal(1e-2, trainer.Optimizer.LearningRate);
+    }
+
     private static readonly float[] HealthInputs =
     [
         1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6, 0.5f, -0.5f, 1.5f, -1.5f, 2, 0, 3, 1, 4, 1, 5, 9,
