@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
@@ -100,11 +101,11 @@ public abstract unsafe class Optimizer<T> : IRangePass
         {
             int index = IndexOfNonFinite(gradients);
             throw new ArgumentException(
-                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"gradients[{index}] is {gradients[index]}: an update needs finite gradients. Nothing was changed."),
+                string.Create(CultureInfo.InvariantCulture, $"gradients[{index}] is {gradients[index]}: an update needs finite gradients. Nothing was changed."),
                 nameof(gradients));
         }
         if (!TryUpdate(parameters, gradients, maxGradient, out int at))
-            throw new OverflowException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            throw new OverflowException(string.Create(CultureInfo.InvariantCulture,
                 $"At learning rate {LearningRate}, the update would make parameter {at} or its optimizer state NaN or ∞; nothing was changed."));
     }
 

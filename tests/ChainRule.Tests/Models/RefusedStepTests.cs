@@ -260,6 +260,20 @@ public class RefusedStepTests
         Assert.NotEqual(before.Parameters, Snapshot(model, trainer).Parameters);
     }
 
+    [Fact]
+    public void WithoutAReportTheThrowPolicyStillNamesTheLayerARefusedUpdateWouldHaveBroken()
+    {
+        var model = new Monitored(7);
+        var trainer = model.CreateTrainer(new TrainerOptions { MaxBatch = 8, Optimizer = Optimizers.Adam(1e38), OnNonFinite = NonFinitePolicy.Throw, Report = false });
+        State before = Snapshot(model, trainer);
+
+        var error = Assert.Throws<NonFiniteGradientException>(() => trainer.Step(HealthInputs, HealthLabels));
+
+        Assert.Equal("Hidden", error.Layer); // Adam's step size 1e39 is ∞ in float: element 0 already breaks
+        Assert.Equal(Pass.Update, error.Pass);
+        before.AssertSame(Snapshot(model, trainer));
+    }
+
     [Theory]
     [InlineData(NonFinitePolicy.SkipStep)]
     [InlineData(NonFinitePolicy.Throw)]
