@@ -88,12 +88,18 @@ internal static partial class NetworkEmitter
         }
     }
 
-    /// <summary>Where the first NaN or ∞ of a forward pass appeared: layer outputs checked in forward order, run only once the loss is not finite.</summary>
+    /// <summary>
+    /// Where the first NaN or ∞ of a training forward pass appeared: layer outputs (and BatchNorm's new running
+    /// statistics) checked in forward order, run only once the loss or the statistics are not finite.
+    /// </summary>
     private static void WriteFirstNonFiniteLayer(SourceWriter writer, NetworkPlan plan)
     {
-        writer.WriteLine("/// <summary>The index in <see cref=\"LayerNames\"/> of the first layer whose output holds NaN or ∞, or −1.</summary>");
+        writer.WriteLine(plan.HasBatchNorm
+            ? "/// <summary>The index in <see cref=\"LayerNames\"/> of the first layer whose output or running statistics hold NaN or ∞, or −1.</summary>"
+            : "/// <summary>The index in <see cref=\"LayerNames\"/> of the first layer whose output holds NaN or ∞, or −1.</summary>");
         writer.WriteLine(GeneratedCode);
-        using (writer.Open($"private static int FirstNonFiniteLayer({ReadOnlySpan}<{plan.ElementType}> acts, int B)"))
+        string statistics = plan.HasBatchNorm ? $", {ReadOnlySpan}<{plan.ElementType}> statistics" : "";
+        using (writer.Open($"private static int FirstNonFiniteLayer({ReadOnlySpan}<{plan.ElementType}> acts{statistics}, int B)"))
         {
             foreach (PlanStep step in plan.Steps)
             {
@@ -104,21 +110,33 @@ internal static partial class NetworkEmitter
                         break;
                     case NormStep norm:
                         WriteFiniteCheck(writer, plan, norm.Norm.NameIndex, norm.Output);
+                        WriteStatisticsCheck(writer, plan, norm.Norm);
                         break;
                     case ResidualStep residual:
                         foreach (ResidualBlockPlan block in residual.Blocks)
                         {
                             if (block.Normed is { } normed)
+                            {
                                 WriteFiniteCheck(writer, plan, block.Norm.NameIndex, normed);
+                                WriteStatisticsCheck(writer, plan, block.Norm);
+                            }
                             WriteFiniteCheck(writer, plan, block.Up.NameIndex, block.Up.Output);
                             WriteFiniteCheck(writer, plan, block.Down.NameIndex, block.Down.Output);
                             WriteFiniteCheck(writer, plan, block.Normed is null ? block.Norm.NameIndex : block.Down.NameIndex, block.Output);
+                            if (block.Normed is null)
+                                WriteStatisticsCheck(writer, plan, block.Norm);
                         }
                         break;
                 }
             }
             writer.WriteLine("return -1;");
         }
+    }
+
+    private static void WriteStatisticsCheck(SourceWriter writer, NetworkPlan plan, NormPlan norm)
+    {
+        if (norm.StatisticsOffset >= 0)
+            writer.WriteLine($"if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(statistics.Slice({norm.StatisticsOffset}, {2 * norm.Features}))) return {norm.NameIndex}; // {plan.LayerNames[norm.NameIndex]} running statistics");
     }
 
     private static void WriteFiniteCheck(SourceWriter writer, NetworkPlan plan, int nameIndex, ActivationBuffer buffer) =>

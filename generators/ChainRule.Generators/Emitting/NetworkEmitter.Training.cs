@@ -52,7 +52,7 @@ internal static partial class NetworkEmitter
             writer.WriteLine();
             using (writer.Open($"internal Trainer({Identifier(plan.TypeName)} model, {Training}.TrainerOptions options)"))
             {
-                writer.WriteLine("_state = new(options, ParameterCount, LayerNames);");
+                writer.WriteLine($"_state = new(options, ParameterCount, LayerNames, LayerOffsets, \"{plan.Loss}\", model._statistics.Length);");
                 writer.WriteLine("_model = model;");
                 writer.WriteLine("_clipAdaptive = model.ClipAdaptive;");
                 writer.WriteLine($"_acts = new {t}[{WorkspaceSize(plan, "MaxBatch")}];");
@@ -87,8 +87,10 @@ internal static partial class NetworkEmitter
             {
                 writer.WriteLine($"int B = CheckBatch(inputs, {targets}{batchNorm});");
                 writer.WriteLine("var report = _state.Begin();");
+                if (plan.HasBatchNorm)
+                    writer.WriteLine("_state.SaveStatistics(_model._statistics); // put back if the step is not applied");
                 writer.WriteLine($"{t} loss = Backpropagate(inputs, {targets}, B, report, out double totalNorm);");
-                writer.WriteLine("bool applied = _state.Finish(loss, totalNorm, _model._parameters, _model._gradients, _clipAdaptive);");
+                writer.WriteLine("bool applied = _state.Finish(loss, totalNorm, _model._parameters, _model._gradients, _model._statistics, _clipAdaptive);");
                 writer.WriteLine("if (report is not null)");
                 writer.WriteLine("    _model.OnGradientReport(report);");
                 writer.WriteLine("_state.ThrowIfSkipped(applied);");
@@ -97,7 +99,7 @@ internal static partial class NetworkEmitter
             writer.WriteLine();
 
             writer.WriteLine(plan.HasBatchNorm
-                ? "/// <summary>Runs forward (training mode: batch statistics, running statistics updated), loss and backward, leaving ∂loss/∂parameters in the model's <see cref=\"Gradients\"/>; parameters are not changed.</summary>"
+                ? "/// <summary>Runs forward (training mode: batch statistics; running statistics updated, unless the loss, the gradients or the new statistics are not finite), loss and backward, leaving ∂loss/∂parameters in the model's <see cref=\"Gradients\"/>; parameters are not changed.</summary>"
                 : "/// <summary>Runs forward, loss and backward, leaving ∂loss/∂parameters in the model's <see cref=\"Gradients\"/>; parameters are not changed.</summary>");
             writer.WriteLine($"/// {inputsDoc}");
             writer.WriteLine($"/// {targetsDoc}");
@@ -105,7 +107,18 @@ internal static partial class NetworkEmitter
             using (writer.Open($"public {t} ComputeGradients({signature})"))
             {
                 writer.WriteLine($"int B = CheckBatch(inputs, {targets}{batchNorm});");
-                writer.WriteLine($"return Backpropagate(inputs, {targets}, B, report: null, out _);");
+                if (plan.HasBatchNorm)
+                {
+                    writer.WriteLine("_state.SaveStatistics(_model._statistics);");
+                    writer.WriteLine($"{t} loss = Backpropagate(inputs, {targets}, B, report: null, out double totalNorm);");
+                    writer.WriteLine($"if (!({t}.IsFinite(loss) && double.IsFinite(totalNorm)))");
+                    writer.WriteLine("    _state.RestoreStatistics(_model._statistics);");
+                    writer.WriteLine("return loss;");
+                }
+                else
+                {
+                    writer.WriteLine($"return Backpropagate(inputs, {targets}, B, report: null, out _);");
+                }
             }
             writer.WriteLine();
 
@@ -123,8 +136,12 @@ internal static partial class NetworkEmitter
             }
             writer.WriteLine();
 
-            writer.WriteLine("// Forward, loss and backward. A non-finite loss stops before the backward pass, naming the first layer");
-            writer.WriteLine("// whose output went bad; the total norm comes from the norms the backward kernels measured.");
+            writer.WriteLine(plan.HasBatchNorm
+                ? "// Forward, loss and backward. A non-finite loss or running statistic stops before the backward pass, naming"
+                : "// Forward, loss and backward. A non-finite loss stops before the backward pass, naming the first layer");
+            writer.WriteLine(plan.HasBatchNorm
+                ? "// the first layer whose output or statistics went bad; the total norm comes from the norms the backward kernels measured."
+                : "// whose output went bad; the total norm comes from the norms the backward kernels measured.");
             using (writer.Open($"private {t} Backpropagate({signature}, int B, {Report}? report, out double totalNorm)"))
             {
                 writer.WriteLine($"_model.Forward(inputs, _acts, B{batchNorm}, report);");
@@ -134,10 +151,12 @@ internal static partial class NetworkEmitter
                 // Dense layers overwrite their gradients; norms and ReZero scales add to theirs, which start from zero.
                 foreach (var (offset, length) in AccumulatedGradients(plan))
                     writer.WriteLine($"_state.ClearGradients(new {Span}<{t}>(_model._gradients, {offset}, {length}));");
-                using (writer.Open($"if (!{t}.IsFinite(loss))"))
+                using (writer.Open(plan.HasBatchNorm
+                    ? $"if (!{t}.IsFinite(loss) || !global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<{t}>(_model._statistics))"
+                    : $"if (!{t}.IsFinite(loss))"))
                 {
                     writer.WriteLine("_state.ClearGradients(_model._gradients); // no backward pass: no gradient");
-                    writer.WriteLine("int layer = FirstNonFiniteLayer(_acts, B);");
+                    writer.WriteLine(plan.HasBatchNorm ? "int layer = FirstNonFiniteLayer(_acts, _model._statistics, B);" : "int layer = FirstNonFiniteLayer(_acts, B);");
                     writer.WriteLine("if (layer >= 0)");
                     writer.WriteLine($"    report?.RecordNonFinite(layer, {Diagnostics}.Pass.Forward);");
                     writer.WriteLine("totalNorm = double.NaN;");
@@ -171,6 +190,33 @@ internal static partial class NetworkEmitter
                 writer.WriteLine("return B;");
             }
         }
+    }
+
+    /// <summary>Where each of the plan's layer names starts in the parameter buffer, indexed like <see cref="NetworkPlan.LayerNames"/>.</summary>
+    private static int[] LayerOffsets(NetworkPlan plan)
+    {
+        var offsets = new int[plan.LayerNames.Count];
+        foreach (PlanStep step in plan.Steps)
+        {
+            switch (step)
+            {
+                case DenseStep dense:
+                    offsets[dense.NameIndex] = dense.WeightOffset;
+                    break;
+                case NormStep norm:
+                    offsets[norm.Norm.NameIndex] = norm.Norm.GammaOffset;
+                    break;
+                case ResidualStep residual:
+                    foreach (ResidualBlockPlan block in residual.Blocks)
+                    {
+                        offsets[block.Norm.NameIndex] = block.Norm.GammaOffset;
+                        offsets[block.Up.NameIndex] = block.Up.WeightOffset;
+                        offsets[block.Down.NameIndex] = block.Down.WeightOffset;
+                    }
+                    break;
+            }
+        }
+        return offsets;
     }
 
     /// <summary>

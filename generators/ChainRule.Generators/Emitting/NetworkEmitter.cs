@@ -99,6 +99,9 @@ internal static partial class NetworkEmitter
         writer.WriteLine("/// <summary>Every parameterized layer's name, in order; residual blocks are named like PyTorch modules.</summary>");
         writer.WriteLine($"private static readonly string[] LayerNames = [{string.Join(", ", plan.LayerNames.Select(n => $"\"{n}\""))}];");
         writer.WriteLine();
+        writer.WriteLine("/// <summary>Where each of <see cref=\"LayerNames\"/> starts in <see cref=\"Parameters\"/>: a refused update names the layer it would have broken.</summary>");
+        writer.WriteLine($"private static readonly int[] LayerOffsets = [{string.Join(", ", LayerOffsets(plan).Select(o => o.ToString(CultureInfo.InvariantCulture)))}];");
+        writer.WriteLine();
         writer.WriteLine($"private readonly {t}[] _parameters = new {t}[ParameterCount];");
         writer.WriteLine($"private readonly {t}[] _gradients = new {t}[ParameterCount];");
         writer.WriteLine(plan.HasBatchNorm

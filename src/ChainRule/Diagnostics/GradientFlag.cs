@@ -25,6 +25,13 @@ public enum Pass
     Forward = 0,
     /// <summary>The backward pass (gradients).</summary>
     Backward = 1,
+    /// <summary>The loss, computed from finite outputs of the forward pass (e.g. a squared error that overflows).</summary>
+    Loss = 2,
+    /// <summary>
+    /// The optimizer's update, from finite gradients: it would have made a parameter or the optimizer's state NaN or
+    /// ∞ (e.g. an absurd learning rate), so nothing was written.
+    /// </summary>
+    Update = 3,
 }
 
 /// <summary>What a trainer does when a step produces NaN or ∞. Either way the update is not applied, so the weights stay as they were.</summary>

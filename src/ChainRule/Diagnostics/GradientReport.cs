@@ -20,6 +20,7 @@ namespace ChainRule.Diagnostics;
 /// report.RecordDeadUnits(layer, dead, total);        // forward, ReLU-family layers (may repeat per layer: counts add)
 /// report.RecordNonFinite(layer, Pass.Forward);       // if a layer's output is NaN/∞ (first call wins)
 /// report.Record(layer, ‖∇W‖, ‖∇b‖, ‖W‖);             // backward, in execution order
+/// report.RecordNonFinite(layer, Pass.Update);        // if the update would have broken a layer's parameters
 /// report.Complete(loss, totalNormBeforeClipping, updateApplied);  // computes the flags
 /// </code>
 /// <para>Not thread-safe, like the trainer that fills it.</para>
@@ -33,17 +34,22 @@ public sealed class GradientReport
     private readonly long[] _deadUnits;
     private readonly long[] _units;
     private readonly GradientFlag[] _flags;
+    private readonly string _lossName;
     private int _firstNonFiniteLayer = -1;
     private Pass _firstNonFinitePass;
+    private bool _lossFirstNonFinite;
 
     /// <summary>Creates the report for a model's parameterized layers, allocating its storage once.</summary>
     /// <param name="layerNames">The layers' declared names, in forward order; <c>layer</c> arguments index this list.</param>
     /// <param name="thresholds">When to flag a layer; <c>new HealthThresholds()</c> when null.</param>
+    /// <param name="loss">The loss's name (e.g. <c>SoftmaxCrossEntropy</c>), for <see cref="FirstNonFiniteLayer"/> when the loss was the first non-finite value.</param>
     /// <exception cref="ArgumentNullException"><paramref name="layerNames"/> or one of its names is null.</exception>
     /// <exception cref="ArgumentException">The thresholds fail <see cref="HealthThresholds.Validate"/>.</exception>
-    public GradientReport(IReadOnlyList<string> layerNames, HealthThresholds? thresholds = null)
+    public GradientReport(IReadOnlyList<string> layerNames, HealthThresholds? thresholds = null, string loss = "loss")
     {
         ArgumentNullException.ThrowIfNull(layerNames);
+        ArgumentNullException.ThrowIfNull(loss);
+        _lossName = $"loss ({loss})";
         Thresholds = thresholds ?? new HealthThresholds();
         Thresholds.Validate();
         int count = layerNames.Count;
@@ -103,14 +109,22 @@ public sealed class GradientReport
     /// <summary>Whether <see cref="MaxMinRatio"/> exceeds <see cref="HealthThresholds.FlowRatio"/>.</summary>
     public bool HasFlowProblem => MaxMinRatio > Thresholds.FlowRatio;
 
-    /// <summary>The first layer that produced NaN or ∞ in this step (in execution order), or null.</summary>
-    public string? FirstNonFiniteLayer => _firstNonFiniteLayer < 0 ? null : _names[_firstNonFiniteLayer];
+    /// <summary>
+    /// The first layer that produced NaN or ∞ in this step (in execution order: forward, backward, then the update
+    /// that would have broken its parameters); when no layer's output was non-finite but the loss was, the loss,
+    /// named <c>loss (Kind)</c> (e.g. <c>loss (MeanSquaredError)</c>, with <see cref="FirstNonFinitePass"/>
+    /// <see cref="Pass.Loss"/>); otherwise null.
+    /// </summary>
+    public string? FirstNonFiniteLayer => _firstNonFiniteLayer >= 0 ? _names[_firstNonFiniteLayer] : _lossFirstNonFinite ? _lossName : null;
 
     /// <summary>The pass in which <see cref="FirstNonFiniteLayer"/> produced it, or null.</summary>
-    public Pass? FirstNonFinitePass => _firstNonFiniteLayer < 0 ? null : _firstNonFinitePass;
+    public Pass? FirstNonFinitePass => _firstNonFiniteLayer >= 0 ? _firstNonFinitePass : _lossFirstNonFinite ? Pass.Loss : null;
 
-    /// <summary>Whether the step produced NaN or ∞ anywhere: in a layer, the loss or the total norm.</summary>
+    /// <summary>Whether the step produced NaN or ∞ anywhere: in a layer, the loss, the total norm or the update it refused.</summary>
     public bool HasNonFinite => _firstNonFiniteLayer >= 0 || !double.IsFinite(Loss) || !double.IsFinite(TotalNorm);
+
+    /// <summary>Whether a layer has been recorded as non-finite this step (the loss and total norm aside).</summary>
+    internal bool HasNonFiniteLayer => _firstNonFiniteLayer >= 0;
 
     /// <summary>The union of every layer's flags.</summary>
     public GradientFlag Flags { get; private set; }
@@ -132,6 +146,7 @@ public sealed class GradientReport
         MaxMinRatio = double.NaN;
         Flags = GradientFlag.None;
         _firstNonFiniteLayer = -1;
+        _lossFirstNonFinite = false;
         Array.Fill(_weightGradientNorms, double.NaN);
         Array.Fill(_biasGradientNorms, double.NaN);
         Array.Fill(_weightNorms, double.NaN);
@@ -147,13 +162,17 @@ public sealed class GradientReport
     /// <param name="layer">The layer's index.</param>
     /// <param name="weightGradientNorm"><c>‖∇W‖</c>, e.g. the square root of what <c>Dense.BackwardParameters</c> returns.</param>
     /// <param name="biasGradientNorm"><c>‖∇b‖</c>; NaN for a layer without bias.</param>
-    /// <param name="weightNorm"><c>‖W‖</c>, e.g. from <c>Norms.L2</c> (NaN when not measured).</param>
+    /// <param name="weightNorm"><c>‖W‖</c>, e.g. from <c>Norms.L2</c> (NaN when not measured); ∞ records the layer as non-finite in <see cref="Pass.Forward"/>.</param>
     public void Record(int layer, double weightGradientNorm, double biasGradientNorm, double weightNorm)
     {
         CheckLayer(layer);
         _weightGradientNorms[layer] = weightGradientNorm;
         _biasGradientNorms[layer] = biasGradientNorm;
         _weightNorms[layer] = weightNorm;
+        // An infinite ‖W‖ is a parameter that is ∞ although the outputs stayed finite (−∞ into a ReLU): the step must
+        // not count as healthy nor be applied. (NaN means "not measured"; a NaN weight makes the output NaN.)
+        if (double.IsInfinity(weightNorm))
+            RecordNonFinite(layer, Pass.Forward);
         // A NaN bias norm alone may mean "no bias"; a NaN bias gradient always comes with a NaN weight gradient,
         // since both are sums over the same dy.
         if (!double.IsFinite(weightGradientNorm) || double.IsInfinity(biasGradientNorm))
@@ -196,6 +215,7 @@ public sealed class GradientReport
         Loss = loss;
         TotalNorm = totalNormBeforeClipping;
         UpdateApplied = updateApplied;
+        _lossFirstNonFinite = _firstNonFiniteLayer < 0 && !double.IsFinite(loss);
         HealthThresholds t = Thresholds;
         double min = double.PositiveInfinity, max = double.NegativeInfinity;
         GradientFlag all = GradientFlag.None;
@@ -259,9 +279,11 @@ public sealed class GradientReport
             text.Append(c, $" — gradient flow problem (> {Thresholds.FlowRatio}×)");
         text.AppendLine();
         if (_firstNonFiniteLayer >= 0)
-            text.Append(c, $"non-finite values first in layer {FirstNonFiniteLayer} ({(FirstNonFinitePass == Pass.Forward ? "forward" : "backward")} pass)");
+            text.Append(c, $"non-finite values first in layer {FirstNonFiniteLayer} ({PassText(_firstNonFinitePass)})");
+        else if (_lossFirstNonFinite)
+            text.Append(c, $"non-finite values first in the {FirstNonFiniteLayer}");
         else if (HasNonFinite && IsComplete)
-            text.Append("non-finite loss or total norm");
+            text.Append("non-finite total gradient norm");
         if (HasNonFinite && IsComplete)
             text.AppendLine(UpdateApplied ? "; update applied" : "; update not applied");
         else if (IsComplete && !UpdateApplied)
@@ -278,6 +300,14 @@ public sealed class GradientReport
         text.Append("  ").Append(cells[^1]);
         text.AppendLine();
     }
+
+    private static string PassText(Pass pass) => pass switch
+    {
+        Pass.Forward => "forward pass",
+        Pass.Backward => "backward pass",
+        Pass.Update => "update, which would have made its parameters or their optimizer state NaN or ∞",
+        _ => pass.ToString(),
+    };
 
     private static string FlagText(GradientFlag flags) => flags == GradientFlag.None ? "-" : flags.ToString();
 

@@ -10,7 +10,10 @@ namespace ChainRule.Diagnostics;
 public sealed class NonFiniteGradientException : Exception
 {
     /// <summary>Creates the exception for the first layer that produced a non-finite value.</summary>
-    /// <param name="layer">The layer's declared name, or null when no layer was identified (e.g. only the loss was non-finite).</param>
+    /// <param name="layer">
+    /// The layer's declared name, the loss's (<c>loss (MeanSquaredError)</c>, with <see cref="Diagnostics.Pass.Loss"/>),
+    /// or null when neither was identified (a trainer without a report knows only a refused update's layer).
+    /// </param>
     /// <param name="pass">The pass in which it appeared, if known.</param>
     /// <param name="step">The training step.</param>
     public NonFiniteGradientException(string? layer, Pass? pass, long step)
@@ -42,7 +45,7 @@ public sealed class NonFiniteGradientException : Exception
     {
     }
 
-    /// <summary>The first layer that produced NaN or ∞, or null when none was identified.</summary>
+    /// <summary>The first layer that produced NaN or ∞, the loss (<c>loss (Kind)</c>), or null when neither was identified.</summary>
     public string? Layer { get; }
 
     /// <summary>The pass in which the layer produced it, if known.</summary>
@@ -53,8 +56,16 @@ public sealed class NonFiniteGradientException : Exception
 
     private static string Describe(string? layer, Pass? pass, long step)
     {
-        string where = layer is null ? "the loss" : $"layer '{layer}'";
-        string during = pass is { } p ? (p == Diagnostics.Pass.Forward ? " during the forward pass" : " during the backward pass") : "";
-        return string.Create(CultureInfo.InvariantCulture, $"Non-finite values (NaN or ∞) first appeared in {where}{during} at step {step}; the update was not applied.");
+        if (pass == Diagnostics.Pass.Update)
+            return string.Create(CultureInfo.InvariantCulture,
+                $"The update at step {step} would have made the parameters of layer '{layer}' (or their optimizer state) NaN or ∞ from finite gradients; it was not applied.");
+        string where = layer is null ? "" : pass == Diagnostics.Pass.Loss ? $" in the {layer}" : $" in layer '{layer}'";
+        string during = pass switch
+        {
+            Diagnostics.Pass.Forward => " during the forward pass",
+            Diagnostics.Pass.Backward => " during the backward pass",
+            _ => "",
+        };
+        return string.Create(CultureInfo.InvariantCulture, $"Non-finite values (NaN or ∞) first appeared{where}{during} at step {step}; the update was not applied.");
     }
 }

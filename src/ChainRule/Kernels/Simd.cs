@@ -71,6 +71,12 @@ internal interface ISimd<TSelf, T>
 
     /// <summary>Sum of the lanes.</summary>
     static abstract T Sum(TSelf value);
+
+    /// <summary>The largest lane (NaN if any lane is NaN); for reducing a register once at the end of a loop.</summary>
+    static abstract T MaxAcross(TSelf value);
+
+    /// <summary>The first lane that is NaN or ±∞, or −1 when every lane is finite.</summary>
+    static abstract int FirstNonFiniteLane(TSelf value);
 }
 
 /// <summary>A <see cref="Vector512{T}"/> register.</summary>
@@ -143,6 +149,24 @@ internal readonly struct Simd512<T> : ISimd<Simd512<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Simd512<T> value) => Vector512.Sum(value._value);
+
+    public static T MaxAcross(Simd512<T> value)
+    {
+        T max = value._value.GetElement(0);
+        for (int lane = 1; lane < Vector512<T>.Count; lane++)
+            max = T.Max(max, value._value.GetElement(lane));
+        return max;
+    }
+
+    public static int FirstNonFiniteLane(Simd512<T> value)
+    {
+        for (int lane = 0; lane < Vector512<T>.Count; lane++)
+        {
+            if (!T.IsFinite(value._value.GetElement(lane)))
+                return lane;
+        }
+        return -1;
+    }
 }
 
 /// <summary>A <see cref="Vector256{T}"/> register.</summary>
@@ -215,6 +239,24 @@ internal readonly struct Simd256<T> : ISimd<Simd256<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Simd256<T> value) => Vector256.Sum(value._value);
+
+    public static T MaxAcross(Simd256<T> value)
+    {
+        T max = value._value.GetElement(0);
+        for (int lane = 1; lane < Vector256<T>.Count; lane++)
+            max = T.Max(max, value._value.GetElement(lane));
+        return max;
+    }
+
+    public static int FirstNonFiniteLane(Simd256<T> value)
+    {
+        for (int lane = 0; lane < Vector256<T>.Count; lane++)
+        {
+            if (!T.IsFinite(value._value.GetElement(lane)))
+                return lane;
+        }
+        return -1;
+    }
 }
 
 /// <summary>A <see cref="Vector128{T}"/> register (SSE, or NEON on Arm).</summary>
@@ -287,6 +329,24 @@ internal readonly struct Simd128<T> : ISimd<Simd128<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Simd128<T> value) => Vector128.Sum(value._value);
+
+    public static T MaxAcross(Simd128<T> value)
+    {
+        T max = value._value.GetElement(0);
+        for (int lane = 1; lane < Vector128<T>.Count; lane++)
+            max = T.Max(max, value._value.GetElement(lane));
+        return max;
+    }
+
+    public static int FirstNonFiniteLane(Simd128<T> value)
+    {
+        for (int lane = 0; lane < Vector128<T>.Count; lane++)
+        {
+            if (!T.IsFinite(value._value.GetElement(lane)))
+                return lane;
+        }
+        return -1;
+    }
 }
 
 /// <summary>One lane: the tail of every loop, and the whole loop where no vector width is accelerated.</summary>
@@ -343,6 +403,10 @@ internal readonly struct Scalar<T> : ISimd<Scalar<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Scalar<T> value) => value._value;
+
+    public static T MaxAcross(Scalar<T> value) => value._value;
+
+    public static int FirstNonFiniteLane(Scalar<T> value) => T.IsFinite(value._value) ? -1 : 0;
 }
 
 /// <summary>

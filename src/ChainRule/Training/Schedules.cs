@@ -18,7 +18,7 @@ public abstract class LearningRateSchedule
     /// <summary>The learning rate for the update that follows <paramref name="step"/> completed updates.</summary>
     /// <param name="step">Updates completed so far, from 0 (PyTorch's <c>last_epoch</c> after that many <c>scheduler.step()</c> calls).</param>
     /// <param name="baseLearningRate">The optimizer's configured learning rate, ≥ 0.</param>
-    /// <returns>The learning rate, ≥ 0.</returns>
+    /// <returns>The learning rate, in <c>[0, baseLearningRate]</c> (a trainer rejects a larger one before changing anything).</returns>
     public abstract double LearningRate(long step, double baseLearningRate);
 
     /// <summary>The lowest learning rate the schedule decays to (0 unless it has a floor); checked against the base rate.</summary>
@@ -100,7 +100,8 @@ public static class Schedules
                 return baseLearningRate;
             double progress = step >= totalSteps ? 1 : (double)(step - warmupSteps) / (totalSteps - warmupSteps);
             double factor = decay == Decay.Linear ? 1 - progress : 0.5 * (1 + Math.Cos(Math.PI * progress));
-            return minLearningRate + (baseLearningRate - minLearningRate) * factor;
+            // m + (b − m)·1 may round one ulp above b; the rate never exceeds the base, which lr·wd < 1 relies on.
+            return Math.Min(minLearningRate + (baseLearningRate - minLearningRate) * factor, baseLearningRate);
         }
 
         public override string ToString() => decay switch

@@ -22,17 +22,34 @@ public delegate void AdaptiveClipping<T>(T lambda, T epsilon);
 public sealed class TrainingState<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Validates <paramref name="options"/> and allocates the optimizer state and the report once.</summary>
+    private readonly string[] _layerNames;
+    private readonly int[] _layerOffsets;
+    private readonly T[] _statisticsBefore;
+    private int _refusedLayer = -1; // the layer an update refusal named, for the exception when there is no report
+
+    /// <summary>Validates <paramref name="options"/> and allocates the optimizer state, the report and the statistics' copy once.</summary>
     /// <param name="options">The trainer's options.</param>
     /// <param name="parameterCount">Length of the model's parameter and gradient buffers.</param>
     /// <param name="layerNames">The model's parameterized layers, in order, as the report names them.</param>
-    public TrainingState(TrainerOptions options, int parameterCount, IReadOnlyList<string> layerNames)
+    /// <param name="layerOffsets">Where each of <paramref name="layerNames"/> starts in the parameter buffer: a refused update names the layer holding its first non-finite element.</param>
+    /// <param name="loss">The loss's name, e.g. <c>SoftmaxCrossEntropy</c>, for a report whose loss was the first non-finite value.</param>
+    /// <param name="statisticsCount">Length of the model's running-statistics buffer (BatchNorm), 0 without one.</param>
+    /// <exception cref="ArgumentException"><paramref name="layerOffsets"/> does not have one offset per layer.</exception>
+    public TrainingState(TrainerOptions options, int parameterCount, IReadOnlyList<string> layerNames, IReadOnlyList<int> layerOffsets, string loss, int statisticsCount)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(layerNames);
+        ArgumentNullException.ThrowIfNull(layerOffsets);
+        ArgumentOutOfRangeException.ThrowIfNegative(statisticsCount);
+        if (layerOffsets.Count != layerNames.Count)
+            throw new ArgumentException($"{layerOffsets.Count} layer offsets for {layerNames.Count} layers.", nameof(layerOffsets));
         options.Validate();
         Options = options;
         Optimizer = options.Optimizer.Create<T>(parameterCount);
-        Report = options.Report ? new GradientReport(layerNames, options.Health) : null;
+        Report = options.Report ? new GradientReport(layerNames, options.Health, loss) : null;
+        _layerNames = [.. layerNames];
+        _layerOffsets = [.. layerOffsets];
+        _statisticsBefore = new T[statisticsCount];
     }
 
     /// <summary>The options the trainer was created with.</summary>
@@ -48,18 +65,31 @@ public sealed class TrainingState<T>
     public long Steps { get; private set; }
 
     /// <summary>
-    /// Starts a step: counts it, sets the learning rate the schedule gives for the updates applied so far, and opens
-    /// the report.
+    /// Starts a step: sets the learning rate the schedule gives for the updates applied so far (a rate the optimizer
+    /// rejects throws here, before anything changed), counts the step and opens the report.
     /// </summary>
     /// <returns>The report to fill during the passes, or <c>null</c>.</returns>
     public GradientReport? Begin()
     {
-        Steps++;
         double learningRate = Options.Schedule.LearningRate(Optimizer.StepCount, Options.Optimizer.LearningRate);
         Optimizer.LearningRate = learningRate;
+        Steps++;
+        _refusedLayer = -1;
         Report?.Begin(Steps, learningRate);
         return Report;
     }
+
+    /// <summary>
+    /// Keeps a copy of the running statistics before a training forward pass updates them, for
+    /// <see cref="RestoreStatistics"/>: a step that is not applied must leave them as they were. They are tiny
+    /// (2 × features per BatchNorm), so the copy costs nothing next to the step.
+    /// </summary>
+    /// <param name="statistics">The model's running statistics.</param>
+    public void SaveStatistics(ReadOnlySpan<T> statistics) => statistics.CopyTo(_statisticsBefore);
+
+    /// <summary>Puts back the running statistics <see cref="SaveStatistics"/> copied.</summary>
+    /// <param name="statistics">The model's running statistics.</param>
+    public void RestoreStatistics(Span<T> statistics) => _statisticsBefore.AsSpan(0, statistics.Length).CopyTo(statistics);
 
     /// <summary>
     /// Zeroes the gradients before a backward pass accumulates into them, split across <see cref="Kernels.Gemm.ThreadCount"/>
@@ -69,33 +99,75 @@ public sealed class TrainingState<T>
     public void ClearGradients(Span<T> gradients) => ParallelPasses<T>.Clear(gradients);
 
     /// <summary>
-    /// Ends a step: when the loss and the gradient norm are finite, clips the gradients and applies the update;
-    /// either way completes the report.
+    /// Ends a step: when the loss and the gradient norm are finite, clips the gradients and applies the update unless
+    /// it would make a parameter or the optimizer's state NaN or ∞ (then nothing is written and the report names the
+    /// layer, in <see cref="Pass.Update"/>); a step not applied gets its running statistics back. Either way completes
+    /// the report.
     /// </summary>
     /// <param name="loss">The batch's loss.</param>
     /// <param name="totalNorm">The L2 norm of every gradient before clipping (NaN when the backward pass did not run).</param>
     /// <param name="parameters">The model's parameters.</param>
     /// <param name="gradients">The model's gradients, laid out like <paramref name="parameters"/>.</param>
+    /// <param name="statistics">The model's running statistics, as <see cref="SaveStatistics"/> saw them before the forward pass.</param>
     /// <param name="clipAdaptive">The model's unit-wise clipping, used when the options ask for adaptive clipping.</param>
     /// <returns>Whether the update was applied.</returns>
-    public bool Finish(T loss, double totalNorm, Span<T> parameters, Span<T> gradients, AdaptiveClipping<T> clipAdaptive)
+    public bool Finish(T loss, double totalNorm, Span<T> parameters, Span<T> gradients, Span<T> statistics, AdaptiveClipping<T> clipAdaptive)
     {
-        bool finite = T.IsFinite(loss) && double.IsFinite(totalNorm);
-        if (finite)
+        bool applied = false;
+        // The report may know more: a parameter that is ∞ while every output stayed finite (its ‖W‖).
+        if (T.IsFinite(loss) && double.IsFinite(totalNorm) && Report?.HasNonFiniteLayer != true)
         {
             Clip(gradients, totalNorm, clipAdaptive);
-            Optimizer.Update(parameters, gradients);
+            applied = Optimizer.TryUpdate(parameters, gradients, MaxGradientAfterClipping(totalNorm), out int firstNonFinite);
+            if (!applied)
+            {
+                _refusedLayer = LayerOf(firstNonFinite);
+                Report?.RecordNonFinite(_refusedLayer, Pass.Update);
+            }
         }
-        Report?.Complete(double.CreateTruncating(loss), totalNorm, updateApplied: finite);
-        return finite;
+        if (!applied)
+            RestoreStatistics(statistics);
+        Report?.Complete(double.CreateTruncating(loss), totalNorm, updateApplied: applied);
+        return applied;
     }
 
-    /// <summary>Under <see cref="NonFinitePolicy.Throw"/>, throws for a step whose update was not applied, naming the first layer and pass that produced NaN or ∞.</summary>
+    /// <summary>
+    /// Under <see cref="NonFinitePolicy.Throw"/>, throws for a step whose update was not applied, naming the first layer
+    /// (or the loss) and pass that produced NaN or ∞.
+    /// </summary>
     /// <param name="applied">What <see cref="Finish"/> returned.</param>
     public void ThrowIfSkipped(bool applied)
     {
-        if (!applied && Options.OnNonFinite == NonFinitePolicy.Throw)
-            throw new NonFiniteGradientException(Report?.FirstNonFiniteLayer, Report?.FirstNonFinitePass, Steps);
+        if (applied || Options.OnNonFinite != NonFinitePolicy.Throw)
+            return;
+        if (Report is not null)
+            throw new NonFiniteGradientException(Report.FirstNonFiniteLayer, Report.FirstNonFinitePass, Steps);
+        // Without a report only a refused update's layer is known here.
+        throw _refusedLayer >= 0
+            ? new NonFiniteGradientException(_layerNames[_refusedLayer], Pass.Update, Steps)
+            : new NonFiniteGradientException(null, null, Steps);
+    }
+
+    /// <summary>
+    /// An upper bound on every gradient's magnitude once clipped: the L2 norm bounds each element, and clipping never
+    /// increases one; global-norm and value clipping also cap it at their threshold.
+    /// </summary>
+    private double MaxGradientAfterClipping(double totalNorm)
+    {
+        ClippingOptions clip = Options.Clip;
+        return clip.Kind is ClippingKind.GlobalNorm or ClippingKind.Value ? Math.Min(totalNorm, clip.Threshold) : totalNorm;
+    }
+
+    /// <summary>The layer whose parameters hold element <paramref name="index"/>: the one starting last at or before it.</summary>
+    private int LayerOf(int index)
+    {
+        int layer = -1;
+        for (int i = 0; i < _layerOffsets.Length; i++)
+        {
+            if (_layerOffsets[i] <= index && (layer < 0 || _layerOffsets[i] > _layerOffsets[layer]))
+                layer = i;
+        }
+        return Math.Max(layer, 0);
     }
 
     private void Clip(Span<T> gradients, double totalNorm, AdaptiveClipping<T> clipAdaptive)

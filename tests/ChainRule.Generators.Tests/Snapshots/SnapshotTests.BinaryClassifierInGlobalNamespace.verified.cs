@@ -24,6 +24,9 @@ partial class SpamFilter
     /// <summary>Every parameterized layer's name, in order; residual blocks are named like PyTorch modules.</summary>
     private static readonly string[] LayerNames = ["Features", "Mix", "Score"];
 
+    /// <summary>Where each of <see cref="LayerNames"/> starts in <see cref="Parameters"/>: a refused update names the layer it would have broken.</summary>
+    private static readonly int[] LayerOffsets = [0, 672, 1728];
+
     private readonly float[] _parameters = new float[ParameterCount];
     private readonly float[] _gradients = new float[ParameterCount];
     private readonly float[] _statistics = global::System.Array.Empty<float>();
@@ -244,7 +247,7 @@ partial class SpamFilter
 
         internal Trainer(SpamFilter model, global::ChainRule.Training.TrainerOptions options)
         {
-            _state = new(options, ParameterCount, LayerNames);
+            _state = new(options, ParameterCount, LayerNames, LayerOffsets, "BinaryCrossEntropyWithLogits", model._statistics.Length);
             _model = model;
             _clipAdaptive = model.ClipAdaptive;
             _acts = new float[ActivationsPerSample * MaxBatch];
@@ -279,7 +282,7 @@ partial class SpamFilter
             int B = CheckBatch(inputs, targets);
             var report = _state.Begin();
             float loss = Backpropagate(inputs, targets, B, report, out double totalNorm);
-            bool applied = _state.Finish(loss, totalNorm, _model._parameters, _model._gradients, _clipAdaptive);
+            bool applied = _state.Finish(loss, totalNorm, _model._parameters, _model._gradients, _model._statistics, _clipAdaptive);
             if (report is not null)
                 _model.OnGradientReport(report);
             _state.ThrowIfSkipped(applied);

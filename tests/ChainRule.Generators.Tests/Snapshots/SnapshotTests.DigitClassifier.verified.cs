@@ -26,6 +26,9 @@ partial class DigitClassifier
     /// <summary>Every parameterized layer's name, in order; residual blocks are named like PyTorch modules.</summary>
     private static readonly string[] LayerNames = ["Hidden", "Hidden2", "Logits"];
 
+    /// <summary>Where each of <see cref="LayerNames"/> starts in <see cref="Parameters"/>: a refused update names the layer it would have broken.</summary>
+    private static readonly int[] LayerOffsets = [0, 8320, 16576];
+
     private readonly float[] _parameters = new float[ParameterCount];
     private readonly float[] _gradients = new float[ParameterCount];
     private readonly float[] _statistics = global::System.Array.Empty<float>();
@@ -240,7 +243,7 @@ partial class DigitClassifier
 
         internal Trainer(DigitClassifier model, global::ChainRule.Training.TrainerOptions options)
         {
-            _state = new(options, ParameterCount, LayerNames);
+            _state = new(options, ParameterCount, LayerNames, LayerOffsets, "SoftmaxCrossEntropy", model._statistics.Length);
             _model = model;
             _clipAdaptive = model.ClipAdaptive;
             _acts = new float[ActivationsPerSample * MaxBatch];
@@ -275,7 +278,7 @@ partial class DigitClassifier
             int B = CheckBatch(inputs, labels);
             var report = _state.Begin();
             float loss = Backpropagate(inputs, labels, B, report, out double totalNorm);
-            bool applied = _state.Finish(loss, totalNorm, _model._parameters, _model._gradients, _clipAdaptive);
+            bool applied = _state.Finish(loss, totalNorm, _model._parameters, _model._gradients, _model._statistics, _clipAdaptive);
             if (report is not null)
                 _model.OnGradientReport(report);
             _state.ThrowIfSkipped(applied);

@@ -28,6 +28,9 @@ partial class Surrogates
         /// <summary>Every parameterized layer's name, in order; residual blocks are named like PyTorch modules.</summary>
         private static readonly string[] LayerNames = ["Encoder", "MLPHead", "Squash", "Output"];
 
+        /// <summary>Where each of <see cref="LayerNames"/> starts in <see cref="Parameters"/>: a refused update names the layer it would have broken.</summary>
+        private static readonly int[] LayerOffsets = [0, 64, 336, 472];
+
         private readonly double[] _parameters = new double[ParameterCount];
         private readonly double[] _gradients = new double[ParameterCount];
         private readonly double[] _statistics = global::System.Array.Empty<double>();
@@ -280,7 +283,7 @@ partial class Surrogates
 
             internal Trainer(Regressor model, global::ChainRule.Training.TrainerOptions options)
             {
-                _state = new(options, ParameterCount, LayerNames);
+                _state = new(options, ParameterCount, LayerNames, LayerOffsets, "MeanSquaredError", model._statistics.Length);
                 _model = model;
                 _clipAdaptive = model.ClipAdaptive;
                 _acts = new double[ActivationsPerSample * MaxBatch];
@@ -315,7 +318,7 @@ partial class Surrogates
                 int B = CheckBatch(inputs, targets);
                 var report = _state.Begin();
                 double loss = Backpropagate(inputs, targets, B, report, out double totalNorm);
-                bool applied = _state.Finish(loss, totalNorm, _model._parameters, _model._gradients, _clipAdaptive);
+                bool applied = _state.Finish(loss, totalNorm, _model._parameters, _model._gradients, _model._statistics, _clipAdaptive);
                 if (report is not null)
                     _model.OnGradientReport(report);
                 _state.ThrowIfSkipped(applied);

@@ -29,6 +29,9 @@ partial class PostNorm
     /// <summary>Every parameterized layer's name, in order; residual blocks are named like PyTorch modules.</summary>
     private static readonly string[] LayerNames = ["InputNorm", "Body.0.norm", "Body.0.up", "Body.0.down", "Body.1.norm", "Body.1.up", "Body.1.down", "Refine.0.norm", "Refine.0.up", "Refine.0.down", "Output"];
 
+    /// <summary>Where each of <see cref="LayerNames"/> starts in <see cref="Parameters"/>: a refused update names the layer it would have broken.</summary>
+    private static readonly int[] LayerOffsets = [0, 32, 64, 336, 609, 641, 913, 1186, 1202, 1338, 1482];
+
     private readonly double[] _parameters = new double[ParameterCount];
     private readonly double[] _gradients = new double[ParameterCount];
     private readonly double[] _statistics = new double[96]; // BatchNorm running mean and variance
@@ -392,17 +395,20 @@ partial class PostNorm
         return squares;
     }
 
-    /// <summary>The index in <see cref="LayerNames"/> of the first layer whose output holds NaN or ∞, or −1.</summary>
+    /// <summary>The index in <see cref="LayerNames"/> of the first layer whose output or running statistics hold NaN or ∞, or −1.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private static int FirstNonFiniteLayer(global::System.ReadOnlySpan<double> acts, int B)
+    private static int FirstNonFiniteLayer(global::System.ReadOnlySpan<double> acts, global::System.ReadOnlySpan<double> statistics, int B)
     {
         if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(0, 16 * B))) return 0; // InputNorm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(statistics.Slice(0, 32))) return 0; // InputNorm running statistics
         if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(32 * B, 16 * B))) return 2; // Body.0.up
         if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(48 * B, 16 * B))) return 3; // Body.0.down
         if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(80 * B, 16 * B))) return 1; // Body.0.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(statistics.Slice(32, 32))) return 1; // Body.0.norm running statistics
         if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(96 * B, 16 * B))) return 5; // Body.1.up
         if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(112 * B, 16 * B))) return 6; // Body.1.down
         if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(144 * B, 16 * B))) return 4; // Body.1.norm
+        if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(statistics.Slice(64, 32))) return 4; // Body.1.norm running statistics
         if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(169 * B, 8 * B))) return 8; // Refine.0.up
         if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(177 * B, 16 * B))) return 9; // Refine.0.down
         if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice(209 * B, 16 * B))) return 7; // Refine.0.norm
@@ -470,7 +476,7 @@ partial class PostNorm
 
         internal Trainer(PostNorm model, global::ChainRule.Training.TrainerOptions options)
         {
-            _state = new(options, ParameterCount, LayerNames);
+            _state = new(options, ParameterCount, LayerNames, LayerOffsets, "MeanSquaredError", model._statistics.Length);
             _model = model;
             _clipAdaptive = model.ClipAdaptive;
             _acts = new double[ActivationsPerSample * MaxBatch + FixedActivations];
@@ -504,22 +510,27 @@ partial class PostNorm
         {
             int B = CheckBatch(inputs, targets, training: true);
             var report = _state.Begin();
+            _state.SaveStatistics(_model._statistics); // put back if the step is not applied
             double loss = Backpropagate(inputs, targets, B, report, out double totalNorm);
-            bool applied = _state.Finish(loss, totalNorm, _model._parameters, _model._gradients, _clipAdaptive);
+            bool applied = _state.Finish(loss, totalNorm, _model._parameters, _model._gradients, _model._statistics, _clipAdaptive);
             if (report is not null)
                 _model.OnGradientReport(report);
             _state.ThrowIfSkipped(applied);
             return loss;
         }
 
-        /// <summary>Runs forward (training mode: batch statistics, running statistics updated), loss and backward, leaving ∂loss/∂parameters in the model's <see cref="Gradients"/>; parameters are not changed.</summary>
+        /// <summary>Runs forward (training mode: batch statistics; running statistics updated, unless the loss, the gradients or the new statistics are not finite), loss and backward, leaving ∂loss/∂parameters in the model's <see cref="Gradients"/>; parameters are not changed.</summary>
         /// <param name="inputs">The samples, <c>(batch, InputSize)</c>, batch ≤ MaxBatch.</param>
         /// <param name="targets">The target outputs, <c>(batch, OutputSize)</c>.</param>
         /// <returns>The batch's mean loss.</returns>
         public double ComputeGradients(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets)
         {
             int B = CheckBatch(inputs, targets, training: true);
-            return Backpropagate(inputs, targets, B, report: null, out _);
+            _state.SaveStatistics(_model._statistics);
+            double loss = Backpropagate(inputs, targets, B, report: null, out double totalNorm);
+            if (!(double.IsFinite(loss) && double.IsFinite(totalNorm)))
+                _state.RestoreStatistics(_model._statistics);
+            return loss;
         }
 
         /// <summary>The batch's mean loss under the current parameters in evaluation mode (running statistics, as <c>Predict</c>), without computing gradients.</summary>
@@ -533,8 +544,8 @@ partial class PostNorm
             return global::ChainRule.Kernels.MeanSquaredError.Forward(output_out, targets, B, OutputSize);
         }
 
-        // Forward, loss and backward. A non-finite loss stops before the backward pass, naming the first layer
-        // whose output went bad; the total norm comes from the norms the backward kernels measured.
+        // Forward, loss and backward. A non-finite loss or running statistic stops before the backward pass, naming
+        // the first layer whose output or statistics went bad; the total norm comes from the norms the backward kernels measured.
         private double Backpropagate(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets, int B, global::ChainRule.Diagnostics.GradientReport? report, out double totalNorm)
         {
             _model.Forward(inputs, _acts, B, training: true, report);
@@ -544,10 +555,10 @@ partial class PostNorm
             _state.ClearGradients(new global::System.Span<double>(_model._gradients, 0, 64));
             _state.ClearGradients(new global::System.Span<double>(_model._gradients, 608, 33));
             _state.ClearGradients(new global::System.Span<double>(_model._gradients, 1185, 17));
-            if (!double.IsFinite(loss))
+            if (!double.IsFinite(loss) || !global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<double>(_model._statistics))
             {
                 _state.ClearGradients(_model._gradients); // no backward pass: no gradient
-                int layer = FirstNonFiniteLayer(_acts, B);
+                int layer = FirstNonFiniteLayer(_acts, _model._statistics, B);
                 if (layer >= 0)
                     report?.RecordNonFinite(layer, global::ChainRule.Diagnostics.Pass.Forward);
                 totalNorm = double.NaN;

@@ -26,6 +26,9 @@ partial class DeepResidual
     /// <summary>Every parameterized layer's name, in order; residual blocks are named like PyTorch modules.</summary>
     private static readonly string[] LayerNames = ["Embed", "Body.0.norm", "Body.0.up", "Body.0.down", "Body.1.norm", "Body.1.up", "Body.1.down", "Body.2.norm", "Body.2.up", "Body.2.down", "Body.3.norm", "Body.3.up", "Body.3.down", "Body.4.norm", "Body.4.up", "Body.4.down", "Body.5.norm", "Body.5.up", "Body.5.down", "Body.6.norm", "Body.6.up", "Body.6.down", "Body.7.norm", "Body.7.up", "Body.7.down", "Body.8.norm", "Body.8.up", "Body.8.down", "Body.9.norm", "Body.9.up", "Body.9.down", "Body.10.norm", "Body.10.up", "Body.10.down", "Body.11.norm", "Body.11.up", "Body.11.down", "Body.12.norm", "Body.12.up", "Body.12.down", "Body.13.norm", "Body.13.up", "Body.13.down", "Body.14.norm", "Body.14.up", "Body.14.down", "Body.15.norm", "Body.15.up", "Body.15.down", "Body.16.norm", "Body.16.up", "Body.16.down", "Body.17.norm", "Body.17.up", "Body.17.down", "Body.18.norm", "Body.18.up", "Body.18.down", "Body.19.norm", "Body.19.up", "Body.19.down", "FinalNorm", "Logits"];
 
+    /// <summary>Where each of <see cref="LayerNames"/> starts in <see cref="Parameters"/>: a refused update names the layer it would have broken.</summary>
+    private static readonly int[] LayerOffsets = [0, 2112, 2240, 10560, 18816, 18944, 27264, 35520, 35648, 43968, 52224, 52352, 60672, 68928, 69056, 77376, 85632, 85760, 94080, 102336, 102464, 110784, 119040, 119168, 127488, 135744, 135872, 144192, 152448, 152576, 160896, 169152, 169280, 177600, 185856, 185984, 194304, 202560, 202688, 211008, 219264, 219392, 227712, 235968, 236096, 244416, 252672, 252800, 261120, 269376, 269504, 277824, 286080, 286208, 294528, 302784, 302912, 311232, 319488, 319616, 327936, 336192, 336320];
+
     private readonly float[] _parameters = new float[ParameterCount];
     private readonly float[] _gradients = new float[ParameterCount];
     private readonly float[] _statistics = global::System.Array.Empty<float>();
@@ -1651,7 +1654,7 @@ partial class DeepResidual
 
         internal Trainer(DeepResidual model, global::ChainRule.Training.TrainerOptions options)
         {
-            _state = new(options, ParameterCount, LayerNames);
+            _state = new(options, ParameterCount, LayerNames, LayerOffsets, "SoftmaxCrossEntropy", model._statistics.Length);
             _model = model;
             _clipAdaptive = model.ClipAdaptive;
             _acts = new float[ActivationsPerSample * MaxBatch];
@@ -1686,7 +1689,7 @@ partial class DeepResidual
             int B = CheckBatch(inputs, labels);
             var report = _state.Begin();
             float loss = Backpropagate(inputs, labels, B, report, out double totalNorm);
-            bool applied = _state.Finish(loss, totalNorm, _model._parameters, _model._gradients, _clipAdaptive);
+            bool applied = _state.Finish(loss, totalNorm, _model._parameters, _model._gradients, _model._statistics, _clipAdaptive);
             if (report is not null)
                 _model.OnGradientReport(report);
             _state.ThrowIfSkipped(applied);

@@ -27,7 +27,7 @@ public class ParallelPassTests
             long splits = ParallelRange.SplitCount;
             GradientClipping.ScaleToMaxNorm<float>(gradients, totalNorm, maxNorm: 1.0);
             Assert.Equal(expected, gradients);
-            new TrainingState<float>(new TrainerOptions(), n, ["layer"]).ClearGradients(gradients);
+            new TrainingState<float>(new TrainerOptions(), n, ["layer"], [0], "loss", statisticsCount: 0).ClearGradients(gradients);
             Assert.All(gradients, value => Assert.Equal(0f, value));
             Assert.Equal(splits + 2, ParallelRange.SplitCount);
         }

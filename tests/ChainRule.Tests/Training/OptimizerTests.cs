@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Numerics;
 using ChainRule.Tests.Kernels;
 using ChainRule.Training;
@@ -219,6 +220,178 @@ public class OptimizerTests
             {
                 ChainRule.Kernels.Gemm.ThreadCount = before;
             }
+        }
+    }
+
+    public static TheoryData<string> InvalidOptions() => new()
+    {
+        "sgd lr -1", "sgd lr NaN", "sgd lr inf", "sgd momentum -1", "sgd momentum NaN", "sgd momentum inf", "sgd wd -1", "sgd wd NaN",
+        "sgd wd inf", "sgd dampening NaN", "sgd dampening inf", "sgd lr*wd 1", "sgd lr*wd 2",
+        "adam lr -1", "adam lr NaN", "adam lr inf", "adam eps 0", "adam eps -1e-8", "adam eps NaN", "adam eps inf", "adam beta1 -0.1",
+        "adam beta1 1", "adam beta1 NaN", "adam beta2 1", "adam beta2 NaN", "adam beta2 -0", "adam wd -1", "adam wd NaN", "adam wd inf",
+        "adamw eps 0", "adamw beta1 1", "adamw wd NaN", "adamw lr*wd 1", "adamw 1e30 default wd",
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidOptions))]
+    public void Every_invalid_option_is_rejected_naming_the_argument(string option)
+    {
+        (Func<OptimizerOptions> create, string argument) = option switch
+        {
+            "sgd lr -1" => ((Func<OptimizerOptions>)(() => Optimizers.Sgd(-1)), "learningRate"),
+            "sgd lr NaN" => (() => Optimizers.Sgd(double.NaN), "learningRate"),
+            "sgd lr inf" => (() => Optimizers.Sgd(double.PositiveInfinity), "learningRate"),
+            "sgd momentum -1" => (() => Optimizers.Sgd(0.1, momentum: -1), "momentum"),
+            "sgd momentum NaN" => (() => Optimizers.Sgd(0.1, momentum: double.NaN), "momentum"),
+            "sgd momentum inf" => (() => Optimizers.Sgd(0.1, momentum: double.PositiveInfinity), "momentum"),
+            "sgd wd -1" => (() => Optimizers.Sgd(0.1, weightDecay: -1), "weightDecay"),
+            "sgd wd NaN" => (() => Optimizers.Sgd(0.1, weightDecay: double.NaN), "weightDecay"),
+            "sgd wd inf" => (() => Optimizers.Sgd(0.1, weightDecay: double.PositiveInfinity), "weightDecay"),
+            "sgd dampening NaN" => (() => Optimizers.Sgd(0.1, momentum: 0.9, dampening: double.NaN), "dampening"),
+            "sgd dampening inf" => (() => Optimizers.Sgd(0.1, momentum: 0.9, dampening: double.NegativeInfinity), "dampening"),
+            "sgd lr*wd 1" => (() => Optimizers.Sgd(0.5, weightDecay: 2), "weightDecay"),
+            "sgd lr*wd 2" => (() => Optimizers.Sgd(1, momentum: 0.9, weightDecay: 2), "weightDecay"),
+            "adam lr -1" => (() => Optimizers.Adam(-1), "learningRate"),
+            "adam lr NaN" => (() => Optimizers.Adam(double.NaN), "learningRate"),
+            "adam lr inf" => (() => Optimizers.Adam(double.PositiveInfinity), "learningRate"),
+            "adam eps 0" => (() => Optimizers.Adam(epsilon: 0), "epsilon"),
+            "adam eps -1e-8" => (() => Optimizers.Adam(epsilon: -1e-8), "epsilon"),
+            "adam eps NaN" => (() => Optimizers.Adam(epsilon: double.NaN), "epsilon"),
+            "adam eps inf" => (() => Optimizers.Adam(epsilon: double.PositiveInfinity), "epsilon"),
+            "adam beta1 -0.1" => (() => Optimizers.Adam(beta1: -0.1), "beta1"),
+            "adam beta1 1" => (() => Optimizers.Adam(beta1: 1), "beta1"),
+            "adam beta1 NaN" => (() => Optimizers.Adam(beta1: double.NaN), "beta1"),
+            "adam beta2 1" => (() => Optimizers.Adam(beta2: 1), "beta2"),
+            "adam beta2 NaN" => (() => Optimizers.Adam(beta2: double.NaN), "beta2"),
+            "adam beta2 -0" => (() => Optimizers.Adam(beta2: -1e-300), "beta2"),
+            "adam wd -1" => (() => Optimizers.Adam(weightDecay: -1), "weightDecay"),
+            "adam wd NaN" => (() => Optimizers.Adam(weightDecay: double.NaN), "weightDecay"),
+            "adam wd inf" => (() => Optimizers.Adam(weightDecay: double.PositiveInfinity), "weightDecay"),
+            "adamw eps 0" => (() => Optimizers.AdamW(epsilon: 0), "epsilon"),
+            "adamw beta1 1" => (() => Optimizers.AdamW(beta1: 1), "beta1"),
+            "adamw wd NaN" => (() => Optimizers.AdamW(weightDecay: double.NaN), "weightDecay"),
+            "adamw lr*wd 1" => (() => Optimizers.AdamW(100, weightDecay: 0.01), "weightDecay"),
+            _ => (() => Optimizers.AdamW(1e30), "weightDecay"),
+        };
+        var error = Assert.Throws<ArgumentOutOfRangeException>(create);
+        Assert.Equal(argument, error.ParamName);
+    }
+
+    [Fact]
+    public void Adam_allows_any_L2_decay_and_the_learning_rate_setter_keeps_lr_times_wd_below_1()
+    {
+        Assert.Equal(10.0, Optimizers.Adam(1, weightDecay: 10).WeightDecay); // its L2 term goes through the normalization
+        Optimizers.Adam(1, weightDecay: 10).Create<float>(1).LearningRate = 100;
+
+        foreach (OptimizerOptions options in new[] { Optimizers.AdamW(0.1, weightDecay: 5), Optimizers.Sgd(0.1, weightDecay: 5) })
+        {
+            Optimizer<float> optimizer = options.Create<float>(1);
+            optimizer.LearningRate = 0.19;
+            Assert.Throws<ArgumentOutOfRangeException>(() => optimizer.LearningRate = 0.2);
+            Assert.Throws<ArgumentOutOfRangeException>(() => optimizer.LearningRate = double.NaN);
+            Assert.Equal(0.19, optimizer.LearningRate);
+        }
+    }
+
+    [Fact]
+    public void Update_on_NaN_or_infinite_gradients_throws_naming_the_element_and_changes_nothing()
+    {
+        foreach (OptimizerOptions options in new[] { Optimizers.Sgd(0.1, momentum: 0.9), Optimizers.Adam(0.1, weightDecay: 0.1), Optimizers.AdamW(0.1) })
+        {
+            foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+            {
+                Optimizer<float> optimizer = options.Create<float>(Count);
+                var random = new Random(3);
+                float[] p = NumericAssert.Random<float>(random, Count);
+                optimizer.Update(p, NumericAssert.Random<float>(random, Count));
+                float[] parameters = (float[])p.Clone();
+                float[][] state = [.. optimizer.State.Select(buffer => (float[])buffer.Clone())];
+                float[] gradients = NumericAssert.Random<float>(random, Count);
+                gradients[Count - 3] = bad;
+
+                var error = Assert.Throws<ArgumentException>(() => optimizer.Update(p, gradients));
+                Assert.Equal("gradients", error.ParamName);
+                Assert.Contains($"gradients[{Count - 3}]", error.Message, StringComparison.Ordinal);
+                Assert.Equal(parameters, p);
+                Assert.Equal(state, optimizer.State);
+                Assert.Equal(1, optimizer.StepCount);
+            }
+        }
+    }
+
+    [Fact]
+    public void An_update_that_would_overflow_throws_and_changes_nothing()
+    {
+        var random = new Random(4);
+        Optimizer<float> adam = Optimizers.Adam(1e38).Create<float>(Count);
+        float[] p = NumericAssert.Random<float>(random, Count);
+        float[] before = (float[])p.Clone();
+        Assert.Throws<OverflowException>(() => adam.Update(p, NumericAssert.Random<float>(random, Count)));
+        Assert.Equal(before, p);
+        Assert.All(adam.State, buffer => Assert.All(buffer, value => Assert.Equal(0f, value)));
+        Assert.Equal(0, adam.StepCount);
+
+        // SGD in double: 1e300·g overflows where |g| > 1.8e8, here only at element 20; momentum state stays 0.
+        Optimizer<double> sgd = Optimizers.Sgd(1e300, momentum: 0.9).Create<double>(Count);
+        double[] q = new double[Count];
+        double[] g = new double[Count];
+        g[20] = -1e10;
+        var error = Assert.Throws<OverflowException>(() => sgd.Update(q, g));
+        Assert.Contains("parameter 20", error.Message, StringComparison.Ordinal);
+        Assert.All(q, value => Assert.Equal(0.0, value));
+        Assert.All(sgd.State[0], value => Assert.Equal(0.0, value));
+        Assert.Equal(0, sgd.StepCount);
+        Assert.Equal(1, sgd.DryRunPasses);
+    }
+
+    [Fact]
+    public void A_step_the_scalar_bound_cannot_prove_runs_the_dry_run_then_applies_the_same_arithmetic()
+    {
+        // lr·max|g| ≈ 3e30 is past the bound (2¹⁰¹ ≈ 2.5e30 for float) but p − lr·g is finite everywhere.
+        var random = new Random(6);
+        float[] start = NumericAssert.Random<float>(random, Count);
+        float[] gradients = NumericAssert.Random<float>(random, Count);
+        gradients[7] = 3;
+        Optimizer<float> optimizer = Optimizers.Sgd(1e30).Create<float>(Count);
+        float[] p = (float[])start.Clone();
+        optimizer.Update(p, gradients);
+        Assert.Equal(1, optimizer.DryRunPasses);
+        Assert.Equal(1, optimizer.StepCount);
+        for (int i = 0; i < Count; i++)
+            Assert.Equal(start[i] - 1e30 * gradients[i], p[i], Math.Abs(1e30 * gradients[i]) * 1e-6 + 1e-6);
+    }
+
+    [Fact]
+    public void A_split_dry_run_finds_the_first_overflow_in_whichever_part_holds_it()
+    {
+        int n = ChainRule.Kernels.ParallelRange.MinLength + 1001;
+        int before = ChainRule.Kernels.Gemm.ThreadCount;
+        try
+        {
+            ChainRule.Kernels.Gemm.ThreadCount = 2;
+            foreach (int[] bad in new[] { new[] { n - 5 }, new[] { 10, n - 5 } })
+            {
+                float[] p = new float[n];
+                float[] g = new float[n];
+                g.AsSpan().Fill(1);
+                foreach (int i in bad)
+                {
+                    p[i] = -3e38f;
+                    g[i] = 1e38f; // p − g = −4e38: −∞
+                }
+                float[] parameters = (float[])p.Clone();
+                Optimizer<float> optimizer = Optimizers.Sgd(1, momentum: 0.5).Create<float>(n);
+                long splits = ChainRule.Kernels.ParallelRange.SplitCount;
+                var error = Assert.Throws<OverflowException>(() => optimizer.Update(p, g));
+                Assert.True(ChainRule.Kernels.ParallelRange.SplitCount > splits, "the dry run did not run split");
+                Assert.Contains($"parameter {bad[0]} ", error.Message, StringComparison.Ordinal);
+                Assert.Equal(parameters, p);
+                Assert.All(optimizer.State[0], value => Assert.Equal(0f, value));
+            }
+        }
+        finally
+        {
+            ChainRule.Kernels.Gemm.ThreadCount = before;
         }
     }
 }

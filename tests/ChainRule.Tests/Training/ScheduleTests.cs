@@ -90,4 +90,24 @@ public class ScheduleTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new TrainerOptions { OnNonFinite = (NonFinitePolicy)7 }.Validate());
         Assert.Throws<ArgumentException>(() => new TrainerOptions { Health = new HealthThresholds { Vanishing = 10, Exploding = 1 } }.Validate());
     }
+
+    [Fact]
+    public void Schedules_never_exceed_the_base_rate()
+    {
+        // m + (b − m)·1 rounds above b for these two (and for about 1% of random pairs).
+        const double BaseRate = 0.8749224375623333, FloorRate = 0.17935218718348683;
+        var random = new Random(8);
+        foreach (LearningRateSchedule schedule in new[] { Schedules.WarmupLinear(0, 10, FloorRate), Schedules.WarmupCosine(0, 10, FloorRate), Schedules.WarmupCosine(3, 50, FloorRate) })
+        {
+            for (long step = 0; step < 60; step++)
+                Assert.True(schedule.LearningRate(step, BaseRate) <= BaseRate, $"{schedule} at step {step}: {schedule.LearningRate(step, BaseRate):R} > {BaseRate:R}");
+        }
+        for (int i = 0; i < 2000; i++)
+        {
+            double b = random.NextDouble(), m = random.NextDouble() * b;
+            LearningRateSchedule schedule = i % 2 == 0 ? Schedules.WarmupLinear(2, 20, m) : Schedules.WarmupCosine(2, 20, m);
+            for (long step = 0; step < 25; step++)
+                Assert.True(schedule.LearningRate(step, b) <= b);
+        }
+    }
 }
