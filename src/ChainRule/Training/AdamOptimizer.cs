@@ -33,6 +33,10 @@ internal sealed class AdamOptimizer<T> : Optimizer<T>
         _secondMoment = new T[parameterCount];
     }
 
+    internal override ReadOnlySpan<T> StateForTests(int buffer) => buffer == 0 ? _firstMoment : _secondMoment;
+
+    internal override int StateBuffersForTests => 2;
+
     public override void Update(Span<T> parameters, ReadOnlySpan<T> gradients)
     {
         long step = BeginStep(parameters.Length, gradients.Length);

@@ -52,6 +52,12 @@ public abstract unsafe class Optimizer<T> : IRangePass
     /// <exception cref="ArgumentException">A buffer's length is not <see cref="ParameterCount"/>; nothing is changed.</exception>
     public abstract void Update(Span<T> parameters, ReadOnlySpan<T> gradients);
 
+    /// <summary>The optimizer's state buffers (moments, momentum), for tests that prove a refused step left them unchanged.</summary>
+    internal abstract ReadOnlySpan<T> StateForTests(int buffer);
+
+    /// <summary>How many state buffers <see cref="StateForTests"/> has.</summary>
+    internal abstract int StateBuffersForTests { get; }
+
     /// <summary>
     /// Runs <see cref="UpdateRange"/> over the whole buffers, split across <see cref="Gemm.ThreadCount"/> threads when
     /// they are long (<see cref="ParallelRange"/>): every element's update is independent of the others.

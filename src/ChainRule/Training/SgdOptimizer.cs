@@ -28,6 +28,10 @@ internal sealed class SgdOptimizer<T> : Optimizer<T>
         _momentumBuffer = options.Momentum != 0 ? new T[parameterCount] : [];
     }
 
+    internal override ReadOnlySpan<T> StateForTests(int buffer) => _momentumBuffer;
+
+    internal override int StateBuffersForTests => 1;
+
     public override void Update(Span<T> parameters, ReadOnlySpan<T> gradients)
     {
         long step = BeginStep(parameters.Length, gradients.Length);
