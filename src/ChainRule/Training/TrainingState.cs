@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Numerics;
 using ChainRule.Diagnostics;
 using ChainRule.Kernels;
@@ -52,10 +53,15 @@ public sealed class TrainingState<T>
     /// the report.
     /// </summary>
     /// <returns>The report to fill during the passes, or <c>null</c>.</returns>
+    /// <exception cref="InvalidOperationException">The schedule gave a learning rate that is negative or not finite; nothing was counted.</exception>
     public GradientReport? Begin()
     {
-        Steps++;
+        // The schedule may be the user's: ask it before counting, so one that throws or misbehaves leaves no trace.
         double learningRate = Options.Schedule.LearningRate(Optimizer.StepCount, Options.Optimizer.LearningRate);
+        if (!(learningRate >= 0 && double.IsFinite(learningRate)))
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"The schedule {Options.Schedule} gave the learning rate {learningRate} for update {Optimizer.StepCount + 1}; a learning rate must be a finite number ≥ 0."));
+        Steps++;
         Optimizer.LearningRate = learningRate;
         Report?.Begin(Steps, learningRate);
         return Report;

@@ -81,7 +81,7 @@ public class BadInputTests
     {
         ISubject subject = Subjects.All[subjectName]();
         ModelCase c = ModelCases.For(subject).Single(c => c.Name == name);
-        subject.CreateAndWarmUp();
+        subject.CreateAndWarmUp(c.Schedule);
         StateSnapshot before = subject.Snapshot();
 
         Exception? thrown = Record.Exception(() => c.Call(subject));

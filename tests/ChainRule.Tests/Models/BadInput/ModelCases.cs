@@ -21,7 +21,17 @@ internal sealed record RefusedOrFinite : Expectation;
 
 /// <summary>A bad call on a warmed-up model, by name.</summary>
 /// <param name="NeedsRelA">Its correct outcome needs the staged BatchNorm statistics / update-overflow work of points 1 and 2.</param>
-internal sealed record ModelCase(string Name, Entry Entry, Action<ISubject> Call, Expectation Expect, bool NeedsRelA = false);
+/// <param name="Schedule">The schedule the trainer is created with, when the case is about the schedule.</param>
+internal sealed record ModelCase(string Name, Entry Entry, Action<ISubject> Call, Expectation Expect, bool NeedsRelA = false, LearningRateSchedule? Schedule = null);
+
+/// <summary>A user's schedule that behaves for the warm-up's three updates, then returns <paramref name="value"/> or throws.</summary>
+internal sealed class FaultySchedule(double value, bool throws = false) : LearningRateSchedule
+{
+    public override double LearningRate(long step, double baseLearningRate) =>
+        step < 3 ? baseLearningRate : throws ? throw new InvalidOperationException("The schedule failed.") : value;
+
+    public override string ToString() => "Faulty";
+}
 
 internal enum Entry { Predict, PredictBatch, Step, ComputeGradients, Evaluate, CreateTrainer }
 
@@ -43,6 +53,25 @@ internal static class ModelCases
         }
         foreach (var c in OptionCases(s))
             yield return c;
+        foreach (var c in ScheduleCases())
+            yield return c;
+    }
+
+    // The schedule is user code run inside Step: a bad rate or an exception from it must not count a step.
+    private static IEnumerable<ModelCase> ScheduleCases()
+    {
+        static void Step(ISubject m)
+        {
+            var (inputs, targets, labels) = m.Batch(2);
+            m.Step(inputs, targets, labels);
+        }
+        foreach (double bad in new[] { double.NaN, double.PositiveInfinity, double.NegativeInfinity, -1e-3 })
+        {
+            yield return new($"Step with a schedule giving {Name(bad)}", Entry.Step, Step,
+                new Refused(typeof(InvalidOperationException), null, $"The schedule Faulty gave the learning rate {bad.ToString(CultureInfo.InvariantCulture)} for update 4", "finite number ≥ 0"),
+                Schedule: new FaultySchedule(bad));
+        }
+        yield return new("Step with a schedule that throws", Entry.Step, Step, new Refused(typeof(InvalidOperationException), null, "The schedule failed."), Schedule: new FaultySchedule(0, throws: true));
     }
 
     private static Refused Shape(string parameter, string shape) => new(typeof(ArgumentException), parameter, "shape " + shape);

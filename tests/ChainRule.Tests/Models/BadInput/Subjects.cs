@@ -27,8 +27,11 @@ internal interface ISubject
     /// <summary>The largest power of ten the element type holds: 1e38 for float, 1e308 for double.</summary>
     double Huge { get; }
 
-    /// <summary>A fresh model and trainer after a few applied steps, so moments, gradients and statistics are not zero.</summary>
-    void CreateAndWarmUp();
+    /// <summary>
+    /// A fresh model and trainer after three applied steps, so moments, gradients and statistics are not zero;
+    /// <paramref name="schedule"/> replaces the default warm-up schedule.
+    /// </summary>
+    void CreateAndWarmUp(LearningRateSchedule? schedule = null);
 
     void Predict(double[] input, double[] output);
     void PredictBatch(double[] inputs, double[] outputs);
@@ -86,9 +89,9 @@ internal abstract class Subject<T> : ISubject
     protected abstract long Steps { get; }
     protected abstract GradientReport? Report { get; }
 
-    public void CreateAndWarmUp()
+    public void CreateAndWarmUp(LearningRateSchedule? schedule = null)
     {
-        NewModel(new TrainerOptions { MaxBatch = MaxBatch, Optimizer = WarmUpOptimizer, Schedule = Schedules.Warmup(3) });
+        NewModel(new TrainerOptions { MaxBatch = MaxBatch, Optimizer = WarmUpOptimizer, Schedule = schedule ?? Schedules.Warmup(3) });
         for (int step = 0; step < 3; step++)
         {
             var (inputs, targets, labels) = Batch(MaxBatch - step % 2);
