@@ -52,6 +52,40 @@ public class BadInputTests
         Assert.True(ModelCaseData(false).Count() + api.Count > 700);
     }
 
+    // The finiteness check Predict gained and the range check of binary cross-entropy's targets run on every call:
+    // TensorPrimitives' vectorized IsFiniteAll, Min and Max must allocate nothing.
+    [Fact]
+    public void TheValueChecksAllocateNothing()
+    {
+        var detector = new Detector(1);
+        var trainer = detector.CreateTrainer(new ChainRule.Training.TrainerOptions { MaxBatch = 4 });
+        float[] inputs = Enumerable.Range(0, 20).Select(i => MathF.Sin(i)).ToArray();
+        float[] targets = [0, 1, 0.5f, 0.25f, 1, 0, 0.75f, 1];
+        float[] outputs = new float[8];
+        var doubles = new DoubleResidualDetector(1);
+        var doubleTrainer = doubles.CreateTrainer(new ChainRule.Training.TrainerOptions { MaxBatch = 4 });
+        double[] doubleInputs = Enumerable.Range(0, 16).Select(i => Math.Cos(i)).ToArray();
+        double[] doubleTargets = [0, 1, 0.5, 0.25, 1, 0, 0.75, 1];
+        double[] doubleOutputs = new double[8];
+
+        void Work()
+        {
+            trainer.Step(inputs, targets);
+            trainer.Evaluate(inputs, targets);
+            detector.Predict(inputs.AsSpan(0, 5), outputs.AsSpan(0, 2));
+            detector.PredictBatch(inputs, outputs);
+            doubleTrainer.Step(doubleInputs, doubleTargets);
+            doubles.Predict(doubleInputs.AsSpan(0, 4), doubleOutputs.AsSpan(0, 2));
+            doubles.PredictBatch(doubleInputs, doubleOutputs);
+        }
+
+        Work();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++)
+            Work();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     private static TheoryData<string, string> ModelCaseData(bool needsRelA)
     {
         var data = new TheoryData<string, string>();
