@@ -34,6 +34,32 @@ internal static class ApiCases
         foreach (var c in DenseLayerCases()) yield return c;
         foreach (var c in NormLayerCases()) yield return c;
         foreach (var c in ResidualStackCases()) yield return c;
+        foreach (var c in ReportCases()) yield return c;
+    }
+
+    private static IEnumerable<ApiCase> ReportCases()
+    {
+        yield return new("GradientReport null names", () => _ = new GradientReport(null!), Null("layerNames"));
+        yield return new("GradientReport a null name", () => _ = new GradientReport(["A", null!]), Null("layerNames"));
+        yield return new("GradientReport inconsistent thresholds", () => _ = new GradientReport(["A"], new HealthThresholds { Vanishing = 2e3 }), Argument("Vanishing", "must be below Exploding"));
+        foreach (int layer in new[] { -1, 2, int.MinValue, int.MaxValue })
+        {
+            var report = new GradientReport(["A", "B"]);
+            report.Begin(1, 0.1);
+            report.Record(0, 0.5, 0.25, 2);
+            Func<byte[]> state = () => System.Text.Encoding.UTF8.GetBytes(report.ToString());
+            yield return new($"GradientReport.Record layer {layer}", () => report.Record(layer, 1, 1, 1), OutOfRange("layer", "[0, 2)"), state);
+            yield return new($"GradientReport.RecordDeadUnits layer {layer}", () => report.RecordDeadUnits(layer, 1, 2), OutOfRange("layer", "[0, 2)"), state);
+            yield return new($"GradientReport.RecordNonFinite layer {layer}", () => report.RecordNonFinite(layer, Pass.Forward), OutOfRange("layer", "[0, 2)"), state);
+        }
+        foreach (var (dead, total) in new[] { (3, 2), (-1, 2), (1, -1), (0, int.MinValue) })
+        {
+            var report = new GradientReport(["A"]);
+            report.Begin(1, 0.1);
+            Refused expect = total < 0 ? OutOfRange("total", "≥ 0") : OutOfRange("dead", "[0, total]");
+            yield return new($"GradientReport.RecordDeadUnits {dead} of {total}", () => report.RecordDeadUnits(0, dead, total), expect,
+                () => System.Text.Encoding.UTF8.GetBytes(report.ToString()));
+        }
     }
 
     private static string Name(double value) => value switch
