@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ChainRule.Diagnostics;
 using Xunit;
 
 namespace ChainRule.Tests.Models.BadInput;
@@ -115,7 +116,7 @@ public class BadInputTests
     {
         ISubject subject = Subjects.All[subjectName]();
         ModelCase c = ModelCases.For(subject).Single(c => c.Name == name);
-        subject.CreateAndWarmUp(c.Schedule);
+        subject.CreateAndWarmUp(c.Schedule, c.Policy);
         StateSnapshot before = subject.Snapshot();
 
         Exception? thrown = Record.Exception(() => c.Call(subject));
@@ -126,6 +127,11 @@ public class BadInputTests
             case Refused refused:
                 AssertRefused(refused, thrown);
                 AssertUnchanged(before, after);
+                break;
+            case RefusedOrFinite when thrown is NonFiniteGradientException skipped:
+                Assert.Equal(NonFinitePolicy.Throw, c.Policy);
+                Assert.Equal(after.Steps, skipped.Step);
+                AssertFiniteOrSkipped(subject, c.Entry, before, after);
                 break;
             case RefusedOrFinite when thrown is not null:
                 Assert.IsAssignableFrom<ArgumentException>(thrown);

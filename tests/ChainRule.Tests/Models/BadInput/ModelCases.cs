@@ -14,15 +14,17 @@ internal sealed record Refused(Type Exception, string? ParamName, params string[
 
 /// <summary>
 /// A finite but extreme value: the call may refuse it (as <see cref="Refused"/>, any argument exception), or run;
-/// a step that runs is either applied with every parameter, statistic and moment finite, or skipped and changes
-/// nothing but the step counter and the report.
+/// a step that runs is either applied with every parameter, statistic and moment finite, or skipped (under
+/// NonFinitePolicy.Throw: with NonFiniteGradientException) and changes nothing but the step counter and the report.
 /// </summary>
 internal sealed record RefusedOrFinite : Expectation;
 
 /// <summary>A bad call on a warmed-up model, by name.</summary>
 /// <param name="NeedsRelA">Its correct outcome needs the staged BatchNorm statistics / update-overflow work of points 1 and 2.</param>
 /// <param name="Schedule">The schedule the trainer is created with, when the case is about the schedule.</param>
-internal sealed record ModelCase(string Name, Entry Entry, Action<ISubject> Call, Expectation Expect, bool NeedsRelA = false, LearningRateSchedule? Schedule = null);
+/// <param name="Policy">The trainer's non-finite policy.</param>
+internal sealed record ModelCase(string Name, Entry Entry, Action<ISubject> Call, Expectation Expect, bool NeedsRelA = false, LearningRateSchedule? Schedule = null,
+    NonFinitePolicy Policy = NonFinitePolicy.SkipStep);
 
 /// <summary>A user's schedule that behaves for the warm-up's three updates, then returns <paramref name="value"/> or throws.</summary>
 internal sealed class FaultySchedule(double value, bool throws = false) : LearningRateSchedule
@@ -222,6 +224,12 @@ internal static class ModelCases
         bool inputStatistics = s.HasBatchNorm && entry != Entry.Evaluate;
         foreach (double sign in new[] { 1.0, -1.0 })
         {
+            if (entry == Entry.Step)
+            {
+                // Under NonFinitePolicy.Throw a step that overflows throws NonFiniteGradientException, having changed no more than a skipped one.
+                var throwing = Case($"inputs {Name(sign)}·huge everywhere under Throw", m => (Array.ConvertAll(m.Batch(2).Inputs, _ => sign * m.Huge), m.Batch(2).Targets, m.Batch(2).Labels), new RefusedOrFinite(), inputStatistics);
+                yield return throwing with { Policy = NonFinitePolicy.Throw };
+            }
             yield return Case($"inputs {Name(sign)}·huge everywhere", m => (Array.ConvertAll(m.Batch(2).Inputs, _ => sign * m.Huge), m.Batch(2).Targets, m.Batch(2).Labels), new RefusedOrFinite(), inputStatistics);
             yield return Case($"input {Name(sign)}·huge at 0", m => (With(m.Batch(2).Inputs, 0, sign * m.Huge), m.Batch(2).Targets, m.Batch(2).Labels), new RefusedOrFinite(), inputStatistics);
         }

@@ -31,7 +31,7 @@ internal interface ISubject
     /// A fresh model and trainer after three applied steps, so moments, gradients and statistics are not zero;
     /// <paramref name="schedule"/> replaces the default warm-up schedule.
     /// </summary>
-    void CreateAndWarmUp(LearningRateSchedule? schedule = null);
+    void CreateAndWarmUp(LearningRateSchedule? schedule = null, NonFinitePolicy policy = NonFinitePolicy.SkipStep);
 
     void Predict(double[] input, double[] output);
     void PredictBatch(double[] inputs, double[] outputs);
@@ -89,9 +89,9 @@ internal abstract class Subject<T> : ISubject
     protected abstract long Steps { get; }
     protected abstract GradientReport? Report { get; }
 
-    public void CreateAndWarmUp(LearningRateSchedule? schedule = null)
+    public void CreateAndWarmUp(LearningRateSchedule? schedule = null, NonFinitePolicy policy = NonFinitePolicy.SkipStep)
     {
-        NewModel(new TrainerOptions { MaxBatch = MaxBatch, Optimizer = WarmUpOptimizer, Schedule = schedule ?? Schedules.Warmup(3) });
+        NewModel(new TrainerOptions { MaxBatch = MaxBatch, Optimizer = WarmUpOptimizer, Schedule = schedule ?? Schedules.Warmup(3), OnNonFinite = policy });
         for (int step = 0; step < 3; step++)
         {
             var (inputs, targets, labels) = Batch(MaxBatch - step % 2);
