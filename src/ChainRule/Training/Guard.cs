@@ -90,14 +90,22 @@ public static class Guard
         for (int i = 0; i < values.Length; i++)
         {
             if (!T.IsFinite(values[i]))
-                throw new ArgumentException($"Element [{i / rowWidth}, {i % rowWidth}] (index {i}) is {values[i]}; {parameterName} must be finite.", parameterName);
+                throw NotFinite(i, rowWidth, values[i], parameterName);
         }
     }
+
+    private static ArgumentException NotFinite<T>(int index, int rowWidth, T value, string parameterName) =>
+        new($"Element [{index / rowWidth}, {index % rowWidth}] (index {index}) is {value}; {parameterName} must be finite.", parameterName);
 
     /// <summary>
     /// Throws unless every value is a probability in <c>[0, 1]</c>, as binary cross-entropy's targets must be (PyTorch's
     /// <c>BCEWithLogitsLoss</c> takes soft targets in that range), naming the first that is not by row and column.
     /// </summary>
+    /// <param name="values">The targets, row-major.</param>
+    /// <param name="rowWidth">Elements per row, for the row and column in the message.</param>
+    /// <param name="parameterName">The caller's parameter name.</param>
+    /// <exception cref="ArgumentException">A value is NaN or infinite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A finite value lies outside <c>[0, 1]</c>.</exception>
     public static void Probabilities<T>(ReadOnlySpan<T> values, int rowWidth, string parameterName)
         where T : IFloatingPointIeee754<T>
     {
@@ -110,7 +118,7 @@ public static class Guard
         {
             T value = values[i];
             if (!T.IsFinite(value))
-                throw new ArgumentException($"Element [{i / rowWidth}, {i % rowWidth}] (index {i}) is {value}; {parameterName} must be finite.", parameterName);
+                throw NotFinite(i, rowWidth, value, parameterName);
             if (value < T.Zero || value > T.One)
                 throw new ArgumentOutOfRangeException(parameterName, value, $"Element [{i / rowWidth}, {i % rowWidth}] (index {i}) is {value}; binary cross-entropy's {parameterName} are probabilities and must lie in [0, 1].");
         }
