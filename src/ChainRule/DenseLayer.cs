@@ -21,17 +21,20 @@ public readonly struct DenseLayer<T>
     /// <param name="weightOffset">Offset of <c>W[0, 0]</c> in both buffers.</param>
     /// <param name="inputs">Input width (<c>fan_in</c>).</param>
     /// <param name="outputs">Output width (<c>fan_out</c>).</param>
+    /// <exception cref="ArgumentNullException">A name or buffer is null.</exception>
+    /// <exception cref="ArgumentException">The buffers' lengths differ.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or the layer does not lie inside the buffers at <paramref name="weightOffset"/>.</exception>
     public DenseLayer(string name, T[] parameters, T[] gradients, int weightOffset, int inputs, int outputs)
     {
+        ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(gradients);
-        if (gradients.Length != parameters.Length)
-            throw new ArgumentException($"The gradient buffer has {gradients.Length} elements; expected {parameters.Length}, like the parameters.", nameof(gradients));
-        ArgumentOutOfRangeException.ThrowIfNegative(weightOffset);
+        ViewBounds.SameLength(parameters.Length, gradients.Length);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputs);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputs);
-        if ((long)weightOffset + (long)inputs * outputs + outputs > parameters.Length)
-            throw new ArgumentException($"A {outputs}×{inputs} layer at offset {weightOffset} does not fit a buffer of {parameters.Length}.", nameof(weightOffset));
+        long count = (long)inputs * outputs + outputs;
+        if (!ViewBounds.Fits(count, weightOffset, parameters.Length))
+            throw ViewBounds.OutsideBuffer(count, weightOffset, parameters.Length, $"A {outputs}×{inputs} dense layer", "parameters", nameof(weightOffset));
         Name = name;
         _parameters = parameters;
         _gradients = gradients;

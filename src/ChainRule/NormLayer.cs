@@ -24,17 +24,26 @@ public readonly struct NormLayer<T>
     /// <param name="gammaOffset">Offset of γ in the parameter and gradient buffers.</param>
     /// <param name="statisticsOffset">Offset of the running mean (the running variance follows) for BatchNorm; ignored otherwise.</param>
     /// <param name="features">The width normalized.</param>
+    /// <exception cref="ArgumentNullException">The name or a buffer is null.</exception>
+    /// <exception cref="ArgumentException">The parameter and gradient buffers' lengths differ.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// The kind is undefined, <paramref name="features"/> is not positive, or the layer does not lie inside the buffers at its offsets.
+    /// </exception>
     public NormLayer(string name, Norm kind, T[] parameters, T[] gradients, T[] statistics, int gammaOffset, int statisticsOffset, int features)
     {
+        ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(gradients);
         ArgumentNullException.ThrowIfNull(statistics);
+        ViewBounds.SameLength(parameters.Length, gradients.Length);
+        ViewBounds.Defined(kind, nameof(kind));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(features);
-        int parameterCount = kind == Norm.RMSNorm ? features : 2 * features;
-        if (gammaOffset < 0 || (long)gammaOffset + parameterCount > parameters.Length || gradients.Length != parameters.Length)
-            throw new ArgumentException($"A {kind} of {features} features at offset {gammaOffset} does not fit buffers of {parameters.Length} and {gradients.Length}.", nameof(gammaOffset));
-        if (kind == Norm.BatchNorm && (statisticsOffset < 0 || (long)statisticsOffset + 2 * features > statistics.Length))
-            throw new ArgumentException($"BatchNorm running statistics of {features} features at offset {statisticsOffset} do not fit a buffer of {statistics.Length}.", nameof(statisticsOffset));
+        long count = kind == Norm.RMSNorm ? features : 2L * features;
+        if (!ViewBounds.Fits(count, gammaOffset, parameters.Length))
+            throw ViewBounds.OutsideBuffer(count, gammaOffset, parameters.Length, $"A {kind} of {features} features", "parameters", nameof(gammaOffset));
+        if (kind == Norm.BatchNorm)
+            if (!ViewBounds.Fits(2L * features, statisticsOffset, statistics.Length))
+                throw ViewBounds.OutsideBuffer(2L * features, statisticsOffset, statistics.Length, $"A BatchNorm of {features} features", "running statistics (mean, variance)", nameof(statisticsOffset));
         Name = name;
         Kind = kind;
         Features = features;

@@ -30,15 +30,33 @@ public readonly struct ResidualStack<T>
     /// <param name="hidden">The branch's hidden width.</param>
     /// <param name="norm">The blocks' normalization kind.</param>
     /// <param name="reZero">Whether each block has a learnable branch scale α.</param>
+    /// <exception cref="ArgumentNullException">The names or a buffer is null.</exception>
+    /// <exception cref="ArgumentException">The parameter and gradient buffers' lengths differ.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// The norm is undefined, a size is not positive, or the blocks' names, parameters or running statistics do not lie
+    /// inside their buffers at the given offsets.
+    /// </exception>
     public ResidualStack(string[] names, int firstName, T[] parameters, T[] gradients, T[] statistics, int offset, int statisticsOffset,
         int count, int width, int hidden, Norm norm, bool reZero)
     {
         ArgumentNullException.ThrowIfNull(names);
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(gradients);
+        ArgumentNullException.ThrowIfNull(statistics);
+        ViewBounds.SameLength(parameters.Length, gradients.Length);
+        ViewBounds.Defined(norm, nameof(norm));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hidden);
-        if (firstName < 0 || firstName + 3 * count > names.Length)
-            throw new ArgumentException($"{count} blocks need {3 * count} names from index {firstName}; the table has {names.Length}.", nameof(firstName));
+        if (!ViewBounds.Fits(3L * count, firstName, names.Length))
+            throw ViewBounds.OutsideBuffer(3L * count, firstName, names.Length, $"A stack of {count} blocks", "names", nameof(firstName));
+        // In 64 bits: the block size of a wide stack overflows an int before any buffer could hold it.
+        long parameterCount = count * ((norm == Norm.RMSNorm ? width : 2L * width) + 2L * hidden * width + hidden + width + (reZero ? 1 : 0));
+        if (!ViewBounds.Fits(parameterCount, offset, parameters.Length))
+            throw ViewBounds.OutsideBuffer(parameterCount, offset, parameters.Length, $"A stack of {count} blocks", "parameters", nameof(offset));
+        if (norm == Norm.BatchNorm)
+            if (!ViewBounds.Fits(2L * width * count, statisticsOffset, statistics.Length))
+                throw ViewBounds.OutsideBuffer(2L * width * count, statisticsOffset, statistics.Length, $"A stack of {count} BatchNorm blocks", "running statistics (mean, variance)", nameof(statisticsOffset));
         _names = names;
         _firstName = firstName;
         _parameters = parameters;
@@ -51,8 +69,6 @@ public readonly struct ResidualStack<T>
         Hidden = hidden;
         Norm = norm;
         ReZero = reZero;
-        if ((long)offset + (long)count * ParametersPerBlock > parameters.Length)
-            throw new ArgumentException($"{count} blocks of {ParametersPerBlock} parameters at offset {offset} do not fit a buffer of {parameters.Length}.", nameof(offset));
     }
 
     /// <summary>Number of blocks.</summary>

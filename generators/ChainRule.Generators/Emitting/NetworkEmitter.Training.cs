@@ -16,7 +16,9 @@ internal static partial class NetworkEmitter
         string targets = classification ? "labels" : "targets";
         string targetsDoc = classification
             ? "<param name=\"labels\">The class index of each sample in <c>[0, OutputSize)</c>, <c>(batch)</c>.</param>"
-            : "<param name=\"targets\">The target outputs, <c>(batch, OutputSize)</c>.</param>";
+            : plan.Loss == LossKind.BinaryCrossEntropyWithLogits
+                ? "<param name=\"targets\">The target probabilities, in <c>[0, 1]</c>, <c>(batch, OutputSize)</c>.</param>"
+                : "<param name=\"targets\">The target outputs, <c>(batch, OutputSize)</c>, finite.</param>";
         string inputsDoc = "<param name=\"inputs\">The samples, <c>(batch, InputSize)</c>, batch ≤ MaxBatch.</param>";
         string signature = $"{ReadOnlySpan}<{t}> inputs, {ReadOnlySpan}<{targetType}> {targets}";
         string batchNorm = plan.HasBatchNorm ? ", training: true" : "";
@@ -52,11 +54,13 @@ internal static partial class NetworkEmitter
             writer.WriteLine();
             using (writer.Open($"internal Trainer({Identifier(plan.TypeName)} model, {Training}.TrainerOptions options)"))
             {
+                // Sized in 64 bits and refused before the optimizer's state or the workspace is allocated.
+                writer.WriteLine($"int workspace = {Training}.Guard.WorkspaceLength<{t}>(options, ActivationsPerSample, {(plan.FixedActivations > 0 ? "FixedActivations" : "fixedActivations: 0")});");
                 writer.WriteLine($"_state = new(options, ParameterCount, LayerNames, LayerOffsets, \"{plan.Loss}\", model._statistics.Length);");
                 writer.WriteLine("_model = model;");
                 writer.WriteLine("_clipAdaptive = model.ClipAdaptive;");
-                writer.WriteLine($"_acts = new {t}[{WorkspaceSize(plan, "MaxBatch")}];");
-                writer.WriteLine($"_dacts = new {t}[{WorkspaceSize(plan, "MaxBatch")}];");
+                writer.WriteLine($"_acts = new {t}[workspace];");
+                writer.WriteLine($"_dacts = new {t}[workspace];");
             }
             writer.WriteLine();
             writer.WriteLine("/// <summary>The model this trainer updates.</summary>");
@@ -184,7 +188,9 @@ internal static partial class NetworkEmitter
                 else
                 {
                     writer.WriteLine($"{Training}.Guard.Shape(targets.Length, B, OutputSize, nameof(targets));");
-                    writer.WriteLine($"{Training}.Guard.Finite(targets, OutputSize, nameof(targets));");
+                    writer.WriteLine(plan.Loss == LossKind.BinaryCrossEntropyWithLogits
+                        ? $"{Training}.Guard.Probabilities(targets, OutputSize, nameof(targets));"
+                        : $"{Training}.Guard.Finite(targets, OutputSize, nameof(targets));");
                 }
                 writer.WriteLine($"{Training}.Guard.Finite(inputs, InputSize, nameof(inputs));");
                 writer.WriteLine("return B;");

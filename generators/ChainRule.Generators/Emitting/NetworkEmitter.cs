@@ -206,13 +206,15 @@ internal static partial class NetworkEmitter
         writer.WriteLine($"/// Runs the network on one sample and writes its {plan.Outputs} {output}. Allocates nothing; not safe to call from");
         writer.WriteLine("/// several threads at once on the same model (it reuses one workspace).");
         writer.WriteLine("/// </summary>");
-        writer.WriteLine("/// <param name=\"input\">The sample, <c>(InputSize)</c>.</param>");
+        writer.WriteLine("/// <param name=\"input\">The sample, <c>(InputSize)</c>, finite.</param>");
         writer.WriteLine("/// <param name=\"output\">Receives the output, <c>(OutputSize)</c>.</param>");
         writer.WriteLine(GeneratedCode);
         using (writer.Open($"public void Predict({ReadOnlySpan}<{t}> input, {Span}<{t}> output)"))
         {
             writer.WriteLine($"{Training}.Guard.Shape(input.Length, 1, InputSize, nameof(input));");
             writer.WriteLine($"{Training}.Guard.Shape(output.Length, 1, OutputSize, nameof(output));");
+            // A NaN or ∞ input would only come back as a NaN output: refused, as the trainer refuses it.
+            writer.WriteLine($"{Training}.Guard.Finite(input, InputSize, nameof(input));");
             writer.WriteLine($"Forward(input, _predictActivations, 1{(plan.HasBatchNorm ? ", training: false" : "")}, report: null);");
             writer.WriteLine($"new {ReadOnlySpan}<{t}>(_predictActivations, {plan.Output.Offset}, OutputSize).CopyTo(output);");
         }
@@ -221,13 +223,14 @@ internal static partial class NetworkEmitter
         writer.WriteLine($"/// Runs the network on a batch of any size and writes each sample's {output}, in chunks of {PredictChunk} rows.");
         writer.WriteLine("/// Allocates nothing; not safe to call from several threads at once on the same model.");
         writer.WriteLine("/// </summary>");
-        writer.WriteLine("/// <param name=\"inputs\">The samples, <c>(batch, InputSize)</c>.</param>");
+        writer.WriteLine("/// <param name=\"inputs\">The samples, <c>(batch, InputSize)</c>, finite.</param>");
         writer.WriteLine("/// <param name=\"outputs\">Receives the outputs, <c>(batch, OutputSize)</c>.</param>");
         writer.WriteLine(GeneratedCode);
         using (writer.Open($"public void PredictBatch({ReadOnlySpan}<{t}> inputs, {Span}<{t}> outputs)"))
         {
             writer.WriteLine($"int batch = {Training}.Guard.Batch(inputs.Length, InputSize, int.MaxValue, nameof(inputs));");
             writer.WriteLine($"{Training}.Guard.Shape(outputs.Length, batch, OutputSize, nameof(outputs));");
+            writer.WriteLine($"{Training}.Guard.Finite(inputs, InputSize, nameof(inputs)); // before any chunk writes its outputs");
             using (writer.Open("for (int start = 0; start < batch; start += PredictChunk)"))
             {
                 writer.WriteLine("int B = global::System.Math.Min(PredictChunk, batch - start);");

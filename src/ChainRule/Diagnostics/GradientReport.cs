@@ -186,6 +186,8 @@ public sealed class GradientReport
     public void RecordDeadUnits(int layer, int dead, int total)
     {
         CheckLayer(layer);
+        if (total < 0)
+            throw new ArgumentOutOfRangeException(nameof(total), total, "The unit count must be ≥ 0.");
         if ((uint)dead > (uint)total)
             throw new ArgumentOutOfRangeException(nameof(dead), dead, "The dead count must lie in [0, total].");
         _deadUnits[layer] += dead;

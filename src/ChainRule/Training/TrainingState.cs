@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Numerics;
 using ChainRule.Diagnostics;
 using ChainRule.Kernels;
@@ -69,9 +70,14 @@ public sealed class TrainingState<T>
     /// rejects throws here, before anything changed), counts the step and opens the report.
     /// </summary>
     /// <returns>The report to fill during the passes, or <c>null</c>.</returns>
+    /// <exception cref="InvalidOperationException">The schedule gave a learning rate that is negative or not finite; nothing was counted.</exception>
     public GradientReport? Begin()
     {
+        // The schedule may be the user's: ask it before counting, so one that throws or misbehaves leaves no trace.
         double learningRate = Options.Schedule.LearningRate(Optimizer.StepCount, Options.Optimizer.LearningRate);
+        if (!(learningRate >= 0 && double.IsFinite(learningRate)))
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"The schedule {Options.Schedule} gave the learning rate {learningRate} for update {Optimizer.StepCount + 1}; a learning rate must be a finite number ≥ 0."));
         Optimizer.LearningRate = learningRate;
         Steps++;
         _refusedLayer = -1;
