@@ -14,29 +14,17 @@ namespace ChainRule.Tests.Models.BadInput;
 /// </summary>
 public class BadInputTests
 {
-    public static TheoryData<string, string> ModelCaseNames() => ModelCaseData(needsRelA: false);
+    public static TheoryData<string, string> ModelCaseNames() => ModelCaseData();
 
-    public static TheoryData<string, string> ModelCasesNeedingRelA() => ModelCaseData(needsRelA: true);
-
-    public static TheoryData<string> ApiCaseNames() => ApiCaseData(skipped: false);
-
-    public static TheoryData<string> ApiCasesSkipped() => ApiCaseData(skipped: true);
+    public static TheoryData<string> ApiCaseNames() => ApiCaseData();
 
     [Theory]
     [MemberData(nameof(ModelCaseNames))]
     public void ModelEntryPoint(string subject, string name) => RunModelCase(subject, name);
 
     [Theory]
-    [MemberData(nameof(ModelCasesNeedingRelA))]
-    public void ModelEntryPointAfterStagedStatistics(string subject, string name) => RunModelCase(subject, name);
-
-    [Theory]
     [MemberData(nameof(ApiCaseNames))]
     public void RuntimeApi(string name) => RunApiCase(name);
-
-    [Theory]
-    [MemberData(nameof(ApiCasesSkipped))]
-    public void RuntimeApiAfterOptionValidation(string name) => RunApiCase(name);
 
     [Fact]
     public void EveryCaseNameIsUniqueAndTheSuiteIsLarge()
@@ -48,7 +36,7 @@ public class BadInputTests
         }
         var api = ApiCases.All().Select(c => c.Name).ToList();
         Assert.Equal(api.Count, api.Distinct().Count());
-        Assert.True(ModelCaseData(false).Count() + api.Count > 700);
+        Assert.True(ModelCaseData().Count() + api.Count > 700);
     }
 
     // The finiteness check Predict gained and the range check of binary cross-entropy's targets run on every call:
@@ -85,27 +73,25 @@ public class BadInputTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
-    private static TheoryData<string, string> ModelCaseData(bool needsRelA)
+    private static TheoryData<string, string> ModelCaseData()
     {
         var data = new TheoryData<string, string>();
         foreach (var (subject, create) in Subjects.All)
         {
             foreach (ModelCase c in ModelCases.For(create()))
             {
-                if (c.NeedsRelA == needsRelA)
-                    data.Add(subject, c.Name);
+                data.Add(subject, c.Name);
             }
         }
         return data;
     }
 
-    private static TheoryData<string> ApiCaseData(bool skipped)
+    private static TheoryData<string> ApiCaseData()
     {
         var data = new TheoryData<string>();
         foreach (ApiCase c in ApiCases.All())
         {
-            if ((c.Skip is not null) == skipped)
-                data.Add(c.Name);
+            data.Add(c.Name);
         }
         return data;
     }

@@ -20,10 +20,9 @@ internal sealed record Refused(Type Exception, string? ParamName, params string[
 internal sealed record RefusedOrFinite : Expectation;
 
 /// <summary>A bad call on a warmed-up model, by name.</summary>
-/// <param name="NeedsRelA">Its correct outcome needs the staged BatchNorm statistics / update-overflow work of points 1 and 2.</param>
 /// <param name="Schedule">The schedule the trainer is created with, when the case is about the schedule.</param>
 /// <param name="Policy">The trainer's non-finite policy.</param>
-internal sealed record ModelCase(string Name, Entry Entry, Action<ISubject> Call, Expectation Expect, bool NeedsRelA = false, LearningRateSchedule? Schedule = null,
+internal sealed record ModelCase(string Name, Entry Entry, Action<ISubject> Call, Expectation Expect, LearningRateSchedule? Schedule = null,
     NonFinitePolicy Policy = NonFinitePolicy.SkipStep);
 
 /// <summary>A user's schedule that behaves for the warm-up's three updates, then returns <paramref name="value"/> or throws.</summary>
@@ -155,12 +154,12 @@ internal static class ModelCases
         int i = s.InputSize, o = s.OutputSize, max = s.MaxBatch;
         string e = entry.ToString();
         // A call on `rows` good rows, with one part replaced.
-        ModelCase Case(string name, Func<ISubject, (double[] Inputs, double[] Targets, int[] Labels)> data, Expectation expect, bool needsRelA = false) =>
+        ModelCase Case(string name, Func<ISubject, (double[] Inputs, double[] Targets, int[] Labels)> data, Expectation expect) =>
             new($"{e} {name}", entry, m =>
             {
                 var (inputs, targets, labels) = data(m);
                 Call(m, entry, inputs, targets, labels);
-            }, expect, needsRelA);
+            }, expect);
 
         // Shapes of the inputs: whole rows only, 1 ≤ batch ≤ MaxBatch (≥ 2 for a BatchNorm training pass).
         foreach (int length in new[] { 0, 2 * i - 1, 2 * i + 1, i + 1 })
@@ -206,11 +205,10 @@ internal static class ModelCases
             }
             else
             {
-                bool statistics = s.HasBatchNorm && entry != Entry.Evaluate;
                 foreach (double sign in new[] { 1.0, -1.0 })
                 {
-                    yield return Case($"targets {Name(sign)}·huge everywhere", m => (m.Batch(2).Inputs, Array.ConvertAll(m.Batch(2).Targets, _ => sign * m.Huge), m.Batch(2).Labels), new RefusedOrFinite(), statistics);
-                    yield return Case($"target {Name(sign)}·huge at 0", m => (m.Batch(2).Inputs, With(m.Batch(2).Targets, 0, sign * m.Huge), m.Batch(2).Labels), new RefusedOrFinite(), statistics);
+                    yield return Case($"targets {Name(sign)}·huge everywhere", m => (m.Batch(2).Inputs, Array.ConvertAll(m.Batch(2).Targets, _ => sign * m.Huge), m.Batch(2).Labels), new RefusedOrFinite());
+                    yield return Case($"target {Name(sign)}·huge at 0", m => (m.Batch(2).Inputs, With(m.Batch(2).Targets, 0, sign * m.Huge), m.Batch(2).Labels), new RefusedOrFinite());
                 }
             }
         }
@@ -221,17 +219,16 @@ internal static class ModelCases
             foreach (int at in new[] { 0, 2 * i - 1 })
                 yield return Case($"input {Name(bad)} at {at}", m => (With(m.Batch(2).Inputs, at, bad), m.Batch(2).Targets, m.Batch(2).Labels), NotFinite("inputs", at, i));
         }
-        bool inputStatistics = s.HasBatchNorm && entry != Entry.Evaluate;
         foreach (double sign in new[] { 1.0, -1.0 })
         {
             if (entry == Entry.Step)
             {
                 // Under NonFinitePolicy.Throw a step that overflows throws NonFiniteGradientException, having changed no more than a skipped one.
-                var throwing = Case($"inputs {Name(sign)}·huge everywhere under Throw", m => (Array.ConvertAll(m.Batch(2).Inputs, _ => sign * m.Huge), m.Batch(2).Targets, m.Batch(2).Labels), new RefusedOrFinite(), inputStatistics);
+                var throwing = Case($"inputs {Name(sign)}·huge everywhere under Throw", m => (Array.ConvertAll(m.Batch(2).Inputs, _ => sign * m.Huge), m.Batch(2).Targets, m.Batch(2).Labels), new RefusedOrFinite());
                 yield return throwing with { Policy = NonFinitePolicy.Throw };
             }
-            yield return Case($"inputs {Name(sign)}·huge everywhere", m => (Array.ConvertAll(m.Batch(2).Inputs, _ => sign * m.Huge), m.Batch(2).Targets, m.Batch(2).Labels), new RefusedOrFinite(), inputStatistics);
-            yield return Case($"input {Name(sign)}·huge at 0", m => (With(m.Batch(2).Inputs, 0, sign * m.Huge), m.Batch(2).Targets, m.Batch(2).Labels), new RefusedOrFinite(), inputStatistics);
+            yield return Case($"inputs {Name(sign)}·huge everywhere", m => (Array.ConvertAll(m.Batch(2).Inputs, _ => sign * m.Huge), m.Batch(2).Targets, m.Batch(2).Labels), new RefusedOrFinite());
+            yield return Case($"input {Name(sign)}·huge at 0", m => (With(m.Batch(2).Inputs, 0, sign * m.Huge), m.Batch(2).Targets, m.Batch(2).Labels), new RefusedOrFinite());
         }
     }
 
