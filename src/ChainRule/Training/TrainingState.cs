@@ -70,15 +70,23 @@ public sealed class TrainingState<T>
     /// rejects throws here, before anything changed), counts the step and opens the report.
     /// </summary>
     /// <returns>The report to fill during the passes, or <c>null</c>.</returns>
-    /// <exception cref="InvalidOperationException">The schedule gave a learning rate that is negative or not finite; nothing was counted.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The schedule threw, or gave a learning rate the optimizer rejects (negative, not finite, or with decoupled decay
+    /// <c>lr·weightDecay ≥ 1</c>); nothing was counted or changed.
+    /// </exception>
     public GradientReport? Begin()
     {
         // The schedule may be the user's: ask it before counting, so one that throws or misbehaves leaves no trace.
         double learningRate = Options.Schedule.LearningRate(Optimizer.StepCount, Options.Optimizer.LearningRate);
-        if (!(learningRate >= 0 && double.IsFinite(learningRate)))
+        try
+        {
+            Optimizer.LearningRate = learningRate;
+        }
+        catch (ArgumentOutOfRangeException rejected)
+        {
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"The schedule {Options.Schedule} gave the learning rate {learningRate} for update {Optimizer.StepCount + 1}; a learning rate must be a finite number ≥ 0."));
-        Optimizer.LearningRate = learningRate;
+                $"The schedule {Options.Schedule} gave the learning rate {learningRate} for update {Optimizer.StepCount + 1}, which the optimizer rejects: {rejected.Message}"), rejected);
+        }
         Steps++;
         _refusedLayer = -1;
         Report?.Begin(Steps, learningRate);
