@@ -182,6 +182,25 @@ public class NamingTests
             ("[Dense(2)]", Dense)),
         Renamed("Body_", "body__0", "Body", "Body0_up_out", "acts"));
 
+    /// <summary>
+    /// Once CS0120: a member named <c>_</c> made the generated <c>out _</c> refer to it instead of discarding; a member
+    /// (or the type) named <c>nameof</c> turns every <c>nameof(x)</c> into a call of it.
+    /// </summary>
+    [Fact]
+    public void LayersNamedLikeDiscardsAndContextualKeywords() => AssertRenamingChangesNothing(
+        Model("SoftmaxCrossEntropy", 3, 3,
+            ("[Dense(4, global::ChainRule.Activation.Tanh)]", Dense),
+            ("[global::ChainRule.RMSNorm]", Norm),
+            ("[global::ChainRule.Residual(global::ChainRule.Norm.LayerNorm, global::ChainRule.Activation.Silu)]", Stack),
+            ("[Dense(4, global::ChainRule.Activation.Gelu)]", Dense),
+            ("[Dense(3)]", Dense)),
+        new ModelNaming("Renamed", null, "Model", ["_", "@nameof", "@var", "@field", "@value"]));
+
+    [Fact]
+    public void NetworkNamedNameof() => AssertRenamingChangesNothing(
+        Model("MeanSquaredError", 3, 2, ("[Dense(4, global::ChainRule.Activation.Tanh)]", Dense), ("[Dense(2)]", Dense)),
+        new ModelNaming("Renamed", null, "@nameof", ["@global", "@async"]));
+
     private static ModelDeclaration Model(string loss, int inputs, int outputs, params (string Attribute, string View)[] layers) =>
         ModelDeclaration.Create(new Random(inputs * 31 + layers.Length), "Float", loss, inputs, outputs,
             layers.Select(l => new LayerDeclaration(l.Attribute.Replace("[Dense(", "[global::ChainRule.Dense(", StringComparison.Ordinal), l.View)).ToList());

@@ -105,7 +105,8 @@ internal static partial class NetworkEmitter
             using (writer.Open($"public {t} ComputeGradients({signature})"))
             {
                 writer.WriteLine($"int B = CheckBatch(inputs, {targets}{batchNorm});");
-                writer.WriteLine($"return Backpropagate(inputs, {targets}, B, report: null, out _);");
+                // Typed, so it stays a discard even when the model has a member named _.
+                writer.WriteLine($"return Backpropagate(inputs, {targets}, B, report: null, out double _);");
             }
             writer.WriteLine();
 

@@ -519,7 +519,7 @@ partial class PostNorm
         public double ComputeGradients(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets)
         {
             int B = CheckBatch(inputs, targets, training: true);
-            return Backpropagate(inputs, targets, B, report: null, out _);
+            return Backpropagate(inputs, targets, B, report: null, out double _);
         }
 
         /// <summary>The batch's mean loss under the current parameters in evaluation mode (running statistics, as <c>Predict</c>), without computing gradients.</summary>
