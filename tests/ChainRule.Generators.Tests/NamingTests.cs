@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Xunit;
 
 namespace ChainRule.Generators.Tests;
@@ -195,6 +196,28 @@ public class NamingTests
             ("[Dense(4, global::ChainRule.Activation.Gelu)]", Dense),
             ("[Dense(3)]", Dense)),
         new ModelNaming("Renamed", null, "Model", ["_", "@nameof", "@var", "@field", "@value"]));
+
+    /// <summary>With documentation diagnostics on (as GenerateDocumentationFile does), the escaped names in crefs resolve too.</summary>
+    [Fact]
+    public void EscapedNamesInDocumentationCommentsResolve()
+    {
+        var options = new CSharpParseOptions(LanguageVersion.Preview, DocumentationMode.Diagnose);
+        var compilation = GeneratorHarness.Compile("").RemoveAllSyntaxTrees().AddSyntaxTrees(CSharpSyntaxTree.ParseText("""
+            using ChainRule;
+            namespace Models.@namespace;
+            /// <summary>A model.</summary>
+            [Network(Inputs = 3)]
+            public partial class @event
+            {
+                /// <summary>A layer.</summary>
+                [Dense(2)] public partial DenseLayer<float> @class { get; }
+            }
+            """, options, GeneratorHarness.ModelPath));
+        CSharpGeneratorDriver.Create([new NetworkGenerator().AsSourceGenerator()], parseOptions: options)
+            .RunGeneratorsAndUpdateCompilation(compilation, out Compilation generated, out var generatorDiagnostics);
+        Assert.Empty(generatorDiagnostics);
+        Assert.Empty(generated.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+    }
 
     [Fact]
     public void NetworkNamedNameof() => AssertRenamingChangesNothing(
