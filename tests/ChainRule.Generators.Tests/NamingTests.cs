@@ -131,6 +131,30 @@ public class NamingTests
         Assert.All(output.Diagnostics, d => Assert.StartsWith("CR", d.Id, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// File-local types of the same name in two files are two types: the generator must not throw on their equal
+    /// file names. (Whether a file-local network is supported at all is a declaration check of its own.)
+    /// </summary>
+    [Fact]
+    public void FileLocalNetworksOfTheSameNameInTwoFilesDoNotThrow()
+    {
+        const string model = """
+            using ChainRule;
+            namespace Models;
+            [Network(Inputs = 3)]
+            file partial class Net
+            {
+                [Dense(2)] public partial DenseLayer<float> Logits { get; }
+            }
+            """;
+        var compilation = GeneratorHarness.Compile(model, "A.cs");
+        compilation = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(model, (CSharpParseOptions)compilation.SyntaxTrees[0].Options, "B.cs"));
+        var result = GeneratorHarness.CreateDriver().RunGenerators(compilation).GetRunResult();
+        Assert.All(result.Results, r => Assert.Null(r.Exception));
+        var hints = result.Results.SelectMany(r => r.GeneratedSources).Select(s => s.HintName).ToList();
+        Assert.Equal(2, hints.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+    }
+
     [Fact]
     public void KeywordEscapedClassAndLayerNamesKeepTheirAt() => AssertRenamingChangesNothing(
         Model("SoftmaxCrossEntropy", 4, 3,
