@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Xunit;
 
 namespace ChainRule.Generators.Tests;
@@ -130,6 +131,30 @@ public class NamingTests
         Assert.All(output.Diagnostics, d => Assert.StartsWith("CR", d.Id, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// File-local types of the same name in two files are two types: the generator must not throw on their equal
+    /// file names. (Whether a file-local network is supported at all is a declaration check of its own.)
+    /// </summary>
+    [Fact]
+    public void FileLocalNetworksOfTheSameNameInTwoFilesDoNotThrow()
+    {
+        const string model = """
+            using ChainRule;
+            namespace Models;
+            [Network(Inputs = 3)]
+            file partial class Net
+            {
+                [Dense(2)] public partial DenseLayer<float> Logits { get; }
+            }
+            """;
+        var compilation = GeneratorHarness.Compile(model, "A.cs");
+        compilation = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(model, (CSharpParseOptions)compilation.SyntaxTrees[0].Options, "B.cs"));
+        var result = GeneratorHarness.CreateDriver().RunGenerators(compilation).GetRunResult();
+        Assert.All(result.Results, r => Assert.Null(r.Exception));
+        var hints = result.Results.SelectMany(r => r.GeneratedSources).Select(s => s.HintName).ToList();
+        Assert.Equal(2, hints.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+    }
+
     [Fact]
     public void KeywordEscapedClassAndLayerNamesKeepTheirAt() => AssertRenamingChangesNothing(
         Model("SoftmaxCrossEntropy", 4, 3,
@@ -181,6 +206,47 @@ public class NamingTests
             ("[Dense(4, global::ChainRule.Activation.Sigmoid)]", Dense),
             ("[Dense(2)]", Dense)),
         Renamed("Body_", "body__0", "Body", "Body0_up_out", "acts"));
+
+    /// <summary>
+    /// Once CS0120: a member named <c>_</c> made the generated <c>out _</c> refer to it instead of discarding; a member
+    /// (or the type) named <c>nameof</c> turns every <c>nameof(x)</c> into a call of it.
+    /// </summary>
+    [Fact]
+    public void LayersNamedLikeDiscardsAndContextualKeywords() => AssertRenamingChangesNothing(
+        Model("SoftmaxCrossEntropy", 3, 3,
+            ("[Dense(4, global::ChainRule.Activation.Tanh)]", Dense),
+            ("[global::ChainRule.RMSNorm]", Norm),
+            ("[global::ChainRule.Residual(global::ChainRule.Norm.LayerNorm, global::ChainRule.Activation.Silu)]", Stack),
+            ("[Dense(4, global::ChainRule.Activation.Gelu)]", Dense),
+            ("[Dense(3)]", Dense)),
+        new ModelNaming("Renamed", null, "Model", ["_", "@nameof", "@var", "@field", "@value"]));
+
+    /// <summary>With documentation diagnostics on (as GenerateDocumentationFile does), the escaped names in crefs resolve too.</summary>
+    [Fact]
+    public void EscapedNamesInDocumentationCommentsResolve()
+    {
+        var options = new CSharpParseOptions(LanguageVersion.Preview, DocumentationMode.Diagnose);
+        var compilation = GeneratorHarness.Compile("").RemoveAllSyntaxTrees().AddSyntaxTrees(CSharpSyntaxTree.ParseText("""
+            using ChainRule;
+            namespace Models.@namespace;
+            /// <summary>A model.</summary>
+            [Network(Inputs = 3)]
+            public partial class @event
+            {
+                /// <summary>A layer.</summary>
+                [Dense(2)] public partial DenseLayer<float> @class { get; }
+            }
+            """, options, GeneratorHarness.ModelPath));
+        CSharpGeneratorDriver.Create([new NetworkGenerator().AsSourceGenerator()], parseOptions: options)
+            .RunGeneratorsAndUpdateCompilation(compilation, out Compilation generated, out var generatorDiagnostics);
+        Assert.Empty(generatorDiagnostics);
+        Assert.Empty(generated.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+    }
+
+    [Fact]
+    public void NetworkNamedNameof() => AssertRenamingChangesNothing(
+        Model("MeanSquaredError", 3, 2, ("[Dense(4, global::ChainRule.Activation.Tanh)]", Dense), ("[Dense(2)]", Dense)),
+        new ModelNaming("Renamed", null, "@nameof", ["@global", "@async"]));
 
     private static ModelDeclaration Model(string loss, int inputs, int outputs, params (string Attribute, string View)[] layers) =>
         ModelDeclaration.Create(new Random(inputs * 31 + layers.Length), "Float", loss, inputs, outputs,

@@ -3,6 +3,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using System.Reflection;
+using ChainRule.Generators.Lowering;
 using ChainRule.Generators.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -54,6 +55,42 @@ public class PipelineTests
         Assert.Contains(IncrementalStepRunReason.Modified, reasons[TrackingNames.Spec]);
         Assert.Contains(IncrementalStepRunReason.Modified, reasons[TrackingNames.Plan]);
         Assert.Contains("Dense 64 → 48, ReLU", result.Results[0].GeneratedSources[0].SourceText.ToString());
+    }
+
+    /// <summary>File names are chosen knowing every model's key, but editing one model must not re-emit the others.</summary>
+    [Fact]
+    public void EditingOneModelLeavesTheOthersSourceCached()
+    {
+        string models = Model + """
+
+            [Network(Inputs = 8)]
+            public partial class Other
+            {
+                [Dense(3)] public partial DenseLayer<float> Logits { get; }
+            }
+            """;
+        CSharpCompilation compilation = GeneratorHarness.Compile(models);
+        GeneratorDriver driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        SyntaxTree tree = compilation.SyntaxTrees[0];
+        SyntaxTree changed = tree.WithChangedText(Microsoft.CodeAnalysis.Text.SourceText.From(models.Replace("Dense(32", "Dense(48")));
+        GeneratorRunResult result = driver.RunGenerators(compilation.ReplaceSyntaxTree(tree, changed)).GetRunResult().Results[0];
+
+        // The source outputs: the edited model's (modified), the other model's and the diagnostics' (both cached).
+        var sources = result.TrackedOutputSteps["SourceOutput"].SelectMany(step => step.Outputs).Select(o => o.Reason).ToList();
+        Assert.Equal(3, sources.Count);
+        Assert.Single(sources, reason => reason == IncrementalStepRunReason.Modified);
+        Assert.Equal(2, sources.Count(reason => reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged));
+    }
+
+    /// <summary>A stem is handed out only when every role's name is free, so every role must be in the list checked.</summary>
+    [Fact]
+    public void EveryLocalRoleIsCheckedForCollisions()
+    {
+        var declared = typeof(Role).GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).Order().ToList();
+        Assert.NotEmpty(declared);
+        Assert.Equal(declared, Role.All.Order());
     }
 
     [Fact]

@@ -96,4 +96,22 @@ public class SnapshotTests
             [Dense(1)]                                                                   public partial DenseLayer<double> Output { get; }
         }
         """), "cs");
+
+    /// <summary>Names that collide with the locals of other layers, and keywords: numbered stems and @ where needed, still readable.</summary>
+    [Fact]
+    public Task CollidingAndKeywordNames() => Verify(Generate("""
+        using ChainRule;
+
+        namespace Models.@namespace;
+
+        [Network(Inputs = 8, Loss = Loss.SoftmaxCrossEntropy)]
+        public partial class @event
+        {
+            [Residual(Norm.LayerNorm, Activation.ReLU, Repeat = 2)] public partial ResidualStack<float> Body { get; }
+            [Residual(Norm.RMSNorm, Activation.Gelu)]                 public partial ResidualStack<float> Body0Down { get; }
+            [Dense(6, Activation.Tanh)]                               public partial DenseLayer<float> @class { get; }
+            [Dense(4)]                                                public partial DenseLayer<float> Logits { get; }
+            [Dense(3)]                                                public partial DenseLayer<float> Dlogits { get; }
+        }
+        """), "cs");
 }

@@ -135,11 +135,11 @@ internal static class TraceHarness
         var exception = driver.GetRunResult().Results.Select(r => r.Exception).FirstOrDefault(e => e is not null);
         Assert.True(exception is null, $"The generator threw: {exception}");
         Assert.Empty(generatorDiagnostics);
-        var problems = generated.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
-        Assert.True(problems.Count == 0, string.Join("\n", problems.Take(10)));
+        // Emit reports every diagnostic of the compilation; a separate GetDiagnostics would bind every method twice.
         using var image = new MemoryStream();
         var emit = generated.Emit(image);
-        Assert.True(emit.Success, string.Join("\n", emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(10)));
+        var problems = emit.Diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems.Take(10)));
         Assembly assembly = Assembly.Load(image.ToArray());
         return list.ToDictionary(m => m.Id, m => (ITraceProbe)Activator.CreateInstance(assembly.GetType("Trace_" + m.Id, throwOnError: true)!)!);
     }

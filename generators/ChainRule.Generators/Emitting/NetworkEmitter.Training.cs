@@ -121,7 +121,8 @@ internal static partial class NetworkEmitter
                 }
                 else
                 {
-                    writer.WriteLine($"return Backpropagate(inputs, {targets}, B, report: null, out _);");
+                    // Typed, so it stays a discard even when the model has a member named _.
+                    writer.WriteLine($"return Backpropagate(inputs, {targets}, B, report: null, out double _);");
                 }
             }
             writer.WriteLine();

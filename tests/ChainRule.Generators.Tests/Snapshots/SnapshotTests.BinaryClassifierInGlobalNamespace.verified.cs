@@ -296,7 +296,7 @@ partial class SpamFilter
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
         {
             int B = CheckBatch(inputs, targets);
-            return Backpropagate(inputs, targets, B, report: null, out _);
+            return Backpropagate(inputs, targets, B, report: null, out double _);
         }
 
         /// <summary>The batch's mean loss under the current parameters, without computing gradients.</summary>

@@ -332,7 +332,7 @@ partial class Surrogates
             public double ComputeGradients(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets)
             {
                 int B = CheckBatch(inputs, targets);
-                return Backpropagate(inputs, targets, B, report: null, out _);
+                return Backpropagate(inputs, targets, B, report: null, out double _);
             }
 
             /// <summary>The batch's mean loss under the current parameters, without computing gradients.</summary>

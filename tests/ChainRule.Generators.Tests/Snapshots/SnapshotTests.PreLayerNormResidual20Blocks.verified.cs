@@ -1703,7 +1703,7 @@ partial class DeepResidual
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = CheckBatch(inputs, labels);
-            return Backpropagate(inputs, labels, B, report: null, out _);
+            return Backpropagate(inputs, labels, B, report: null, out double _);
         }
 
         /// <summary>The batch's mean loss under the current parameters, without computing gradients.</summary>
