@@ -25,7 +25,8 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         IncrementalValuesProvider<ParseResult> parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 NetworkParser.NetworkAttributeName,
-                predicate: static (node, _) => node is ClassDeclarationSyntax,
+                // Records are matched only to be refused with CR0008; without this they would be ignored silently.
+                predicate: static (node, _) => node is ClassDeclarationSyntax or RecordDeclarationSyntax,
                 transform: static (context, cancellationToken) => NetworkParser.Parse(context, cancellationToken))
             .WithTrackingName(TrackingNames.Parse);
 
@@ -33,11 +34,11 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .Select(static (result, _) => result.Spec)
             .Where(static spec => spec is not null)
             .WithTrackingName(TrackingNames.Spec)
-            .Select(static (spec, _) => NetworkLowering.Lower(spec!))
+            .Select(static (spec, cancellationToken) => NetworkLowering.Lower(spec!, cancellationToken))
             .WithTrackingName(TrackingNames.Plan);
 
         context.RegisterSourceOutput(plans, static (output, plan) =>
-            output.AddSource(plan.HintName, SourceText.From(NetworkEmitter.Emit(plan), System.Text.Encoding.UTF8)));
+            output.AddSource(plan.HintName, SourceText.From(NetworkEmitter.Emit(plan, output.CancellationToken), System.Text.Encoding.UTF8)));
 
         // Locations are rebuilt against the compilation's own syntax trees so that #pragma warning disable and
         // editorconfig severities apply to them; only this last step sees the compilation.
