@@ -142,15 +142,15 @@ internal static class NetworkParser
             type.IsRecord ? "a record's synthesized equality, printing and 'with' copies would compare, print and share the parameter buffers; declare it as a class" :
             type.IsStatic ? "a static class has no instances to hold parameters" :
             type.IsGenericType ? "generic classes are not supported, since every size must be known when the code is generated" :
-            type.IsFileLocal ? "a 'file' class cannot be extended from the generated file, since all parts of a file-local type must be in one file" :
+            type.IsFileLocal ? "a 'file' class exists only in its own file, so the generated file cannot add to it (a 'file partial class' there would be another class)" :
             ContainingTypeProblem(type);
         if (reason is not null)
         {
             Report(diagnostics, DiagnosticDescriptors.UnsupportedNetworkType, declaration.Identifier, type.Name, reason);
             return false;
         }
-        // The generated constructor calls base() implicitly.
-        if (type.BaseType is { SpecialType: not SpecialType.System_Object } baseType
+        // The generated constructor calls base() implicitly. A base that does not resolve is the C# compiler's to report.
+        if (type.BaseType is { SpecialType: not SpecialType.System_Object, TypeKind: not TypeKind.Error } baseType
             && !baseType.InstanceConstructors.Any(c => c.Parameters.All(p => p.IsOptional || p.IsParams) && compilation.IsSymbolAccessibleWithin(c, type)))
         {
             Report(diagnostics, DiagnosticDescriptors.UnsupportedNetworkType, (SyntaxNode?)BaseTypeSyntax(declaration) ?? declaration, type.Name,
@@ -322,7 +322,7 @@ internal static class NetworkParser
             if (!isPartial)
                 return $"its containing type '{outer.Name}' must be declared 'partial' too";
             if (outer.IsFileLocal)
-                return $"its containing type '{outer.Name}' is a 'file' class, whose parts must all be in one file";
+                return $"its containing type '{outer.Name}' is a 'file' class, which exists only in its own file, so the generated file cannot reopen it";
         }
         return null;
     }
