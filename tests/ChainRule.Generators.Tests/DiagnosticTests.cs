@@ -42,7 +42,7 @@ public class DiagnosticTests
                 [Dense([|70000|])] public partial DenseLayer<float> Wide { get; }
             }
             """, "CR0015");
-        Assert.Equal("Layer 'Wide' makes the network too large: the network's parameters would number 4,900,070,000, more than the 2,147,483,591 elements a .NET array holds",
+        Assert.Equal("Layer 'Wide' makes the network too large: the network's parameters would number 4,900,070,000, but a .NET array holds at most 2,147,483,591 elements",
             Message(diagnostic));
         AssertSingle("""
             using ChainRule;
@@ -76,7 +76,7 @@ public class DiagnosticTests
                 [[|BatchNorm|]] public partial NormLayer<float> Norm { get; }
             }
             """, "CR0015");
-        Assert.Equal("Norm layer 'Norm' makes the network too large: one sample's workspace would hold 3,200,000,000 values, more than the 2,147,483,591 elements a .NET array holds",
+        Assert.Equal("Norm layer 'Norm' makes the network too large: one sample's workspace would hold 3,200,000,000 values, but a .NET array holds at most 2,147,483,591 elements",
             Message(diagnostic));
     }
 
@@ -92,7 +92,7 @@ public class DiagnosticTests
                 [Dense(2)] public partial DenseLayer<float> Logits { get; }
             }
             """, "CR0015");
-        Assert.StartsWith("Residual stack 'Body' makes the network too large: it unrolls the network to 3,000,000 layers, more than the 4,096", Message(diagnostic));
+        Assert.StartsWith("Residual stack 'Body' makes the network too large: it unrolls the network to 3,000,000 layers, but the generator writes straight-line code for at most 4,096", Message(diagnostic));
         // The limit counts the whole network: two stacks each under it, together over it.
         AssertSingle("""
             using ChainRule;
@@ -421,6 +421,19 @@ public class DiagnosticTests
             }
             """, "CR0003");
         Assert.Equal("Inputs must be a positive number, but is 0", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void CR0003_NegativeInputsIsNotAlsoTooLarge()
+    {
+        AssertSingle("""
+            using ChainRule;
+            [Network([|Inputs = -5|])]
+            public partial class Model
+            {
+                [Dense(3)] public partial DenseLayer<float> Output { get; }
+            }
+            """, "CR0003");
     }
 
     [Fact]

@@ -15,8 +15,8 @@ namespace ChainRule.Generators.Lowering;
 /// <param name="Layers">Unrolled parameterized layers: one per dense or norm layer, three per residual block.</param>
 internal readonly record struct Footprint(long Parameters, long PerSample, long Fixed, long Statistics, long Layers)
 {
-    // Counts saturate at long.MaxValue: two int widths and an int Repeat can multiply past 64 bits, and anything near
-    // that is over every limit anyway.
+    // Counts (never negative: the parser measures only layers whose sizes are positive) saturate at long.MaxValue:
+    // two int widths and an int Repeat can multiply past 64 bits, and anything near that is over every limit anyway.
     public static Footprint operator +(Footprint a, Footprint b) =>
         new(Add(a.Parameters, b.Parameters), Add(a.PerSample, b.PerSample), Add(a.Fixed, b.Fixed), Add(a.Statistics, b.Statistics), Add(a.Layers, b.Layers));
 

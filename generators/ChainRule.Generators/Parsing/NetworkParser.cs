@@ -60,7 +60,9 @@ internal static class NetworkParser
         int width = inputs;
         string widthSource = "the network input";
         Footprint size = default;
-        bool sizeReported = false;
+        // Sizes are added up only while they mean something: from a positive input width, until one is over a limit
+        // (the later totals would say nothing new).
+        bool measuring = inputs > 0;
         foreach (ISymbol member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -90,12 +92,11 @@ internal static class NetworkParser
                 usable = false;
                 continue;
             }
-            // Once one size is over a limit the later totals say nothing new: report the first layer that crosses it.
-            if (!sizeReported)
+            if (measuring)
             {
                 size += Footprint.Of(layer, width, first: layers.Count == 0);
-                sizeReported = !CheckSize(layerContext, layer, size);
-                usable &= !sizeReported;
+                measuring = CheckSize(layerContext, layer, size);
+                usable &= measuring;
             }
             layers.Add(layer);
             if (layer is DenseSpec dense)
@@ -281,15 +282,16 @@ internal static class NetworkParser
     /// </summary>
     private static bool CheckSize(LayerContext context, LayerSpec layer, Footprint total)
     {
+        string array = $"but a .NET array holds at most {Count(NetworkLimits.MaxArrayLength)} elements";
         string? problem =
             total.Layers > NetworkLimits.MaxLayers
-                ? $"it unrolls the network to {Count(total.Layers)} layers, more than the {Count(NetworkLimits.MaxLayers)} the generator writes straight-line code for (each dense or norm layer counts one, each residual block three)"
+                ? $"it unrolls the network to {Count(total.Layers)} layers, but the generator writes straight-line code for at most {Count(NetworkLimits.MaxLayers)} (each dense or norm layer counts one, each residual block three)"
             : total.Parameters > NetworkLimits.MaxArrayLength
-                ? $"the network's parameters would number {Count(total.Parameters)}, more than the {Count(NetworkLimits.MaxArrayLength)} elements a .NET array holds"
+                ? $"the network's parameters would number {Count(total.Parameters)}, {array}"
             : total.PerSample + total.Fixed > NetworkLimits.MaxArrayLength
-                ? $"one sample's workspace would hold {Count(total.PerSample + total.Fixed)} values, more than the {Count(NetworkLimits.MaxArrayLength)} elements a .NET array holds"
+                ? $"one sample's workspace would hold {Count(total.PerSample + total.Fixed)} values, {array}"
             : total.Statistics > NetworkLimits.MaxArrayLength
-                ? $"the network's running statistics would number {Count(total.Statistics)}, more than the {Count(NetworkLimits.MaxArrayLength)} elements a .NET array holds"
+                ? $"the network's running statistics would number {Count(total.Statistics)}, {array}"
             : null;
         if (problem is null)
             return true;
