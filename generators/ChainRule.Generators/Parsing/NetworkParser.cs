@@ -204,8 +204,7 @@ internal static class NetworkParser
             foreach (ISymbol member in baseType.GetMembers())
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (member.IsImplicitlyDeclared || member.IsStatic && member is IMethodSymbol { MethodKind: MethodKind.StaticConstructor }
-                    || member is IMethodSymbol { MethodKind: not MethodKind.Ordinary }
+                if (member.IsImplicitlyDeclared || member is IMethodSymbol { MethodKind: not MethodKind.Ordinary }
                     || !compilation.IsSymbolAccessibleWithin(member, type)
                     || Collision(member, generated) is not { } collision)
                     continue;
