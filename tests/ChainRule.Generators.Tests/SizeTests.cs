@@ -12,11 +12,11 @@ using Xunit.Abstractions;
 
 namespace ChainRule.Generators.Tests;
 
-/// <summary>The 64-bit size accounting behind CR0015, and cancellation of large models' generation.</summary>
-public class SizeTests(ITestOutputHelper log)
+/// <summary>The 64-bit size accounting behind CR0015.</summary>
+public class SizeTests
 {
     /// <summary>The largest residual stack under the unroll limit (three layers a block) with a dense layer after it.</summary>
-    private const int LargestLegalRepeat = (int)(NetworkLimits.MaxLayers - 1) / 3;
+    internal const int LargestLegalRepeat = (int)(NetworkLimits.MaxLayers - 1) / 3;
 
     private static NetworkSpec Spec(int inputs, params LayerSpec[] layers) =>
         new("", EquatableArray<string>.Empty, "Model", inputs, LossKind.SoftmaxCrossEntropy, PrecisionKind.Float, layers.ToEquatableArray());
@@ -106,6 +106,16 @@ public class SizeTests(ITestOutputHelper log)
         Assert.ThrowsAny<OperationCanceledException>(() => NetworkLowering.Lower(spec, cancelled.Token));
         Assert.ThrowsAny<OperationCanceledException>(() => NetworkEmitter.Emit(plan, cancelled.Token));
     }
+}
+
+/// <summary>Runs alone: it compares a cancelled run's tail with a full run, which other tests' load would distort.</summary>
+[CollectionDefinition("Cancellation timing", DisableParallelization = true)]
+public class CancellationTimingCollection;
+
+[Collection("Cancellation timing")]
+public class CancellationTests(ITestOutputHelper log)
+{
+    private const int LargestLegalRepeat = SizeTests.LargestLegalRepeat;
 
     [Fact]
     public void CancelledGenerationOfALargeModelStopsPromptly()
