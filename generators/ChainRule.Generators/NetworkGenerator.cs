@@ -25,7 +25,8 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         IncrementalValuesProvider<ParseResult> parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 NetworkParser.NetworkAttributeName,
-                predicate: static (node, _) => node is ClassDeclarationSyntax,
+                // Records are matched only to be refused with CR0008; without this they would be ignored silently.
+                predicate: static (node, _) => node is ClassDeclarationSyntax or RecordDeclarationSyntax,
                 transform: static (context, cancellationToken) => NetworkParser.Parse(context, cancellationToken))
             .WithTrackingName(TrackingNames.Parse);
 
@@ -33,7 +34,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .Select(static (result, _) => result.Spec)
             .Where(static spec => spec is not null)
             .WithTrackingName(TrackingNames.Spec)
-            .Select(static (spec, _) => NetworkLowering.Lower(spec!))
+            .Select(static (spec, cancellationToken) => NetworkLowering.Lower(spec!, cancellationToken))
             .WithTrackingName(TrackingNames.Plan);
 
         // File names must differ ignoring case across all models, so each model's name is chosen knowing the others'
@@ -44,7 +45,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .Select(static (keys, _) => keys.ToEquatableArray());
 
         context.RegisterSourceOutput(plans.Combine(hintKeys), static (output, pair) =>
-            output.AddSource(HintNames.For(pair.Left.Hint, pair.Right), SourceText.From(NetworkEmitter.Emit(pair.Left), System.Text.Encoding.UTF8)));
+            output.AddSource(HintNames.For(pair.Left.Hint, pair.Right), SourceText.From(NetworkEmitter.Emit(pair.Left, output.CancellationToken), System.Text.Encoding.UTF8)));
 
         // Locations are rebuilt against the compilation's own syntax trees so that #pragma warning disable and
         // editorconfig severities apply to them; only this last step sees the compilation.

@@ -24,7 +24,361 @@ public class DiagnosticTests
         Assert.Equal(TextSpan.FromBounds(start, end), diagnostic.Location.SourceSpan);
         Assert.Equal(GeneratorHarness.ModelPath, diagnostic.Location.SourceTree?.FilePath);
         Assert.Equal(severity == DiagnosticSeverity.Error ? 0 : 1, output.Files.Count);
+        Assert.DoesNotContain(output.CompilationDiagnostics, d => d.Location.SourceTree?.FilePath != GeneratorHarness.ModelPath);
         return diagnostic;
+    }
+
+    private static string Message(Diagnostic diagnostic) => diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
+    public void CR0015_ParameterCountBeyondAnArray()
+    {
+        // 70000 × 70000 + 70000 wrapped to a positive int before: a model that compiled with a wrong ParameterCount.
+        var diagnostic = AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 70000, Loss = Loss.MeanSquaredError)]
+            public partial class Model
+            {
+                [Dense([|70000|])] public partial DenseLayer<float> Wide { get; }
+            }
+            """, "CR0015");
+        Assert.Equal("Layer 'Wide' makes the network too large: the network's parameters would number 4,900,070,000, but a .NET array holds at most 2,147,483,591 elements",
+            Message(diagnostic));
+        AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial class Model
+            {
+                [Dense(8)] public partial DenseLayer<float> Hidden { get; }
+                [Dense([|int.MaxValue|])] public partial DenseLayer<float> Logits { get; }
+            }
+            """, "CR0015");
+        AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial class Model
+            {
+                [Residual(Norm.LayerNorm, Activation.Gelu, [|Hidden = int.MaxValue|], Repeat = 2)] public partial ResidualStack<float> Body { get; }
+                [Dense(2)] public partial DenseLayer<float> Logits { get; }
+            }
+            """, "CR0015");
+    }
+
+    [Fact]
+    public void CR0015_WorkspacePerSampleBeyondAnArray()
+    {
+        // 1.6e9 parameters fit; the sample's workspace (output, input gradient, batch statistics: 3.2e9) does not.
+        var diagnostic = AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 800_000_000, Loss = Loss.MeanSquaredError)]
+            public partial class Model
+            {
+                [[|BatchNorm|]] public partial NormLayer<float> Norm { get; }
+            }
+            """, "CR0015");
+        Assert.Equal("Norm layer 'Norm' makes the network too large: one sample's workspace would hold 3,200,000,000 values, but a .NET array holds at most 2,147,483,591 elements",
+            Message(diagnostic));
+    }
+
+    [Fact]
+    public void CR0015_TooManyUnrolledLayers()
+    {
+        var diagnostic = AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial class Model
+            {
+                [Residual(Norm.LayerNorm, Activation.Gelu, [|Repeat = 1_000_000|])] public partial ResidualStack<float> Body { get; }
+                [Dense(2)] public partial DenseLayer<float> Logits { get; }
+            }
+            """, "CR0015");
+        Assert.StartsWith("Residual stack 'Body' makes the network too large: it unrolls the network to 3,000,000 layers, but the generator writes straight-line code for at most 4,096", Message(diagnostic));
+        // The limit counts the whole network: two stacks each under it, together over it.
+        AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial class Model
+            {
+                [Residual(Norm.RMSNorm, Activation.Gelu, Repeat = 1000)] public partial ResidualStack<float> First { get; }
+                [Residual(Norm.RMSNorm, Activation.Gelu, [|Repeat = 400|])] public partial ResidualStack<float> Second { get; }
+                [Dense(2)] public partial DenseLayer<float> Logits { get; }
+            }
+            """, "CR0015");
+    }
+
+    [Fact]
+    public void CR0016_LayerNamedLikeAGeneratedMember()
+    {
+        var diagnostic = AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial class Model
+            {
+                [Dense(2)] public partial DenseLayer<float> [|Parameters|] { get; }
+            }
+            """, "CR0016");
+        Assert.Equal("Layer 'Parameters' collides with the generated property 'Parameters'; rename it", Message(diagnostic));
+        foreach (string name in new[] { "Gradients", "Predict", "PredictBatch", "InputSize", "OutputSize", "ParameterCount", "ActivationsPerSample",
+            "CreateTrainer", "Trainer", "OnGradientReport", "LayerNames", "Forward", "Backward", "_parameters" })
+        {
+            AssertSingle($$"""
+                using ChainRule;
+                [Network(Inputs = 4)]
+                public partial class Model
+                {
+                    [Dense(2)] public partial DenseLayer<float> [|{{name}}|] { get; }
+                }
+                """, "CR0016");
+        }
+    }
+
+    [Fact]
+    public void CR0016_NetworkNamedTrainerAndSeedConstructor()
+    {
+        var diagnostic = AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial class [|Trainer|]
+            {
+                [Dense(2)] public partial DenseLayer<float> Output { get; }
+            }
+            """, "CR0016");
+        Assert.Equal("The network name 'Trainer' collides with the generated nested class 'Trainer'; a member cannot have its class's name, so rename the class", Message(diagnostic));
+        diagnostic = AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial class Model
+            {
+                public [|Model|](int seed) { }
+                [Dense(2)] public partial DenseLayer<float> Output { get; }
+            }
+            """, "CR0016");
+        Assert.StartsWith("The constructor 'Model(int)' collides with the generated constructor 'Model(int)'; remove it", Message(diagnostic));
+        AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial class Model
+            {
+                public void [|Predict|](System.ReadOnlySpan<float> input, System.Span<float> output) { }
+                [Dense(2)] public partial DenseLayer<float> Output { get; }
+            }
+            """, "CR0016");
+        AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial class Model
+            {
+                public sealed class [|Trainer|] { }
+                [Dense(2)] public partial DenseLayer<float> Output { get; }
+            }
+            """, "CR0016");
+    }
+
+    [Fact]
+    public void CR0016_BaseClassMemberTheGeneratedOneWouldHide()
+    {
+        var diagnostic = AssertSingle("""
+            using ChainRule;
+            public class Base { public int InputSize => 3; }
+            [Network(Inputs = 4)]
+            public partial class Model : [|Base|]
+            {
+                [Dense(2)] public partial DenseLayer<float> Output { get; }
+            }
+            """, "CR0016");
+        Assert.StartsWith("'InputSize', inherited from 'Base', collides with the generated constant 'InputSize'", Message(diagnostic));
+    }
+
+    [Fact]
+    public void OverloadsOtherConstructorsAndTheHookImplementationAreAllowed()
+    {
+        GeneratorOutput output = GeneratorHarness.Run("""
+            using ChainRule;
+            public class Base { protected Base() { } private int Predict => 0; public void Train() { } }
+            [Network(Inputs = 4)]
+            public partial class Model : Base
+            {
+                public Model() : this(seed: 0) { }
+                public Model(long seed) : this((int)seed) { }
+                public int Predict(System.ReadOnlySpan<float> input) => 0;
+                public int Reports { get; private set; }
+                partial void OnGradientReport(ChainRule.Diagnostics.GradientReport report) => Reports++;
+                [Dense(2)] public partial DenseLayer<float> Output { get; }
+            }
+            """);
+        Assert.Empty(output.Diagnostics);
+        Assert.Single(output.Files);
+        Assert.Empty(output.CompilationDiagnostics);
+    }
+
+    [Fact]
+    public void CR0017_TwoLayerAttributesOnOneProperty()
+    {
+        var diagnostic = AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial class Model
+            {
+                [Dense(4)][[|LayerNorm|]] public partial DenseLayer<float> Hidden { get; }
+                [Dense(2)] public partial DenseLayer<float> Output { get; }
+            }
+            """, "CR0017");
+        Assert.Equal("'Hidden' cannot be a layer: it has two layer attributes, [Dense] and [LayerNorm], and a property declares one layer", Message(diagnostic));
+        AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial class Model
+            {
+                [Dense(4), [|Residual(Norm.LayerNorm, Activation.Gelu)|]] public partial DenseLayer<float> Hidden { get; }
+                [Dense(2)] public partial DenseLayer<float> Output { get; }
+            }
+            """, "CR0017");
+    }
+
+    [Fact]
+    public void CR0017_IndexerAndImplementedLayers()
+    {
+        AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial class Model
+            {
+                [Dense(2)] public partial DenseLayer<float> [|this|][int index] { get; }
+                [Dense(2)] public partial DenseLayer<float> Output { get; }
+            }
+            """, "CR0017");
+        var diagnostic = AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial class Model
+            {
+                [Dense(2)] public partial DenseLayer<float> Output { get; }
+                public partial DenseLayer<float> [|Output|] => default;
+            }
+            """, "CR0017");
+        Assert.StartsWith("'Output' cannot be a layer: it already has an implementing declaration here", Message(diagnostic));
+    }
+
+    [Fact]
+    public void CR0018_EpsilonOutsideTheElementType()
+    {
+        var diagnostic = AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial class Model
+            {
+                [LayerNorm([|Epsilon = 1e-50|])] public partial NormLayer<float> Norm { get; }
+                [Dense(2)] public partial DenseLayer<float> Logits { get; }
+            }
+            """, "CR0018");
+        Assert.Equal("Epsilon of 'Norm' is 1E-50, outside what float represents: its positive normal values run from 1.1754944E-38 to 3.4028235E+38", Message(diagnostic));
+        AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial class Model
+            {
+                [Residual(Norm.RMSNorm, Activation.Gelu, [|Epsilon = 1e300|])] public partial ResidualStack<float> Body { get; }
+                [Dense(2)] public partial DenseLayer<float> Logits { get; }
+            }
+            """, "CR0018");
+        AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4, Precision = Precision.Double)]
+            public partial class Model
+            {
+                [BatchNorm([|Epsilon = 1e-310|])] public partial NormLayer<double> Norm { get; }
+                [Dense(2)] public partial DenseLayer<double> Logits { get; }
+            }
+            """, "CR0018");
+        AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4, Precision = Precision.Double)]
+            public partial class Model
+            {
+                [LayerNorm([|Epsilon = double.PositiveInfinity|])] public partial NormLayer<double> Norm { get; }
+                [Dense(2)] public partial DenseLayer<double> Logits { get; }
+            }
+            """, "CR0018");
+        // In range for double, which writes it as a double literal.
+        GeneratorOutput output = GeneratorHarness.Run("""
+            using ChainRule;
+            [Network(Inputs = 4, Precision = Precision.Double)]
+            public partial class Model
+            {
+                [LayerNorm(Epsilon = 1e-50)] public partial NormLayer<double> Norm { get; }
+                [Dense(2)] public partial DenseLayer<double> Logits { get; }
+            }
+            """);
+        Assert.Empty(output.Diagnostics);
+        Assert.Empty(output.CompilationDiagnostics);
+    }
+
+    [Fact]
+    public void CR0003_NaNEpsilon()
+    {
+        AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial class Model
+            {
+                [RMSNorm([|Epsilon = double.NaN|])] public partial NormLayer<float> Norm { get; }
+                [Dense(2)] public partial DenseLayer<float> Logits { get; }
+            }
+            """, "CR0003");
+    }
+
+    [Fact]
+    public void CR0008_RecordFileClassAndBaseWithoutParameterlessConstructor()
+    {
+        var diagnostic = AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            public partial record [|Model|]
+            {
+                [Dense(2)] public partial DenseLayer<float> Output { get; }
+            }
+            """, "CR0008");
+        Assert.StartsWith("'Model' cannot be a network: a record's synthesized equality", Message(diagnostic));
+        AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4)]
+            file partial class [|Model|]
+            {
+                [Dense(2)] public partial DenseLayer<float> Output { get; }
+            }
+            """, "CR0008");
+        AssertSingle("""
+            using ChainRule;
+            file partial class Outer
+            {
+                [Network(Inputs = 4)]
+                public partial class [|Model|]
+                {
+                    [Dense(2)] public partial DenseLayer<float> Output { get; }
+                }
+            }
+            """, "CR0008");
+        diagnostic = AssertSingle("""
+            using ChainRule;
+            public class Base { public Base(int size) { } }
+            [Network(Inputs = 4)]
+            public partial class Model : [|Base|]
+            {
+                public Model() : base(1) { }
+                [Dense(2)] public partial DenseLayer<float> Output { get; }
+            }
+            """, "CR0008");
+        Assert.Equal("'Model' cannot be a network: its base class 'Base' has no accessible parameterless constructor for the generated constructor to call", Message(diagnostic));
+        AssertSingle("""
+            using ChainRule;
+            public class Base { private Base() { } internal Base(int size) { } }
+            [Network(Inputs = 4)]
+            public partial class Model : [|Base|], System.IDisposable
+            {
+                public void Dispose() { }
+                [Dense(2)] public partial DenseLayer<float> Output { get; }
+            }
+            """, "CR0008");
     }
 
     [Fact]
@@ -67,6 +421,19 @@ public class DiagnosticTests
             }
             """, "CR0003");
         Assert.Equal("Inputs must be a positive number, but is 0", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void CR0003_NegativeInputsIsNotAlsoTooLarge()
+    {
+        AssertSingle("""
+            using ChainRule;
+            [Network([|Inputs = -5|])]
+            public partial class Model
+            {
+                [Dense(3)] public partial DenseLayer<float> Output { get; }
+            }
+            """, "CR0003");
     }
 
     [Fact]

@@ -148,6 +148,14 @@ public class PipelineTests
     [InlineData("[Network(Inputs = 3)] public partial record A { [Dense(2)] public partial DenseLayer<float> X { get; } }")]
     [InlineData("[Network(Inputs = 3)] public partial struct A { [Dense(2)] public partial DenseLayer<float> X { get; } }")]
     [InlineData("[Network(Inputs = 3)][Network(Inputs = 4)] public partial class A { [Dense(2)] public partial DenseLayer<float> X { get; } }")]
+    [InlineData("[Network(Inputs = 3)] public partial class A : Missing { [Dense(2)] public partial DenseLayer<float> X { get; } }")]
+    [InlineData("[Network(Inputs = 3)] public partial class A { [Dense(2)] public partial DenseLayer<float> this[] { get; } }")]
+    [InlineData("[Network(Inputs = 3)] public partial class A { [Dense(2)][Dense(3)] public partial DenseLayer<float> X { get; } }")]
+    [InlineData("[Network(Inputs = 3)] public partial class A { public A(int) { } [Dense(2)] public partial DenseLayer<float> X { get; } }")]
+    [InlineData("[Network(Inputs = 3)] public partial class A { partial void OnGradientReport(; [Dense(2)] public partial DenseLayer<float> X { get; } }")]
+    [InlineData("[Network(Inputs = 3)] public partial record struct A { [Dense(2)] public partial DenseLayer<float> X { get; } }")]
+    [InlineData("[Network(Inputs = 3)] file partial record A { [LayerNorm(Epsilon = 1e999)] public partial NormLayer<float> X { get; } }")]
+    [InlineData("[Network(Inputs = 3)] public partial class A { [Residual(Norm.LayerNorm, Activation.Gelu, Repeat = int.MaxValue, Hidden = int.MaxValue)] public partial ResidualStack<float> X { get; } }")]
     public void MalformedDeclarationsNeverThrow(string declaration)
     {
         GeneratorOutput output = GeneratorHarness.Run("using ChainRule;\n" + declaration);

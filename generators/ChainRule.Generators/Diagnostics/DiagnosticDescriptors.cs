@@ -69,9 +69,30 @@ internal static class DiagnosticDescriptors
         "'{0}' is declared as a layer, but '{1}' is not marked [Network], so no code is generated for it",
         Declaration, DiagnosticSeverity.Warning);
 
+    public static readonly DiagnosticDescriptor NetworkTooLarge = Create(
+        "CR0015", "Network too large",
+        "{0} makes the network too large: {1}",
+        Declaration, DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor NameCollidesWithGeneratedMember = Create(
+        "CR0016", "Name collides with a generated member",
+        "{0} collides with the generated {1}; {2}",
+        Declaration, DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor UnsupportedLayerDeclaration = Create(
+        "CR0017", "Layer declaration is not supported",
+        "{0} cannot be a layer: {1}",
+        Declaration, DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor ValueOutOfElementRange = Create(
+        "CR0018", "Value outside the element type's range",
+        "{0} is {1}, outside what {2} represents: its positive normal values run from {3} to {4}",
+        Declaration, DiagnosticSeverity.Error);
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         NetworkMustBePartial, NetworkHasNoLayers, SizeMustBePositive, UnknownOption, LayerMustBePartialProperty,
-        LayerTypeMismatch, ZeroInitialization, UnsupportedNetworkType, ActivationBeforeLogitLoss, WidthMismatch, LayerOutsideNetwork);
+        LayerTypeMismatch, ZeroInitialization, UnsupportedNetworkType, ActivationBeforeLogitLoss, WidthMismatch, LayerOutsideNetwork,
+        NetworkTooLarge, NameCollidesWithGeneratedMember, UnsupportedLayerDeclaration, ValueOutOfElementRange);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ById = All.ToDictionary(d => d.Id);
 

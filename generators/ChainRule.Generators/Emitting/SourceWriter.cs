@@ -1,10 +1,14 @@
 using System;
 using System.Text;
+using System.Threading;
 
 namespace ChainRule.Generators.Emitting;
 
-/// <summary>Writes C# text line by line at the current indentation; blocks indent and close themselves.</summary>
-internal sealed class SourceWriter
+/// <summary>
+/// Writes C# text line by line at the current indentation; blocks indent and close themselves. Every emitting loop
+/// writes through it, so checking for cancellation on each line stops a large model's emission promptly.
+/// </summary>
+internal sealed class SourceWriter(CancellationToken cancellationToken = default)
 {
     private const string IndentUnit = "    ";
     private readonly StringBuilder _builder = new();
@@ -12,6 +16,7 @@ internal sealed class SourceWriter
 
     public void WriteLine(string line = "")
     {
+        cancellationToken.ThrowIfCancellationRequested();
         if (line.Length > 0)
         {
             for (int i = 0; i < _indent; i++)

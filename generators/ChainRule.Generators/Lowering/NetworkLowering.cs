@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
+using System.Threading;
 using ChainRule.Generators.Model;
 
 namespace ChainRule.Generators.Lowering;
@@ -8,7 +9,14 @@ namespace ChainRule.Generators.Lowering;
 /// <summary>Resolves a <see cref="NetworkSpec"/> into a <see cref="NetworkPlan"/>: widths, offsets, buffers, defaults.</summary>
 internal static class NetworkLowering
 {
-    public static NetworkPlan Lower(NetworkSpec spec) => new Lowerer(spec).Lower();
+    /// <summary>Rows of a model's own prediction workspace, unless so many would not fit one array.</summary>
+    public const int PredictChunk = 16;
+
+    public static NetworkPlan Lower(NetworkSpec spec, CancellationToken cancellationToken = default) => new Lowerer(spec, cancellationToken).Lower();
+
+    /// <summary>ReLU's backward needs only where its output is positive, which is where its input is: its output
+    /// overwrites the pre-activation, one buffer fewer to write and read back. Identity has nothing to keep.</summary>
+    public static bool KeepsPreActivation(ActivationKind activation) => activation is not (ActivationKind.Identity or ActivationKind.ReLU);
 
     /// <summary>He for the ReLU family (their derivative is 0 on half the inputs), Xavier for symmetric saturating ones.</summary>
     public static InitKind ResolveInit(InitKind declared, ActivationKind activation) =>
@@ -42,7 +50,7 @@ internal static class NetworkLowering
     }
 
     /// <summary>Walks the layers once, handing out parameter offsets, workspace regions and random streams in order.</summary>
-    private sealed class Lowerer(NetworkSpec spec)
+    private sealed class Lowerer(NetworkSpec spec, CancellationToken cancellationToken)
     {
         private readonly List<PlanStep> _steps = new();
         private readonly List<string> _names = new();
@@ -60,6 +68,7 @@ internal static class NetworkLowering
             ActivationBuffer? input = null;
             foreach (LayerSpec layer in spec.Layers)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 PlanStep step = layer switch
                 {
                     DenseSpec dense => LowerDense(dense.Name, dense.Modifiers, _locals.Layer(dense.Name), AddName(dense.Name), width, dense.Units, dense.Activation, dense.Init, input),
@@ -75,19 +84,18 @@ internal static class NetworkLowering
             return new NetworkPlan(
                 new HintKey(HintNames.Stem(spec), spec.Identity), spec.Namespace, spec.ContainingTypes, spec.TypeName,
                 spec.Precision == PrecisionKind.Double ? "double" : "float",
-                spec.Inputs, width, _parameters, _perSample, _fixed, _statistics, spec.Loss,
+                spec.Inputs, width, _parameters, _perSample, _fixed, _statistics,
+                (int)System.Math.Min(PredictChunk, (NetworkLimits.MaxArrayLength - _fixed) / _perSample), spec.Loss,
                 input!, _names.ToEquatableArray(), _steps.ToEquatableArray());
         }
 
         private DenseStep LowerDense(string name, string modifiers, string variable, int nameIndex, int inputs, int outputs,
             ActivationKind activation, InitKind init, ActivationBuffer? input)
         {
-            // ReLU's backward needs only where its output is positive, which is where its input is: the output
-            // overwrites the pre-activation, one buffer fewer to write and read back.
-            bool keepsPreActivation = activation is not (ActivationKind.Identity or ActivationKind.ReLU);
+            bool keepsPreActivation = KeepsPreActivation(activation);
             ActivationBuffer pre = PerSample(LocalNames.Of(variable, keepsPreActivation ? Role.PreActivation : Role.Out), outputs);
             ActivationBuffer output = keepsPreActivation ? PerSample(LocalNames.Of(variable, Role.Out), outputs) : pre;
-            int weights = Parameters(inputs * outputs);
+            int weights = Parameters(checked(inputs * outputs));
             int bias = Parameters(outputs);
             return new DenseStep(_steps.Count, name, modifiers, variable, nameIndex, inputs, outputs, weights, bias,
                 activation, ResolveInit(init, activation), _streams++, input, pre, output);
@@ -109,7 +117,7 @@ internal static class NetworkLowering
             if (kind == NormKind.BatchNorm)
             {
                 statistics = _statistics;
-                _statistics += 2 * width;
+                _statistics = checked(_statistics + 2 * width);
             }
             ActivationBuffer? mean = kind switch
             {
@@ -134,6 +142,7 @@ internal static class NetworkLowering
             ActivationBuffer? stream = input;
             for (int i = 0; i < residual.Repeat; i++)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 string variable = LocalNames.Block(stem, i);
                 string prefix = $"{residual.Name}.{i.ToString(CultureInfo.InvariantCulture)}";
                 NormPlan norm = LowerNormParameters(AddName(prefix + ".norm"), residual.Norm, width, residual.Epsilon, variable);
@@ -158,24 +167,26 @@ internal static class NetworkLowering
             return _names.Count - 1;
         }
 
+        // Sizes are checked: the parser refuses any beyond NetworkLimits, so an overflow here is a generator bug that
+        // must fail loudly rather than wrap into a wrong offset.
         private int Parameters(int count)
         {
             int offset = _parameters;
-            _parameters += count;
+            _parameters = checked(_parameters + count);
             return offset;
         }
 
         private ActivationBuffer PerSample(string name, int width)
         {
             var buffer = new ActivationBuffer(name, _perSample, width);
-            _perSample += width;
+            _perSample = checked(_perSample + width);
             return buffer;
         }
 
         private ActivationBuffer Fixed(string name, int width)
         {
             var buffer = new ActivationBuffer(name, _fixed, width, PerSample: false);
-            _fixed += width;
+            _fixed = checked(_fixed + width);
             return buffer;
         }
     }

@@ -13,6 +13,7 @@ namespace ChainRule.Generators.Lowering;
 /// <param name="ActivationsPerSample">Workspace elements per sample; the workspace holds this × batch, then the fixed part.</param>
 /// <param name="FixedActivations">Workspace elements that do not grow with the batch (BatchNorm's batch statistics).</param>
 /// <param name="StatisticsCount">Length of the running-statistics buffer (BatchNorm's running mean and variance).</param>
+/// <param name="PredictChunk">Rows of the model's own prediction workspace: 16, or fewer if 16 rows would not fit one array.</param>
 /// <param name="Output">The buffer holding the network's output.</param>
 /// <param name="LayerNames">Every parameterized layer's name, in order; residual blocks contribute <c>Name.i.norm/up/down</c>.</param>
 internal sealed record NetworkPlan(
@@ -27,6 +28,7 @@ internal sealed record NetworkPlan(
     int ActivationsPerSample,
     int FixedActivations,
     int StatisticsCount,
+    int PredictChunk,
     LossKind Loss,
     ActivationBuffer Output,
     EquatableArray<string> LayerNames,

@@ -4,6 +4,8 @@ using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using ChainRule.Generators.Diagnostics;
+using ChainRule.Generators.Emitting;
+using ChainRule.Generators.Lowering;
 using ChainRule.Generators.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -34,13 +36,13 @@ internal static class NetworkParser
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var type = (INamedTypeSymbol)context.TargetSymbol;
-        var declaration = (ClassDeclarationSyntax)context.TargetNode;
+        var declaration = (TypeDeclarationSyntax)context.TargetNode;
         // [Network] on two parts of a partial class is CS0579 (the attribute allows one); the model is parsed once,
         // from the part that carries the first, so it is not generated twice.
         if (!CarriesFirstNetworkAttribute(type, declaration))
             return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty);
         var diagnostics = new List<DiagnosticInfo>();
-        bool usable = CheckType(type, declaration, diagnostics);
+        bool usable = CheckType(type, declaration, context.SemanticModel.Compilation, diagnostics);
 
         AttributeData network = context.Attributes[0];
         var networkSyntax = network.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
@@ -56,39 +58,54 @@ internal static class NetworkParser
         var loss = ReadEnum<LossKind>(network, networkSyntax, "Loss", position: -1, "Loss", diagnostics, ref usable);
         var precision = ReadEnum<PrecisionKind>(network, networkSyntax, "Precision", position: -1, "Precision", diagnostics, ref usable);
         string elementType = precision == PrecisionKind.Double ? "double" : "float";
+        usable &= CheckGeneratedNames(type, declaration, precision, context.SemanticModel.Compilation, diagnostics, cancellationToken);
 
         var layers = new List<LayerSpec>();
         int width = inputs;
         string widthSource = "the network input";
+        Footprint size = default;
+        // Sizes are added up only while they mean something: from a positive input width, until one is over a limit
+        // (the later totals would say nothing new).
+        bool measuring = inputs > 0;
         foreach (ISymbol member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (member is not IPropertySymbol property)
                 continue;
-            foreach (AttributeData attribute in property.GetAttributes())
+            var layerAttributes = property.GetAttributes()
+                .Select(a => (Attribute: a, Kind: Array.FindIndex(LayerAttributes, l => l.Attribute == a.AttributeClass?.ToDisplayString())))
+                .Where(a => a.Kind >= 0)
+                .ToList();
+            if (layerAttributes.Count == 0)
+                continue;
+            if (!CheckLayerDeclaration(property, layerAttributes.Select(a => a.Attribute).ToList(), diagnostics, cancellationToken))
             {
-                string? attributeName = attribute.AttributeClass?.ToDisplayString();
-                int kind = Array.FindIndex(LayerAttributes, a => a.Attribute == attributeName);
-                if (kind < 0)
-                    continue;
-                var (_, view, norm) = LayerAttributes[kind];
-                var layerContext = new LayerContext(property, attribute, attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax,
-                    $"{view}<{elementType}>", width, widthSource, diagnostics);
-                LayerSpec? layer = CheckProperty(layerContext, elementType, cancellationToken) is false ? null
-                    : attributeName == DenseAttributeName ? ParseDense(layerContext)
-                    : attributeName == ResidualAttributeName ? ParseResidual(layerContext)
-                    : ParseNorm(layerContext, norm!.Value);
-                if (layer is null)
-                {
-                    usable = false;
-                    break;
-                }
-                layers.Add(layer);
-                if (layer is DenseSpec dense)
-                    width = dense.Units;
-                widthSource = $"'{property.Name}'";
-                break;
+                usable = false;
+                continue;
             }
+            var (attribute, kind) = layerAttributes[0];
+            var (attributeName, view, norm) = LayerAttributes[kind];
+            var layerContext = new LayerContext(property, attribute, attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax,
+                $"{view}<{elementType}>", precision, width, widthSource, diagnostics);
+            LayerSpec? layer = CheckProperty(layerContext, elementType, cancellationToken) is false ? null
+                : attributeName == DenseAttributeName ? ParseDense(layerContext)
+                : attributeName == ResidualAttributeName ? ParseResidual(layerContext)
+                : ParseNorm(layerContext, norm!.Value);
+            if (layer is null)
+            {
+                usable = false;
+                continue;
+            }
+            if (measuring)
+            {
+                size += Footprint.Of(layer, width, first: layers.Count == 0);
+                measuring = CheckSize(layerContext, layer, size);
+                usable &= measuring;
+            }
+            layers.Add(layer);
+            if (layer is DenseSpec dense)
+                width = dense.Units;
+            widthSource = $"'{property.Name}'";
         }
 
         if (layers.Count == 0 && usable)
@@ -120,7 +137,7 @@ internal static class NetworkParser
         return new ParseResult(spec, diagnostics.ToEquatableArray());
     }
 
-    private static bool CheckType(INamedTypeSymbol type, ClassDeclarationSyntax declaration, List<DiagnosticInfo> diagnostics)
+    private static bool CheckType(INamedTypeSymbol type, TypeDeclarationSyntax declaration, Compilation compilation, List<DiagnosticInfo> diagnostics)
     {
         if (!declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
         {
@@ -128,14 +145,175 @@ internal static class NetworkParser
             return false;
         }
         string? reason =
+            type.IsRecord ? "a record's synthesized equality, printing and 'with' copies would compare, print and share the parameter buffers; declare it as a class" :
             type.IsStatic ? "a static class has no instances to hold parameters" :
             type.IsGenericType ? "generic classes are not supported, since every size must be known when the code is generated" :
+            type.IsFileLocal ? "a 'file' class exists only in its own file, so the generated file cannot add to it (a 'file partial class' there would be another class)" :
             ContainingTypeProblem(type);
-        if (reason is null)
+        if (reason is not null)
+        {
+            Report(diagnostics, DiagnosticDescriptors.UnsupportedNetworkType, declaration.Identifier, type.Name, reason);
+            return false;
+        }
+        // The generated constructor calls base() implicitly. A base that does not resolve is the C# compiler's to report.
+        if (type.BaseType is { SpecialType: not SpecialType.System_Object, TypeKind: not TypeKind.Error } baseType
+            && !baseType.InstanceConstructors.Any(c => c.Parameters.All(p => p.IsOptional || p.IsParams) && compilation.IsSymbolAccessibleWithin(c, type)))
+        {
+            Report(diagnostics, DiagnosticDescriptors.UnsupportedNetworkType, (SyntaxNode?)BaseTypeSyntax(declaration) ?? declaration, type.Name,
+                $"its base class '{baseType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)}' has no accessible parameterless constructor for the generated constructor to call");
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>The base class as written in this part's base list (C# puts it first), if this part names it.</summary>
+    private static BaseTypeSyntax? BaseTypeSyntax(TypeDeclarationSyntax declaration) => declaration.BaseList?.Types.FirstOrDefault();
+
+    /// <summary>
+    /// CR0016 for every user member, the class itself and inherited member that would collide with a member the
+    /// generator writes (<see cref="GeneratedMembers"/>); false if any does.
+    /// </summary>
+    private static bool CheckGeneratedNames(INamedTypeSymbol type, TypeDeclarationSyntax declaration, PrecisionKind precision, Compilation compilation,
+        List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    {
+        var generated = GeneratedMembers.For(precision);
+        bool usable = true;
+        if (generated.FirstOrDefault(g => g.Kind != "constructor" && g.Name == type.Name) is { } sameAsType)
+        {
+            usable = false;
+            Report(diagnostics, DiagnosticDescriptors.NameCollidesWithGeneratedMember, declaration.Identifier,
+                $"The network name '{type.Name}'", sameAsType.Display(sameAsType.Name), "a member cannot have its class's name, so rename the class");
+        }
+        foreach (ISymbol member in type.GetMembers())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (member.IsImplicitlyDeclared || member.Locations.FirstOrDefault(l => l.IsInSource) is not { } location
+                || member is IMethodSymbol { MethodKind: not (MethodKind.Ordinary or MethodKind.Constructor) })
+                continue;
+            if (Collision(member, generated) is not { } collision)
+                continue;
+            usable = false;
+            bool isLayer = member is IPropertySymbol property && property.GetAttributes().Any(a => Array.Exists(LayerAttributes, l => l.Attribute == a.AttributeClass?.ToDisplayString()));
+            string what = member is IMethodSymbol { MethodKind: MethodKind.Constructor } constructor
+                ? $"The constructor '{type.Name}({string.Join(", ", constructor.Parameters.Select(p => p.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)))})'"
+                : $"{(isLayer ? "Layer" : "Member")} '{member.Name}'";
+            string remedy = collision.Kind == "constructor" ? "remove it or give it other parameters: the generated constructor initializes every parameter from the seed"
+                : collision.IsPartialDefinition ? $"implement the hook as 'partial void {collision.Name}(...)' with the generated signature, or rename it"
+                : "rename it";
+            diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.NameCollidesWithGeneratedMember.Id, LocationInfo.From(location),
+                new[] { what, collision.Display(collision.Kind == "constructor" ? type.Name : collision.Name), remedy }.ToEquatableArray()));
+        }
+        // A generated member would hide an inherited one: CS0108 in the generated file.
+        for (INamedTypeSymbol? baseType = type.BaseType; baseType is { SpecialType: not SpecialType.System_Object }; baseType = baseType.BaseType)
+        {
+            foreach (ISymbol member in baseType.GetMembers())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (member.IsImplicitlyDeclared || member is IMethodSymbol { MethodKind: not MethodKind.Ordinary }
+                    || !compilation.IsSymbolAccessibleWithin(member, type)
+                    || Collision(member, generated) is not { } collision)
+                    continue;
+                usable = false;
+                Report(diagnostics, DiagnosticDescriptors.NameCollidesWithGeneratedMember, (SyntaxNode?)BaseTypeSyntax(declaration) ?? declaration,
+                    $"'{member.Name}', inherited from '{baseType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)}',", collision.Display(collision.Name),
+                    "the generated member would hide it, so rename it in the base class or do not derive the network from it");
+            }
+        }
+        return usable;
+    }
+
+    /// <summary>
+    /// The generated member <paramref name="member"/> would clash with: any of the same name, except a method or
+    /// constructor with other parameter types (an overload) and the user's implementation of a generated partial method.
+    /// </summary>
+    private static GeneratedMember? Collision(ISymbol member, ImmutableArray<GeneratedMember> generated)
+    {
+        if (member is IMethodSymbol method)
+        {
+            string signature = GeneratedMembers.Signature(method.Parameters.Select(p => p.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)));
+            bool isConstructor = method.MethodKind == MethodKind.Constructor;
+            bool implementsPartial = method.IsPartialDefinition is false && method.DeclaringSyntaxReferences
+                .Select(r => r.GetSyntax()).OfType<MethodDeclarationSyntax>().Any(d => d.Modifiers.Any(SyntaxKind.PartialKeyword) && (d.Body ?? (SyntaxNode?)d.ExpressionBody) is not null);
+            return generated.FirstOrDefault(g => isConstructor
+                ? g.Kind == "constructor" && g.Signature == signature
+                : g.Kind != "constructor" && g.Name == member.Name
+                    && (g.Signature is null || (g.Signature == signature && !(g.IsPartialDefinition && implementsPartial))));
+        }
+        return generated.FirstOrDefault(g => g.Kind != "constructor" && g.Name == member.Name);
+    }
+
+    /// <summary>
+    /// CR0017 when a property cannot become a layer: it has more than one layer attribute, it is an indexer, or the
+    /// user already implemented it; false if so.
+    /// </summary>
+    private static bool CheckLayerDeclaration(IPropertySymbol property, List<AttributeData> layerAttributes, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    {
+        if (layerAttributes.Count > 1)
+        {
+            Report(diagnostics, DiagnosticDescriptors.UnsupportedLayerDeclaration, layerAttributes[1].ApplicationSyntaxReference?.GetSyntax(cancellationToken),
+                $"'{property.Name}'", $"it has two layer attributes, [{AttributeShortName(layerAttributes[0])}] and [{AttributeShortName(layerAttributes[1])}], and a property declares one layer");
+            return false;
+        }
+        if (property.IsIndexer)
+        {
+            var indexer = property.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<IndexerDeclarationSyntax>().FirstOrDefault();
+            string reason = "a layer is a named partial property, e.g. 'public partial DenseLayer<float> Hidden { get; }'";
+            if (indexer is not null)
+                Report(diagnostics, DiagnosticDescriptors.UnsupportedLayerDeclaration, indexer.ThisKeyword, "An indexer", reason);
+            else
+                Report(diagnostics, DiagnosticDescriptors.UnsupportedLayerDeclaration, (SyntaxNode?)null, "An indexer", reason);
+            return false;
+        }
+        if (property.PartialImplementationPart is { } implementation
+            && implementation.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<PropertyDeclarationSyntax>().FirstOrDefault() is { } body)
+        {
+            Report(diagnostics, DiagnosticDescriptors.UnsupportedLayerDeclaration, body.Identifier,
+                $"'{property.Name}'", "it already has an implementing declaration here, and the generator writes the layer's implementation; remove this one");
+            return false;
+        }
+        return true;
+    }
+
+    private static string AttributeShortName(AttributeData attribute)
+    {
+        string name = attribute.AttributeClass?.Name ?? "?";
+        return name.EndsWith("Attribute", StringComparison.Ordinal) ? name.Substring(0, name.Length - "Attribute".Length) : name;
+    }
+
+    /// <summary>
+    /// CR0015 when the network up to and including <paramref name="layer"/> (<paramref name="total"/>) is past a limit
+    /// of <see cref="NetworkLimits"/>, pointing at the argument that made it so; false if it is.
+    /// </summary>
+    private static bool CheckSize(LayerContext context, LayerSpec layer, Footprint total)
+    {
+        string array = $"but a .NET array holds at most {Count(NetworkLimits.MaxArrayLength)} elements";
+        string? problem =
+            total.Layers > NetworkLimits.MaxLayers
+                ? $"it unrolls the network to {Count(total.Layers)} layers, but the generator writes straight-line code for at most {Count(NetworkLimits.MaxLayers)} (each dense or norm layer counts one, each residual block three)"
+            : total.Parameters > NetworkLimits.MaxArrayLength
+                ? $"the network's parameters would number {Count(total.Parameters)}, {array}"
+            : total.PerSample + total.Fixed > NetworkLimits.MaxArrayLength
+                ? $"one sample's workspace would hold {Count(total.PerSample + total.Fixed)} values, {array}"
+            : total.Statistics > NetworkLimits.MaxArrayLength
+                ? $"the network's running statistics would number {Count(total.Statistics)}, {array}"
+            : null;
+        if (problem is null)
             return true;
-        Report(diagnostics, DiagnosticDescriptors.UnsupportedNetworkType, declaration.Identifier, type.Name, reason);
+        AttributeArgumentSyntax? argument = layer switch
+        {
+            DenseSpec => FindArgument(context.Syntax, "units", position: 0),
+            ResidualSpec when total.Layers > NetworkLimits.MaxLayers => FindArgument(context.Syntax, "Repeat", position: -1),
+            ResidualSpec => FindArgument(context.Syntax, "Hidden", position: -1) ?? FindArgument(context.Syntax, "Repeat", position: -1),
+            _ => null,
+        };
+        string what = layer switch { ResidualSpec => "Residual stack", NormSpec => "Norm layer", _ => "Layer" };
+        context.Usable = false;
+        Report(context.Diagnostics, DiagnosticDescriptors.NetworkTooLarge, (SyntaxNode?)argument ?? context.Syntax, $"{what} '{layer.Name}'", problem);
         return false;
     }
+
+    private static string Count(long value) =>
+        value == long.MaxValue ? $"more than {value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)}" : value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string? ContainingTypeProblem(INamedTypeSymbol type)
     {
@@ -149,12 +327,14 @@ internal static class NetworkParser
                 .Any(d => d.Modifiers.Any(SyntaxKind.PartialKeyword));
             if (!isPartial)
                 return $"its containing type '{outer.Name}' must be declared 'partial' too";
+            if (outer.IsFileLocal)
+                return $"its containing type '{outer.Name}' is a 'file' class, which exists only in its own file, so the generated file cannot reopen it";
         }
         return null;
     }
 
     /// <summary>Whether the type's first <c>[Network]</c> (in declaration order) is written on <paramref name="declaration"/>.</summary>
-    private static bool CarriesFirstNetworkAttribute(INamedTypeSymbol type, ClassDeclarationSyntax declaration)
+    private static bool CarriesFirstNetworkAttribute(INamedTypeSymbol type, TypeDeclarationSyntax declaration)
     {
         SyntaxReference? first = type.GetAttributes()
             .FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == NetworkAttributeName)?.ApplicationSyntaxReference;
@@ -199,8 +379,9 @@ internal static class NetworkParser
 
     /// <summary>What parsing one layer needs: its property and attribute, and the width flowing into it.</summary>
     private sealed class LayerContext(IPropertySymbol property, AttributeData attribute, AttributeSyntax? syntax, string viewType,
-        int inputWidth, string inputSource, List<DiagnosticInfo> diagnostics)
+        PrecisionKind precision, int inputWidth, string inputSource, List<DiagnosticInfo> diagnostics)
     {
+        public PrecisionKind Precision { get; } = precision;
         public IPropertySymbol Property { get; } = property;
         public AttributeData Attribute { get; } = attribute;
         public AttributeSyntax? Syntax { get; } = syntax;
@@ -310,11 +491,23 @@ internal static class NetworkParser
     {
         if (ReadNamed(layer.Attribute, "Epsilon") is not double epsilon || epsilon == 0)
             return 0;
-        if (epsilon > 0 && !double.IsInfinity(epsilon))
+        // The generated code writes ε as a literal of the element type: below its smallest normal value a float
+        // literal silently becomes 0 or a subnormal, above its largest it does not compile.
+        bool isDouble = layer.Precision == PrecisionKind.Double;
+        double smallest = isDouble ? 2.2250738585072014E-308 : 1.1754943508222875E-38;
+        double largest = isDouble ? double.MaxValue : float.MaxValue;
+        if (epsilon >= smallest && epsilon <= largest)
             return epsilon;
         layer.Usable = false;
-        Report(layer.Diagnostics, DiagnosticDescriptors.SizeMustBePositive, FindArgument(layer.Syntax, "Epsilon", position: -1),
-            $"Epsilon of '{layer.Property.Name}'", epsilon.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        var argument = FindArgument(layer.Syntax, "Epsilon", position: -1);
+        string what = $"Epsilon of '{layer.Property.Name}'";
+        string written = epsilon.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        if (epsilon > 0)
+            Report(layer.Diagnostics, DiagnosticDescriptors.ValueOutOfElementRange, argument, what, written, isDouble ? "double" : "float",
+                isDouble ? smallest.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : ((float)smallest).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+                isDouble ? largest.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : ((float)largest).ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        else
+            Report(layer.Diagnostics, DiagnosticDescriptors.SizeMustBePositive, argument, what, written);
         return 0;
     }
 
