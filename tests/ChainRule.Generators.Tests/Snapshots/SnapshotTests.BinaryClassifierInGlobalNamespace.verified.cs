@@ -80,13 +80,14 @@ partial class SpamFilter
     /// Runs the network on one sample and writes its 1 outputs. Allocates nothing; not safe to call from
     /// several threads at once on the same model (it reuses one workspace).
     /// </summary>
-    /// <param name="input">The sample, <c>(InputSize)</c>.</param>
+    /// <param name="input">The sample, <c>(InputSize)</c>, finite.</param>
     /// <param name="output">Receives the output, <c>(OutputSize)</c>.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     public void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
     {
         global::ChainRule.Training.Guard.Shape(input.Length, 1, InputSize, nameof(input));
         global::ChainRule.Training.Guard.Shape(output.Length, 1, OutputSize, nameof(output));
+        global::ChainRule.Training.Guard.Finite(input, InputSize, nameof(input));
         Forward(input, _predictActivations, 1, report: null);
         new global::System.ReadOnlySpan<float>(_predictActivations, 128, OutputSize).CopyTo(output);
     }
@@ -95,13 +96,14 @@ partial class SpamFilter
     /// Runs the network on a batch of any size and writes each sample's outputs, in chunks of 16 rows.
     /// Allocates nothing; not safe to call from several threads at once on the same model.
     /// </summary>
-    /// <param name="inputs">The samples, <c>(batch, InputSize)</c>.</param>
+    /// <param name="inputs">The samples, <c>(batch, InputSize)</c>, finite.</param>
     /// <param name="outputs">Receives the outputs, <c>(batch, OutputSize)</c>.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
     {
         int batch = global::ChainRule.Training.Guard.Batch(inputs.Length, InputSize, int.MaxValue, nameof(inputs));
         global::ChainRule.Training.Guard.Shape(outputs.Length, batch, OutputSize, nameof(outputs));
+        global::ChainRule.Training.Guard.Finite(inputs, InputSize, nameof(inputs)); // before any chunk writes its outputs
         for (int start = 0; start < batch; start += PredictChunk)
         {
             int B = global::System.Math.Min(PredictChunk, batch - start);
@@ -247,11 +249,12 @@ partial class SpamFilter
 
         internal Trainer(SpamFilter model, global::ChainRule.Training.TrainerOptions options)
         {
+            int workspace = global::ChainRule.Training.Guard.WorkspaceLength<float>(options, ActivationsPerSample, fixedActivations: 0);
             _state = new(options, ParameterCount, LayerNames, LayerOffsets, "BinaryCrossEntropyWithLogits", model._statistics.Length);
             _model = model;
             _clipAdaptive = model.ClipAdaptive;
-            _acts = new float[ActivationsPerSample * MaxBatch];
-            _dacts = new float[ActivationsPerSample * MaxBatch];
+            _acts = new float[workspace];
+            _dacts = new float[workspace];
         }
 
         /// <summary>The model this trainer updates.</summary>
@@ -275,7 +278,7 @@ partial class SpamFilter
         /// names the first layer and pass that did, and with <c>NonFinitePolicy.Throw</c> the step throws.
         /// </summary>
         /// <param name="inputs">The samples, <c>(batch, InputSize)</c>, batch ≤ MaxBatch.</param>
-        /// <param name="targets">The target outputs, <c>(batch, OutputSize)</c>.</param>
+        /// <param name="targets">The target probabilities, in <c>[0, 1]</c>, <c>(batch, OutputSize)</c>.</param>
         /// <returns>The batch's mean loss before the update.</returns>
         public float Step(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
         {
@@ -291,7 +294,7 @@ partial class SpamFilter
 
         /// <summary>Runs forward, loss and backward, leaving ∂loss/∂parameters in the model's <see cref="Gradients"/>; parameters are not changed.</summary>
         /// <param name="inputs">The samples, <c>(batch, InputSize)</c>, batch ≤ MaxBatch.</param>
-        /// <param name="targets">The target outputs, <c>(batch, OutputSize)</c>.</param>
+        /// <param name="targets">The target probabilities, in <c>[0, 1]</c>, <c>(batch, OutputSize)</c>.</param>
         /// <returns>The batch's mean loss.</returns>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
         {
@@ -301,7 +304,7 @@ partial class SpamFilter
 
         /// <summary>The batch's mean loss under the current parameters, without computing gradients.</summary>
         /// <param name="inputs">The samples, <c>(batch, InputSize)</c>, batch ≤ MaxBatch.</param>
-        /// <param name="targets">The target outputs, <c>(batch, OutputSize)</c>.</param>
+        /// <param name="targets">The target probabilities, in <c>[0, 1]</c>, <c>(batch, OutputSize)</c>.</param>
         public float Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
         {
             int B = CheckBatch(inputs, targets);
@@ -336,7 +339,7 @@ partial class SpamFilter
         {
             int B = global::ChainRule.Training.Guard.Batch(inputs.Length, InputSize, MaxBatch, nameof(inputs));
             global::ChainRule.Training.Guard.Shape(targets.Length, B, OutputSize, nameof(targets));
-            global::ChainRule.Training.Guard.Finite(targets, OutputSize, nameof(targets));
+            global::ChainRule.Training.Guard.Probabilities(targets, OutputSize, nameof(targets));
             global::ChainRule.Training.Guard.Finite(inputs, InputSize, nameof(inputs));
             return B;
         }

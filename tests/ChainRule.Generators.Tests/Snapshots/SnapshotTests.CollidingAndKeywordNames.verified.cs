@@ -26,6 +26,9 @@ partial class @event
     /// <summary>Every parameterized layer's name, in order; residual blocks are named like PyTorch modules.</summary>
     private static readonly string[] LayerNames = ["Body.0.norm", "Body.0.up", "Body.0.down", "Body.1.norm", "Body.1.up", "Body.1.down", "Body0Down.0.norm", "Body0Down.0.up", "Body0Down.0.down", "class", "Logits", "Dlogits"];
 
+    /// <summary>Where each of <see cref="LayerNames"/> starts in <see cref="Parameters"/>: a refused update names the layer it would have broken.</summary>
+    private static readonly int[] LayerOffsets = [0, 16, 88, 160, 176, 248, 320, 328, 400, 472, 526, 554];
+
     private readonly float[] _parameters = new float[ParameterCount];
     private readonly float[] _gradients = new float[ParameterCount];
     private readonly float[] _statistics = global::System.Array.Empty<float>();
@@ -106,13 +109,14 @@ partial class @event
     /// Runs the network on one sample and writes its 3 logits. Allocates nothing; not safe to call from
     /// several threads at once on the same model (it reuses one workspace).
     /// </summary>
-    /// <param name="input">The sample, <c>(InputSize)</c>.</param>
+    /// <param name="input">The sample, <c>(InputSize)</c>, finite.</param>
     /// <param name="output">Receives the output, <c>(OutputSize)</c>.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     public void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
     {
         global::ChainRule.Training.Guard.Shape(input.Length, 1, InputSize, nameof(input));
         global::ChainRule.Training.Guard.Shape(output.Length, 1, OutputSize, nameof(output));
+        global::ChainRule.Training.Guard.Finite(input, InputSize, nameof(input));
         Forward(input, _predictActivations, 1, report: null);
         new global::System.ReadOnlySpan<float>(_predictActivations, 125, OutputSize).CopyTo(output);
     }
@@ -121,13 +125,14 @@ partial class @event
     /// Runs the network on a batch of any size and writes each sample's logits, in chunks of 16 rows.
     /// Allocates nothing; not safe to call from several threads at once on the same model.
     /// </summary>
-    /// <param name="inputs">The samples, <c>(batch, InputSize)</c>.</param>
+    /// <param name="inputs">The samples, <c>(batch, InputSize)</c>, finite.</param>
     /// <param name="outputs">Receives the outputs, <c>(batch, OutputSize)</c>.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
     {
         int batch = global::ChainRule.Training.Guard.Batch(inputs.Length, InputSize, int.MaxValue, nameof(inputs));
         global::ChainRule.Training.Guard.Shape(outputs.Length, batch, OutputSize, nameof(outputs));
+        global::ChainRule.Training.Guard.Finite(inputs, InputSize, nameof(inputs)); // before any chunk writes its outputs
         for (int start = 0; start < batch; start += PredictChunk)
         {
             int B = global::System.Math.Min(PredictChunk, batch - start);
@@ -461,11 +466,12 @@ partial class @event
 
         internal Trainer(@event model, global::ChainRule.Training.TrainerOptions options)
         {
-            _state = new(options, ParameterCount, LayerNames);
+            int workspace = global::ChainRule.Training.Guard.WorkspaceLength<float>(options, ActivationsPerSample, fixedActivations: 0);
+            _state = new(options, ParameterCount, LayerNames, LayerOffsets, "SoftmaxCrossEntropy", model._statistics.Length);
             _model = model;
             _clipAdaptive = model.ClipAdaptive;
-            _acts = new float[ActivationsPerSample * MaxBatch];
-            _dacts = new float[ActivationsPerSample * MaxBatch];
+            _acts = new float[workspace];
+            _dacts = new float[workspace];
         }
 
         /// <summary>The model this trainer updates.</summary>
@@ -496,7 +502,7 @@ partial class @event
             int B = CheckBatch(inputs, labels);
             var report = _state.Begin();
             float loss = Backpropagate(inputs, labels, B, report, out double totalNorm);
-            bool applied = _state.Finish(loss, totalNorm, _model._parameters, _model._gradients, _clipAdaptive);
+            bool applied = _state.Finish(loss, totalNorm, _model._parameters, _model._gradients, _model._statistics, _clipAdaptive);
             if (report is not null)
                 _model.OnGradientReport(report);
             _state.ThrowIfSkipped(applied);

@@ -91,13 +91,14 @@ partial class Surrogates
         /// Runs the network on one sample and writes its 2 outputs. Allocates nothing; not safe to call from
         /// several threads at once on the same model (it reuses one workspace).
         /// </summary>
-        /// <param name="input">The sample, <c>(InputSize)</c>.</param>
+        /// <param name="input">The sample, <c>(InputSize)</c>, finite.</param>
         /// <param name="output">Receives the output, <c>(OutputSize)</c>.</param>
         [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
         public void Predict(global::System.ReadOnlySpan<double> input, global::System.Span<double> output)
         {
             global::ChainRule.Training.Guard.Shape(input.Length, 1, InputSize, nameof(input));
             global::ChainRule.Training.Guard.Shape(output.Length, 1, OutputSize, nameof(output));
+            global::ChainRule.Training.Guard.Finite(input, InputSize, nameof(input));
             Forward(input, _predictActivations, 1, report: null);
             new global::System.ReadOnlySpan<double>(_predictActivations, 80, OutputSize).CopyTo(output);
         }
@@ -106,13 +107,14 @@ partial class Surrogates
         /// Runs the network on a batch of any size and writes each sample's outputs, in chunks of 16 rows.
         /// Allocates nothing; not safe to call from several threads at once on the same model.
         /// </summary>
-        /// <param name="inputs">The samples, <c>(batch, InputSize)</c>.</param>
+        /// <param name="inputs">The samples, <c>(batch, InputSize)</c>, finite.</param>
         /// <param name="outputs">Receives the outputs, <c>(batch, OutputSize)</c>.</param>
         [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
         public void PredictBatch(global::System.ReadOnlySpan<double> inputs, global::System.Span<double> outputs)
         {
             int batch = global::ChainRule.Training.Guard.Batch(inputs.Length, InputSize, int.MaxValue, nameof(inputs));
             global::ChainRule.Training.Guard.Shape(outputs.Length, batch, OutputSize, nameof(outputs));
+            global::ChainRule.Training.Guard.Finite(inputs, InputSize, nameof(inputs)); // before any chunk writes its outputs
             for (int start = 0; start < batch; start += PredictChunk)
             {
                 int B = global::System.Math.Min(PredictChunk, batch - start);
@@ -283,11 +285,12 @@ partial class Surrogates
 
             internal Trainer(Regressor model, global::ChainRule.Training.TrainerOptions options)
             {
+                int workspace = global::ChainRule.Training.Guard.WorkspaceLength<double>(options, ActivationsPerSample, fixedActivations: 0);
                 _state = new(options, ParameterCount, LayerNames, LayerOffsets, "MeanSquaredError", model._statistics.Length);
                 _model = model;
                 _clipAdaptive = model.ClipAdaptive;
-                _acts = new double[ActivationsPerSample * MaxBatch];
-                _dacts = new double[ActivationsPerSample * MaxBatch];
+                _acts = new double[workspace];
+                _dacts = new double[workspace];
             }
 
             /// <summary>The model this trainer updates.</summary>
@@ -311,7 +314,7 @@ partial class Surrogates
             /// names the first layer and pass that did, and with <c>NonFinitePolicy.Throw</c> the step throws.
             /// </summary>
             /// <param name="inputs">The samples, <c>(batch, InputSize)</c>, batch ≤ MaxBatch.</param>
-            /// <param name="targets">The target outputs, <c>(batch, OutputSize)</c>.</param>
+            /// <param name="targets">The target outputs, <c>(batch, OutputSize)</c>, finite.</param>
             /// <returns>The batch's mean loss before the update.</returns>
             public double Step(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets)
             {
@@ -327,7 +330,7 @@ partial class Surrogates
 
             /// <summary>Runs forward, loss and backward, leaving ∂loss/∂parameters in the model's <see cref="Gradients"/>; parameters are not changed.</summary>
             /// <param name="inputs">The samples, <c>(batch, InputSize)</c>, batch ≤ MaxBatch.</param>
-            /// <param name="targets">The target outputs, <c>(batch, OutputSize)</c>.</param>
+            /// <param name="targets">The target outputs, <c>(batch, OutputSize)</c>, finite.</param>
             /// <returns>The batch's mean loss.</returns>
             public double ComputeGradients(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets)
             {
@@ -337,7 +340,7 @@ partial class Surrogates
 
             /// <summary>The batch's mean loss under the current parameters, without computing gradients.</summary>
             /// <param name="inputs">The samples, <c>(batch, InputSize)</c>, batch ≤ MaxBatch.</param>
-            /// <param name="targets">The target outputs, <c>(batch, OutputSize)</c>.</param>
+            /// <param name="targets">The target outputs, <c>(batch, OutputSize)</c>, finite.</param>
             public double Evaluate(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets)
             {
                 int B = CheckBatch(inputs, targets);

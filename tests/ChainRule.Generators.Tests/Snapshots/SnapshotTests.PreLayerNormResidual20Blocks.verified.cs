@@ -224,13 +224,14 @@ partial class DeepResidual
     /// Runs the network on one sample and writes its 10 logits. Allocates nothing; not safe to call from
     /// several threads at once on the same model (it reuses one workspace).
     /// </summary>
-    /// <param name="input">The sample, <c>(InputSize)</c>.</param>
+    /// <param name="input">The sample, <c>(InputSize)</c>, finite.</param>
     /// <param name="output">Receives the output, <c>(OutputSize)</c>.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     public void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
     {
         global::ChainRule.Training.Guard.Shape(input.Length, 1, InputSize, nameof(input));
         global::ChainRule.Training.Guard.Shape(output.Length, 1, OutputSize, nameof(output));
+        global::ChainRule.Training.Guard.Finite(input, InputSize, nameof(input));
         Forward(input, _predictActivations, 1, report: null);
         new global::System.ReadOnlySpan<float>(_predictActivations, 9130, OutputSize).CopyTo(output);
     }
@@ -239,13 +240,14 @@ partial class DeepResidual
     /// Runs the network on a batch of any size and writes each sample's logits, in chunks of 16 rows.
     /// Allocates nothing; not safe to call from several threads at once on the same model.
     /// </summary>
-    /// <param name="inputs">The samples, <c>(batch, InputSize)</c>.</param>
+    /// <param name="inputs">The samples, <c>(batch, InputSize)</c>, finite.</param>
     /// <param name="outputs">Receives the outputs, <c>(batch, OutputSize)</c>.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
     {
         int batch = global::ChainRule.Training.Guard.Batch(inputs.Length, InputSize, int.MaxValue, nameof(inputs));
         global::ChainRule.Training.Guard.Shape(outputs.Length, batch, OutputSize, nameof(outputs));
+        global::ChainRule.Training.Guard.Finite(inputs, InputSize, nameof(inputs)); // before any chunk writes its outputs
         for (int start = 0; start < batch; start += PredictChunk)
         {
             int B = global::System.Math.Min(PredictChunk, batch - start);
@@ -1654,11 +1656,12 @@ partial class DeepResidual
 
         internal Trainer(DeepResidual model, global::ChainRule.Training.TrainerOptions options)
         {
+            int workspace = global::ChainRule.Training.Guard.WorkspaceLength<float>(options, ActivationsPerSample, fixedActivations: 0);
             _state = new(options, ParameterCount, LayerNames, LayerOffsets, "SoftmaxCrossEntropy", model._statistics.Length);
             _model = model;
             _clipAdaptive = model.ClipAdaptive;
-            _acts = new float[ActivationsPerSample * MaxBatch];
-            _dacts = new float[ActivationsPerSample * MaxBatch];
+            _acts = new float[workspace];
+            _dacts = new float[workspace];
         }
 
         /// <summary>The model this trainer updates.</summary>
