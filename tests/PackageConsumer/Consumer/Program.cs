@@ -1,10 +1,12 @@
 using System;
 using ChainRule;
+using ChainRule.Data;
+using ChainRule.Evaluation;
 using ChainRule.Training;
 
-// Two interleaved classes on a line: learnable only through the hidden layer, so training proves the generated
-// forward, backward and update all ran from the package.
-const int Samples = 64;
+// Two classes on a line, inner and outer: learnable only through the hidden layer, so a high accuracy proves that
+// the generated forward, backward and update all ran from the package, together with its data and metric helpers.
+const int Samples = 256;
 float[] inputs = new float[Samples * Classifier.InputSize];
 int[] labels = new int[Samples];
 for (int i = 0; i < Samples; i++)
@@ -15,20 +17,35 @@ for (int i = 0; i < Samples; i++)
     labels[i] = x * x > 1 ? 1 : 0;
 }
 
+Console.WriteLine(Classifier.Description);
+Console.WriteLine(Classifier.Summary);
+
 var model = new Classifier(seed: 7);
-var trainer = model.CreateTrainer(new TrainerOptions { MaxBatch = Samples, Optimizer = Optimizers.AdamW(1e-2) });
-float first = trainer.Step(inputs, labels), last = first;
-for (int step = 1; step < 300; step++)
-    last = trainer.Step(inputs, labels);
+var trainer = model.CreateTrainer(new TrainerOptions { MaxBatch = 32, Optimizer = Optimizers.AdamW(1e-2) });
+var batches = new MiniBatcher<float, int>(inputs, Classifier.InputSize, labels, targetWidth: 1, batchSize: 32, seed: 7);
+var logits = new float[Samples * Classifier.OutputSize];
+var meter = new EpochMeter(epochs: 30);
+EpochProgress first = default, last = default;
+for (int epoch = 0; epoch < meter.Epochs; epoch++)
+{
+    batches.Shuffle(epoch);
+    meter.Start();
+    while (batches.MoveNext())
+        meter.Add(trainer.Step(batches.Inputs, batches.Targets), batches.Rows);
+    model.PredictBatch(inputs, logits);
+    last = meter.Finish(Metrics.Accuracy<float>(logits, labels, Classifier.OutputSize));
+    if (epoch == 0)
+        first = last;
+    if (epoch % 10 == 9)
+        Console.WriteLine(last);
+}
 
-float[] logits = new float[Samples * Classifier.OutputSize];
-model.PredictBatch(inputs, logits);
-int correct = 0;
-for (int i = 0; i < Samples; i++)
-    correct += (logits[i * 2 + 1] > logits[i * 2] ? 1 : 0) == labels[i] ? 1 : 0;
-
-Console.WriteLine(FormattableString.Invariant($"package consumer: loss {first:F4} -> {last:F4}, accuracy {correct}/{Samples}"));
-return last < first / 4 && correct >= Samples * 9 / 10 ? 0 : 1;
+var confusion = new ConfusionMatrix(Classifier.OutputSize, ["inner", "outer"]);
+confusion.Add<float>(logits, labels);
+Console.WriteLine(confusion);
+bool learned = last.Loss < first.Loss / 4 && confusion.Accuracy >= 0.95;
+Console.WriteLine(learned ? "package consumer: ok" : "package consumer: the model did not learn");
+return learned ? 0 : 1;
 
 /// <summary>The smallest useful model, declared as a user of the package would.</summary>
 [Network(Inputs = 2, Loss = Loss.SoftmaxCrossEntropy)]
