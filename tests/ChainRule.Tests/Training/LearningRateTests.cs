@@ -28,7 +28,7 @@ public class LearningRateTests
         for (int step = 0; step < 6; step++)
         {
             trainer.Step(inputs, labels);
-            Assert.Equal(schedule.LearningRate(step, 0.05), trainer.LastReport.LearningRate, 15);
+            Assert.Equal(schedule.LearningRate(step, 0.05), trainer.LastReport!.LearningRate, 15);
             Assert.Equal(schedule.LearningRate(step, 0.05), trainer.Optimizer.LearningRate, 15);
         }
     }
