@@ -101,30 +101,33 @@ public sealed class ConfusionMatrix
         Correct = 0;
     }
 
-    /// <summary>The matrix as a table: one row per true class with its counts and recall, then the accuracy.</summary>
+    /// <summary>
+    /// The matrix as a table: one row per true class (its index and name) with its counts and recall, the predicted
+    /// classes as column indices, then the accuracy.
+    /// </summary>
     public override string ToString()
     {
-        var names = new string[Classes];
-        int nameWidth = "true \\ predicted".Length;
-        int countWidth = 1;
+        const string Corner = "true \\ predicted";
+        var rows = new string[Classes];
+        int nameWidth = Corner.Length;
+        int countWidth = (Classes - 1).ToString(CultureInfo.InvariantCulture).Length;
         for (int c = 0; c < Classes; c++)
         {
-            names[c] = ClassNames?[c] ?? c.ToString(CultureInfo.InvariantCulture);
-            nameWidth = Math.Max(nameWidth, names[c].Length);
+            string index = c.ToString(CultureInfo.InvariantCulture);
+            rows[c] = ClassNames is null ? index : $"{index} {ClassNames[c]}";
+            nameWidth = Math.Max(nameWidth, rows[c].Length);
         }
         foreach (long count in _counts)
             countWidth = Math.Max(countWidth, count.ToString(CultureInfo.InvariantCulture).Length);
-        for (int c = 0; c < Classes; c++)
-            countWidth = Math.Max(countWidth, Math.Min(names[c].Length, 8));
 
         var text = new StringBuilder();
-        text.Append("true \\ predicted".PadRight(nameWidth));
+        text.Append(Corner.PadRight(nameWidth));
         for (int p = 0; p < Classes; p++)
-            text.Append("  ").Append(Truncate(names[p], countWidth).PadLeft(countWidth));
+            text.Append("  ").Append(p.ToString(CultureInfo.InvariantCulture).PadLeft(countWidth));
         text.Append("  recall\n");
         for (int a = 0; a < Classes; a++)
         {
-            text.Append(names[a].PadRight(nameWidth));
+            text.Append(rows[a].PadRight(nameWidth));
             for (int p = 0; p < Classes; p++)
                 text.Append("  ").Append(this[a, p].ToString(CultureInfo.InvariantCulture).PadLeft(countWidth));
             text.Append("  ").Append(Percent(Recall(a)).PadLeft(6)).Append('\n');
@@ -134,8 +137,6 @@ public sealed class ConfusionMatrix
     }
 
     private static string Percent(double fraction) => (fraction * 100).ToString("F1", CultureInfo.InvariantCulture) + "%";
-
-    private static string Truncate(string name, int width) => name.Length <= width ? name : name[..width];
 
     private int Index(int value, string name)
     {

@@ -50,10 +50,10 @@ public class MetricsTests
         Assert.Equal(0.5, matrix.Precision(0), 12);
         Assert.Equal(0.5, matrix.Precision(2), 12);
         Assert.Equal(
-            "true \\ predicted  a  b  c  recall\n" +
-            "a                 1  0  0  100.0%\n" +
-            "b                 0  1  1   50.0%\n" +
-            "c                 1  0  1   50.0%\n" +
+            "true \\ predicted  0  1  2  recall\n" +
+            "0 a               1  0  0  100.0%\n" +
+            "1 b               0  1  1   50.0%\n" +
+            "2 c               1  0  1   50.0%\n" +
             "accuracy 60.0% (3 of 5)",
             matrix.ToString());
     }
