@@ -39,6 +39,8 @@ internal static partial class NetworkEmitter
         {
             WriteConstantsAndBuffers(writer, plan);
             writer.WriteLine();
+            WriteSummary(writer, plan);
+            writer.WriteLine();
             WriteConstructor(writer, plan);
             writer.WriteLine();
             WriteViews(writer, plan);

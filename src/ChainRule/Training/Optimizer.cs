@@ -59,14 +59,19 @@ public abstract unsafe class Optimizer<T> : IRangePass
     /// <summary>Length of the parameter and gradient buffers.</summary>
     public int ParameterCount { get; }
 
-    /// <summary>The learning rate of the next step: the options' value at first, then whatever a schedule sets.</summary>
+    /// <summary>
+    /// The learning rate of the next update: <see cref="OptimizerOptions.LearningRate"/> at first; in a trainer, the
+    /// trainer's <see cref="TrainerOptions.Schedule"/> applied to that base rate, set before every step. Not settable
+    /// from outside: a value set by hand would be overwritten by the schedule at the next step, so the rate is chosen
+    /// through the options' base rate and the schedule.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">
-    /// Negative, NaN or infinite; or, for AdamW and SGD with weight decay, <c>value·weightDecay ≥ 1</c>.
+    /// Set to a negative, NaN or infinite value; or, for AdamW and SGD with weight decay, to <c>value·weightDecay ≥ 1</c>.
     /// </exception>
     public double LearningRate
     {
         get => _learningRate;
-        set
+        internal set
         {
             Optimizers.CheckLearningRate(Options.Kind, value, Options.WeightDecay, nameof(value));
             _learningRate = value;

@@ -36,6 +36,12 @@ partial class SpamFilter
     /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
     private global::System.Span<double> WeightNormOf(int layer, global::ChainRule.Diagnostics.GradientReport? report) => report is null ? default : new global::System.Span<double>(_weightNorms, layer, 1);
 
+    /// <summary>The network in one line: each layer with its sizes, the loss and the parameter count.</summary>
+    public const string Description = "SpamFilter: Features: Dense(20→32, Silu) → Mix: Dense(32→32, LeakyReLU) → Score: Dense(32→1) → BinaryCrossEntropyWithLogits; parameters: 1,761 float";
+
+    /// <summary>A table of the layers in the spirit of torchinfo: layer, kind, output width, parameters, initialization.</summary>
+    public const string Summary = "SpamFilter: BinaryCrossEntropyWithLogits, float\nlayer     kind                     output  parameters  init\n--------  -----------------------  ------  ----------  --------------------------------------\n(input)                                20\nFeatures  Dense(20→32, Silu)           32         672  He uniform U(±√(6/fan_in))\nMix       Dense(32→32, LeakyReLU)      32       1,056  LeCun normal N(0, 1/fan_in)\nScore     Dense(32→1)                   1          33  Xavier normal N(0, 2/(fan_in+fan_out))\nparameters: 1,761; workspace: 129 activations per sample";
+
     /// <summary>
     /// Creates the network with each layer's weights drawn from its initialization scheme, deterministically
     /// from <paramref name="seed"/> (each layer draws from its own stream); biases start at 0.

@@ -38,6 +38,12 @@ partial class DigitClassifier
     /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
     private global::System.Span<double> WeightNormOf(int layer, global::ChainRule.Diagnostics.GradientReport? report) => report is null ? default : new global::System.Span<double>(_weightNorms, layer, 1);
 
+    /// <summary>The network in one line: each layer with its sizes, the loss and the parameter count.</summary>
+    public const string Description = "DigitClassifier: Hidden: Dense(64→128, ReLU) → Hidden2: Dense(128→64, ReLU) → Logits: Dense(64→10) → SoftmaxCrossEntropy; parameters: 17,226 float";
+
+    /// <summary>A table of the layers in the spirit of torchinfo: layer, kind, output width, parameters, initialization.</summary>
+    public const string Summary = "DigitClassifier: SoftmaxCrossEntropy, float\nlayer    kind                 output  parameters  init\n-------  -------------------  ------  ----------  --------------------------------------\n(input)                           64\nHidden   Dense(64→128, ReLU)     128       8,320  He normal N(0, 2/fan_in)\nHidden2  Dense(128→64, ReLU)      64       8,256  He normal N(0, 2/fan_in)\nLogits   Dense(64→10)             10         650  Xavier normal N(0, 2/(fan_in+fan_out))\nparameters: 17,226; workspace: 202 activations per sample";
+
     /// <summary>
     /// Creates the network with each layer's weights drawn from its initialization scheme, deterministically
     /// from <paramref name="seed"/> (each layer draws from its own stream); biases start at 0.

@@ -40,6 +40,12 @@ partial class Surrogates
         /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
         private global::System.Span<double> WeightNormOf(int layer, global::ChainRule.Diagnostics.GradientReport? report) => report is null ? default : new global::System.Span<double>(_weightNorms, layer, 1);
 
+        /// <summary>The network in one line: each layer with its sizes, the loss and the parameter count.</summary>
+        public const string Description = "Regressor: Encoder: Dense(3→16, Tanh) → MLPHead: Dense(16→16, Gelu) → Squash: Dense(16→8, Sigmoid) → Output: Dense(8→2) → MeanSquaredError; parameters: 490 double";
+
+        /// <summary>A table of the layers in the spirit of torchinfo: layer, kind, output width, parameters, initialization.</summary>
+        public const string Summary = "Regressor: MeanSquaredError, double\nlayer    kind                  output  parameters  init\n-------  --------------------  ------  ----------  ----------------------------------------\n(input)                             3\nEncoder  Dense(3→16, Tanh)         16          64  Xavier normal N(0, 2/(fan_in+fan_out))\nMLPHead  Dense(16→16, Gelu)        16         272  orthogonal\nSquash   Dense(16→8, Sigmoid)       8         136  Xavier uniform U(±√(6/(fan_in+fan_out)))\nOutput   Dense(8→2)                 2          18  Xavier normal N(0, 2/(fan_in+fan_out))\nparameters: 490; workspace: 82 activations per sample";
+
         /// <summary>
         /// Creates the network with each layer's weights drawn from its initialization scheme, deterministically
         /// from <paramref name="seed"/> (each layer draws from its own stream); biases start at 0.

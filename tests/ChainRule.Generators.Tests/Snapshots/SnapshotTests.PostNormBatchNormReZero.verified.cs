@@ -41,6 +41,12 @@ partial class PostNorm
     /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
     private global::System.Span<double> WeightNormOf(int layer, global::ChainRule.Diagnostics.GradientReport? report) => report is null ? default : new global::System.Span<double>(_weightNorms, layer, 1);
 
+    /// <summary>The network in one line: each layer with its sizes, the loss and the parameter count.</summary>
+    public const string Description = "PostNorm: InputNorm: BatchNorm(16) → Body: 2 × PostNorm[BatchNorm → Dense(16→16, ReLU) → Dense(16→16)] · α + x → Refine: 1 × PostNorm[RMSNorm → Dense(16→8, Silu) → Dense(8→16)] + x → Output: Dense(16→1) → MeanSquaredError; parameters: 1,499 double";
+
+    /// <summary>A table of the layers in the spirit of torchinfo: layer, kind, output width, parameters, initialization.</summary>
+    public const string Summary = "PostNorm: MeanSquaredError, double\nlayer      kind                                                             output  parameters  init\n---------  ---------------------------------------------------------------  ------  ----------  -------------------------------------------------------------------------------\n(input)                                                                         16\nInputNorm  BatchNorm(16)                                                        16          32  γ = 1, β = 0\nBody.0     PostNorm[BatchNorm → Dense(16→16, ReLU) → Dense(16→16)] · α + x      16         577  up He normal N(0, 2/fan_in); down Xavier normal N(0, 2/(fan_in+fan_out)); α = 0\nBody.1     PostNorm[BatchNorm → Dense(16→16, ReLU) → Dense(16→16)] · α + x      16         577  up He normal N(0, 2/fan_in); down Xavier normal N(0, 2/(fan_in+fan_out)); α = 0\nRefine.0   PostNorm[RMSNorm → Dense(16→8, Silu) → Dense(8→16)] + x              16         296  up He normal N(0, 2/fan_in); down Xavier normal N(0, 2/(fan_in+fan_out))\nOutput     Dense(16→1)                                                           1          17  Xavier normal N(0, 2/(fan_in+fan_out))\nparameters: 1,499; workspace: 226 activations per sample + 96";
+
     /// <summary>
     /// Creates the network with each layer's weights drawn from its initialization scheme, deterministically
     /// from <paramref name="seed"/> (each layer draws from its own stream); biases start at 0.
