@@ -115,6 +115,13 @@ public class PipelineTests
     {
         GeneratorOutput output = GeneratorHarness.Run("using ChainRule;\n" + declaration);
         Assert.All(output.Diagnostics, d => Assert.StartsWith("CR", d.Id, StringComparison.Ordinal));
+        // Never silent: the user sees an error, a CR one or the compiler's on their own declaration, and whatever was
+        // generated adds none of its own (DESIGN §7).
+        bool crError = output.Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error);
+        var errors = output.Compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(crError || errors.Count > 0, $"no diagnostic at all for a malformed declaration: {declaration}");
+        if (!crError)
+            Assert.All(errors, d => Assert.Equal(GeneratorHarness.ModelPath, d.Location.SourceTree?.FilePath));
     }
 
     [Theory]
