@@ -140,10 +140,8 @@ public class PipelineTests
     [InlineData("[Network(Inputs = 3)] public partial class A { [Dense(2)] public partial int X { get; } }")]
     [InlineData("[Network(Inputs = 3)] public partial class A { [Dense(2)] public partial DenseLayer<float> X { get; } [Dense(2)] public partial DenseLayer<float> X { get; } }")]
     [InlineData("[Network(Inputs = 3)] public partial class A { [Dense(2)] public partial DenseLayer<float> X { get => default; } }")]
-    [InlineData("[Network(Inputs = 3)] public partial class A { [Dense(2)] public partial DenseLayer<float> X { get; } public partial DenseLayer<float> X => default; }")]
     [InlineData("[Network(Inputs = 3)] public partial class A { [Dense(2)] DenseLayer<float> field; }")]
     [InlineData("[Network(Inputs = 3)] public partial class A { [Dense(2, Activation.ReLU, Init = Init.HeNormal, Init = Init.Zeros)] public partial DenseLayer<float> X { get; } }")]
-    [InlineData("[Network(Inputs = int.MaxValue)] public partial class A { [Dense(int.MaxValue)] public partial DenseLayer<float> X { get; } }")]
     [InlineData("[Network(Inputs = 3)] public partial class A { [Dense(2)] public partial DenseLayer<float> X { get; }")]
     [InlineData("[Network(Inputs = 3)] public partial record A { [Dense(2)] public partial DenseLayer<float> X { get; } }")]
     [InlineData("[Network(Inputs = 3)] public partial struct A { [Dense(2)] public partial DenseLayer<float> X { get; } }")]
@@ -160,6 +158,33 @@ public class PipelineTests
     {
         GeneratorOutput output = GeneratorHarness.Run("using ChainRule;\n" + declaration);
         Assert.All(output.Diagnostics, d => Assert.StartsWith("CR", d.Id, StringComparison.Ordinal));
+        AssertNeverSilent(output, declaration);
+    }
+
+    /// <summary>
+    /// Never silent (DESIGN §7): the user sees an error on their own declaration, a CR one or the compiler's, rather
+    /// than only errors inside generated code (which may cascade from the user's).
+    /// </summary>
+    private static void AssertNeverSilent(GeneratorOutput output, string declaration)
+    {
+        bool crError = output.Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error);
+        var userErrors = output.Compilation.GetDiagnostics()
+            .Where(d => d.Severity == DiagnosticSeverity.Error && d.Location.SourceTree?.FilePath == GeneratorHarness.ModelPath).ToList();
+        var generatedErrors = output.Compilation.GetDiagnostics()
+            .Where(d => d.Severity == DiagnosticSeverity.Error && d.Location.SourceTree?.FilePath != GeneratorHarness.ModelPath).Take(3);
+        Assert.True(crError || userErrors.Count > 0,
+            $"no error on the declaration itself, only in generated code: {declaration}\n{string.Join("\n", generatedErrors)}");
+    }
+
+    // Once generated code that did not compile with no error on the declaration: a parameter count past int (now
+    // CR0015) and a layer property the user already implemented (now CR0017).
+    [Theory]
+    [InlineData("[Network(Inputs = int.MaxValue)] public partial class A { [Dense(int.MaxValue)] public partial DenseLayer<float> X { get; } }")]
+    [InlineData("[Network(Inputs = 3)] public partial class A { [Dense(2)] public partial DenseLayer<float> X { get; } public partial DenseLayer<float> X => default; }")]
+    public void Declarations_that_only_generated_code_rejects_are_a_CR_error(string declaration)
+    {
+        GeneratorOutput output = GeneratorHarness.Run("using ChainRule;\n" + declaration);
+        AssertNeverSilent(output, declaration);
     }
 
     [Theory]

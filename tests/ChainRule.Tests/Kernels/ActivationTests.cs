@@ -110,6 +110,40 @@ public class ActivationTests
         }
     }
 
+    /// <summary>
+    /// The float GELU's documented accuracy (docs/numerics.md): within <c>8 + 1.5·x²</c> ulps of the correctly rounded
+    /// <c>x·Φ(x)</c>: a few ulps near 0, growing in the negative tail, where <c>e^(−x²/2)</c> is evaluated in float
+    /// (its argument's rounding is multiplied by x²/2). Measured over [−10, 10].
+    /// </summary>
+    [Fact]
+    public void Float_gelu_is_within_its_documented_ulps_of_the_exact_form()
+    {
+        const int count = 20001;
+        var x = new float[count];
+        for (int i = 0; i < count; i++)
+            x[i] = (float)(-10 + 20.0 * i / (count - 1));
+        var y = new float[count];
+        Gelu.Forward<float>(y, x);
+        double worst = 0, worstUlps = 0, nearZero = 0;
+        int worstIndex = 0;
+        for (int i = 0; i < count; i++)
+        {
+            double expected = x[i] * Phi(x[i]);
+            float rounded = (float)expected;
+            if (rounded == 0)
+                continue;
+            double ulp = (double)MathF.BitIncrement(Math.Abs(rounded)) - Math.Abs(rounded);
+            double ulps = Math.Abs(y[i] - expected) / ulp;
+            double ofBound = ulps / (8 + 1.5 * x[i] * x[i]);
+            if (Math.Abs(x[i]) <= 1)
+                nearZero = Math.Max(nearZero, ulps);
+            if (ofBound > worst) { worst = ofBound; worstUlps = ulps; worstIndex = i; }
+        }
+        Assert.True(worst <= 1, $"GELU<float>({x[worstIndex]:R}) = {y[worstIndex]:R}, exact {x[worstIndex] * Phi(x[worstIndex]):R}: {worstUlps:F1} ulps");
+        Assert.True(nearZero <= 8, $"{nearZero:F1} ulps within |x| ≤ 1");
+    }
+
+
     [Fact]
     public void Backward_may_overwrite_dy_in_place()
     {

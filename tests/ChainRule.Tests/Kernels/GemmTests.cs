@@ -96,103 +96,102 @@ public class GemmTests
         }
     }
 
-    [Fact]
-    public void Every_supported_width_matches_reference_on_its_own()
+    // The dispatch sends most work to the widest width, so drive each width over the whole problem here. A width the
+    // CPU lacks is reported skipped, not passed.
+    [Theory]
+    [SimdWidth(512, "float")] [SimdWidth(256, "float")] [SimdWidth(128, "float")] [SimdWidth(0, "float")]
+    [SimdWidth(512, "double")] [SimdWidth(256, "double")] [SimdWidth(128, "double")] [SimdWidth(0, "double")]
+    public void Every_supported_width_matches_reference_on_its_own(int bits, string element) =>
+        SimdWidthAttribute.Invoke(typeof(GemmTests), nameof(CheckWidthOnItsOwn), bits, element);
+
+    private static void CheckWidthOnItsOwn<TSimd, T>()
+        where TSimd : struct, ISimd<TSimd, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        // The dispatch sends most work to the widest width, so drive each width over the whole problem here.
-        CheckWidth<Simd512<float>, float>(); CheckWidth<Simd256<float>, float>(); CheckWidth<Simd128<float>, float>(); CheckWidth<Scalar<float>, float>();
-        CheckWidth<Simd512<double>, double>(); CheckWidth<Simd256<double>, double>(); CheckWidth<Simd128<double>, double>(); CheckWidth<Scalar<double>, double>();
-
-        static void CheckWidth<TSimd, T>()
-            where TSimd : struct, ISimd<TSimd, T>
-            where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            if (!TSimd.IsSupported)
-                return;
-            const int m = 7, n = 37, k = 45;
-            var random = new Random(11);
-            T[] a = NumericAssert.Random<T>(random, m * k), b = NumericAssert.Random<T>(random, n * k), bias = NumericAssert.Random<T>(random, n);
-            var expectedDot = new double[m * n];
-            var expectedBroadcast = new double[m * n];
-            for (int i = 0; i < m; i++)
-                for (int j = 0; j < n; j++)
+        const int m = 7, n = 37, k = 45;
+        var random = new Random(11);
+        T[] a = NumericAssert.Random<T>(random, m * k), b = NumericAssert.Random<T>(random, n * k), bias = NumericAssert.Random<T>(random, n);
+        var expectedDot = new double[m * n];
+        var expectedBroadcast = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double dot = double.CreateTruncating(bias[j]), broadcast = 0;
+                for (int p = 0; p < k; p++)
                 {
-                    double dot = double.CreateTruncating(bias[j]), broadcast = 0;
-                    for (int p = 0; p < k; p++)
-                    {
-                        dot += double.CreateTruncating(a[i * k + p]) * double.CreateTruncating(b[j * k + p]);
-                        // b read as (k, n) = (45, 37): same buffer, other shape.
-                        broadcast += double.CreateTruncating(a[i * k + p]) * double.CreateTruncating(b[p * n + j]);
-                    }
-                    expectedDot[i * n + j] = dot;
-                    expectedBroadcast[i * n + j] = broadcast;
+                    dot += double.CreateTruncating(a[i * k + p]) * double.CreateTruncating(b[j * k + p]);
+                    // b read as (k, n) = (45, 37): same buffer, other shape.
+                    broadcast += double.CreateTruncating(a[i * k + p]) * double.CreateTruncating(b[p * n + j]);
                 }
-            string width = typeof(TSimd).Name;
+                expectedDot[i * n + j] = dot;
+                expectedBroadcast[i * n + j] = broadcast;
+            }
+        string width = typeof(TSimd).Name;
 
-            var c = new T[m * n];
-            Gemm.DotTiles<TSimd, T>(ref c[0], ref a[0], ref b[0], ref bias[0], true, m, n, k);
-            NumericAssert.Close<T>(expectedDot, c, $"DotTiles<{width}, {typeof(T).Name}> with bias");
+        var c = new T[m * n];
+        Gemm.DotTiles<TSimd, T>(ref c[0], ref a[0], ref b[0], ref bias[0], true, m, n, k);
+        NumericAssert.Close<T>(expectedDot, c, $"DotTiles<{width}, {typeof(T).Name}> with bias");
 
-            Array.Clear(c);
-            double squares = 0;
-            int next = Gemm.BroadcastPanels<TSimd, T>(ref c[0], ref a[0], ref b[0], m, n, k, k, 1, accumulate: false, sumSquares: true, ref squares, start: 0);
-            Gemm.BroadcastPanels<Scalar<T>, T>(ref c[0], ref a[0], ref b[0], m, n, k, k, 1, accumulate: false, sumSquares: true, ref squares, start: next);
-            Assert.True(next >= n - 2 * TSimd.Count, $"{width} left {n - next} columns");
-            NumericAssert.Close<T>(expectedBroadcast, c, $"BroadcastPanels<{width}, {typeof(T).Name}>");
-            double storedSquares = 0;
-            foreach (T value in c)
-                storedSquares += double.CreateTruncating(value) * double.CreateTruncating(value);
-            var (absolute, relative) = NumericAssert.Tolerance<T>(); // the partial sums run in T
-            NumericAssert.Close<double>([storedSquares], [squares], absolute, relative, $"BroadcastPanels<{width}, {typeof(T).Name}> Σc² epilogue");
-        }
+        Array.Clear(c);
+        double squares = 0;
+        int next = Gemm.BroadcastPanels<TSimd, T>(ref c[0], ref a[0], ref b[0], m, n, k, k, 1, accumulate: false, sumSquares: true, ref squares, start: 0);
+        Gemm.BroadcastPanels<Scalar<T>, T>(ref c[0], ref a[0], ref b[0], m, n, k, k, 1, accumulate: false, sumSquares: true, ref squares, start: next);
+        Assert.True(next >= n - 2 * TSimd.Count, $"{width} left {n - next} columns");
+        NumericAssert.Close<T>(expectedBroadcast, c, $"BroadcastPanels<{width}, {typeof(T).Name}>");
+        double storedSquares = 0;
+        foreach (T value in c)
+            storedSquares += double.CreateTruncating(value) * double.CreateTruncating(value);
+        var (absolute, relative) = NumericAssert.Tolerance<T>(); // the partial sums run in T
+        NumericAssert.Close<double>([storedSquares], [squares], absolute, relative, $"BroadcastPanels<{width}, {typeof(T).Name}> Σc² epilogue");
     }
 
-    [Fact]
-    public void Packed_path_matches_reference_at_every_width_across_blocks()
-    {
-        // Past one depth block and one column block, with edge rows and a partial panel, in all three layouts.
-        CheckWidth<Simd512<float>, float>(13); CheckWidth<Simd256<float>, float>(13); CheckWidth<Simd128<float>, float>(13); CheckWidth<Scalar<float>, float>(13);
-        CheckWidth<Simd512<double>, double>(13); CheckWidth<Simd256<double>, double>(13); CheckWidth<Simd128<double>, double>(13); CheckWidth<Scalar<double>, double>(13);
-        // Past one packed block of a's rows, ending in a partial tile.
-        CheckWidth<Simd256<float>, float>(Gemm.RowBlock + 7);
+    // Past one depth block and one column block, with edge rows and a partial panel, in all three layouts.
+    [Theory]
+    [SimdWidth(512, "float")] [SimdWidth(256, "float")] [SimdWidth(128, "float")] [SimdWidth(0, "float")]
+    [SimdWidth(512, "double")] [SimdWidth(256, "double")] [SimdWidth(128, "double")] [SimdWidth(0, "double")]
+    public void Packed_path_matches_reference_at_every_width_across_blocks(int bits, string element) =>
+        SimdWidthAttribute.Invoke(typeof(GemmTests), nameof(CheckPackedWidth), bits, element, 13);
 
-        static void CheckWidth<TSimd, T>(int m)
-            where TSimd : struct, ISimd<TSimd, T>
-            where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            if (!TSimd.IsSupported)
-                return;
-            int n = Gemm.ColumnBlock + 37, k = Gemm.DepthBlock + 45;
-            var random = new Random(17);
-            T[] a = NumericAssert.Random<T>(random, m * k), b = NumericAssert.Random<T>(random, n * k), bias = NumericAssert.Random<T>(random, n);
-            T[] start = NumericAssert.Random<T>(random, m * n);
-            // (aRowStride, aDepthStride, bDepthStride, bColumnStride): A Bᵀ, A B, Aᵀ B.
-            foreach (var (ar, ad, bd, bc) in new[] { (k, 1, 1, k), (k, 1, n, 1), (1, m, n, 1) })
-                foreach (bool accumulate in new[] { false, true })
-                {
-                    bool hasBias = !accumulate;
-                    double[] expected = accumulate ? NumericAssert.ToDouble<T>(start) : new double[m * n];
-                    for (int i = 0; i < m; i++)
-                        for (int j = 0; j < n; j++)
-                        {
-                            double sum = hasBias ? double.CreateTruncating(bias[j]) : 0;
-                            for (int p = 0; p < k; p++)
-                                sum += double.CreateTruncating(a[i * ar + p * ad]) * double.CreateTruncating(b[p * bd + j * bc]);
-                            expected[i * n + j] += sum;
-                        }
-                    T[] c = (T[])start.Clone();
-                    int dead = 0;
-                    double bSquares = 0;
-                    double squares = Gemm.PackedCore<TSimd, T>(ref c[0], ref a[0], ref b[0], ref bias[0], hasBias, m, n, k, n, ar, ad, bd, bc, accumulate, sumSquares: true, ref c[0], Epilogue.None, ref dead,
-                        sumSquaresOfB: true, ref bSquares);
-                    string label = $"PackedCore<{typeof(TSimd).Name}, {typeof(T).Name}> strides ({ar}, {ad}, {bd}, {bc}) accumulate={accumulate}";
-                    NumericAssert.Close<T>(expected, c, label);
-                    var (absolute, relative) = NumericAssert.Tolerance<T>();
-                    NumericAssert.Close<double>([NumericAssert.SumOfSquares<T>(c)], [squares], absolute, relative, label + " Σc²");
-                    // Every block of b once, however many row blocks of a swept it.
-                    NumericAssert.Close<double>([NumericAssert.SumOfSquares<T>(b)], [bSquares], absolute, relative, label + " Σb²");
-                }
-        }
+    // Past one packed block of a's rows, ending in a partial tile.
+    [Theory]
+    [SimdWidth(256, "float")]
+    public void Packed_path_matches_reference_past_a_row_block(int bits, string element) =>
+        SimdWidthAttribute.Invoke(typeof(GemmTests), nameof(CheckPackedWidth), bits, element, Gemm.RowBlock + 7);
+
+    private static void CheckPackedWidth<TSimd, T>(int m)
+        where TSimd : struct, ISimd<TSimd, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = Gemm.ColumnBlock + 37, k = Gemm.DepthBlock + 45;
+        var random = new Random(17);
+        T[] a = NumericAssert.Random<T>(random, m * k), b = NumericAssert.Random<T>(random, n * k), bias = NumericAssert.Random<T>(random, n);
+        T[] start = NumericAssert.Random<T>(random, m * n);
+        // (aRowStride, aDepthStride, bDepthStride, bColumnStride): A Bᵀ, A B, Aᵀ B.
+        foreach (var (ar, ad, bd, bc) in new[] { (k, 1, 1, k), (k, 1, n, 1), (1, m, n, 1) })
+            foreach (bool accumulate in new[] { false, true })
+            {
+                bool hasBias = !accumulate;
+                double[] expected = accumulate ? NumericAssert.ToDouble<T>(start) : new double[m * n];
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++)
+                    {
+                        double sum = hasBias ? double.CreateTruncating(bias[j]) : 0;
+                        for (int p = 0; p < k; p++)
+                            sum += double.CreateTruncating(a[i * ar + p * ad]) * double.CreateTruncating(b[p * bd + j * bc]);
+                        expected[i * n + j] += sum;
+                    }
+                T[] c = (T[])start.Clone();
+                int dead = 0;
+                double bSquares = 0;
+                double squares = Gemm.PackedCore<TSimd, T>(ref c[0], ref a[0], ref b[0], ref bias[0], hasBias, m, n, k, n, ar, ad, bd, bc, accumulate, sumSquares: true, ref c[0], Epilogue.None, ref dead,
+                    sumSquaresOfB: true, ref bSquares);
+                string label = $"PackedCore<{typeof(TSimd).Name}, {typeof(T).Name}> strides ({ar}, {ad}, {bd}, {bc}) accumulate={accumulate}";
+                NumericAssert.Close<T>(expected, c, label);
+                var (absolute, relative) = NumericAssert.Tolerance<T>();
+                NumericAssert.Close<double>([NumericAssert.SumOfSquares<T>(c)], [squares], absolute, relative, label + " Σc²");
+                // Every block of b once, however many row blocks of a swept it.
+                NumericAssert.Close<double>([NumericAssert.SumOfSquares<T>(b)], [bSquares], absolute, relative, label + " Σb²");
+            }
     }
 
     [Fact]

@@ -56,6 +56,13 @@ public class ParallelPassTests
             Assert.Equal(splits + 1, ParallelRange.SplitCount);
             Assert.Equal(expected, split);
             Assert.Equal(serial, split, serial * 1e-14); // the same blocks, the parts added in another grouping
+            // Independent of the kernels: every square in double, over the whole buffer past the split length. The kernels
+            // sum each 4096-value block in float, so they may differ by float rounding of those partial sums.
+            double independent = 0;
+            foreach (float v in values)
+                independent += (double)v * v;
+            Assert.True(n > ParallelRange.MinLength);
+            Assert.Equal(independent, split, independent * 1e-5);
             Assert.Equal(Math.Sqrt(split), Norms.L2<float>(values));
             values[n - 1] = float.NaN;
             Assert.True(double.IsNaN(Norms.SumOfSquares<float>(values)));
