@@ -38,6 +38,12 @@ partial class @event
     /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
     private global::System.Span<double> WeightNormOf(int layer, global::ChainRule.Diagnostics.GradientReport? report) => report is null ? default : new global::System.Span<double>(_weightNorms, layer, 1);
 
+    /// <summary>The network in one line: each layer with its sizes, the loss and the parameter count.</summary>
+    public const string Description = "event: Body: 2 × PreNorm[LayerNorm → Dense(8→8, ReLU) → Dense(8→8)] + x → Body0Down: 1 × PreNorm[RMSNorm → Dense(8→8, Gelu) → Dense(8→8)] + x → class: Dense(8→6, Tanh) → Logits: Dense(6→4) → Dlogits: Dense(4→3) → SoftmaxCrossEntropy; parameters: 569 float";
+
+    /// <summary>A table of the layers in the spirit of torchinfo: layer, kind, output width, parameters, initialization.</summary>
+    public const string Summary = "event: SoftmaxCrossEntropy, float\nlayer        kind                                                    output  parameters  init\n-----------  ------------------------------------------------------  ------  ----------  ------------------------------------------------------------------------\n(input)                                                                   8\nBody.0       PreNorm[LayerNorm → Dense(8→8, ReLU) → Dense(8→8)] + x       8         160  up He normal N(0, 2/fan_in); down Xavier normal N(0, 2/(fan_in+fan_out))\nBody.1       PreNorm[LayerNorm → Dense(8→8, ReLU) → Dense(8→8)] + x       8         160  up He normal N(0, 2/fan_in); down Xavier normal N(0, 2/(fan_in+fan_out))\nBody0Down.0  PreNorm[RMSNorm → Dense(8→8, Gelu) → Dense(8→8)] + x         8         152  up He normal N(0, 2/fan_in); down Xavier normal N(0, 2/(fan_in+fan_out))\nclass        Dense(8→6, Tanh)                                             6          54  Xavier normal N(0, 2/(fan_in+fan_out))\nLogits       Dense(6→4)                                                   4          28  Xavier normal N(0, 2/(fan_in+fan_out))\nDlogits      Dense(4→3)                                                   3          15  Xavier normal N(0, 2/(fan_in+fan_out))\nparameters: 569; workspace: 128 activations per sample";
+
     /// <summary>
     /// Creates the network with each layer's weights drawn from its initialization scheme, deterministically
     /// from <paramref name="seed"/> (each layer draws from its own stream); biases start at 0.
