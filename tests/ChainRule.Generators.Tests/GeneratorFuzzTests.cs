@@ -31,6 +31,8 @@ public class GeneratorFuzzTests(ITestOutputHelper log)
     [InlineData(3)]
     [InlineData(4)]
     [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(7)]
     public void RandomValidDeclarationsCompileWithoutDiagnostics(int batch)
     {
         var random = new Random(Seed + batch);
@@ -51,6 +53,8 @@ public class GeneratorFuzzTests(ITestOutputHelper log)
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
     public void DeclarationsBrokenOneWayGetAnErrorOnTheDeclaration(int batch)
     {
         var random = new Random(Seed + 100 + batch);
@@ -83,7 +87,7 @@ public class GeneratorFuzzTests(ITestOutputHelper log)
     [InlineData(3)]
     public void MutatedSourcesNeverMakeTheGeneratorThrow(int batch)
     {
-        const int Cases = 300;
+        const int Cases = 400;
         var random = new Random(Seed + 200 + batch);
         for (int i = 0; i < Cases; i++)
         {

@@ -648,9 +648,9 @@ public static class Gemm
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         private static readonly Action<int> s_runPart = RunPart;
-        private static readonly double[] s_squares = new double[64];
-        private static readonly int[] s_dead = new int[64];
-        private static readonly double[] s_bSquares = new double[64];
+        private static readonly double[] s_squares = new double[WorkerPool.MaxThreads];
+        private static readonly int[] s_dead = new int[WorkerPool.MaxThreads];
+        private static readonly double[] s_bSquares = new double[WorkerPool.MaxThreads];
         private static T* s_c, s_a, s_b, s_bias, s_activation;
         private static bool s_hasBias, s_accumulate, s_sumSquares, s_sumSquaresOfB;
         private static Epilogue s_epilogue;

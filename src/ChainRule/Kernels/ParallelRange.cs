@@ -160,7 +160,7 @@ internal static unsafe class ParallelPasses<T>
 
     private sealed class SumOfSquaresPass : BufferPass
     {
-        private readonly double[] _sums = new double[64];
+        private readonly double[] _sums = new double[WorkerPool.MaxThreads];
 
         public override void Run(int part, int start, int end) => _sums[part] = Norms.SumOfSquaresInBlocks(new ReadOnlySpan<T>(Data + start, end - start));
 

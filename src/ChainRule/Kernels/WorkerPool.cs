@@ -15,6 +15,9 @@ internal sealed class WorkerPool
     /// <summary>How long an idle worker spins before it parks: long enough to bridge the elementwise work between products.</summary>
     internal const int SpinMicroseconds = 1000;
 
+    /// <summary>The most threads <see cref="Threads"/> accepts; per-part results are kept in arrays of this length.</summary>
+    internal const int MaxThreads = 64;
+
     private static readonly object s_gate = new();
     private static int s_threads = InitialThreads();
     private static WorkerPool? s_pool = s_threads > 1 ? new WorkerPool(s_threads) : null;
@@ -49,7 +52,7 @@ internal sealed class WorkerPool
         set
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 64);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, MaxThreads);
             lock (s_gate)
             {
                 if (value == s_threads && (value == 1 || s_pool is not null))
@@ -70,7 +73,7 @@ internal sealed class WorkerPool
     private static int InitialThreads()
     {
         string? setting = Environment.GetEnvironmentVariable("CHAINRULE_THREADS");
-        return int.TryParse(setting, out int threads) && threads >= 1 && threads <= 64 ? threads : 1;
+        return int.TryParse(setting, out int threads) && threads >= 1 && threads <= MaxThreads ? threads : 1;
     }
 
     /// <summary>

@@ -44,7 +44,7 @@ public abstract unsafe class Optimizer<T> : IRangePass
     // The buffers and mode of the pass in progress, pinned by RunParts while its parts run; each part's result.
     private T* _parameters, _gradients;
     private bool _store;
-    private readonly PassResult<T>[] _parts = new PassResult<T>[64];
+    private readonly PassResult<T>[] _parts = new PassResult<T>[WorkerPool.MaxThreads];
 
     private protected Optimizer(OptimizerOptions options, int parameterCount)
     {
