@@ -19,19 +19,7 @@ public class SnapshotTests
     }
 
     [Fact]
-    public Task DigitClassifier() => Verify(Generate("""
-        using ChainRule;
-
-        namespace Samples;
-
-        [Network(Inputs = 64, Loss = Loss.SoftmaxCrossEntropy)]
-        public partial class DigitClassifier
-        {
-            [Dense(128, Activation.ReLU)] public partial DenseLayer<float> Hidden { get; }
-            [Dense(64, Activation.ReLU)]  public partial DenseLayer<float> Hidden2 { get; }
-            [Dense(10)]                   public partial DenseLayer<float> Logits { get; }
-        }
-        """), "cs");
+    public Task DigitClassifier() => Verify(Generate(ModelSources.DigitClassifier), "cs");
 
     [Fact]
     public Task DoubleRegressorNestedInContainingType() => Verify(Generate("""
@@ -82,20 +70,7 @@ public class SnapshotTests
         """), "cs");
 
     [Fact]
-    public Task PostNormBatchNormReZero() => Verify(Generate("""
-        using ChainRule;
-
-        namespace Deep;
-
-        [Network(Inputs = 16, Loss = Loss.MeanSquaredError, Precision = Precision.Double)]
-        public partial class PostNorm
-        {
-            [BatchNorm]                                                                  public partial NormLayer<double> InputNorm { get; }
-            [Residual(Norm.BatchNorm, Activation.ReLU, Repeat = 2, Placement = NormPlacement.Post, ReZero = true)] public partial ResidualStack<double> Body { get; }
-            [Residual(Norm.RMSNorm, Activation.Silu, Hidden = 8, Epsilon = 1e-4, Placement = NormPlacement.Post)] public partial ResidualStack<double> Refine { get; }
-            [Dense(1)]                                                                   public partial DenseLayer<double> Output { get; }
-        }
-        """), "cs");
+    public Task PostNormBatchNormReZero() => Verify(Generate(ModelSources.PostNormBatchNormReZero), "cs");
 
     /// <summary>Names that collide with the locals of other layers, and keywords: numbered stems and @ where needed, still readable.</summary>
     [Fact]

@@ -58,46 +58,73 @@ internal sealed record StateSnapshot(
     byte[] Parameters, byte[] Gradients, byte[] Statistics, byte[][] OptimizerState,
     long Steps, long OptimizerSteps, double LearningRate, long? ReportStep, double? ReportLoss, bool? ReportApplied);
 
-internal abstract class Subject<T> : ISubject
+/// <summary>What a model's trainer learns from, which decides the shape of its training calls and of the good data.</summary>
+internal enum Targets
+{
+    /// <summary>Class labels in <c>[0, OutputSize)</c>: <c>Step(inputs, labels)</c>.</summary>
+    Labels,
+
+    /// <summary>Real target values: <c>Step(inputs, targets)</c>.</summary>
+    Values,
+
+    /// <summary>Target probabilities in <c>[0, 1]</c> for binary cross-entropy: <c>Step(inputs, targets)</c>.</summary>
+    Probabilities,
+}
+
+/// <summary>
+/// The adapter for one generated model of element type <typeparamref name="T"/>. Every generated model has the same
+/// members (<c>InputSize</c>, <c>Predict</c>, <c>Parameters</c>, <c>CreateTrainer</c>, <c>Trainer.Step</c>, …) but no
+/// common interface, and its trainer is a sealed nested class, so those members are bound here once, by name, to each
+/// fresh model and trainer; a subject states only what differs: its targets, its warm-up optimizer and its BatchNorm
+/// layers. A member the generator stops emitting fails every case of the subject with an exception naming it.
+/// </summary>
+internal sealed class Subject<TModel, T> : ISubject
+    where TModel : class
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public string Name => GetType().Name;
-    public abstract int InputSize { get; }
-    public abstract int OutputSize { get; }
-    public abstract int ActivationsPerSample { get; }
-    public virtual int FixedActivations => 0;
+    private readonly Targets _targets;
+    private readonly OptimizerOptions _warmUpOptimizer;
+    private readonly Func<TModel, IEnumerable<NormLayer<T>>>? _batchNorms;
+    private Bound _bound = null!;
+
+    /// <param name="name">The subject's name in the test cases.</param>
+    /// <param name="targets">What the model's trainer learns from.</param>
+    /// <param name="warmUpOptimizer">The optimizer the warm-up trains with; the subjects vary it so each kind's state is covered.</param>
+    /// <param name="batchNorms">The model's BatchNorm layers, the ones with running statistics; none when null.</param>
+    public Subject(string name, Targets targets, OptimizerOptions warmUpOptimizer, Func<TModel, IEnumerable<NormLayer<T>>>? batchNorms = null)
+    {
+        Name = name;
+        _targets = targets;
+        _warmUpOptimizer = warmUpOptimizer;
+        _batchNorms = batchNorms;
+        InputSize = Constant(nameof(InputSize));
+        OutputSize = Constant(nameof(OutputSize));
+        ActivationsPerSample = Constant(nameof(ActivationsPerSample));
+        FixedActivations = Constant(nameof(FixedActivations), emittedOnlyWhenPositive: true);
+    }
+
+    public string Name { get; }
+    public int InputSize { get; }
+    public int OutputSize { get; }
+    public int ActivationsPerSample { get; }
+    public int FixedActivations { get; }
     public int MaxBatch => 4;
-    public abstract bool Classification { get; }
-    public virtual bool BinaryTargets => false;
-    public abstract bool HasBatchNorm { get; }
+    public bool Classification => _targets == Targets.Labels;
+    public bool BinaryTargets => _targets == Targets.Probabilities;
+    public bool HasBatchNorm => _batchNorms is not null;
     public double Huge => typeof(T) == typeof(double) ? 1e308 : 1e38;
 
-    /// <summary>The optimizer the warm-up trains with; the subjects vary it so each kind's state is covered.</summary>
-    protected abstract OptimizerOptions WarmUpOptimizer { get; }
-
-    protected abstract void NewModel(TrainerOptions options);
-    public abstract void CreateTrainer(TrainerOptions options);
-    protected abstract void Predict(ReadOnlySpan<T> input, Span<T> output);
-    protected abstract void PredictBatch(ReadOnlySpan<T> inputs, Span<T> outputs);
-    protected abstract T Step(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, ReadOnlySpan<int> labels);
-    protected abstract T ComputeGradients(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, ReadOnlySpan<int> labels);
-    protected abstract T Evaluate(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, ReadOnlySpan<int> labels);
-    protected abstract Span<T> Parameters { get; }
-    protected abstract Span<T> Gradients { get; }
-    protected abstract IEnumerable<NormLayer<T>> Norms { get; }
-    protected abstract Optimizer<T> Optimizer { get; }
-    protected abstract long Steps { get; }
-    protected abstract GradientReport? Report { get; }
+    private IEnumerable<NormLayer<T>> Norms => _batchNorms?.Invoke(_bound.Model) ?? [];
 
     public void CreateAndWarmUp(LearningRateSchedule? schedule = null, NonFinitePolicy policy = NonFinitePolicy.SkipStep)
     {
-        NewModel(new TrainerOptions { MaxBatch = MaxBatch, Optimizer = WarmUpOptimizer, Schedule = schedule ?? Schedules.Warmup(3), OnNonFinite = policy });
+        _bound = new Bound(new TrainerOptions { MaxBatch = MaxBatch, Optimizer = _warmUpOptimizer, Schedule = schedule ?? Schedules.Warmup(3), OnNonFinite = policy }, _targets);
         for (int step = 0; step < 3; step++)
         {
             var (inputs, targets, labels) = Batch(MaxBatch - step % 2);
             Step(inputs, targets, labels);
         }
-        if (LastUpdateApplied != true || Optimizer.StepCount != 3)
+        if (LastUpdateApplied != true || _bound.Optimizer().StepCount != 3)
             throw new InvalidOperationException($"{Name}: the warm-up steps were not applied.");
     }
 
@@ -115,13 +142,14 @@ internal abstract class Subject<T> : ISubject
         return (inputs, targets, labels);
     }
 
-    public void Predict(double[] input, double[] output) => WithOutput(output, o => Predict(Convert(input), o));
-    public void PredictBatch(double[] inputs, double[] outputs) => WithOutput(outputs, o => PredictBatch(Convert(inputs), o));
-    public double Step(double[] inputs, double[] targets, int[] labels) => double.CreateTruncating(Step(Convert(inputs), Convert(targets), labels));
-    public double ComputeGradients(double[] inputs, double[] targets, int[] labels) => double.CreateTruncating(ComputeGradients(Convert(inputs), Convert(targets), labels));
-    public double Evaluate(double[] inputs, double[] targets, int[] labels) => double.CreateTruncating(Evaluate(Convert(inputs), Convert(targets), labels));
+    public void CreateTrainer(TrainerOptions options) => _bound.CreateTrainer(options);
+    public void Predict(double[] input, double[] output) => WithOutput(output, o => _bound.Predict(Convert(input), o));
+    public void PredictBatch(double[] inputs, double[] outputs) => WithOutput(outputs, o => _bound.PredictBatch(Convert(inputs), o));
+    public double Step(double[] inputs, double[] targets, int[] labels) => double.CreateTruncating(_bound.Step(Convert(inputs), Convert(targets), labels));
+    public double ComputeGradients(double[] inputs, double[] targets, int[] labels) => double.CreateTruncating(_bound.ComputeGradients(Convert(inputs), Convert(targets), labels));
+    public double Evaluate(double[] inputs, double[] targets, int[] labels) => double.CreateTruncating(_bound.Evaluate(Convert(inputs), Convert(targets), labels));
 
-    public bool? LastUpdateApplied => Report?.UpdateApplied;
+    public bool? LastUpdateApplied => _bound.Report()?.UpdateApplied;
 
     public StateSnapshot Snapshot()
     {
@@ -131,23 +159,31 @@ internal abstract class Subject<T> : ISubject
             statistics.AddRange(Bits(norm.RunningMean));
             statistics.AddRange(Bits(norm.RunningVariance));
         }
-        var optimizerState = new byte[Optimizer.State.Count][];
+        Optimizer<T> optimizer = _bound.Optimizer();
+        var optimizerState = new byte[optimizer.State.Count][];
         for (int i = 0; i < optimizerState.Length; i++)
-            optimizerState[i] = Bits(Optimizer.State[i]);
+            optimizerState[i] = Bits(optimizer.State[i]);
+        GradientReport? report = _bound.Report();
         return new StateSnapshot(
-            Bits(Parameters), Bits(Gradients), statistics.ToArray(), optimizerState,
-            Steps, Optimizer.StepCount, Optimizer.LearningRate, Report?.Step, Report?.Loss, Report?.UpdateApplied);
+            Bits(_bound.Parameters()), Bits(_bound.Gradients()), statistics.ToArray(), optimizerState,
+            _bound.Steps(), optimizer.StepCount, optimizer.LearningRate, report?.Step, report?.Loss, report?.UpdateApplied);
     }
 
     public bool AllFinite()
     {
-        bool finite = IsFinite(Parameters);
+        bool finite = IsFinite(_bound.Parameters());
         foreach (NormLayer<T> norm in Norms)
             finite &= IsFinite(norm.RunningMean) && IsFinite(norm.RunningVariance);
-        for (int i = 0; i < Optimizer.State.Count; i++)
-            finite &= IsFinite(Optimizer.State[i]);
+        Optimizer<T> optimizer = _bound.Optimizer();
+        for (int i = 0; i < optimizer.State.Count; i++)
+            finite &= IsFinite(optimizer.State[i]);
         return finite;
     }
+
+    private static int Constant(string name, bool emittedOnlyWhenPositive = false) =>
+        typeof(TModel).GetField(name)?.GetRawConstantValue() is int value ? value
+        : emittedOnlyWhenPositive ? 0
+        : throw new MissingFieldException(typeof(TModel).Name, name);
 
     private static bool IsFinite(ReadOnlySpan<T> values)
     {
@@ -181,256 +217,91 @@ internal abstract class Subject<T> : ISubject
         }
     }
 
-    protected static IEnumerable<NormLayer<T>> Blocks(ResidualStack<T> stack)
+    private delegate void PredictCall(ReadOnlySpan<T> input, Span<T> output);
+    private delegate Span<T> BufferCall();
+    private delegate T LossCall<TTarget>(ReadOnlySpan<T> inputs, ReadOnlySpan<TTarget> targets);
+    private delegate T TrainingCall(T[] inputs, T[] targets, int[] labels);
+
+    /// <summary>
+    /// A fresh model (seed 3) and a trainer of it, their members bound as delegates. A delegate calls the member
+    /// directly, so an exception reaches the test as the model threw it, not wrapped as <c>MethodInfo.Invoke</c> would.
+    /// </summary>
+    private sealed class Bound
     {
-        for (int i = 0; i < stack.Count; i++)
-            yield return stack[i].Norm;
+        public Bound(TrainerOptions options, Targets targets)
+        {
+            Model = (TModel)Activator.CreateInstance(typeof(TModel), 3)!;
+            CreateTrainer = Bind<Func<TrainerOptions, object>>(Model, nameof(CreateTrainer));
+            object trainer = CreateTrainer(options);
+            Predict = Bind<PredictCall>(Model, nameof(Predict));
+            PredictBatch = Bind<PredictCall>(Model, nameof(PredictBatch));
+            Parameters = Bind<BufferCall>(Model, "get_" + nameof(Parameters));
+            Gradients = Bind<BufferCall>(Model, "get_" + nameof(Gradients));
+            Optimizer = Bind<Func<Optimizer<T>>>(trainer, "get_" + nameof(Optimizer));
+            Steps = Bind<Func<long>>(trainer, "get_" + nameof(Steps));
+            Report = Bind<Func<GradientReport?>>(trainer, "get_LastReport");
+            Step = Loss(trainer, nameof(Step), targets);
+            ComputeGradients = Loss(trainer, nameof(ComputeGradients), targets);
+            Evaluate = Loss(trainer, nameof(Evaluate), targets);
+        }
+
+        public TModel Model { get; }
+        public Func<TrainerOptions, object> CreateTrainer { get; }
+        public PredictCall Predict { get; }
+        public PredictCall PredictBatch { get; }
+        public BufferCall Parameters { get; }
+        public BufferCall Gradients { get; }
+        public Func<Optimizer<T>> Optimizer { get; }
+        public Func<long> Steps { get; }
+        public Func<GradientReport?> Report { get; }
+        public TrainingCall Step { get; }
+        public TrainingCall ComputeGradients { get; }
+        public TrainingCall Evaluate { get; }
+
+        // A classifier's trainer takes the labels, any other the targets.
+        private static TrainingCall Loss(object trainer, string method, Targets targets)
+        {
+            if (targets == Targets.Labels)
+            {
+                var withLabels = Bind<LossCall<int>>(trainer, method);
+                return (inputs, _, labels) => withLabels(inputs, labels);
+            }
+            var withTargets = Bind<LossCall<T>>(trainer, method);
+            return (inputs, targetValues, _) => withTargets(inputs, targetValues);
+        }
+
+        private static TDelegate Bind<TDelegate>(object target, string method)
+            where TDelegate : Delegate =>
+            (target.GetType().GetMethod(method) ?? throw new MissingMethodException(target.GetType().FullName, method)).CreateDelegate<TDelegate>(target);
     }
-}
-
-internal sealed class Blob : Subject<float>
-{
-    private BlobClassifier _model = null!;
-    private BlobClassifier.Trainer _trainer = null!;
-    public override int InputSize => BlobClassifier.InputSize;
-    public override int OutputSize => BlobClassifier.OutputSize;
-    public override int ActivationsPerSample => BlobClassifier.ActivationsPerSample;
-    public override bool Classification => true;
-    public override bool HasBatchNorm => false;
-    protected override OptimizerOptions WarmUpOptimizer => Optimizers.Adam(0.01);
-    protected override void NewModel(TrainerOptions options) { _model = new(3); _trainer = _model.CreateTrainer(options); }
-    public override void CreateTrainer(TrainerOptions options) => _model.CreateTrainer(options);
-    protected override void Predict(ReadOnlySpan<float> input, Span<float> output) => _model.Predict(input, output);
-    protected override void PredictBatch(ReadOnlySpan<float> inputs, Span<float> outputs) => _model.PredictBatch(inputs, outputs);
-    protected override float Step(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<int> labels) => _trainer.Step(x, labels);
-    protected override float ComputeGradients(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<int> labels) => _trainer.ComputeGradients(x, labels);
-    protected override float Evaluate(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<int> labels) => _trainer.Evaluate(x, labels);
-    protected override Span<float> Parameters => _model.Parameters;
-    protected override Span<float> Gradients => _model.Gradients;
-    protected override IEnumerable<NormLayer<float>> Norms => [];
-    protected override Optimizer<float> Optimizer => _trainer.Optimizer;
-    protected override long Steps => _trainer.Steps;
-    protected override GradientReport? Report => _trainer.LastReport;
-}
-
-internal sealed class Curve : Subject<double>
-{
-    private CurveFitter _model = null!;
-    private CurveFitter.Trainer _trainer = null!;
-    public override int InputSize => CurveFitter.InputSize;
-    public override int OutputSize => CurveFitter.OutputSize;
-    public override int ActivationsPerSample => CurveFitter.ActivationsPerSample;
-    public override bool Classification => false;
-    public override bool HasBatchNorm => false;
-    protected override OptimizerOptions WarmUpOptimizer => Optimizers.Sgd(0.05, momentum: 0.9, weightDecay: 1e-3);
-    protected override void NewModel(TrainerOptions options) { _model = new(3); _trainer = _model.CreateTrainer(options); }
-    public override void CreateTrainer(TrainerOptions options) => _model.CreateTrainer(options);
-    protected override void Predict(ReadOnlySpan<double> input, Span<double> output) => _model.Predict(input, output);
-    protected override void PredictBatch(ReadOnlySpan<double> inputs, Span<double> outputs) => _model.PredictBatch(inputs, outputs);
-    protected override double Step(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<int> labels) => _trainer.Step(x, y);
-    protected override double ComputeGradients(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<int> labels) => _trainer.ComputeGradients(x, y);
-    protected override double Evaluate(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<int> labels) => _trainer.Evaluate(x, y);
-    protected override Span<double> Parameters => _model.Parameters;
-    protected override Span<double> Gradients => _model.Gradients;
-    protected override IEnumerable<NormLayer<double>> Norms => [];
-    protected override Optimizer<double> Optimizer => _trainer.Optimizer;
-    protected override long Steps => _trainer.Steps;
-    protected override GradientReport? Report => _trainer.LastReport;
-}
-
-internal sealed class Detect : Subject<float>
-{
-    private Detector _model = null!;
-    private Detector.Trainer _trainer = null!;
-    public override int InputSize => Detector.InputSize;
-    public override int OutputSize => Detector.OutputSize;
-    public override int ActivationsPerSample => Detector.ActivationsPerSample;
-    public override bool Classification => false;
-    public override bool BinaryTargets => true;
-    public override bool HasBatchNorm => false;
-    protected override OptimizerOptions WarmUpOptimizer => Optimizers.AdamW(0.01);
-    protected override void NewModel(TrainerOptions options) { _model = new(3); _trainer = _model.CreateTrainer(options); }
-    public override void CreateTrainer(TrainerOptions options) => _model.CreateTrainer(options);
-    protected override void Predict(ReadOnlySpan<float> input, Span<float> output) => _model.Predict(input, output);
-    protected override void PredictBatch(ReadOnlySpan<float> inputs, Span<float> outputs) => _model.PredictBatch(inputs, outputs);
-    protected override float Step(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<int> labels) => _trainer.Step(x, y);
-    protected override float ComputeGradients(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<int> labels) => _trainer.ComputeGradients(x, y);
-    protected override float Evaluate(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<int> labels) => _trainer.Evaluate(x, y);
-    protected override Span<float> Parameters => _model.Parameters;
-    protected override Span<float> Gradients => _model.Gradients;
-    protected override IEnumerable<NormLayer<float>> Norms => [];
-    protected override Optimizer<float> Optimizer => _trainer.Optimizer;
-    protected override long Steps => _trainer.Steps;
-    protected override GradientReport? Report => _trainer.LastReport;
-}
-
-internal sealed class NormFirst : Subject<double>
-{
-    private BatchNormFirst _model = null!;
-    private BatchNormFirst.Trainer _trainer = null!;
-    public override int InputSize => BatchNormFirst.InputSize;
-    public override int OutputSize => BatchNormFirst.OutputSize;
-    public override int ActivationsPerSample => BatchNormFirst.ActivationsPerSample;
-    public override int FixedActivations => BatchNormFirst.FixedActivations;
-    public override bool Classification => false;
-    public override bool HasBatchNorm => true;
-    protected override OptimizerOptions WarmUpOptimizer => Optimizers.Adam(0.01, weightDecay: 1e-3);
-    protected override void NewModel(TrainerOptions options) { _model = new(3); _trainer = _model.CreateTrainer(options); }
-    public override void CreateTrainer(TrainerOptions options) => _model.CreateTrainer(options);
-    protected override void Predict(ReadOnlySpan<double> input, Span<double> output) => _model.Predict(input, output);
-    protected override void PredictBatch(ReadOnlySpan<double> inputs, Span<double> outputs) => _model.PredictBatch(inputs, outputs);
-    protected override double Step(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<int> labels) => _trainer.Step(x, y);
-    protected override double ComputeGradients(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<int> labels) => _trainer.ComputeGradients(x, y);
-    protected override double Evaluate(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<int> labels) => _trainer.Evaluate(x, y);
-    protected override Span<double> Parameters => _model.Parameters;
-    protected override Span<double> Gradients => _model.Gradients;
-    protected override IEnumerable<NormLayer<double>> Norms => [_model.Norm];
-    protected override Optimizer<double> Optimizer => _trainer.Optimizer;
-    protected override long Steps => _trainer.Steps;
-    protected override GradientReport? Report => _trainer.LastReport;
-}
-
-internal sealed class NormResidual : Subject<float>
-{
-    private BatchNormResidual _model = null!;
-    private BatchNormResidual.Trainer _trainer = null!;
-    public override int InputSize => BatchNormResidual.InputSize;
-    public override int OutputSize => BatchNormResidual.OutputSize;
-    public override int ActivationsPerSample => BatchNormResidual.ActivationsPerSample;
-    public override int FixedActivations => BatchNormResidual.FixedActivations;
-    public override bool Classification => true;
-    public override bool HasBatchNorm => true;
-    protected override OptimizerOptions WarmUpOptimizer => Optimizers.Sgd(0.05, momentum: 0.9, nesterov: true);
-    protected override void NewModel(TrainerOptions options) { _model = new(3); _trainer = _model.CreateTrainer(options); }
-    public override void CreateTrainer(TrainerOptions options) => _model.CreateTrainer(options);
-    protected override void Predict(ReadOnlySpan<float> input, Span<float> output) => _model.Predict(input, output);
-    protected override void PredictBatch(ReadOnlySpan<float> inputs, Span<float> outputs) => _model.PredictBatch(inputs, outputs);
-    protected override float Step(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<int> labels) => _trainer.Step(x, labels);
-    protected override float ComputeGradients(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<int> labels) => _trainer.ComputeGradients(x, labels);
-    protected override float Evaluate(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<int> labels) => _trainer.Evaluate(x, labels);
-    protected override Span<float> Parameters => _model.Parameters;
-    protected override Span<float> Gradients => _model.Gradients;
-    protected override IEnumerable<NormLayer<float>> Norms => Blocks(_model.Body);
-    protected override Optimizer<float> Optimizer => _trainer.Optimizer;
-    protected override long Steps => _trainer.Steps;
-    protected override GradientReport? Report => _trainer.LastReport;
-}
-
-internal sealed class Watched : Subject<float>
-{
-    private Monitored _model = null!;
-    private Monitored.Trainer _trainer = null!;
-    public override int InputSize => Monitored.InputSize;
-    public override int OutputSize => Monitored.OutputSize;
-    public override int ActivationsPerSample => Monitored.ActivationsPerSample;
-    public override bool Classification => true;
-    public override bool HasBatchNorm => false;
-    protected override OptimizerOptions WarmUpOptimizer => Optimizers.Sgd(0.05);
-    protected override void NewModel(TrainerOptions options) { _model = new(3); _trainer = _model.CreateTrainer(options); }
-    public override void CreateTrainer(TrainerOptions options) => _model.CreateTrainer(options);
-    protected override void Predict(ReadOnlySpan<float> input, Span<float> output) => _model.Predict(input, output);
-    protected override void PredictBatch(ReadOnlySpan<float> inputs, Span<float> outputs) => _model.PredictBatch(inputs, outputs);
-    protected override float Step(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<int> labels) => _trainer.Step(x, labels);
-    protected override float ComputeGradients(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<int> labels) => _trainer.ComputeGradients(x, labels);
-    protected override float Evaluate(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<int> labels) => _trainer.Evaluate(x, labels);
-    protected override Span<float> Parameters => _model.Parameters;
-    protected override Span<float> Gradients => _model.Gradients;
-    protected override IEnumerable<NormLayer<float>> Norms => [];
-    protected override Optimizer<float> Optimizer => _trainer.Optimizer;
-    protected override long Steps => _trainer.Steps;
-    protected override GradientReport? Report => _trainer.LastReport;
-}
-
-internal sealed class DoubleClassifier : Subject<double>
-{
-    private DoubleBatchNormClassifier _model = null!;
-    private DoubleBatchNormClassifier.Trainer _trainer = null!;
-    public override int InputSize => DoubleBatchNormClassifier.InputSize;
-    public override int OutputSize => DoubleBatchNormClassifier.OutputSize;
-    public override int ActivationsPerSample => DoubleBatchNormClassifier.ActivationsPerSample;
-    public override int FixedActivations => DoubleBatchNormClassifier.FixedActivations;
-    public override bool Classification => true;
-    public override bool HasBatchNorm => true;
-    protected override OptimizerOptions WarmUpOptimizer => Optimizers.AdamW(0.01);
-    protected override void NewModel(TrainerOptions options) { _model = new(3); _trainer = _model.CreateTrainer(options); }
-    public override void CreateTrainer(TrainerOptions options) => _model.CreateTrainer(options);
-    protected override void Predict(ReadOnlySpan<double> input, Span<double> output) => _model.Predict(input, output);
-    protected override void PredictBatch(ReadOnlySpan<double> inputs, Span<double> outputs) => _model.PredictBatch(inputs, outputs);
-    protected override double Step(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<int> labels) => _trainer.Step(x, labels);
-    protected override double ComputeGradients(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<int> labels) => _trainer.ComputeGradients(x, labels);
-    protected override double Evaluate(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<int> labels) => _trainer.Evaluate(x, labels);
-    protected override Span<double> Parameters => _model.Parameters;
-    protected override Span<double> Gradients => _model.Gradients;
-    protected override IEnumerable<NormLayer<double>> Norms => Blocks(_model.Body);
-    protected override Optimizer<double> Optimizer => _trainer.Optimizer;
-    protected override long Steps => _trainer.Steps;
-    protected override GradientReport? Report => _trainer.LastReport;
-}
-
-internal sealed class FloatRegressor : Subject<float>
-{
-    private FloatBatchNormRegressor _model = null!;
-    private FloatBatchNormRegressor.Trainer _trainer = null!;
-    public override int InputSize => FloatBatchNormRegressor.InputSize;
-    public override int OutputSize => FloatBatchNormRegressor.OutputSize;
-    public override int ActivationsPerSample => FloatBatchNormRegressor.ActivationsPerSample;
-    public override int FixedActivations => FloatBatchNormRegressor.FixedActivations;
-    public override bool Classification => false;
-    public override bool HasBatchNorm => true;
-    protected override OptimizerOptions WarmUpOptimizer => Optimizers.Adam(0.01);
-    protected override void NewModel(TrainerOptions options) { _model = new(3); _trainer = _model.CreateTrainer(options); }
-    public override void CreateTrainer(TrainerOptions options) => _model.CreateTrainer(options);
-    protected override void Predict(ReadOnlySpan<float> input, Span<float> output) => _model.Predict(input, output);
-    protected override void PredictBatch(ReadOnlySpan<float> inputs, Span<float> outputs) => _model.PredictBatch(inputs, outputs);
-    protected override float Step(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<int> labels) => _trainer.Step(x, y);
-    protected override float ComputeGradients(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<int> labels) => _trainer.ComputeGradients(x, y);
-    protected override float Evaluate(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<int> labels) => _trainer.Evaluate(x, y);
-    protected override Span<float> Parameters => _model.Parameters;
-    protected override Span<float> Gradients => _model.Gradients;
-    protected override IEnumerable<NormLayer<float>> Norms => [_model.Normalize];
-    protected override Optimizer<float> Optimizer => _trainer.Optimizer;
-    protected override long Steps => _trainer.Steps;
-    protected override GradientReport? Report => _trainer.LastReport;
-}
-
-internal sealed class DoubleDetector : Subject<double>
-{
-    private DoubleResidualDetector _model = null!;
-    private DoubleResidualDetector.Trainer _trainer = null!;
-    public override int InputSize => DoubleResidualDetector.InputSize;
-    public override int OutputSize => DoubleResidualDetector.OutputSize;
-    public override int ActivationsPerSample => DoubleResidualDetector.ActivationsPerSample;
-    public override bool Classification => false;
-    public override bool BinaryTargets => true;
-    public override bool HasBatchNorm => false;
-    protected override OptimizerOptions WarmUpOptimizer => Optimizers.Sgd(0.05, momentum: 0.5, dampening: 0.1);
-    protected override void NewModel(TrainerOptions options) { _model = new(3); _trainer = _model.CreateTrainer(options); }
-    public override void CreateTrainer(TrainerOptions options) => _model.CreateTrainer(options);
-    protected override void Predict(ReadOnlySpan<double> input, Span<double> output) => _model.Predict(input, output);
-    protected override void PredictBatch(ReadOnlySpan<double> inputs, Span<double> outputs) => _model.PredictBatch(inputs, outputs);
-    protected override double Step(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<int> labels) => _trainer.Step(x, y);
-    protected override double ComputeGradients(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<int> labels) => _trainer.ComputeGradients(x, y);
-    protected override double Evaluate(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<int> labels) => _trainer.Evaluate(x, y);
-    protected override Span<double> Parameters => _model.Parameters;
-    protected override Span<double> Gradients => _model.Gradients;
-    protected override IEnumerable<NormLayer<double>> Norms => [];
-    protected override Optimizer<double> Optimizer => _trainer.Optimizer;
-    protected override long Steps => _trainer.Steps;
-    protected override GradientReport? Report => _trainer.LastReport;
 }
 
 internal static class Subjects
 {
-    public static readonly IReadOnlyDictionary<string, Func<ISubject>> All = new Dictionary<string, Func<ISubject>>
+    /// <summary>Every subject by name, each a new adapter per call.</summary>
+    public static readonly IReadOnlyDictionary<string, Func<ISubject>> All = new Dictionary<string, Func<ISubject>>(
+    [
+        Of<BlobClassifier, float>("Blob", Targets.Labels, Optimizers.Adam(0.01)),
+        Of<CurveFitter, double>("Curve", Targets.Values, Optimizers.Sgd(0.05, momentum: 0.9, weightDecay: 1e-3)),
+        Of<Detector, float>("Detect", Targets.Probabilities, Optimizers.AdamW(0.01)),
+        Of<BatchNormFirst, double>("NormFirst", Targets.Values, Optimizers.Adam(0.01, weightDecay: 1e-3), m => [m.Norm]),
+        Of<BatchNormResidual, float>("NormResidual", Targets.Labels, Optimizers.Sgd(0.05, momentum: 0.9, nesterov: true), m => Blocks(m.Body)),
+        Of<Monitored, float>("Watched", Targets.Labels, Optimizers.Sgd(0.05)),
+        Of<DoubleBatchNormClassifier, double>("DoubleClassifier", Targets.Labels, Optimizers.AdamW(0.01), m => Blocks(m.Body)),
+        Of<FloatBatchNormRegressor, float>("FloatRegressor", Targets.Values, Optimizers.Adam(0.01), m => [m.Normalize]),
+        Of<DoubleResidualDetector, double>("DoubleDetector", Targets.Probabilities, Optimizers.Sgd(0.05, momentum: 0.5, dampening: 0.1)),
+    ]);
+
+    private static KeyValuePair<string, Func<ISubject>> Of<TModel, T>(
+        string name, Targets targets, OptimizerOptions warmUpOptimizer, Func<TModel, IEnumerable<NormLayer<T>>>? batchNorms = null)
+        where TModel : class
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        new(name, () => new Subject<TModel, T>(name, targets, warmUpOptimizer, batchNorms));
+
+    private static IEnumerable<NormLayer<T>> Blocks<T>(ResidualStack<T> stack)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        [nameof(Blob)] = () => new Blob(),
-        [nameof(Curve)] = () => new Curve(),
-        [nameof(Detect)] = () => new Detect(),
-        [nameof(NormFirst)] = () => new NormFirst(),
-        [nameof(NormResidual)] = () => new NormResidual(),
-        [nameof(Watched)] = () => new Watched(),
-        [nameof(DoubleClassifier)] = () => new DoubleClassifier(),
-        [nameof(FloatRegressor)] = () => new FloatRegressor(),
-        [nameof(DoubleDetector)] = () => new DoubleDetector(),
-    };
+        for (int i = 0; i < stack.Count; i++)
+            yield return stack[i].Norm;
+    }
 }
