@@ -59,7 +59,7 @@ internal static class TraceHarness
     {
         "Parameters", "Gradients", "Predict", "PredictBatch", "InputSize", "OutputSize", "ParameterCount", "ActivationsPerSample",
         "FixedActivations", "PredictChunk", "LayerNames", "Forward", "Backward", "FirstNonFiniteLayer", "ClipAdaptive", "WeightNormOf",
-        "CreateTrainer", "Trainer", "OnGradientReport", "_parameters", "_gradients", "_statistics", "_predictActivations", "_weightNorms",
+        "CreateTrainer", "Trainer", "OnGradientReport", "_parameters", "_gradients", "_statistics", "_predictWorkspaces", "_weightNorms",
     };
 
     /// <summary>Writes the model's declaration and its probe, named <c>Trace_{id}</c>.</summary>

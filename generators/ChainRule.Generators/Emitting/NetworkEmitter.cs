@@ -106,7 +106,8 @@ internal static partial class NetworkEmitter
         writer.WriteLine(plan.HasBatchNorm
             ? $"private readonly {t}[] _statistics = new {t}[{plan.StatisticsCount}]; // BatchNorm running mean and variance"
             : $"private readonly {t}[] _statistics = global::System.Array.Empty<{t}>();");
-        writer.WriteLine($"private readonly {t}[] _predictActivations = new {t}[{WorkspaceSize(plan, "PredictChunk")}];");
+        // One workspace per predicting thread, so threads sharing the model never write each other's activations.
+        writer.WriteLine($"private readonly global::ChainRule.ThreadWorkspaces<{t}> _predictWorkspaces = new({WorkspaceSize(plan, "PredictChunk")});");
         if (plan.Steps.Any(step => step is DenseStep or ResidualStep))
         {
             writer.WriteLine($"private readonly double[] _weightNorms = new double[{plan.LayerNames.Count}]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W");
@@ -202,9 +203,9 @@ internal static partial class NetworkEmitter
         string t = plan.ElementType;
         string output = plan.Loss == LossKind.SoftmaxCrossEntropy ? "logits" : "outputs";
         writer.WriteLine("/// <summary>");
-        writer.WriteLine($"/// Runs the network on one sample and writes its {plan.Outputs} {output}. Allocates nothing; not safe to call from");
-        writer.WriteLine("/// several threads at once on the same model (it reuses one workspace).");
+        writer.WriteLine($"/// Runs the network on one sample and writes its {plan.Outputs} {output}.");
         writer.WriteLine("/// </summary>");
+        WriteThreadingRemarks(writer);
         writer.WriteLine("/// <param name=\"input\">The sample, <c>(InputSize)</c>, finite.</param>");
         writer.WriteLine("/// <param name=\"output\">Receives the output, <c>(OutputSize)</c>.</param>");
         writer.WriteLine(GeneratedCode);
@@ -214,14 +215,15 @@ internal static partial class NetworkEmitter
             writer.WriteLine($"{Training}.Guard.Shape(output.Length, 1, OutputSize, nameof(output));");
             // A NaN or ∞ input would only come back as a NaN output: refused, as the trainer refuses it.
             writer.WriteLine($"{Training}.Guard.Finite(input, InputSize, nameof(input));");
-            writer.WriteLine($"Forward(input, _predictActivations, 1{(plan.HasBatchNorm ? ", training: false" : "")}, report: null);");
-            writer.WriteLine($"new {ReadOnlySpan}<{t}>(_predictActivations, {plan.Output.Offset}, OutputSize).CopyTo(output);");
+            writer.WriteLine($"{t}[] acts = _predictWorkspaces.Current;");
+            writer.WriteLine($"Forward(input, acts, 1{(plan.HasBatchNorm ? ", training: false" : "")}, report: null);");
+            writer.WriteLine($"new {ReadOnlySpan}<{t}>(acts, {plan.Output.Offset}, OutputSize).CopyTo(output);");
         }
         writer.WriteLine();
         writer.WriteLine("/// <summary>");
         writer.WriteLine($"/// Runs the network on a batch of any size and writes each sample's {output}, in chunks of {plan.PredictChunk} rows.");
-        writer.WriteLine("/// Allocates nothing; not safe to call from several threads at once on the same model.");
         writer.WriteLine("/// </summary>");
+        WriteThreadingRemarks(writer);
         writer.WriteLine("/// <param name=\"inputs\">The samples, <c>(batch, InputSize)</c>, finite.</param>");
         writer.WriteLine("/// <param name=\"outputs\">Receives the outputs, <c>(batch, OutputSize)</c>.</param>");
         writer.WriteLine(GeneratedCode);
@@ -230,13 +232,27 @@ internal static partial class NetworkEmitter
             writer.WriteLine($"int batch = {Training}.Guard.Batch(inputs.Length, InputSize, int.MaxValue, nameof(inputs));");
             writer.WriteLine($"{Training}.Guard.Shape(outputs.Length, batch, OutputSize, nameof(outputs));");
             writer.WriteLine($"{Training}.Guard.Finite(inputs, InputSize, nameof(inputs)); // before any chunk writes its outputs");
+            writer.WriteLine($"{t}[] acts = _predictWorkspaces.Current;");
             using (writer.Open("for (int start = 0; start < batch; start += PredictChunk)"))
             {
                 writer.WriteLine("int B = global::System.Math.Min(PredictChunk, batch - start);");
-                writer.WriteLine($"Forward(inputs.Slice(start * InputSize, B * InputSize), _predictActivations, B{(plan.HasBatchNorm ? ", training: false" : "")}, report: null);");
-                writer.WriteLine($"new {ReadOnlySpan}<{t}>(_predictActivations, {plan.Output.Offset} * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));");
+                writer.WriteLine($"Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B{(plan.HasBatchNorm ? ", training: false" : "")}, report: null);");
+                writer.WriteLine($"new {ReadOnlySpan}<{t}>(acts, {plan.Output.Offset} * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));");
             }
         }
+    }
+
+    /// <summary>The threading contract of <c>Predict</c> and <c>PredictBatch</c> (docs/numerics.md, "Inference from several threads").</summary>
+    private static void WriteThreadingRemarks(SourceWriter writer)
+    {
+        writer.WriteLine("/// <remarks>");
+        writer.WriteLine("/// Safe to call from any number of threads at once on the same model, with results bit-identical to one thread's:");
+        writer.WriteLine("/// each thread runs in its own workspace over the shared, read-only parameters. Allocates nothing after a thread's");
+        writer.WriteLine("/// first prediction with this model (which creates that thread's workspace). Not guaranteed while a training step,");
+        writer.WriteLine("/// an optimizer update or any other write to <see cref=\"Parameters\"/> or the layers runs on this model: the step");
+        writer.WriteLine("/// updates parameters (and BatchNorm statistics) in place, so a concurrent prediction may see a mix of old and new");
+        writer.WriteLine("/// values. Train and predict on separate models, or one after the other.");
+        writer.WriteLine("/// </remarks>");
     }
 
     private static string InitName(InitKind init) => init switch

@@ -30,7 +30,7 @@ partial class SpamFilter
     private readonly float[] _parameters = new float[ParameterCount];
     private readonly float[] _gradients = new float[ParameterCount];
     private readonly float[] _statistics = global::System.Array.Empty<float>();
-    private readonly float[] _predictActivations = new float[ActivationsPerSample * PredictChunk];
+    private readonly global::ChainRule.ThreadWorkspaces<float> _predictWorkspaces = new(ActivationsPerSample * PredictChunk);
     private readonly double[] _weightNorms = new double[3]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W
 
     /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
@@ -83,9 +83,16 @@ partial class SpamFilter
     public partial global::ChainRule.DenseLayer<float> Score => new(LayerNames[2], _parameters, _gradients, weightOffset: 1728, inputs: 32, outputs: 1);
 
     /// <summary>
-    /// Runs the network on one sample and writes its 1 outputs. Allocates nothing; not safe to call from
-    /// several threads at once on the same model (it reuses one workspace).
+    /// Runs the network on one sample and writes its 1 outputs.
     /// </summary>
+    /// <remarks>
+    /// Safe to call from any number of threads at once on the same model, with results bit-identical to one thread's:
+    /// each thread runs in its own workspace over the shared, read-only parameters. Allocates nothing after a thread's
+    /// first prediction with this model (which creates that thread's workspace). Not guaranteed while a training step,
+    /// an optimizer update or any other write to <see cref="Parameters"/> or the layers runs on this model: the step
+    /// updates parameters (and BatchNorm statistics) in place, so a concurrent prediction may see a mix of old and new
+    /// values. Train and predict on separate models, or one after the other.
+    /// </remarks>
     /// <param name="input">The sample, <c>(InputSize)</c>, finite.</param>
     /// <param name="output">Receives the output, <c>(OutputSize)</c>.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
@@ -94,14 +101,22 @@ partial class SpamFilter
         global::ChainRule.Training.Guard.Shape(input.Length, 1, InputSize, nameof(input));
         global::ChainRule.Training.Guard.Shape(output.Length, 1, OutputSize, nameof(output));
         global::ChainRule.Training.Guard.Finite(input, InputSize, nameof(input));
-        Forward(input, _predictActivations, 1, report: null);
-        new global::System.ReadOnlySpan<float>(_predictActivations, 128, OutputSize).CopyTo(output);
+        float[] acts = _predictWorkspaces.Current;
+        Forward(input, acts, 1, report: null);
+        new global::System.ReadOnlySpan<float>(acts, 128, OutputSize).CopyTo(output);
     }
 
     /// <summary>
     /// Runs the network on a batch of any size and writes each sample's outputs, in chunks of 16 rows.
-    /// Allocates nothing; not safe to call from several threads at once on the same model.
     /// </summary>
+    /// <remarks>
+    /// Safe to call from any number of threads at once on the same model, with results bit-identical to one thread's:
+    /// each thread runs in its own workspace over the shared, read-only parameters. Allocates nothing after a thread's
+    /// first prediction with this model (which creates that thread's workspace). Not guaranteed while a training step,
+    /// an optimizer update or any other write to <see cref="Parameters"/> or the layers runs on this model: the step
+    /// updates parameters (and BatchNorm statistics) in place, so a concurrent prediction may see a mix of old and new
+    /// values. Train and predict on separate models, or one after the other.
+    /// </remarks>
     /// <param name="inputs">The samples, <c>(batch, InputSize)</c>, finite.</param>
     /// <param name="outputs">Receives the outputs, <c>(batch, OutputSize)</c>.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
@@ -110,11 +125,12 @@ partial class SpamFilter
         int batch = global::ChainRule.Training.Guard.Batch(inputs.Length, InputSize, int.MaxValue, nameof(inputs));
         global::ChainRule.Training.Guard.Shape(outputs.Length, batch, OutputSize, nameof(outputs));
         global::ChainRule.Training.Guard.Finite(inputs, InputSize, nameof(inputs)); // before any chunk writes its outputs
+        float[] acts = _predictWorkspaces.Current;
         for (int start = 0; start < batch; start += PredictChunk)
         {
             int B = global::System.Math.Min(PredictChunk, batch - start);
-            Forward(inputs.Slice(start * InputSize, B * InputSize), _predictActivations, B, report: null);
-            new global::System.ReadOnlySpan<float>(_predictActivations, 128 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
+            Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B, report: null);
+            new global::System.ReadOnlySpan<float>(acts, 128 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
         }
     }
 

@@ -34,7 +34,7 @@ partial class Surrogates
         private readonly double[] _parameters = new double[ParameterCount];
         private readonly double[] _gradients = new double[ParameterCount];
         private readonly double[] _statistics = global::System.Array.Empty<double>();
-        private readonly double[] _predictActivations = new double[ActivationsPerSample * PredictChunk];
+        private readonly global::ChainRule.ThreadWorkspaces<double> _predictWorkspaces = new(ActivationsPerSample * PredictChunk);
         private readonly double[] _weightNorms = new double[4]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W
 
         /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
@@ -94,9 +94,16 @@ partial class Surrogates
         public partial global::ChainRule.DenseLayer<double> Output => new(LayerNames[3], _parameters, _gradients, weightOffset: 472, inputs: 8, outputs: 2);
 
         /// <summary>
-        /// Runs the network on one sample and writes its 2 outputs. Allocates nothing; not safe to call from
-        /// several threads at once on the same model (it reuses one workspace).
+        /// Runs the network on one sample and writes its 2 outputs.
         /// </summary>
+        /// <remarks>
+        /// Safe to call from any number of threads at once on the same model, with results bit-identical to one thread's:
+        /// each thread runs in its own workspace over the shared, read-only parameters. Allocates nothing after a thread's
+        /// first prediction with this model (which creates that thread's workspace). Not guaranteed while a training step,
+        /// an optimizer update or any other write to <see cref="Parameters"/> or the layers runs on this model: the step
+        /// updates parameters (and BatchNorm statistics) in place, so a concurrent prediction may see a mix of old and new
+        /// values. Train and predict on separate models, or one after the other.
+        /// </remarks>
         /// <param name="input">The sample, <c>(InputSize)</c>, finite.</param>
         /// <param name="output">Receives the output, <c>(OutputSize)</c>.</param>
         [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
@@ -105,14 +112,22 @@ partial class Surrogates
             global::ChainRule.Training.Guard.Shape(input.Length, 1, InputSize, nameof(input));
             global::ChainRule.Training.Guard.Shape(output.Length, 1, OutputSize, nameof(output));
             global::ChainRule.Training.Guard.Finite(input, InputSize, nameof(input));
-            Forward(input, _predictActivations, 1, report: null);
-            new global::System.ReadOnlySpan<double>(_predictActivations, 80, OutputSize).CopyTo(output);
+            double[] acts = _predictWorkspaces.Current;
+            Forward(input, acts, 1, report: null);
+            new global::System.ReadOnlySpan<double>(acts, 80, OutputSize).CopyTo(output);
         }
 
         /// <summary>
         /// Runs the network on a batch of any size and writes each sample's outputs, in chunks of 16 rows.
-        /// Allocates nothing; not safe to call from several threads at once on the same model.
         /// </summary>
+        /// <remarks>
+        /// Safe to call from any number of threads at once on the same model, with results bit-identical to one thread's:
+        /// each thread runs in its own workspace over the shared, read-only parameters. Allocates nothing after a thread's
+        /// first prediction with this model (which creates that thread's workspace). Not guaranteed while a training step,
+        /// an optimizer update or any other write to <see cref="Parameters"/> or the layers runs on this model: the step
+        /// updates parameters (and BatchNorm statistics) in place, so a concurrent prediction may see a mix of old and new
+        /// values. Train and predict on separate models, or one after the other.
+        /// </remarks>
         /// <param name="inputs">The samples, <c>(batch, InputSize)</c>, finite.</param>
         /// <param name="outputs">Receives the outputs, <c>(batch, OutputSize)</c>.</param>
         [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
@@ -121,11 +136,12 @@ partial class Surrogates
             int batch = global::ChainRule.Training.Guard.Batch(inputs.Length, InputSize, int.MaxValue, nameof(inputs));
             global::ChainRule.Training.Guard.Shape(outputs.Length, batch, OutputSize, nameof(outputs));
             global::ChainRule.Training.Guard.Finite(inputs, InputSize, nameof(inputs)); // before any chunk writes its outputs
+            double[] acts = _predictWorkspaces.Current;
             for (int start = 0; start < batch; start += PredictChunk)
             {
                 int B = global::System.Math.Min(PredictChunk, batch - start);
-                Forward(inputs.Slice(start * InputSize, B * InputSize), _predictActivations, B, report: null);
-                new global::System.ReadOnlySpan<double>(_predictActivations, 80 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
+                Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B, report: null);
+                new global::System.ReadOnlySpan<double>(acts, 80 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
             }
         }
 

@@ -35,7 +35,7 @@ partial class PostNorm
     private readonly double[] _parameters = new double[ParameterCount];
     private readonly double[] _gradients = new double[ParameterCount];
     private readonly double[] _statistics = new double[96]; // BatchNorm running mean and variance
-    private readonly double[] _predictActivations = new double[ActivationsPerSample * PredictChunk + FixedActivations];
+    private readonly global::ChainRule.ThreadWorkspaces<double> _predictWorkspaces = new(ActivationsPerSample * PredictChunk + FixedActivations);
     private readonly double[] _weightNorms = new double[11]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W
 
     /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
@@ -111,9 +111,16 @@ partial class PostNorm
     public partial global::ChainRule.DenseLayer<double> Output => new(LayerNames[10], _parameters, _gradients, weightOffset: 1482, inputs: 16, outputs: 1);
 
     /// <summary>
-    /// Runs the network on one sample and writes its 1 outputs. Allocates nothing; not safe to call from
-    /// several threads at once on the same model (it reuses one workspace).
+    /// Runs the network on one sample and writes its 1 outputs.
     /// </summary>
+    /// <remarks>
+    /// Safe to call from any number of threads at once on the same model, with results bit-identical to one thread's:
+    /// each thread runs in its own workspace over the shared, read-only parameters. Allocates nothing after a thread's
+    /// first prediction with this model (which creates that thread's workspace). Not guaranteed while a training step,
+    /// an optimizer update or any other write to <see cref="Parameters"/> or the layers runs on this model: the step
+    /// updates parameters (and BatchNorm statistics) in place, so a concurrent prediction may see a mix of old and new
+    /// values. Train and predict on separate models, or one after the other.
+    /// </remarks>
     /// <param name="input">The sample, <c>(InputSize)</c>, finite.</param>
     /// <param name="output">Receives the output, <c>(OutputSize)</c>.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
@@ -122,14 +129,22 @@ partial class PostNorm
         global::ChainRule.Training.Guard.Shape(input.Length, 1, InputSize, nameof(input));
         global::ChainRule.Training.Guard.Shape(output.Length, 1, OutputSize, nameof(output));
         global::ChainRule.Training.Guard.Finite(input, InputSize, nameof(input));
-        Forward(input, _predictActivations, 1, training: false, report: null);
-        new global::System.ReadOnlySpan<double>(_predictActivations, 225, OutputSize).CopyTo(output);
+        double[] acts = _predictWorkspaces.Current;
+        Forward(input, acts, 1, training: false, report: null);
+        new global::System.ReadOnlySpan<double>(acts, 225, OutputSize).CopyTo(output);
     }
 
     /// <summary>
     /// Runs the network on a batch of any size and writes each sample's outputs, in chunks of 16 rows.
-    /// Allocates nothing; not safe to call from several threads at once on the same model.
     /// </summary>
+    /// <remarks>
+    /// Safe to call from any number of threads at once on the same model, with results bit-identical to one thread's:
+    /// each thread runs in its own workspace over the shared, read-only parameters. Allocates nothing after a thread's
+    /// first prediction with this model (which creates that thread's workspace). Not guaranteed while a training step,
+    /// an optimizer update or any other write to <see cref="Parameters"/> or the layers runs on this model: the step
+    /// updates parameters (and BatchNorm statistics) in place, so a concurrent prediction may see a mix of old and new
+    /// values. Train and predict on separate models, or one after the other.
+    /// </remarks>
     /// <param name="inputs">The samples, <c>(batch, InputSize)</c>, finite.</param>
     /// <param name="outputs">Receives the outputs, <c>(batch, OutputSize)</c>.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
@@ -138,11 +153,12 @@ partial class PostNorm
         int batch = global::ChainRule.Training.Guard.Batch(inputs.Length, InputSize, int.MaxValue, nameof(inputs));
         global::ChainRule.Training.Guard.Shape(outputs.Length, batch, OutputSize, nameof(outputs));
         global::ChainRule.Training.Guard.Finite(inputs, InputSize, nameof(inputs)); // before any chunk writes its outputs
+        double[] acts = _predictWorkspaces.Current;
         for (int start = 0; start < batch; start += PredictChunk)
         {
             int B = global::System.Math.Min(PredictChunk, batch - start);
-            Forward(inputs.Slice(start * InputSize, B * InputSize), _predictActivations, B, training: false, report: null);
-            new global::System.ReadOnlySpan<double>(_predictActivations, 225 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
+            Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B, training: false, report: null);
+            new global::System.ReadOnlySpan<double>(acts, 225 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
         }
     }
 
