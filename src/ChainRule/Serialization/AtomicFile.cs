@@ -72,7 +72,15 @@ public static partial class AtomicFile
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
             return;
-        int descriptor = Open(directory, 0 /* O_RDONLY: the same value on Linux and macOS */);
+        int descriptor;
+        try
+        {
+            descriptor = Open(directory, 0 /* O_RDONLY: the same value on Linux and macOS */);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return; // a libc that cannot be found under that name: the rename has happened, only its durability is weaker
+        }
         if (descriptor < 0)
             return; // an unreadable directory cannot be flushed; the rename has happened, only its durability is weaker
         try
