@@ -78,6 +78,7 @@ internal static partial class NetworkEmitter
             writer.WriteLine("/// <summary>The last step's gradient report, overwritten by each step; <c>null</c> when the options turned reports off.</summary>");
             writer.WriteLine($"public {Report}? LastReport => _state.Report;");
             writer.WriteLine();
+            WriteTrainerCheckpoint(writer);
 
             writer.WriteLine("/// <summary>");
             writer.WriteLine("/// One training step on a batch: forward, loss, backward, clipping, then the optimizer at the learning rate the");
@@ -95,6 +96,11 @@ internal static partial class NetworkEmitter
                     writer.WriteLine("_state.SaveStatistics(_model._statistics); // put back if the step is not applied");
                 writer.WriteLine($"{t} loss = Backpropagate(inputs, {targets}, B, report, out double totalNorm);");
                 writer.WriteLine("bool applied = _state.Finish(loss, totalNorm, _model._parameters, _model._gradients, _model._statistics, _clipAdaptive);");
+                if (plan.HasBatchNorm)
+                {
+                    writer.WriteLine("if (applied)");
+                    writer.WriteLine("    _state.CountBatch(_model._batchesTracked); // num_batches_tracked counts the forward passes whose statistics are kept");
+                }
                 writer.WriteLine("if (report is not null)");
                 writer.WriteLine("    _model.OnGradientReport(report);");
                 writer.WriteLine("_state.ThrowIfSkipped(applied);");
@@ -115,7 +121,9 @@ internal static partial class NetworkEmitter
                 {
                     writer.WriteLine("_state.SaveStatistics(_model._statistics);");
                     writer.WriteLine($"{t} loss = Backpropagate(inputs, {targets}, B, report: null, out double totalNorm);");
-                    writer.WriteLine($"if (!({t}.IsFinite(loss) && double.IsFinite(totalNorm)))");
+                    writer.WriteLine($"if ({t}.IsFinite(loss) && double.IsFinite(totalNorm))");
+                    writer.WriteLine("    _state.CountBatch(_model._batchesTracked);");
+                    writer.WriteLine("else");
                     writer.WriteLine("    _state.RestoreStatistics(_model._statistics);");
                     writer.WriteLine("return loss;");
                 }

@@ -47,6 +47,8 @@ internal static partial class NetworkEmitter
             writer.WriteLine();
             WritePredict(writer, plan);
             writer.WriteLine();
+            WriteCheckpoint(writer, plan);
+            writer.WriteLine();
             WriteForward(writer, plan);
             writer.WriteLine();
             WriteBackward(writer, plan);
@@ -106,6 +108,10 @@ internal static partial class NetworkEmitter
         writer.WriteLine(plan.HasBatchNorm
             ? $"private readonly {t}[] _statistics = new {t}[{plan.StatisticsCount}]; // BatchNorm running mean and variance"
             : $"private readonly {t}[] _statistics = global::System.Array.Empty<{t}>();");
+        int batchNorms = CountBatchNorms(plan);
+        writer.WriteLine(batchNorms > 0
+            ? $"private readonly long[] _batchesTracked = new long[{batchNorms}]; // each BatchNorm's num_batches_tracked"
+            : "private readonly long[] _batchesTracked = global::System.Array.Empty<long>();");
         // One workspace per predicting thread, so threads sharing the model never write each other's activations.
         writer.WriteLine($"private readonly global::ChainRule.ThreadWorkspaces<{t}> _predictWorkspaces = new({WorkspaceSize(plan, "PredictChunk")});");
         if (plan.Steps.Any(step => step is DenseStep or ResidualStep))

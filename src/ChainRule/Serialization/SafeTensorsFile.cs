@@ -168,6 +168,34 @@ public sealed class SafeTensorsFile
         }
     }
 
+    /// <summary>Checks that <see cref="CopyInt64To"/> with the same arguments would succeed, writing nothing.</summary>
+    /// <param name="name">The tensor's name.</param>
+    /// <param name="length">The destination's length, which must equal the tensor's element count.</param>
+    /// <exception cref="InvalidDataException">The tensor is missing, has another element count, or is not I64.</exception>
+    public void ValidateInt64(string name, int length)
+    {
+        var info = this[name];
+        if (info.ElementCount != length)
+            throw new InvalidDataException($"safetensors: tensor '{name}' has {info.ElementCount} elements (shape [{string.Join(", ", info.Shape)}]); {length} were expected.");
+        if (info.DType != SafeTensorsDType.I64)
+            throw new InvalidDataException($"safetensors: tensor '{name}' has dtype {info.DType}; it is read as I64 only.");
+    }
+
+    /// <summary>
+    /// Copies the I64 tensor <paramref name="name"/> (e.g. PyTorch's <c>num_batches_tracked</c>) into
+    /// <paramref name="destination"/>; when it throws, <paramref name="destination"/> is unchanged.
+    /// </summary>
+    /// <param name="name">The tensor's name.</param>
+    /// <param name="destination">Exactly the tensor's element count long.</param>
+    /// <exception cref="InvalidDataException">The tensor is missing, has another element count, or is not I64.</exception>
+    public void CopyInt64To(string name, Span<long> destination)
+    {
+        ValidateInt64(name, destination.Length);
+        var source = Bytes(_byName[name]);
+        for (int i = 0; i < destination.Length; i++)
+            destination[i] = BinaryPrimitives.ReadInt64LittleEndian(source[(8 * i)..]);
+    }
+
     private static void RequireFloatOrDouble<T>()
     {
         if (typeof(T) != typeof(float) && typeof(T) != typeof(double))

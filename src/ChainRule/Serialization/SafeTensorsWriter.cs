@@ -7,13 +7,13 @@ using System.Text.Json;
 namespace ChainRule.Serialization;
 
 /// <summary>
-/// Builds a safetensors file from named F32 and F64 tensors and a string-to-string metadata map: the 8-byte
+/// Builds a safetensors file from named F32, F64 and I64 tensors and a string-to-string metadata map: the 8-byte
 /// little-endian header length, the UTF-8 JSON header padded with spaces to a multiple of 8 bytes, then the tensors'
 /// bytes, little-endian and row-major, back to back.
 /// </summary>
 /// <remarks>
 /// <see cref="Add(string, ReadOnlySpan{long}, ReadOnlySpan{float})"/> copies the values, so the caller's buffers may
-/// change afterwards. Data is laid out F64 tensors first, then F32, each group in the order added, so every tensor
+/// change afterwards. Data is laid out 8-byte tensors (F64, I64) first, then F32, each group in the order added, so every tensor
 /// starts at a multiple of its element size in the file (the header ends on a multiple of 8) and a memory-mapping
 /// reader can use it in place; the header lists tensors in that same order.
 /// <code>
@@ -59,6 +59,22 @@ public sealed class SafeTensorsWriter
         _names.Add(name);
     }
 
+    /// <summary>Adds an I64 tensor, e.g. PyTorch's <c>num_batches_tracked</c>.</summary>
+    /// <param name="name">A name not used before and not <c>__metadata__</c>.</param>
+    /// <param name="shape">The dimensions, row-major; empty for a scalar.</param>
+    /// <param name="values">Exactly the product of <paramref name="shape"/> values.</param>
+    /// <exception cref="ArgumentException">The name is empty, reserved or taken, a dimension is negative, or the count does not match.</exception>
+    /// <remarks>Not an overload of <c>Add</c>: an integer collection expression would then bind to it instead of to float.</remarks>
+    public void AddInt64(string name, ReadOnlySpan<long> shape, ReadOnlySpan<long> values)
+    {
+        CheckEntry(name, shape, values.Length);
+        var data = new byte[checked(values.Length * sizeof(long))];
+        for (int i = 0; i < values.Length; i++)
+            BinaryPrimitives.WriteInt64LittleEndian(data.AsSpan(8 * i), values[i]);
+        _tensors.Add((name, SafeTensorsDType.I64, shape.ToArray(), data));
+        _names.Add(name);
+    }
+
     /// <summary>Adds or replaces an entry of the <c>__metadata__</c> map.</summary>
     /// <param name="key">The key.</param>
     /// <param name="value">The value.</param>
@@ -98,10 +114,10 @@ public sealed class SafeTensorsWriter
     {
         var ordered = new List<(string Name, SafeTensorsDType DType, long[] Shape, byte[] Data)>(_tensors.Count);
         foreach (var tensor in _tensors)
-            if (tensor.DType == SafeTensorsDType.F64)
+            if (SafeTensorsDTypes.SizeOf(tensor.DType) == 8)
                 ordered.Add(tensor);
         foreach (var tensor in _tensors)
-            if (tensor.DType != SafeTensorsDType.F64)
+            if (SafeTensorsDTypes.SizeOf(tensor.DType) != 8)
                 ordered.Add(tensor);
         return ordered;
     }

@@ -38,6 +38,15 @@ internal sealed class AdamOptimizer<T> : Optimizer<T>
 
     internal override IReadOnlyList<T[]> State => [_firstMoment, _secondMoment];
 
+    internal override IReadOnlyList<string> StateNames => ["exp_avg", "exp_avg_sq"];
+
+    // v ≥ 0, so its largest magnitude is its largest value, as the pass tracks it.
+    private protected override void RecomputeStateMaxima()
+    {
+        _maxFirst = MaxMagnitude(_firstMoment);
+        _maxSecond = MaxMagnitude(_secondMoment);
+    }
+
     private protected override bool UsesParameterBound => Options.Kind == OptimizerKind.Adam && Options.WeightDecay != 0;
 
     private protected override bool Prepare(long step, double maxGradient, double maxParameter)

@@ -87,6 +87,31 @@ public abstract unsafe class Optimizer<T> : IRangePass
     /// <summary>The optimizer's state buffers (moments, momentum buffer), for tests that compare them bit for bit.</summary>
     internal abstract IReadOnlyList<T[]> State { get; }
 
+    /// <summary>
+    /// The name of each of <see cref="State"/>'s buffers as in PyTorch's optimizer <c>state_dict()</c> (<c>exp_avg</c>,
+    /// <c>exp_avg_sq</c>, <c>momentum_buffer</c>), which names a trainer checkpoint's optimizer tensors.
+    /// </summary>
+    internal abstract IReadOnlyList<string> StateNames { get; }
+
+    /// <summary>
+    /// After a checkpoint's values were copied into <see cref="State"/>: sets <see cref="StepCount"/> and recomputes the
+    /// maxima of the state that the next step's finiteness bound uses, as the passes that wrote that state would have
+    /// left them, so a resumed run takes the same path (dry run or not) as an uninterrupted one.
+    /// </summary>
+    /// <param name="stepCount">The updates applied before the checkpoint.</param>
+    internal void Restore(long stepCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(stepCount);
+        StepCount = stepCount;
+        RecomputeStateMaxima();
+    }
+
+    /// <summary>Sets the tracked state maxima from the state buffers (see <see cref="Commit"/>).</summary>
+    private protected abstract void RecomputeStateMaxima();
+
+    /// <summary>max |x| over <paramref name="values"/>, 0 when empty: what an update pass tracks in registers.</summary>
+    private protected static T MaxMagnitude(ReadOnlySpan<T> values) => values.IsEmpty ? T.Zero : T.Abs(TensorPrimitives.MaxMagnitude(values));
+
     /// <summary>Applies one step: <paramref name="parameters"/> ← update(<paramref name="parameters"/>, <paramref name="gradients"/>, state).</summary>
     /// <param name="parameters">The parameter buffer, updated in place.</param>
     /// <param name="gradients">The gradient of the loss with respect to each parameter.</param>

@@ -34,6 +34,10 @@ internal sealed class SgdOptimizer<T> : Optimizer<T>
 
     internal override IReadOnlyList<T[]> State => [_momentumBuffer];
 
+    internal override IReadOnlyList<string> StateNames => ["momentum_buffer"];
+
+    private protected override void RecomputeStateMaxima() => _maxBuffer = MaxMagnitude(_momentumBuffer);
+
     private protected override bool UsesParameterBound => Options.WeightDecay != 0;
 
     private protected override bool Prepare(long step, double maxGradient, double maxParameter)

@@ -65,6 +65,28 @@ public sealed class TrainingState<T>
     /// <summary>Steps attempted, applied or skipped; the optimizer's StepCount counts the applied ones.</summary>
     public long Steps { get; private set; }
 
+    /// <summary>Sets <see cref="Steps"/> from a trainer checkpoint.</summary>
+    internal void RestoreSteps(long steps)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(steps);
+        Steps = steps;
+    }
+
+    /// <summary>
+    /// Counts one batch in every BatchNorm's <c>num_batches_tracked</c> (PyTorch's counter of training forward passes)
+    /// once a training forward pass's running statistics are kept, i.e. not put back by <see cref="RestoreStatistics"/>.
+    /// </summary>
+    /// <param name="batchesTracked">The model's counters, one per BatchNorm.</param>
+    /// <remarks>Saturates at <see cref="long.MaxValue"/>: a step already applied must not throw for a counter that no number depends on.</remarks>
+    public void CountBatch(Span<long> batchesTracked)
+    {
+        for (int i = 0; i < batchesTracked.Length; i++)
+        {
+            if (batchesTracked[i] < long.MaxValue)
+                batchesTracked[i]++;
+        }
+    }
+
     /// <summary>
     /// Starts a step: sets the learning rate the schedule gives for the updates applied so far (a rate the optimizer
     /// rejects throws here, before anything changed), counts the step and opens the report.

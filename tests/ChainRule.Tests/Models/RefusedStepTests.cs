@@ -26,16 +26,18 @@ public class RefusedStepTests
     private static readonly int[] Labels = [0, 2, 1, 0];
 
     /// <summary>Everything a step may change, as bytes, so that NaN payloads and −0 compare exactly.</summary>
-    private sealed record State(byte[] Parameters, byte[] Statistics, byte[][] Optimizer, long StepCount, byte[] Prediction)
+    /// <remarks><c>Model</c> is the model's checkpoint: it holds BatchNorm's num_batches_tracked, which nothing else shows.</remarks>
+    private sealed record State(byte[] Parameters, byte[] Statistics, byte[][] Optimizer, long StepCount, byte[] Prediction, byte[] Model)
     {
-        public static State Of<T>(ReadOnlySpan<T> parameters, ReadOnlySpan<T> statistics, Optimizer<T> optimizer, ReadOnlySpan<T> prediction)
+        public static State Of<T>(ReadOnlySpan<T> parameters, ReadOnlySpan<T> statistics, Optimizer<T> optimizer, ReadOnlySpan<T> prediction, byte[] model)
             where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-            => new(Bytes(parameters), Bytes(statistics), [.. optimizer.State.Select(buffer => Bytes<T>(buffer))], optimizer.StepCount, Bytes(prediction));
+            => new(Bytes(parameters), Bytes(statistics), [.. optimizer.State.Select(buffer => Bytes<T>(buffer))], optimizer.StepCount, Bytes(prediction), model);
 
         public void AssertSame(State after)
         {
             Assert.Equal(Parameters, after.Parameters);
             Assert.Equal(Statistics, after.Statistics);
+            Assert.Equal(Model, after.Model);
             Assert.Equal(Optimizer.Length, after.Optimizer.Length);
             for (int i = 0; i < Optimizer.Length; i++)
                 Assert.Equal(Optimizer[i], after.Optimizer[i]);
@@ -51,21 +53,21 @@ public class RefusedStepTests
         float[] prediction = new float[3];
         model.Predict(Inputs.AsSpan(0, 4), prediction);
         float[] statistics = [.. model.Norm.RunningMean.ToArray(), .. model.Norm.RunningVariance.ToArray()];
-        return State.Of<float>(model.Parameters, statistics, trainer.Optimizer, prediction);
+        return State.Of<float>(model.Parameters, statistics, trainer.Optimizer, prediction, model.SaveToBytes());
     }
 
     private static State Snapshot(Monitored model, Monitored.Trainer trainer)
     {
         float[] prediction = new float[3];
         model.Predict(Inputs.AsSpan(0, 6), prediction);
-        return State.Of<float>(model.Parameters, [], trainer.Optimizer, prediction);
+        return State.Of<float>(model.Parameters, [], trainer.Optimizer, prediction, model.SaveToBytes());
     }
 
     private static State Snapshot(CurveFitter model, CurveFitter.Trainer trainer)
     {
         double[] prediction = new double[2];
         model.Predict([0.1, 0.2, 0.3], prediction);
-        return State.Of<double>(model.Parameters, [], trainer.Optimizer, prediction);
+        return State.Of<double>(model.Parameters, [], trainer.Optimizer, prediction, model.SaveToBytes());
     }
 
     /// <summary>Rows whose first feature is ±1e38: finite, but its batch variance (≈1e76) is not representable in float.</summary>
@@ -139,7 +141,7 @@ public class RefusedStepTests
         double[] statistics = [.. model.Norm.RunningMean.ToArray(), .. model.Norm.RunningVariance.ToArray()];
         double[] prediction = new double[2];
         model.Predict(inputs.AsSpan(0, 3), prediction);
-        State before = State.Of<double>(model.Parameters, statistics, trainer.Optimizer, prediction);
+        State before = State.Of<double>(model.Parameters, statistics, trainer.Optimizer, prediction, model.SaveToBytes());
 
         double[] hugeTargets = [1e200, -1e200, 1e200, 1e200];
         if (policy == NonFinitePolicy.Throw)
@@ -161,7 +163,7 @@ public class RefusedStepTests
         Assert.False(report.IsHealthy);
         statistics = [.. model.Norm.RunningMean.ToArray(), .. model.Norm.RunningVariance.ToArray()];
         model.Predict(inputs.AsSpan(0, 3), prediction);
-        before.AssertSame(State.Of<double>(model.Parameters, statistics, trainer.Optimizer, prediction));
+        before.AssertSame(State.Of<double>(model.Parameters, statistics, trainer.Optimizer, prediction, model.SaveToBytes()));
     }
 
     /// <summary>The base rate for the first update attempted, then <c>base·factor</c>: a way back to sane steps after a refused one.</summary>

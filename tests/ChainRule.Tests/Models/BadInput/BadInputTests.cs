@@ -153,6 +153,7 @@ public class BadInputTests
         AssertSameBits("parameters", before.Parameters, after.Parameters);
         AssertSameBits("gradients", before.Gradients, after.Gradients);
         AssertSameBits("running statistics", before.Statistics, after.Statistics);
+        Assert.Equal(before.BatchesTracked, after.BatchesTracked);
         AssertOptimizerUnchanged(before, after);
         Assert.Equal(before.Steps, after.Steps);
         Assert.Equal(before.ReportStep, after.ReportStep);
@@ -182,10 +183,12 @@ public class BadInputTests
                 Assert.True(subject.AllFinite(), "An applied step left a parameter, running statistic or moment that is not finite.");
                 Assert.Equal(before.Steps + 1, after.Steps);
                 Assert.Equal(before.OptimizerSteps + 1, after.OptimizerSteps);
+                Assert.Equal(before.BatchesTracked.Select(count => count + 1), after.BatchesTracked);
                 break;
             case Entry.Step:
                 AssertSameBits("parameters", before.Parameters, after.Parameters);
                 AssertSameBits("running statistics", before.Statistics, after.Statistics);
+                Assert.Equal(before.BatchesTracked, after.BatchesTracked);
                 AssertOptimizerUnchanged(before, after, learningRate: false);
                 Assert.Equal(before.Steps + 1, after.Steps);
                 Assert.Equal(after.Steps, after.ReportStep);

@@ -55,7 +55,7 @@ internal interface ISubject
 
 /// <summary>Bits of every part of a model's and trainer's state.</summary>
 internal sealed record StateSnapshot(
-    byte[] Parameters, byte[] Gradients, byte[] Statistics, byte[][] OptimizerState,
+    byte[] Parameters, byte[] Gradients, byte[] Statistics, long[] BatchesTracked, byte[][] OptimizerState,
     long Steps, long OptimizerSteps, double LearningRate, long? ReportStep, double? ReportLoss, bool? ReportApplied);
 
 /// <summary>What a model's trainer learns from, which decides the shape of its training calls and of the good data.</summary>
@@ -165,7 +165,7 @@ internal sealed class Subject<TModel, T> : ISubject
             optimizerState[i] = Bits(optimizer.State[i]);
         GradientReport? report = _bound.Report();
         return new StateSnapshot(
-            Bits(_bound.Parameters()), Bits(_bound.Gradients()), statistics.ToArray(), optimizerState,
+            Bits(_bound.Parameters()), Bits(_bound.Gradients()), statistics.ToArray(), BatchesTracked(_bound.SaveToBytes()), optimizerState,
             _bound.Steps(), optimizer.StepCount, optimizer.LearningRate, report?.Step, report?.Loss, report?.UpdateApplied);
     }
 
@@ -193,6 +193,22 @@ internal sealed class Subject<TModel, T> : ISubject
                 return false;
         }
         return true;
+    }
+
+    /// <summary>Every BatchNorm's num_batches_tracked, which the model exposes only through its checkpoint.</summary>
+    private static long[] BatchesTracked(byte[] checkpoint)
+    {
+        var file = ChainRule.Serialization.SafeTensorsFile.Parse(checkpoint);
+        var counts = new List<long>();
+        foreach (var tensor in file.Tensors)
+        {
+            if (!tensor.Name.EndsWith(".num_batches_tracked", StringComparison.Ordinal))
+                continue;
+            var value = new long[1];
+            file.CopyInt64To(tensor.Name, value);
+            counts.Add(value[0]);
+        }
+        return [.. counts];
     }
 
     private static byte[] Bits(ReadOnlySpan<T> values) => MemoryMarshal.AsBytes(values).ToArray();
@@ -237,6 +253,7 @@ internal sealed class Subject<TModel, T> : ISubject
             PredictBatch = Bind<PredictCall>(Model, nameof(PredictBatch));
             Parameters = Bind<BufferCall>(Model, "get_" + nameof(Parameters));
             Gradients = Bind<BufferCall>(Model, "get_" + nameof(Gradients));
+            SaveToBytes = Bind<Func<byte[]>>(Model, nameof(SaveToBytes));
             Optimizer = Bind<Func<Optimizer<T>>>(trainer, "get_" + nameof(Optimizer));
             Steps = Bind<Func<long>>(trainer, "get_" + nameof(Steps));
             Report = Bind<Func<GradientReport?>>(trainer, "get_LastReport");
@@ -251,6 +268,7 @@ internal sealed class Subject<TModel, T> : ISubject
         public PredictCall PredictBatch { get; }
         public BufferCall Parameters { get; }
         public BufferCall Gradients { get; }
+        public Func<byte[]> SaveToBytes { get; }
         public Func<Optimizer<T>> Optimizer { get; }
         public Func<long> Steps { get; }
         public Func<GradientReport?> Report { get; }
