@@ -21,7 +21,12 @@ internal static class Program
             CheckpointResumeTests.Resume(args[1]);
             return 0;
         }
-        Console.Error.WriteLine($"usage: ChainRule.Tests {CheckpointKillTests.HelperName} <path> | {CheckpointResumeTests.HelperName} <directory>");
+        if (args.Length == 2 && args[0] == TorchInteropTests.HelperName)
+        {
+            TorchInteropTests.WriteChainRuleFixture(args[1]);
+            return 0;
+        }
+        Console.Error.WriteLine($"usage: ChainRule.Tests {CheckpointKillTests.HelperName} <path> | {CheckpointResumeTests.HelperName} <directory> | {TorchInteropTests.HelperName} <directory>");
         return 2;
     }
 }
