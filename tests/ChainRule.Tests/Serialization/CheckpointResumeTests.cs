@@ -37,33 +37,39 @@ public class CheckpointResumeTests
         Clip = Clipping.GlobalNorm(1.0),
     };
 
+    /// <summary>A case's trainer over a fresh model, as the calls the test makes; losses as their bits in hex.</summary>
+    private sealed record Run(Action<string> Load, Action<string> Save, Func<byte[]> Final, Func<int, int, string[]> Train, Func<long> Updates);
+
+    private static Run Create(string name, int seed)
+    {
+        if (name.StartsWith("float", StringComparison.Ordinal))
+        {
+            var trainer = new EveryLayer(seed).CreateTrainer(Options(name));
+            return new Run(trainer.Load, trainer.Save, trainer.SaveToBytes, (from, steps) =>
+            {
+                var losses = new List<float>();
+                CheckpointFiles.Train(trainer, from, steps, losses);
+                return [.. losses.Select(v => BitConverter.SingleToInt32Bits(v).ToString("X8", CultureInfo.InvariantCulture))];
+            }, () => trainer.Optimizer.StepCount);
+        }
+        var precise = new EveryLayerDouble(seed).CreateTrainer(Options(name));
+        return new Run(precise.Load, precise.Save, precise.SaveToBytes, (from, steps) =>
+        {
+            var losses = new List<double>();
+            CheckpointFiles.Train(precise, from, steps, losses);
+            return [.. losses.Select(v => BitConverter.DoubleToInt64Bits(v).ToString("X16", CultureInfo.InvariantCulture))];
+        }, () => precise.Optimizer.StepCount);
+    }
+
     /// <summary>The child: for every case, load <c>{case}.in</c> into a fresh model and trainer, take steps 10 to 19, write <c>{case}.out</c> and the losses.</summary>
     internal static void Resume(string directory)
     {
         foreach (string name in Cases)
         {
-            string input = Path.Combine(directory, name + ".in.safetensors");
-            var losses = new List<string>();
-            byte[] final;
-            if (name.StartsWith("float", StringComparison.Ordinal))
-            {
-                var trainer = new EveryLayer(seed: 77).CreateTrainer(Options(name));
-                trainer.Load(input);
-                var values = new List<float>();
-                CheckpointFiles.Train(trainer, Half, Half, values);
-                losses.AddRange(values.Select(v => BitConverter.SingleToInt32Bits(v).ToString("X8", CultureInfo.InvariantCulture)));
-                final = trainer.SaveToBytes();
-            }
-            else
-            {
-                var trainer = new EveryLayerDouble(seed: 77).CreateTrainer(Options(name));
-                trainer.Load(input);
-                var values = new List<double>();
-                CheckpointFiles.Train(trainer, Half, Half, values);
-                losses.AddRange(values.Select(v => BitConverter.DoubleToInt64Bits(v).ToString("X16", CultureInfo.InvariantCulture)));
-                final = trainer.SaveToBytes();
-            }
-            File.WriteAllBytes(Path.Combine(directory, name + ".out.safetensors"), final);
+            Run run = Create(name, seed: 77);
+            run.Load(Path.Combine(directory, name + ".in.safetensors"));
+            string[] losses = run.Train(Half, Half);
+            File.WriteAllBytes(Path.Combine(directory, name + ".out.safetensors"), run.Final());
             File.WriteAllLines(Path.Combine(directory, name + ".losses"), losses);
         }
     }
@@ -122,29 +128,12 @@ public class CheckpointResumeTests
 
     private static (byte[] Final, string[] Losses) Straight(string name, string checkpoint)
     {
-        var losses = new List<string>();
-        if (name.StartsWith("float", StringComparison.Ordinal))
-        {
-            var trainer = new EveryLayer(seed: 1).CreateTrainer(Options(name));
-            CheckpointFiles.Train(trainer, 0, Half);
-            trainer.Save(checkpoint);
-            var values = new List<float>();
-            CheckpointFiles.Train(trainer, Half, Half, values);
-            losses.AddRange(values.Select(v => BitConverter.SingleToInt32Bits(v).ToString("X8", CultureInfo.InvariantCulture)));
-            Assert.Equal(2 * Half, trainer.Optimizer.StepCount);
-            return (trainer.SaveToBytes(), [.. losses]);
-        }
-        else
-        {
-            var trainer = new EveryLayerDouble(seed: 1).CreateTrainer(Options(name));
-            CheckpointFiles.Train(trainer, 0, Half);
-            trainer.Save(checkpoint);
-            var values = new List<double>();
-            CheckpointFiles.Train(trainer, Half, Half, values);
-            losses.AddRange(values.Select(v => BitConverter.DoubleToInt64Bits(v).ToString("X16", CultureInfo.InvariantCulture)));
-            Assert.Equal(2 * Half, trainer.Optimizer.StepCount);
-            return (trainer.SaveToBytes(), [.. losses]);
-        }
+        Run run = Create(name, seed: 1);
+        run.Train(0, Half);
+        run.Save(checkpoint);
+        string[] losses = run.Train(Half, Half);
+        Assert.Equal(2 * Half, run.Updates());
+        return (run.Final(), losses);
     }
 
     /// <summary>Equal files; on failure, the first tensor that differs.</summary>
