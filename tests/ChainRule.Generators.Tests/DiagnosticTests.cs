@@ -119,7 +119,8 @@ public class DiagnosticTests
             """, "CR0016");
         Assert.Equal("Layer 'Parameters' collides with the generated property 'Parameters'; rename it", Message(diagnostic));
         foreach (string name in new[] { "Gradients", "Predict", "PredictBatch", "InputSize", "OutputSize", "ParameterCount", "ActivationsPerSample",
-            "CreateTrainer", "Trainer", "OnGradientReport", "LayerNames", "Forward", "Backward", "_parameters" })
+            "CreateTrainer", "Trainer", "OnGradientReport", "LayerNames", "Forward", "Backward", "_parameters",
+            "Save", "SaveToBytes", "Load", "Checkpoint", "CheckpointTensors", "_batchesTracked" })
         {
             AssertSingle($$"""
                 using ChainRule;
