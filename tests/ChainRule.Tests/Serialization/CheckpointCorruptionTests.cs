@@ -79,6 +79,26 @@ public class CheckpointCorruptionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Loading_recomputes_the_moment_maxima_the_overflow_bound_reads()
+    {
+        // exp_avg near float's largest value: the scalar bound can no longer prove the next update finite, so the step
+        // must take the dry run (and here refuse the update), as the run that wrote these moments would.
+        var (_, file) = Written(Optimizers.AdamW(1e-2));
+        byte[] extreme = CheckpointFiles.Rewrite(file, (name, values) =>
+        {
+            if (name == "optimizer/exp_avg/Hidden.weight")
+                values[3] = 3e38;
+            return values;
+        });
+        var trainer = Target(Optimizers.AdamW(1e-2));
+        trainer.Load(extreme);
+        long dryRuns = trainer.Optimizer.DryRunPasses;
+        var (inputs, labels) = CheckpointFiles.Batch<float>(50);
+        trainer.Step(inputs, labels);
+        Assert.Equal(dryRuns + 1, trainer.Optimizer.DryRunPasses);
+    }
+
+    [Fact]
     public void Corrupted_model_and_trainer_checkpoints_throw_only_InvalidDataException_and_never_load_in_part()
     {
         OptimizerOptions[] optimizers = [Optimizers.AdamW(1e-2), Optimizers.Sgd(0.05, momentum: 0.9)];

@@ -138,6 +138,76 @@ public class CheckpointTests
         Assert.Equal(single.Parameters.ToArray().Select(p => (double)p).ToArray(), back.Parameters.ToArray());
     }
 
+    [Theory]
+    [InlineData("F16")]
+    [InlineData("BF16")]
+    public void A_half_precision_checkpoint_loads_into_float_and_double_models_exactly(string dtype)
+    {
+        byte[] half = HalfPrecision(Trained().SaveToBytes(), dtype, out float[] rounded);
+        var single = new EveryLayer(seed: 2);
+        single.Load(half);
+        Assert.Equal(rounded, single.Parameters.ToArray());
+        var precise = new EveryLayerDouble(seed: 2);
+        precise.Load(half);
+        Assert.Equal(rounded.Select(v => (double)v).ToArray(), precise.Parameters.ToArray());
+    }
+
+    /// <summary>
+    /// The file with every float tensor as F16 or BF16 (written by hand: the writer writes F32, F64 and I64), and the
+    /// model's parameters as those halves read back, in parameter order.
+    /// </summary>
+    private static byte[] HalfPrecision(byte[] checkpoint, string dtype, out float[] parameters)
+    {
+        var file = SafeTensorsFile.Parse(checkpoint);
+        var header = new System.Text.StringBuilder("{");
+        var data = new List<byte>();
+        var roundedByName = new Dictionary<string, float[]>();
+        foreach (SafeTensorInfo tensor in file.Tensors)
+        {
+            byte[] bytes;
+            string type = dtype;
+            if (tensor.DType == SafeTensorsDType.I64)
+            {
+                var counts = new long[tensor.ElementCount];
+                file.CopyInt64To(tensor.Name, counts);
+                bytes = [.. counts.SelectMany(BitConverter.GetBytes)];
+                type = "I64";
+            }
+            else
+            {
+                var values = new float[tensor.ElementCount];
+                file.CopyTo<float>(tensor.Name, values);
+                float[] rounded = dtype == "F16"
+                    ? [.. values.Select(v => (float)(Half)v)]
+                    : [.. values.Select(v => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(v) & unchecked((int)0xFFFF_0000)))];
+                roundedByName[tensor.Name] = rounded;
+                bytes = dtype == "F16"
+                    ? [.. rounded.SelectMany(v => BitConverter.GetBytes((Half)v))]
+                    : [.. rounded.SelectMany(v => BitConverter.GetBytes(BitConverter.SingleToInt32Bits(v)).Skip(2))];
+            }
+            header.Append(header.Length > 1 ? "," : "")
+                .Append($"\"{tensor.Name}\":{{\"dtype\":\"{type}\",\"shape\":[{string.Join(",", tensor.Shape)}],\"data_offsets\":[{data.Count},{data.Count + bytes.Length}]}}");
+            data.AddRange(bytes);
+        }
+        byte[] json = System.Text.Encoding.UTF8.GetBytes(header.Append('}').ToString());
+        parameters = new float[EveryLayer.ParameterCount];
+        var layout = new EveryLayer(seed: 1);
+        // Where each tensor sits in Parameters: find it through the model's own checkpoint of a recognisable buffer.
+        for (int i = 0; i < parameters.Length; i++)
+            layout.Parameters[i] = i;
+        var positions = SafeTensorsFile.Parse(layout.SaveToBytes());
+        foreach (var (name, rounded) in roundedByName)
+        {
+            if (name.Contains("running_", StringComparison.Ordinal))
+                continue;
+            var index = new float[rounded.Length];
+            positions.CopyTo<float>(name, index);
+            for (int i = 0; i < rounded.Length; i++)
+                parameters[(int)index[i]] = rounded[i];
+        }
+        return [.. BitConverter.GetBytes((ulong)json.Length), .. json, .. data];
+    }
+
     [Fact]
     public void A_model_loads_the_model_part_of_a_trainer_checkpoint()
     {
