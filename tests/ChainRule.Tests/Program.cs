@@ -16,7 +16,12 @@ internal static class Program
             CheckpointKillTests.SaveForever(args[1]);
             return 0;
         }
-        Console.Error.WriteLine($"usage: ChainRule.Tests {CheckpointKillTests.HelperName} <path>");
+        if (args.Length == 2 && args[0] == CheckpointResumeTests.HelperName)
+        {
+            CheckpointResumeTests.Resume(args[1]);
+            return 0;
+        }
+        Console.Error.WriteLine($"usage: ChainRule.Tests {CheckpointKillTests.HelperName} <path> | {CheckpointResumeTests.HelperName} <directory>");
         return 2;
     }
 }

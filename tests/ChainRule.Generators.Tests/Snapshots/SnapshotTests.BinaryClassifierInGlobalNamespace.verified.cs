@@ -30,6 +30,7 @@ partial class SpamFilter
     private readonly float[] _parameters = new float[ParameterCount];
     private readonly float[] _gradients = new float[ParameterCount];
     private readonly float[] _statistics = global::System.Array.Empty<float>();
+    private readonly long[] _batchesTracked = global::System.Array.Empty<long>();
     private readonly global::ChainRule.ThreadWorkspaces<float> _predictWorkspaces = new(ActivationsPerSample * PredictChunk);
     private readonly double[] _weightNorms = new double[3]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W
 
@@ -133,6 +134,52 @@ partial class SpamFilter
             new global::System.ReadOnlySpan<float>(acts, 128 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
         }
     }
+
+    /// <summary>
+    /// Every tensor a checkpoint holds, named as in the equivalent PyTorch module's <c>state_dict()</c>, with where it
+    /// lives; the architecture is the description without the element type, so float and double models share files.
+    /// </summary>
+    private static readonly global::ChainRule.Serialization.CheckpointLayout CheckpointTensors = new(
+        "Features: Dense(20→32, Silu) → Mix: Dense(32→32, LeakyReLU) → Score: Dense(32→1) → BinaryCrossEntropyWithLogits",
+        [
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Features.weight", 0, [32, 20]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Features.bias", 640, [32]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Mix.weight", 672, [32, 32]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Mix.bias", 1696, [32]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Score.weight", 1728, [1, 32]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Score.bias", 1760, [1]),
+        ]);
+
+    private global::ChainRule.Serialization.Checkpoint<float> Checkpoint => new(CheckpointTensors, _parameters, _statistics, _batchesTracked);
+
+    /// <summary>
+    /// Writes every parameter (and BatchNorm's running statistics and num_batches_tracked) to a safetensors file with
+    /// PyTorch's <c>state_dict()</c> names, as float; atomically: the path holds the old file or the new one, never a part.
+    /// </summary>
+    /// <param name="path">The file, e.g. <c>model.safetensors</c>.</param>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    public void Save(string path) => Checkpoint.Save(path);
+
+    /// <summary>The checkpoint <see cref="Save"/> writes, as bytes.</summary>
+    /// <returns>A safetensors file.</returns>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    public byte[] SaveToBytes() => Checkpoint.ToBytes();
+
+    /// <summary>
+    /// Loads a checkpoint written by <see cref="Save"/> or a trainer's <c>Save</c> (its optimizer state is ignored), by a
+    /// model of the other element type (converted), or by PyTorch (F16, BF16, F32, F64). All or nothing: every tensor is
+    /// checked before any is copied.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <exception cref="global::System.IO.InvalidDataException">The file is not valid or does not fit this model (the message names the tensor); nothing changed.</exception>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    public void Load(string path) => Checkpoint.Load(path);
+
+    /// <summary>Loads a checkpoint held in memory, as <see cref="Load(string)"/> does.</summary>
+    /// <param name="file">The file's bytes.</param>
+    /// <exception cref="global::System.IO.InvalidDataException">The file is not valid or does not fit this model (the message names the tensor); nothing changed.</exception>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    public void Load(global::System.ReadOnlySpan<byte> file) => Checkpoint.Load(file);
 
     /// <summary>
     /// Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>;
@@ -293,6 +340,28 @@ partial class SpamFilter
 
         /// <summary>The last step's gradient report, overwritten by each step; <c>null</c> when the options turned reports off.</summary>
         public global::ChainRule.Diagnostics.GradientReport? LastReport => _state.Report;
+
+        /// <summary>
+        /// Writes the model's tensors and this trainer's state (the optimizer's moments or momentum buffers, its step count,
+        /// which also positions the schedule, and <see cref="Steps"/>) atomically, so that loading it into a new trainer and
+        /// training on continues bit for bit as if training had never stopped.
+        /// </summary>
+        /// <param name="path">The file.</param>
+        public void Save(string path) => _model.Checkpoint.Save(path, _state);
+
+        /// <summary>The checkpoint <see cref="Save"/> writes, as bytes.</summary>
+        /// <returns>A safetensors file.</returns>
+        public byte[] SaveToBytes() => _model.Checkpoint.ToBytes(_state);
+
+        /// <summary>Loads the model and this trainer from a trainer checkpoint with the same optimizer kind; all or nothing.</summary>
+        /// <param name="path">The file.</param>
+        /// <exception cref="global::System.IO.InvalidDataException">The file is not valid, holds no trainer state or another optimizer's, or does not fit this model; nothing changed.</exception>
+        public void Load(string path) => _model.Checkpoint.Load(path, _state);
+
+        /// <summary>Loads the model and this trainer from a trainer checkpoint held in memory, as <see cref="Load(string)"/> does.</summary>
+        /// <param name="file">The file's bytes.</param>
+        /// <exception cref="global::System.IO.InvalidDataException">The file is not valid, holds no trainer state or another optimizer's, or does not fit this model; nothing changed.</exception>
+        public void Load(global::System.ReadOnlySpan<byte> file) => _model.Checkpoint.Load(file, _state);
 
         /// <summary>
         /// One training step on a batch: forward, loss, backward, clipping, then the optimizer at the learning rate the

@@ -35,6 +35,7 @@ partial class PostNorm
     private readonly double[] _parameters = new double[ParameterCount];
     private readonly double[] _gradients = new double[ParameterCount];
     private readonly double[] _statistics = new double[96]; // BatchNorm running mean and variance
+    private readonly long[] _batchesTracked = new long[3]; // each BatchNorm's num_batches_tracked
     private readonly global::ChainRule.ThreadWorkspaces<double> _predictWorkspaces = new(ActivationsPerSample * PredictChunk + FixedActivations);
     private readonly double[] _weightNorms = new double[11]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W
 
@@ -161,6 +162,78 @@ partial class PostNorm
             new global::System.ReadOnlySpan<double>(acts, 225 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
         }
     }
+
+    /// <summary>
+    /// Every tensor a checkpoint holds, named as in the equivalent PyTorch module's <c>state_dict()</c>, with where it
+    /// lives; the architecture is the description without the element type, so float and double models share files.
+    /// </summary>
+    private static readonly global::ChainRule.Serialization.CheckpointLayout CheckpointTensors = new(
+        "InputNorm: BatchNorm(16) → Body: 2 × PostNorm[BatchNorm → Dense(16→16, ReLU) → Dense(16→16)] · α + x → Refine: 1 × PostNorm[RMSNorm → Dense(16→8, Silu) → Dense(8→16)] + x → Output: Dense(16→1) → MeanSquaredError",
+        [
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("InputNorm.weight", 0, [16]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("InputNorm.bias", 16, [16]),
+            global::ChainRule.Serialization.CheckpointTensor.Statistic("InputNorm.running_mean", 0, [16]),
+            global::ChainRule.Serialization.CheckpointTensor.Statistic("InputNorm.running_var", 16, [16]),
+            global::ChainRule.Serialization.CheckpointTensor.BatchesTracked("InputNorm.num_batches_tracked", 0),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.0.norm.weight", 32, [16]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.0.norm.bias", 48, [16]),
+            global::ChainRule.Serialization.CheckpointTensor.Statistic("Body.0.norm.running_mean", 32, [16]),
+            global::ChainRule.Serialization.CheckpointTensor.Statistic("Body.0.norm.running_var", 48, [16]),
+            global::ChainRule.Serialization.CheckpointTensor.BatchesTracked("Body.0.norm.num_batches_tracked", 1),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.0.up.weight", 64, [16, 16]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.0.up.bias", 320, [16]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.0.down.weight", 336, [16, 16]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.0.down.bias", 592, [16]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.0.alpha", 608, [1]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.1.norm.weight", 609, [16]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.1.norm.bias", 625, [16]),
+            global::ChainRule.Serialization.CheckpointTensor.Statistic("Body.1.norm.running_mean", 64, [16]),
+            global::ChainRule.Serialization.CheckpointTensor.Statistic("Body.1.norm.running_var", 80, [16]),
+            global::ChainRule.Serialization.CheckpointTensor.BatchesTracked("Body.1.norm.num_batches_tracked", 2),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.1.up.weight", 641, [16, 16]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.1.up.bias", 897, [16]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.1.down.weight", 913, [16, 16]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.1.down.bias", 1169, [16]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.1.alpha", 1185, [1]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Refine.0.norm.weight", 1186, [16]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Refine.0.up.weight", 1202, [8, 16]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Refine.0.up.bias", 1330, [8]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Refine.0.down.weight", 1338, [16, 8]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Refine.0.down.bias", 1466, [16]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Output.weight", 1482, [1, 16]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Output.bias", 1498, [1]),
+        ]);
+
+    private global::ChainRule.Serialization.Checkpoint<double> Checkpoint => new(CheckpointTensors, _parameters, _statistics, _batchesTracked);
+
+    /// <summary>
+    /// Writes every parameter (and BatchNorm's running statistics and num_batches_tracked) to a safetensors file with
+    /// PyTorch's <c>state_dict()</c> names, as double; atomically: the path holds the old file or the new one, never a part.
+    /// </summary>
+    /// <param name="path">The file, e.g. <c>model.safetensors</c>.</param>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    public void Save(string path) => Checkpoint.Save(path);
+
+    /// <summary>The checkpoint <see cref="Save"/> writes, as bytes.</summary>
+    /// <returns>A safetensors file.</returns>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    public byte[] SaveToBytes() => Checkpoint.ToBytes();
+
+    /// <summary>
+    /// Loads a checkpoint written by <see cref="Save"/> or a trainer's <c>Save</c> (its optimizer state is ignored), by a
+    /// model of the other element type (converted), or by PyTorch (F16, BF16, F32, F64). All or nothing: every tensor is
+    /// checked before any is copied.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <exception cref="global::System.IO.InvalidDataException">The file is not valid or does not fit this model (the message names the tensor); nothing changed.</exception>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    public void Load(string path) => Checkpoint.Load(path);
+
+    /// <summary>Loads a checkpoint held in memory, as <see cref="Load(string)"/> does.</summary>
+    /// <param name="file">The file's bytes.</param>
+    /// <exception cref="global::System.IO.InvalidDataException">The file is not valid or does not fit this model (the message names the tensor); nothing changed.</exception>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    public void Load(global::System.ReadOnlySpan<byte> file) => Checkpoint.Load(file);
 
     /// <summary>
     /// Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>;
@@ -524,6 +597,28 @@ partial class PostNorm
         public global::ChainRule.Diagnostics.GradientReport? LastReport => _state.Report;
 
         /// <summary>
+        /// Writes the model's tensors and this trainer's state (the optimizer's moments or momentum buffers, its step count,
+        /// which also positions the schedule, and <see cref="Steps"/>) atomically, so that loading it into a new trainer and
+        /// training on continues bit for bit as if training had never stopped.
+        /// </summary>
+        /// <param name="path">The file.</param>
+        public void Save(string path) => _model.Checkpoint.Save(path, _state);
+
+        /// <summary>The checkpoint <see cref="Save"/> writes, as bytes.</summary>
+        /// <returns>A safetensors file.</returns>
+        public byte[] SaveToBytes() => _model.Checkpoint.ToBytes(_state);
+
+        /// <summary>Loads the model and this trainer from a trainer checkpoint with the same optimizer kind; all or nothing.</summary>
+        /// <param name="path">The file.</param>
+        /// <exception cref="global::System.IO.InvalidDataException">The file is not valid, holds no trainer state or another optimizer's, or does not fit this model; nothing changed.</exception>
+        public void Load(string path) => _model.Checkpoint.Load(path, _state);
+
+        /// <summary>Loads the model and this trainer from a trainer checkpoint held in memory, as <see cref="Load(string)"/> does.</summary>
+        /// <param name="file">The file's bytes.</param>
+        /// <exception cref="global::System.IO.InvalidDataException">The file is not valid, holds no trainer state or another optimizer's, or does not fit this model; nothing changed.</exception>
+        public void Load(global::System.ReadOnlySpan<byte> file) => _model.Checkpoint.Load(file, _state);
+
+        /// <summary>
         /// One training step on a batch: forward, loss, backward, clipping, then the optimizer at the learning rate the
         /// schedule gives for the updates applied so far. If the step produces NaN or ∞ the update is skipped, the report
         /// names the first layer and pass that did, and with <c>NonFinitePolicy.Throw</c> the step throws.
@@ -538,6 +633,8 @@ partial class PostNorm
             _state.SaveStatistics(_model._statistics); // put back if the step is not applied
             double loss = Backpropagate(inputs, targets, B, report, out double totalNorm);
             bool applied = _state.Finish(loss, totalNorm, _model._parameters, _model._gradients, _model._statistics, _clipAdaptive);
+            if (applied)
+                _state.CountBatch(_model._batchesTracked); // num_batches_tracked counts the forward passes whose statistics are kept
             if (report is not null)
                 _model.OnGradientReport(report);
             _state.ThrowIfSkipped(applied);
@@ -553,7 +650,9 @@ partial class PostNorm
             int B = CheckBatch(inputs, targets, training: true);
             _state.SaveStatistics(_model._statistics);
             double loss = Backpropagate(inputs, targets, B, report: null, out double totalNorm);
-            if (!(double.IsFinite(loss) && double.IsFinite(totalNorm)))
+            if (double.IsFinite(loss) && double.IsFinite(totalNorm))
+                _state.CountBatch(_model._batchesTracked);
+            else
                 _state.RestoreStatistics(_model._statistics);
             return loss;
         }

@@ -32,6 +32,7 @@ partial class DeepResidual
     private readonly float[] _parameters = new float[ParameterCount];
     private readonly float[] _gradients = new float[ParameterCount];
     private readonly float[] _statistics = global::System.Array.Empty<float>();
+    private readonly long[] _batchesTracked = global::System.Array.Empty<long>();
     private readonly global::ChainRule.ThreadWorkspaces<float> _predictWorkspaces = new(ActivationsPerSample * PredictChunk);
     private readonly double[] _weightNorms = new double[63]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W
 
@@ -277,6 +278,172 @@ partial class DeepResidual
             new global::System.ReadOnlySpan<float>(acts, 9130 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
         }
     }
+
+    /// <summary>
+    /// Every tensor a checkpoint holds, named as in the equivalent PyTorch module's <c>state_dict()</c>, with where it
+    /// lives; the architecture is the description without the element type, so float and double models share files.
+    /// </summary>
+    private static readonly global::ChainRule.Serialization.CheckpointLayout CheckpointTensors = new(
+        "Embed: Dense(32→64) → Body: 20 × PreNorm[LayerNorm → Dense(64→128, Gelu) → Dense(128→64)] + x → FinalNorm: LayerNorm(64) → Logits: Dense(64→10) → SoftmaxCrossEntropy",
+        [
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Embed.weight", 0, [64, 32]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Embed.bias", 2048, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.0.norm.weight", 2112, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.0.norm.bias", 2176, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.0.up.weight", 2240, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.0.up.bias", 10432, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.0.down.weight", 10560, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.0.down.bias", 18752, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.1.norm.weight", 18816, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.1.norm.bias", 18880, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.1.up.weight", 18944, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.1.up.bias", 27136, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.1.down.weight", 27264, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.1.down.bias", 35456, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.2.norm.weight", 35520, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.2.norm.bias", 35584, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.2.up.weight", 35648, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.2.up.bias", 43840, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.2.down.weight", 43968, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.2.down.bias", 52160, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.3.norm.weight", 52224, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.3.norm.bias", 52288, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.3.up.weight", 52352, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.3.up.bias", 60544, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.3.down.weight", 60672, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.3.down.bias", 68864, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.4.norm.weight", 68928, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.4.norm.bias", 68992, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.4.up.weight", 69056, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.4.up.bias", 77248, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.4.down.weight", 77376, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.4.down.bias", 85568, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.5.norm.weight", 85632, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.5.norm.bias", 85696, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.5.up.weight", 85760, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.5.up.bias", 93952, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.5.down.weight", 94080, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.5.down.bias", 102272, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.6.norm.weight", 102336, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.6.norm.bias", 102400, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.6.up.weight", 102464, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.6.up.bias", 110656, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.6.down.weight", 110784, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.6.down.bias", 118976, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.7.norm.weight", 119040, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.7.norm.bias", 119104, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.7.up.weight", 119168, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.7.up.bias", 127360, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.7.down.weight", 127488, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.7.down.bias", 135680, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.8.norm.weight", 135744, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.8.norm.bias", 135808, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.8.up.weight", 135872, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.8.up.bias", 144064, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.8.down.weight", 144192, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.8.down.bias", 152384, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.9.norm.weight", 152448, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.9.norm.bias", 152512, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.9.up.weight", 152576, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.9.up.bias", 160768, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.9.down.weight", 160896, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.9.down.bias", 169088, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.10.norm.weight", 169152, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.10.norm.bias", 169216, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.10.up.weight", 169280, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.10.up.bias", 177472, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.10.down.weight", 177600, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.10.down.bias", 185792, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.11.norm.weight", 185856, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.11.norm.bias", 185920, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.11.up.weight", 185984, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.11.up.bias", 194176, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.11.down.weight", 194304, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.11.down.bias", 202496, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.12.norm.weight", 202560, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.12.norm.bias", 202624, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.12.up.weight", 202688, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.12.up.bias", 210880, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.12.down.weight", 211008, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.12.down.bias", 219200, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.13.norm.weight", 219264, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.13.norm.bias", 219328, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.13.up.weight", 219392, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.13.up.bias", 227584, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.13.down.weight", 227712, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.13.down.bias", 235904, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.14.norm.weight", 235968, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.14.norm.bias", 236032, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.14.up.weight", 236096, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.14.up.bias", 244288, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.14.down.weight", 244416, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.14.down.bias", 252608, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.15.norm.weight", 252672, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.15.norm.bias", 252736, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.15.up.weight", 252800, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.15.up.bias", 260992, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.15.down.weight", 261120, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.15.down.bias", 269312, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.16.norm.weight", 269376, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.16.norm.bias", 269440, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.16.up.weight", 269504, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.16.up.bias", 277696, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.16.down.weight", 277824, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.16.down.bias", 286016, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.17.norm.weight", 286080, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.17.norm.bias", 286144, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.17.up.weight", 286208, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.17.up.bias", 294400, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.17.down.weight", 294528, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.17.down.bias", 302720, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.18.norm.weight", 302784, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.18.norm.bias", 302848, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.18.up.weight", 302912, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.18.up.bias", 311104, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.18.down.weight", 311232, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.18.down.bias", 319424, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.19.norm.weight", 319488, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.19.norm.bias", 319552, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.19.up.weight", 319616, [128, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.19.up.bias", 327808, [128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.19.down.weight", 327936, [64, 128]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Body.19.down.bias", 336128, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("FinalNorm.weight", 336192, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("FinalNorm.bias", 336256, [64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Logits.weight", 336320, [10, 64]),
+            global::ChainRule.Serialization.CheckpointTensor.Parameter("Logits.bias", 336960, [10]),
+        ]);
+
+    private global::ChainRule.Serialization.Checkpoint<float> Checkpoint => new(CheckpointTensors, _parameters, _statistics, _batchesTracked);
+
+    /// <summary>
+    /// Writes every parameter (and BatchNorm's running statistics and num_batches_tracked) to a safetensors file with
+    /// PyTorch's <c>state_dict()</c> names, as float; atomically: the path holds the old file or the new one, never a part.
+    /// </summary>
+    /// <param name="path">The file, e.g. <c>model.safetensors</c>.</param>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    public void Save(string path) => Checkpoint.Save(path);
+
+    /// <summary>The checkpoint <see cref="Save"/> writes, as bytes.</summary>
+    /// <returns>A safetensors file.</returns>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    public byte[] SaveToBytes() => Checkpoint.ToBytes();
+
+    /// <summary>
+    /// Loads a checkpoint written by <see cref="Save"/> or a trainer's <c>Save</c> (its optimizer state is ignored), by a
+    /// model of the other element type (converted), or by PyTorch (F16, BF16, F32, F64). All or nothing: every tensor is
+    /// checked before any is copied.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <exception cref="global::System.IO.InvalidDataException">The file is not valid or does not fit this model (the message names the tensor); nothing changed.</exception>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    public void Load(string path) => Checkpoint.Load(path);
+
+    /// <summary>Loads a checkpoint held in memory, as <see cref="Load(string)"/> does.</summary>
+    /// <param name="file">The file's bytes.</param>
+    /// <exception cref="global::System.IO.InvalidDataException">The file is not valid or does not fit this model (the message names the tensor); nothing changed.</exception>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    public void Load(global::System.ReadOnlySpan<byte> file) => Checkpoint.Load(file);
 
     /// <summary>
     /// Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>;
@@ -1700,6 +1867,28 @@ partial class DeepResidual
 
         /// <summary>The last step's gradient report, overwritten by each step; <c>null</c> when the options turned reports off.</summary>
         public global::ChainRule.Diagnostics.GradientReport? LastReport => _state.Report;
+
+        /// <summary>
+        /// Writes the model's tensors and this trainer's state (the optimizer's moments or momentum buffers, its step count,
+        /// which also positions the schedule, and <see cref="Steps"/>) atomically, so that loading it into a new trainer and
+        /// training on continues bit for bit as if training had never stopped.
+        /// </summary>
+        /// <param name="path">The file.</param>
+        public void Save(string path) => _model.Checkpoint.Save(path, _state);
+
+        /// <summary>The checkpoint <see cref="Save"/> writes, as bytes.</summary>
+        /// <returns>A safetensors file.</returns>
+        public byte[] SaveToBytes() => _model.Checkpoint.ToBytes(_state);
+
+        /// <summary>Loads the model and this trainer from a trainer checkpoint with the same optimizer kind; all or nothing.</summary>
+        /// <param name="path">The file.</param>
+        /// <exception cref="global::System.IO.InvalidDataException">The file is not valid, holds no trainer state or another optimizer's, or does not fit this model; nothing changed.</exception>
+        public void Load(string path) => _model.Checkpoint.Load(path, _state);
+
+        /// <summary>Loads the model and this trainer from a trainer checkpoint held in memory, as <see cref="Load(string)"/> does.</summary>
+        /// <param name="file">The file's bytes.</param>
+        /// <exception cref="global::System.IO.InvalidDataException">The file is not valid, holds no trainer state or another optimizer's, or does not fit this model; nothing changed.</exception>
+        public void Load(global::System.ReadOnlySpan<byte> file) => _model.Checkpoint.Load(file, _state);
 
         /// <summary>
         /// One training step on a batch: forward, loss, backward, clipping, then the optimizer at the learning rate the

@@ -89,7 +89,7 @@ public class CorruptFileTests(ITestOutputHelper output)
         }
     }
 
-    private static byte[] Corrupt(byte[] original, int kind, Random random)
+    internal static byte[] Corrupt(byte[] original, int kind, Random random)
     {
         int headerLength = (int)BinaryPrimitives.ReadUInt64LittleEndian(original);
         var bytes = (byte[])original.Clone();
