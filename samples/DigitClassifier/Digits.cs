@@ -48,6 +48,12 @@ internal sealed class Digits
         return new Digits(images.ToArray(), labels.ToArray());
     }
 
+    /// <summary>
+    /// The split both samples use: the embedded digits shuffled with seed 42, the last 20% held out. The AOT inference
+    /// sample predicts the same held-out digits as the trainer, in the same order.
+    /// </summary>
+    public static (Digits Train, Digits HeldOut) LoadSplit() => LoadEmbedded().Split(heldOutFraction: 0.2, seed: 42);
+
     /// <summary>Shuffles with a fixed seed, then splits off the last <paramref name="heldOutFraction"/> as a held-out set.</summary>
     public (Digits Train, Digits HeldOut) Split(double heldOutFraction, int seed)
     {

@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.IO;
 using ChainRule;
 using ChainRule.Training;
 using DigitClassifier;
@@ -8,7 +9,11 @@ const int Seed = 42;
 const int Epochs = 25;
 const int BatchSize = 32;
 
-var (train, heldOut) = Digits.LoadEmbedded().Split(heldOutFraction: 0.2, Seed);
+// Usage: DigitClassifier [checkpoint]; the trained model is saved there (default artifacts/digits.safetensors, relative
+// to the working directory), for samples/AotInference to load.
+string checkpoint = args.Length > 0 ? args[0] : Path.Combine("artifacts", "digits.safetensors");
+
+var (train, heldOut) = Digits.LoadSplit();
 Console.WriteLine($"digits: {train.Count} training, {heldOut.Count} held out; {Classifier.ParameterCount:N0} parameters");
 
 var model = new Classifier(Seed);
@@ -48,6 +53,16 @@ Span<float> logits = stackalloc float[Classifier.OutputSize];
 model.Predict(heldOut.Image(0), logits);
 Console.WriteLine($"first held-out digit: predicted {ArgMax(logits)}, label {heldOut.Labels[0]}");
 Console.WriteLine(FormattableString.Invariant($"accuracy: {accuracy * 100:F1}%"));
+
+string? directory = Path.GetDirectoryName(Path.GetFullPath(checkpoint));
+if (directory is not null)
+    Directory.CreateDirectory(directory);
+model.Save(checkpoint);
+Console.WriteLine($"saved: {checkpoint}");
+// What samples/AotInference must reproduce from the checkpoint: correct/held-out and a hash of every logit's bits.
+var heldOutLogits = new float[heldOut.Count * Classifier.OutputSize];
+Fingerprint.PredictEach(model, heldOut, heldOutLogits);
+Console.WriteLine($"fingerprint: {Fingerprint.Of(heldOutLogits, heldOut.Labels)}");
 return accuracy >= 0.95 ? 0 : 1;
 
 static double Accuracy(Classifier model, Digits data)
