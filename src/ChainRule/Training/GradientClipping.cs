@@ -98,7 +98,9 @@ public static class GradientClipping
     public static int Adaptive<T>(Span<T> gradient, ReadOnlySpan<T> weight, int rows, int columns, T lambda, T epsilon)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Gemm.CheckShape(rows, columns, 0);
+        // Gemm.CheckShape would name them m and n, which are not this method's parameters.
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(columns);
         Gemm.CheckLength(gradient.Length, rows, columns, nameof(gradient), "(rows, columns)");
         Gemm.CheckLength(weight.Length, rows, columns, nameof(weight), "(rows, columns)");
         double ratio = double.CreateTruncating(lambda), floor = double.CreateTruncating(epsilon);
