@@ -32,11 +32,9 @@ public static class GradientClipping
     public static T GlobalNorm<T>(Span<T> gradients, T maxNorm)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        double max = double.CreateTruncating(maxNorm);
-        if (!(max > 0 && double.IsFinite(max)))
-            Clipping.CheckPositive(max, nameof(maxNorm));
+        // ScaleToMaxNorm refuses a bad maxNorm, under this parameter's name, before anything is written.
         double total = Math.Sqrt(Norms.SumOfSquares<T>(gradients));
-        ScaleToMaxNorm(gradients, total, max);
+        ScaleToMaxNorm(gradients, total, double.CreateTruncating(maxNorm));
         return T.CreateTruncating(total);
     }
 

@@ -22,7 +22,9 @@ public class GuardTests
     {
         Guard.Probabilities<float>([0f, 1f, 0.25f], 3, "targets");
         Guard.Probabilities<float>([], 3, "targets");
-        Assert.Equal("rowWidth", Assert.Throws<ArgumentOutOfRangeException>(() => Guard.Probabilities<float>([0.5f], 0, "targets")).ParamName);
+        var width = Assert.Throws<ArgumentOutOfRangeException>(() => Guard.Probabilities<float>([0.5f], 0, "targets"));
+        Assert.Equal("rowWidth", width.ParamName);
+        Assert.StartsWith("A row must have ≥ 1 element.", width.Message, StringComparison.Ordinal);
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => Guard.Probabilities<float>([0f, 1f, 1.5f, 0f], 2, "targets"));
         Assert.Contains("Element [1, 0] (index 2) is 1.5", error.Message, StringComparison.Ordinal);
     }
