@@ -16,7 +16,15 @@ namespace ChainRule.Tests.Training;
 public class OptimizerBoundTests
 {
     private const int Count = 37; // whole registers of every width and a scalar tail
-    private const int At = 21;    // inside a register at lane 5 (8 floats) or lane 5 (16 floats)
+    private const int At = 21;    // lane 5 of a register of 8 or of 16 floats: not where a register starts
+
+    /// <summary>Gradients that are 0 but at element 5, so that one element decides every bound.</summary>
+    private static float[] OneGradient(float value)
+    {
+        var gradients = new float[Count];
+        gradients[5] = value;
+        return gradients;
+    }
 
     [Fact]
     public void Adam_L2_decay_counts_the_parameters_in_the_step_bound()
@@ -42,9 +50,7 @@ public class OptimizerBoundTests
         // v = β₂·v = 1.02e38, past U/4 again only through the maximum of v the first pass kept.
         Optimizer<float> adam = Optimizers.Adam(1e-3).Create<float>(Count);
         float[] p = new float[Count];
-        float[] g = new float[Count];
-        g[5] = 3.2e20f;
-        adam.Update(p, g);
+        adam.Update(p, OneGradient(3.2e20f));
         Assert.Equal(1, adam.DryRunPasses);
         Assert.Equal(-1e-3, p[5], 1e-8);
         Assert.Equal(1.024e38, adam.State[1][5], 1e33);
@@ -61,9 +67,7 @@ public class OptimizerBoundTests
         // β₁ = 0, so m = g and the step bound is lr·1.01·max(|m|, |g|)/ε = 1e29·max(|m|, |g|): past 2.5e30 from 25 up.
         Optimizer<float> adam = Optimizers.Adam(1e21, beta1: 0).Create<float>(Count);
         float[] p = new float[Count];
-        float[] g = new float[Count];
-        g[5] = 30;
-        adam.Update(p, g);
+        adam.Update(p, OneGradient(30));
         Assert.Equal(1, adam.DryRunPasses);
         Assert.Equal(-1e21, p[5], 1e21 * 1e-5);
 
@@ -111,9 +115,7 @@ public class OptimizerBoundTests
         // Step 1: b = g, direction g + μ·b = 1.9·g; lr·1.01·1.9·2 = 3.8e30 is past 2.5e30, the true step −3.8e30 is finite.
         Optimizer<float> sgd = Optimizers.Sgd(1e30, momentum: 0.9, nesterov: true).Create<float>(Count);
         float[] p = new float[Count];
-        float[] g = new float[Count];
-        g[5] = 2;
-        sgd.Update(p, g);
+        sgd.Update(p, OneGradient(2));
         Assert.Equal(1, sgd.DryRunPasses);
         Assert.Equal(-3.8e30, p[5], 3.8e30 * 1e-5);
         Assert.Equal(2f, sgd.State[0][5]); // the buffer starts at the first gradient
