@@ -32,11 +32,9 @@ public static class GradientClipping
     public static T GlobalNorm<T>(Span<T> gradients, T maxNorm)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        double max = double.CreateTruncating(maxNorm);
-        if (!(max > 0 && double.IsFinite(max)))
-            Clipping.CheckPositive(max, nameof(maxNorm));
+        // ScaleToMaxNorm refuses a bad maxNorm, under this parameter's name, before anything is written.
         double total = Math.Sqrt(Norms.SumOfSquares<T>(gradients));
-        ScaleToMaxNorm(gradients, total, max);
+        ScaleToMaxNorm(gradients, total, double.CreateTruncating(maxNorm));
         return T.CreateTruncating(total);
     }
 
@@ -98,7 +96,9 @@ public static class GradientClipping
     public static int Adaptive<T>(Span<T> gradient, ReadOnlySpan<T> weight, int rows, int columns, T lambda, T epsilon)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Gemm.CheckShape(rows, columns, 0);
+        // Gemm.CheckShape would name them m and n, which are not this method's parameters.
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(columns);
         Gemm.CheckLength(gradient.Length, rows, columns, nameof(gradient), "(rows, columns)");
         Gemm.CheckLength(weight.Length, rows, columns, nameof(weight), "(rows, columns)");
         double ratio = double.CreateTruncating(lambda), floor = double.CreateTruncating(epsilon);
