@@ -204,10 +204,12 @@ internal static class GradientFlowEstimate
                 }
                 else
                 {
+                    int normBefore = _normJustBefore;
                     Signal f = Dense(block.Down, Dense(block.Up, x, branch), branch);
                     _backward.Add(g => g + Replay(branch, alphaSquare * g));
                     _justBefore = null;
-                    _normJustBefore = -1;
+                    // With α = 0 the sum is the stream itself, so a norm that produced it still directly precedes this one.
+                    _normJustBefore = residual.ReZero ? normBefore : -1;
                     s = Norm(block.Norm, Add(x, f, alphaSquare), _backward);
                 }
                 x = s;
