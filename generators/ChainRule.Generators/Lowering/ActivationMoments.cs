@@ -42,6 +42,9 @@ internal static class ActivationMoments
             double d = Derivative(activation, h);
             slope += weights[i] * d * d;
         }
+        // Centred units all share the common mean; only off-centre ones need the second dimension.
+        if (offset <= 0)
+            return new Moments(square, mean, mean * mean, slope);
         // The unit's mean over the batch, E_z φ(m + s z), squared and averaged over the units' means m.
         double spread = Math.Sqrt(Math.Max(0, q - offset)), between = Math.Sqrt(Math.Max(0, offset));
         double unitMeans = 0;
