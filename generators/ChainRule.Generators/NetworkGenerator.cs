@@ -49,8 +49,9 @@ public sealed class NetworkGenerator : IIncrementalGenerator
 
         // Locations are rebuilt against the compilation's own syntax trees so that #pragma warning disable and
         // editorconfig severities apply to them; only this last step sees the compilation.
+        // The stability lints (CR0020–CR0023) lower the spec once more: they need the plan and the layers' locations.
         IncrementalValueProvider<ImmutableArray<DiagnosticInfo>> diagnostics = parsed
-            .SelectMany(static (result, _) => result.Diagnostics)
+            .SelectMany(static (result, cancellationToken) => result.Diagnostics.Concat(StabilityLints.Check(result, cancellationToken)))
             .WithTrackingName(TrackingNames.Diagnostics)
             .Collect();
 

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.IO;
 using System.Text;
 
@@ -30,7 +31,7 @@ internal static class FlowChart
         foreach (FlowSeries s in series)
         {
             depth = Math.Max(depth, s.Norms.Length);
-            foreach (double norm in s.Norms)
+            foreach (double norm in s.Norms.Concat(s.Predicted))
             {
                 if (double.IsNaN(norm) || double.IsInfinity(norm))
                     continue;   // non-finite: a gap in the line, not a point
@@ -112,6 +113,20 @@ internal static class FlowChart
             }
             FlushPolyline(svg, points);
             svg.AppendLine("</g>");
+            // The compiler's prediction for the same layers: a thin dashed line in the series' colour, no markers.
+            svg.Append(Invariant, $"""<g fill="none" stroke="{color}" stroke-width="1.5" stroke-dasharray="6 4" opacity="0.8">""").AppendLine();
+            for (int layer = 1; layer <= s.Predicted.Length; layer++)
+            {
+                double predicted = s.Predicted[layer - 1];
+                if (!(predicted > 0) || double.IsInfinity(predicted))
+                {
+                    FlushPolyline(svg, points);
+                    continue;
+                }
+                points.Append(Invariant, $"{X(layer):0.##},{Y(Math.Log10(predicted)):0.##} ");
+            }
+            FlushPolyline(svg, points);
+            svg.AppendLine("</g>");
             for (int layer = 1; layer <= s.Norms.Length; layer++)
             {
                 double norm = s.Norms[layer - 1];
@@ -139,7 +154,7 @@ internal static class FlowChart
             ? $"Norms of exactly 0 have no logarithm: they are clamped to the bottom line (10{Superscript(bottomDecade)}) and drawn hollow. Non-finite norms leave a gap."
             : "No norm was 0 (it would be clamped to the bottom line and drawn hollow) and none was non-finite (it would leave a gap).";
         double noteTop = legendTop + series.Count * 24 + 4;
-        svg.Append(Invariant, $"""<text x="{PlotLeft}" y="{noteTop:0.##}" font-size="12" fill="#666">max/min over the {depth} hidden layers' weight gradients; hover a marker for its value.</text>""").AppendLine();
+        svg.Append(Invariant, $"""<text x="{PlotLeft}" y="{noteTop:0.##}" font-size="12" fill="#666">Solid with markers: measured in the first step (max/min over the {depth} hidden layers; hover a marker for its value). Dashed: predicted by the compiler, anchored at the logits.</text>""").AppendLine();
         svg.Append(Invariant, $"""<text x="{PlotLeft}" y="{noteTop + 17:0.##}" font-size="12" fill="#666">{clampNote}</text>""").AppendLine();
         svg.AppendLine("</svg>");
 

@@ -9,7 +9,9 @@ namespace GradientFlow;
 /// <param name="Norms"><c>‖∇W‖</c> of the hidden layer at depth <c>i + 1</c> (input side first).</param>
 /// <param name="ExpectVanishing">Whether the gradient should die towards the input (the plain sigmoid network).</param>
 /// <param name="FlowRatioLimit">Max/min above this is a flow problem.</param>
-internal sealed record FlowSeries(string Name, string Description, double[] Norms, bool ExpectVanishing, double FlowRatioLimit)
+/// <param name="Predicted">The compiler's prediction for the same layers (<c>PredictedGradientNorms</c>, relative to the
+/// last layer), anchored at the last layer's measured norm so that both share one scale.</param>
+internal sealed record FlowSeries(string Name, string Description, double[] Norms, bool ExpectVanishing, double FlowRatioLimit, double[] Predicted)
 {
     /// <summary>The first layer's norm is "far below" the last's when it is this many times smaller.</summary>
     private const double FarBelow = 1e3;
@@ -35,6 +37,21 @@ internal sealed record FlowSeries(string Name, string Description, double[] Norm
         }
     }
 
+    /// <summary>The largest |log10(predicted / measured)| over the layers: how many decades the compile-time estimate was off.</summary>
+    public double WorstPredictionError
+    {
+        get
+        {
+            double worst = 0;
+            for (int i = 0; i < Norms.Length; i++)
+            {
+                if (Norms[i] > 0 && Predicted[i] > 0 && double.IsFinite(Norms[i]))
+                    worst = Math.Max(worst, Math.Abs(Math.Log10(Predicted[i] / Norms[i])));
+            }
+            return worst;
+        }
+    }
+
     public bool IsVanishing => MaxMinRatio > FlowRatioLimit && First * FarBelow < Last;
 
     public bool IsHealthy => MaxMinRatio <= FlowRatioLimit;
@@ -45,7 +62,7 @@ internal sealed record FlowSeries(string Name, string Description, double[] Norm
 
     public string Summary()
         => string.Create(CultureInfo.InvariantCulture,
-            $"{Name,-16} max/min {Format(MaxMinRatio)}  first {Format(First)}  last {Format(Last)}  -> {Verdict}{(MatchesExpectation ? "" : $" (expected {(ExpectVanishing ? "vanishing" : "healthy")})")}");
+            $"{Name,-16} max/min {Format(MaxMinRatio)}  first {Format(First)}  last {Format(Last)}  -> {Verdict}{(MatchesExpectation ? "" : $" (expected {(ExpectVanishing ? "vanishing" : "healthy")})")}; predicted within {WorstPredictionError:0.00} decades");
 
     /// <summary>Scientific notation with 3 decimals, invariant culture.</summary>
     public static string Format(double value)

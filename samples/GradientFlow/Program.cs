@@ -32,13 +32,13 @@ double flowRatioLimit = options.Health.FlowRatio;   // the reports' own threshol
 
 FlowSeries[] series =
 [
-    Measure("PlainSigmoid", "20 × Dense(256, sigmoid), Xavier", depth => $"Layer{depth}", expectVanishing: true, () =>
+    Measure("PlainSigmoid", "20 × Dense(256, sigmoid), Xavier", depth => $"Layer{depth}", expectVanishing: true, PlainSigmoid.PredictedGradientNorms.ToArray(), () =>
     {
         var trainer = new PlainSigmoid(Seed).CreateTrainer(options);
         trainer.Step(inputs, labels);
         return trainer.LastReport!;
     }),
-    Measure("ReluHe", "20 × Dense(256, ReLU), He", depth => $"Layer{depth}", expectVanishing: false, () =>
+    Measure("ReluHe", "20 × Dense(256, ReLU), He", depth => $"Layer{depth}", expectVanishing: false, ReluHe.PredictedGradientNorms.ToArray(), () =>
     {
         var trainer = new ReluHe(Seed).CreateTrainer(options);
         trainer.Step(inputs, labels);
@@ -46,7 +46,7 @@ FlowSeries[] series =
     }),
     // A block's `up` layer is its first dense layer, the one that sees the normalized stream: one weight matrix per
     // depth, like the plain networks' layers. Its norm, down and the logits stay in the table but not in the ratio.
-    Measure("PreNormResidual", "20 × pre-LayerNorm residual block (GELU), 'up' layers", depth => $"Body.{depth - 1}.up", expectVanishing: false, () =>
+    Measure("PreNormResidual", "20 × pre-LayerNorm residual block (GELU), 'up' layers", depth => $"Body.{depth - 1}.up", expectVanishing: false, PreNormResidual.PredictedGradientNorms.ToArray(), () =>
     {
         var trainer = new PreNormResidual(Seed).CreateTrainer(options);
         trainer.Step(inputs, labels);
@@ -70,17 +70,27 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"done in {clock.E
 Console.WriteLine(physicsHolds ? "expected physics holds" : "EXPECTED PHYSICS DOES NOT HOLD");
 return physicsHolds ? 0 : 1;
 
-FlowSeries Measure(string name, string description, Func<int, string> layerAtDepth, bool expectVanishing, Func<GradientReport> step)
+// predictedRelative: the compiler's estimate for every layer of the report, relative to the last one (the logits).
+FlowSeries Measure(string name, string description, Func<int, string> layerAtDepth, bool expectVanishing, double[] predictedRelative, Func<GradientReport> step)
 {
     GradientReport report = step();
     Console.WriteLine($"==== {name}: {description} ====");
     Console.WriteLine(report.ToString());
-    Console.WriteLine();
 
     var norms = new double[Depth];
+    var predicted = new double[Depth];
+    double last = report[report.LayerCount - 1].WeightGradientNorm;
+    Console.WriteLine("depth  layer         measured ‖∇W‖  predicted  (compile-time estimate, anchored at the measured Logits norm)");
     for (int depth = 1; depth <= Depth; depth++)
-        norms[depth - 1] = report[IndexOf(report, layerAtDepth(depth))].WeightGradientNorm;
-    return new FlowSeries(name, description, norms, expectVanishing, flowRatioLimit);
+    {
+        int layer = IndexOf(report, layerAtDepth(depth));
+        norms[depth - 1] = report[layer].WeightGradientNorm;
+        predicted[depth - 1] = predictedRelative[layer] * last;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{depth,5}  {layerAtDepth(depth),-12}  {FlowSeries.Format(norms[depth - 1]),13}  {FlowSeries.Format(predicted[depth - 1]),9}"));
+    }
+    Console.WriteLine();
+    return new FlowSeries(name, description, norms, expectVanishing, flowRatioLimit, predicted);
 }
 
 static int IndexOf(GradientReport report, string layer)

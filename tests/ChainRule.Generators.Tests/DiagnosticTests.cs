@@ -11,7 +11,7 @@ namespace ChainRule.Generators.Tests;
 /// </summary>
 public class DiagnosticTests
 {
-    private static Diagnostic AssertSingle(string markedSource, string id, DiagnosticSeverity severity = DiagnosticSeverity.Error)
+    internal static Diagnostic AssertSingle(string markedSource, string id, DiagnosticSeverity severity = DiagnosticSeverity.Error)
     {
         int start = markedSource.IndexOf("[|", System.StringComparison.Ordinal);
         int end = markedSource.IndexOf("|]", System.StringComparison.Ordinal) - 2;

@@ -41,7 +41,8 @@ public class GeneratorFuzzTests(ITestOutputHelper log)
 
         GeneratorOutput output = GeneratorHarness.Run(source);
 
-        var problems = output.Diagnostics.Concat(output.CompilationDiagnostics).Select(Describe).ToList();
+        // Random networks may well train badly: the stability lints are advice, not a problem with the declaration.
+        var problems = output.Diagnostics.Where(d => !StabilityLint.Is(d)).Concat(output.CompilationDiagnostics).Select(Describe).ToList();
         if (problems.Count > 0)
             log.WriteLine(source);
         Assert.True(problems.Count == 0, string.Join("\n", problems.Take(20)));

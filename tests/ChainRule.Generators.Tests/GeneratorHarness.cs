@@ -76,6 +76,13 @@ internal static class GeneratorHarness
     }
 }
 
+/// <summary>The stability lints (CR0020–CR0023): advice on how a valid network will train, which random or
+/// deliberately unusual test networks are free to earn.</summary>
+internal static class StabilityLint
+{
+    public static bool Is(Diagnostic diagnostic) => diagnostic.Id is "CR0020" or "CR0021" or "CR0022" or "CR0023";
+}
+
 internal sealed record GeneratedFile(string HintName, string Text);
 
 internal sealed record GeneratorOutput(IReadOnlyList<GeneratedFile> Files, ImmutableArray<Diagnostic> Diagnostics, Compilation Compilation)

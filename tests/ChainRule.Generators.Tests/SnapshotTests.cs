@@ -12,7 +12,8 @@ public class SnapshotTests
     private static string Generate(string source)
     {
         GeneratorOutput output = GeneratorHarness.Run(source);
-        Assert.Empty(output.Diagnostics);
+        // Some snapshot models cover layer kinds and inits rather than train well; the stability lints' advice is theirs to ignore.
+        Assert.Empty(output.Diagnostics.Where(d => !StabilityLint.Is(d)));
         Assert.Empty(output.CompilationDiagnostics);
         string files = string.Join("\n", output.Files.Select(f => $"//// {f.HintName}\n{f.Text}"));
         return $"//// generated files: {string.Join(", ", output.Files.Select(f => f.HintName))}\n{files}";

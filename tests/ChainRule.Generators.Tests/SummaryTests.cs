@@ -17,7 +17,9 @@ public class SummaryTests
     private static string SummaryOf(string source, string type)
     {
         GeneratorOutput output = GeneratorHarness.Run(source);
-        Assert.Empty(output.Diagnostics);
+        // PostNormBatchNormReZero is built to cover every layer kind, not to train: CR0021 rightly says its
+        // InputNorm's γ only reaches the loss through the next BatchNorm's ε.
+        Assert.Empty(output.Diagnostics.Where(d => !StabilityLint.Is(d)));
         Assert.Empty(output.CompilationDiagnostics);
         string summary = Constant(output.Compilation, type, "Summary");
         string description = Constant(output.Compilation, type, "Description");

@@ -134,7 +134,8 @@ internal static class TraceHarness
         GeneratorDriver driver = GeneratorHarness.CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out Compilation generated, out var generatorDiagnostics);
         var exception = driver.GetRunResult().Results.Select(r => r.Exception).FirstOrDefault(e => e is not null);
         Assert.True(exception is null, $"The generator threw: {exception}");
-        Assert.Empty(generatorDiagnostics);
+        // The probed networks cover every layer combination, healthy or not: only the stability lints may be reported.
+        Assert.Empty(generatorDiagnostics.Where(d => !StabilityLint.Is(d)));
         // Emit reports every diagnostic of the compilation; a separate GetDiagnostics would bind every method twice.
         using var image = new MemoryStream();
         var emit = generated.Emit(image);

@@ -89,10 +89,31 @@ internal static class DiagnosticDescriptors
         "{0} is {1}, outside what {2} represents: its positive normal values run from {3} to {4}",
         Declaration, DiagnosticSeverity.Error);
 
+    public static readonly DiagnosticDescriptor InitMismatchedToActivation = Create(
+        "CR0020", "Initialization does not match the activation",
+        "Layer '{0}' initializes its {1} weights with {2}: a variance {3}× the {4} that keeps a signal's variance through {1}, {5}; use {6} or leave Init at its default",
+        Stability, DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor PredictedGradientFlowProblem = Create(
+        "CR0021", "Gradient predicted to vanish or explode",
+        "The gradient is predicted to {0} at initialization: ‖∂L/∂W‖ ≈ {1} at '{2}' relative to '{3}', a max/min ratio of ≈ {4} over the layers, beyond the 100× the training report flags",
+        Stability, DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor DeepPostNormStack = Create(
+        "CR0022", "Deep post-norm residual stack without ReZero",
+        "Residual stack '{0}' normalizes after the residual add in {1} blocks without ReZero; post-norm stacks deeper than {2} blocks train unstably or diverge early on; use Placement = NormPlacement.Pre or ReZero = true, and a learning-rate warmup",
+        Stability, DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor BiasBeforeBatchNorm = Create(
+        "CR0023", "Dense bias cancelled by the BatchNorm after it",
+        "Layer '{0}' adds a bias that BatchNorm '{1}' subtracts again with the batch mean: its gradient is 0, so its {2} parameters never change and only cost work",
+        Stability, DiagnosticSeverity.Warning);
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         NetworkMustBePartial, NetworkHasNoLayers, SizeMustBePositive, UnknownOption, LayerMustBePartialProperty,
         LayerTypeMismatch, ZeroInitialization, UnsupportedNetworkType, ActivationBeforeLogitLoss, WidthMismatch, LayerOutsideNetwork,
-        NetworkTooLarge, NameCollidesWithGeneratedMember, UnsupportedLayerDeclaration, ValueOutOfElementRange);
+        NetworkTooLarge, NameCollidesWithGeneratedMember, UnsupportedLayerDeclaration, ValueOutOfElementRange,
+        InitMismatchedToActivation, PredictedGradientFlowProblem, DeepPostNormStack, BiasBeforeBatchNorm);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ById = All.ToDictionary(d => d.Id);
 

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Text;
 using ChainRule.Generators.Lowering;
@@ -19,7 +20,23 @@ internal static partial class NetworkEmitter
         writer.WriteLine();
         writer.WriteLine("/// <summary>A table of the layers in the spirit of torchinfo: layer, kind, output width, parameters, initialization.</summary>");
         writer.WriteLine($"public const string Summary = {Literal(SummaryText(plan))};");
+        writer.WriteLine();
+        writer.WriteLine("/// <summary>");
+        writer.WriteLine("/// Each parameterized layer's ‖∂L/∂W‖ at initialization as the compiler predicts it, relative to the last layer's, in the");
+        writer.WriteLine("/// order of the training report's layers (0 for a ReZero branch, whose gradient waits for α): a mean-field estimate");
+        writer.WriteLine("/// for standardized inputs, usually within a decade of the first step's measured norms (docs/diagnostics/CR0021.md).");
+        writer.WriteLine("/// </summary>");
+        writer.WriteLine(GeneratedCode);
+        string values = string.Join(", ", GradientFlowEstimate.RelativeDecades(plan).Select(d => RelativeNorm(d).ToString("R", CultureInfo.InvariantCulture)));
+        writer.WriteLine($"public static global::System.ReadOnlySpan<double> PredictedGradientNorms => [{values}];");
     }
+
+    /// <summary>10^decades, with −∞ (exactly zero) as 0 and anything beyond double's range clamped, so it is a valid literal.</summary>
+    private static double RelativeNorm(double decades) =>
+        double.IsNaN(decades) ? 0 : System.Math.Min(double.MaxValue, System.Math.Pow(10, decades));
+
+    private static string Predicted(double[] decades, int nameIndex) =>
+        double.IsNegativeInfinity(decades[nameIndex]) ? "0" : RelativeNorm(decades[nameIndex]).ToString("0.0e+00", CultureInfo.InvariantCulture);
 
     internal static string DescriptionText(NetworkPlan plan)
     {
@@ -29,24 +46,26 @@ internal static partial class NetworkEmitter
 
     internal static string SummaryText(NetworkPlan plan)
     {
-        var rows = new List<string[]> { new[] { "layer", "kind", "output", "parameters", "init" } };
-        rows.Add(new[] { "(input)", "", Count(plan.Inputs), "", "" });
+        double[] decades = GradientFlowEstimate.RelativeDecades(plan);
+        var rows = new List<string[]> { new[] { "layer", "kind", "output", "parameters", "‖∇W‖ predicted", "init" } };
+        rows.Add(new[] { "(input)", "", Count(plan.Inputs), "", "", "" });
         foreach (PlanStep step in plan.Steps)
         {
             switch (step)
             {
                 case DenseStep dense:
-                    rows.Add(new[] { dense.Name, Describe(dense), Count(dense.Outputs), Count(DenseParameters(dense)), InitName(dense.Init) });
+                    rows.Add(new[] { dense.Name, Describe(dense), Count(dense.Outputs), Count(DenseParameters(dense)), Predicted(decades, dense.NameIndex), InitName(dense.Init) });
                     break;
                 case NormStep norm:
-                    rows.Add(new[] { norm.Name, Describe(norm), Count(norm.Norm.Features), Count(NormParameters(norm.Norm)), NormInit(norm.Norm) });
+                    rows.Add(new[] { norm.Name, Describe(norm), Count(norm.Norm.Features), Count(NormParameters(norm.Norm)), Predicted(decades, norm.Norm.NameIndex), NormInit(norm.Norm) });
                     break;
                 case ResidualStep residual:
                     string kind = $"{(residual.Placement == NormPlacementKind.Pre ? "PreNorm" : "PostNorm")}[{residual.Norm} → Dense({residual.Width}→{residual.Hidden}{(residual.HasActivation ? ", " + residual.Activation : "")}) → Dense({residual.Hidden}→{residual.Width})]{(residual.ReZero ? " · α" : "")} + x";
                     foreach (ResidualBlockPlan block in residual.Blocks)
                     {
                         int parameters = NormParameters(block.Norm) + DenseParameters(block.Up) + DenseParameters(block.Down) + (block.ScaleOffset >= 0 ? 1 : 0);
-                        rows.Add(new[] { $"{residual.Name}.{block.Index}", kind, Count(residual.Width), Count(parameters), $"up {InitName(block.Up.Init)}; down {InitName(block.Down.Init)}{(block.ScaleOffset >= 0 ? "; α = 0" : "")}" });
+                        string predicted = $"norm {Predicted(decades, block.Norm.NameIndex)}, up {Predicted(decades, block.Up.NameIndex)}, down {Predicted(decades, block.Down.NameIndex)}";
+                        rows.Add(new[] { $"{residual.Name}.{block.Index}", kind, Count(residual.Width), Count(parameters), predicted, $"up {InitName(block.Up.Init)}; down {InitName(block.Down.Init)}{(block.ScaleOffset >= 0 ? "; α = 0" : "")}" });
                     }
                     break;
             }
@@ -66,7 +85,8 @@ internal static partial class NetworkEmitter
         foreach (string[] row in rows.Skip(1))
             AppendRow(text, row, widths);
         string fixedPart = plan.FixedActivations > 0 ? $" + {Count(plan.FixedActivations)}" : "";
-        text.Append($"parameters: {Count(plan.ParameterCount)}; workspace: {Count(plan.ActivationsPerSample)} activations per sample{fixedPart}");
+        text.Append($"parameters: {Count(plan.ParameterCount)}; workspace: {Count(plan.ActivationsPerSample)} activations per sample{fixedPart}\n");
+        text.Append("‖∇W‖ predicted: at initialization, relative to the last layer (mean-field estimate for standardized inputs)");
         return text.ToString();
     }
 

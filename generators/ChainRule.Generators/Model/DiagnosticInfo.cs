@@ -20,4 +20,11 @@ internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePosition
 internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, EquatableArray<string> MessageArguments);
 
 /// <summary>What parsing one <c>[Network]</c> class yields: a spec when the declaration is usable, and its diagnostics.</summary>
-internal sealed record ParseResult(NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);
+/// <param name="Sites">Where each parsed layer is declared, for the stability lints that run after lowering.</param>
+internal sealed record ParseResult(NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics, EquatableArray<LayerSite> Sites = default);
+
+/// <summary>Where a layer's attribute and the arguments a lint may blame are written; kept beside the spec, not in it,
+/// so that moving a declaration re-reports its diagnostics without regenerating its source.</summary>
+/// <param name="Init">The <c>Init = …</c> argument, if written.</param>
+/// <param name="Placement">The <c>Placement = …</c> argument, if written.</param>
+internal sealed record LayerSite(string Name, LocationInfo? Attribute, LocationInfo? Init, LocationInfo? Placement);

@@ -61,6 +61,7 @@ internal static class NetworkParser
         usable &= CheckGeneratedNames(type, declaration, precision, context.SemanticModel.Compilation, diagnostics, cancellationToken);
 
         var layers = new List<LayerSpec>();
+        var sites = new List<LayerSite>();
         int width = inputs;
         string widthSource = "the network input";
         Footprint size = default;
@@ -103,6 +104,9 @@ internal static class NetworkParser
                 usable &= measuring;
             }
             layers.Add(layer);
+            sites.Add(new LayerSite(layer.Name, LocationInfo.From(layerContext.Syntax),
+                LocationInfo.From(FindArgument(layerContext.Syntax, "Init", position: -1)),
+                LocationInfo.From(FindArgument(layerContext.Syntax, "Placement", position: -1))));
             if (layer is DenseSpec dense)
                 width = dense.Units;
             widthSource = $"'{property.Name}'";
@@ -134,7 +138,7 @@ internal static class NetworkParser
                 precision,
                 layers.ToEquatableArray())
             : null;
-        return new ParseResult(spec, diagnostics.ToEquatableArray());
+        return new ParseResult(spec, diagnostics.ToEquatableArray(), sites.ToEquatableArray());
     }
 
     private static bool CheckType(INamedTypeSymbol type, TypeDeclarationSyntax declaration, Compilation compilation, List<DiagnosticInfo> diagnostics)

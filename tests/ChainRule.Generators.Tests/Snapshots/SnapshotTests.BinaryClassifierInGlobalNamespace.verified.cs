@@ -41,7 +41,15 @@ partial class SpamFilter
     public const string Description = "SpamFilter: Features: Dense(20→32, Silu) → Mix: Dense(32→32, LeakyReLU) → Score: Dense(32→1) → BinaryCrossEntropyWithLogits; parameters: 1,761 float";
 
     /// <summary>A table of the layers in the spirit of torchinfo: layer, kind, output width, parameters, initialization.</summary>
-    public const string Summary = "SpamFilter: BinaryCrossEntropyWithLogits, float\nlayer     kind                     output  parameters  init\n--------  -----------------------  ------  ----------  --------------------------------------\n(input)                                20\nFeatures  Dense(20→32, Silu)           32         672  He uniform U(±√(6/fan_in))\nMix       Dense(32→32, LeakyReLU)      32       1,056  LeCun normal N(0, 1/fan_in)\nScore     Dense(32→1)                   1          33  Xavier normal N(0, 2/(fan_in+fan_out))\nparameters: 1,761; workspace: 129 activations per sample";
+    public const string Summary = "SpamFilter: BinaryCrossEntropyWithLogits, float\nlayer     kind                     output  parameters  ‖∇W‖ predicted  init\n--------  -----------------------  ------  ----------  --------------  --------------------------------------\n(input)                                20\nFeatures  Dense(20→32, Silu)           32         672  8.0e-01         He uniform U(±√(6/fan_in))\nMix       Dense(32→32, LeakyReLU)      32       1,056  1.4e+00         LeCun normal N(0, 1/fan_in)\nScore     Dense(32→1)                   1          33  1.0e+00         Xavier normal N(0, 2/(fan_in+fan_out))\nparameters: 1,761; workspace: 129 activations per sample\n‖∇W‖ predicted: at initialization, relative to the last layer (mean-field estimate for standardized inputs)";
+
+    /// <summary>
+    /// Each parameterized layer's ‖∂L/∂W‖ at initialization as the compiler predicts it, relative to the last layer's, in the
+    /// order of the training report's layers (0 for a ReZero branch, whose gradient waits for α): a mean-field estimate
+    /// for standardized inputs, usually within a decade of the first step's measured norms (docs/diagnostics/CR0021.md).
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    public static global::System.ReadOnlySpan<double> PredictedGradientNorms => [0.8046534627631987, 1.3926212476455824, 1];
 
     /// <summary>
     /// Creates the network with each layer's weights drawn from its initialization scheme, deterministically

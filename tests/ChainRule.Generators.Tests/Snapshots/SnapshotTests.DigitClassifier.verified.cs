@@ -43,7 +43,15 @@ partial class DigitClassifier
     public const string Description = "DigitClassifier: Hidden: Dense(64→128, ReLU) → Hidden2: Dense(128→64, ReLU) → Logits: Dense(64→10) → SoftmaxCrossEntropy; parameters: 17,226 float";
 
     /// <summary>A table of the layers in the spirit of torchinfo: layer, kind, output width, parameters, initialization.</summary>
-    public const string Summary = "DigitClassifier: SoftmaxCrossEntropy, float\nlayer    kind                 output  parameters  init\n-------  -------------------  ------  ----------  --------------------------------------\n(input)                           64\nHidden   Dense(64→128, ReLU)     128       8,320  He normal N(0, 2/fan_in)\nHidden2  Dense(128→64, ReLU)      64       8,256  He normal N(0, 2/fan_in)\nLogits   Dense(64→10)             10         650  Xavier normal N(0, 2/(fan_in+fan_out))\nparameters: 17,226; workspace: 202 activations per sample";
+    public const string Summary = "DigitClassifier: SoftmaxCrossEntropy, float\nlayer    kind                 output  parameters  ‖∇W‖ predicted  init\n-------  -------------------  ------  ----------  --------------  --------------------------------------\n(input)                           64\nHidden   Dense(64→128, ReLU)     128       8,320  9.3e-01         He normal N(0, 2/fan_in)\nHidden2  Dense(128→64, ReLU)      64       8,256  1.3e+00         He normal N(0, 2/fan_in)\nLogits   Dense(64→10)             10         650  1.0e+00         Xavier normal N(0, 2/(fan_in+fan_out))\nparameters: 17,226; workspace: 202 activations per sample\n‖∇W‖ predicted: at initialization, relative to the last layer (mean-field estimate for standardized inputs)";
+
+    /// <summary>
+    /// Each parameterized layer's ‖∂L/∂W‖ at initialization as the compiler predicts it, relative to the last layer's, in the
+    /// order of the training report's layers (0 for a ReZero branch, whose gradient waits for α): a mean-field estimate
+    /// for standardized inputs, usually within a decade of the first step's measured norms (docs/diagnostics/CR0021.md).
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    public static global::System.ReadOnlySpan<double> PredictedGradientNorms => [0.9299811099505539, 1.3151918984428583, 1];
 
     /// <summary>
     /// Creates the network with each layer's weights drawn from its initialization scheme, deterministically

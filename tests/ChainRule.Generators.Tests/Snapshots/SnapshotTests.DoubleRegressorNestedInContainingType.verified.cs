@@ -45,7 +45,15 @@ partial class Surrogates
         public const string Description = "Regressor: Encoder: Dense(3→16, Tanh) → MLPHead: Dense(16→16, Gelu) → Squash: Dense(16→8, Sigmoid) → Output: Dense(8→2) → MeanSquaredError; parameters: 490 double";
 
         /// <summary>A table of the layers in the spirit of torchinfo: layer, kind, output width, parameters, initialization.</summary>
-        public const string Summary = "Regressor: MeanSquaredError, double\nlayer    kind                  output  parameters  init\n-------  --------------------  ------  ----------  ----------------------------------------\n(input)                             3\nEncoder  Dense(3→16, Tanh)         16          64  Xavier normal N(0, 2/(fan_in+fan_out))\nMLPHead  Dense(16→16, Gelu)        16         272  orthogonal\nSquash   Dense(16→8, Sigmoid)       8         136  Xavier uniform U(±√(6/(fan_in+fan_out)))\nOutput   Dense(8→2)                 2          18  Xavier normal N(0, 2/(fan_in+fan_out))\nparameters: 490; workspace: 82 activations per sample";
+        public const string Summary = "Regressor: MeanSquaredError, double\nlayer    kind                  output  parameters  ‖∇W‖ predicted  init\n-------  --------------------  ------  ----------  --------------  ----------------------------------------\n(input)                             3\nEncoder  Dense(3→16, Tanh)         16          64  2.1e-01         Xavier normal N(0, 2/(fan_in+fan_out))\nMLPHead  Dense(16→16, Gelu)        16         272  2.6e-01         orthogonal\nSquash   Dense(16→8, Sigmoid)       8         136  2.2e-01         Xavier uniform U(±√(6/(fan_in+fan_out)))\nOutput   Dense(8→2)                 2          18  1.0e+00         Xavier normal N(0, 2/(fan_in+fan_out))\nparameters: 490; workspace: 82 activations per sample\n‖∇W‖ predicted: at initialization, relative to the last layer (mean-field estimate for standardized inputs)";
+
+        /// <summary>
+        /// Each parameterized layer's ‖∂L/∂W‖ at initialization as the compiler predicts it, relative to the last layer's, in the
+        /// order of the training report's layers (0 for a ReZero branch, whose gradient waits for α): a mean-field estimate
+        /// for standardized inputs, usually within a decade of the first step's measured norms (docs/diagnostics/CR0021.md).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+        public static global::System.ReadOnlySpan<double> PredictedGradientNorms => [0.20853147507715938, 0.26459275678360655, 0.22254064826192324, 1];
 
         /// <summary>
         /// Creates the network with each layer's weights drawn from its initialization scheme, deterministically

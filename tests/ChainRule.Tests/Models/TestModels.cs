@@ -29,6 +29,8 @@ public partial class WideNetwork
 {
     [Dense(512, Activation.ReLU)] public partial DenseLayer<float> Rectified { get; }
     [Dense(384, Activation.Tanh)] public partial DenseLayer<float> Saturating { get; }
+#pragma warning disable CR0020 // a declared init that differs from the default is the point of this layer
     [Dense(256, Activation.Silu, Init = Init.XavierUniform)] public partial DenseLayer<float> Overridden { get; }
+#pragma warning restore CR0020
     [Dense(10)] public partial DenseLayer<float> Logits { get; }
 }
