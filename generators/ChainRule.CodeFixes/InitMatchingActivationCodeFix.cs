@@ -1,9 +1,5 @@
-using System.Collections.Immutable;
 using System.Composition;
-using System.Threading;
-using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -16,39 +12,21 @@ namespace ChainRule.CodeFixes;
 /// as <c>Initializers.DefaultFor</c>). The analyzer decides the scheme, so this assembly holds no numerics.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(InitMatchingActivationCodeFix)), Shared]
-public sealed class InitMatchingActivationCodeFix : CodeFixProvider
+public sealed class InitMatchingActivationCodeFix : AttributeArgumentCodeFix
 {
-    /// <summary>The diagnostic this fixes; a constant, not a reference, so this assembly never loads the generator.</summary>
-    public const string DiagnosticId = "CR0020";
-
     /// <summary>The diagnostic property naming the matching <c>Init</c> member (StabilityLints.InitProperty).</summary>
     public const string InitProperty = "Init";
 
-    /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticId);
-
-    /// <inheritdoc/>
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-    /// <inheritdoc/>
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    /// <summary>Fixes CR0020.</summary>
+    public InitMatchingActivationCodeFix() : base("CR0020")
     {
-        SyntaxNode? root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        foreach (Diagnostic diagnostic in context.Diagnostics)
-        {
-            if (!diagnostic.Properties.TryGetValue(InitProperty, out string? init) || init is null
-                || root?.FindNode(diagnostic.Location.SourceSpan).FirstAncestorOrSelf<AttributeArgumentSyntax>() is not { } argument)
-                continue;
-            string title = $"Use Init.{init}";
-            context.RegisterCodeFix(
-                CodeAction.Create(title, token => Replace(context.Document, root, argument, init, token), equivalenceKey: title),
-                diagnostic);
-        }
     }
 
-    private static Task<Document> Replace(Document document, SyntaxNode root, AttributeArgumentSyntax argument, string init, CancellationToken cancellationToken)
+    /// <inheritdoc/>
+    protected override (string Title, SyntaxNode Node, SyntaxNode Replacement)? Rewrite(Diagnostic diagnostic, AttributeArgumentSyntax argument)
     {
-        cancellationToken.ThrowIfCancellationRequested();
+        if (!diagnostic.Properties.TryGetValue(InitProperty, out string? init) || init is null)
+            return null;
         // Only the member name changes, so `ChainRule.Init.X` and `using static` forms keep their qualification.
         ExpressionSyntax expression = argument.Expression switch
         {
@@ -56,6 +34,6 @@ public sealed class InitMatchingActivationCodeFix : CodeFixProvider
             IdentifierNameSyntax name => SyntaxFactory.IdentifierName(init).WithTriviaFrom(name),
             ExpressionSyntax other => SyntaxFactory.ParseExpression("global::ChainRule.Init." + init).WithTriviaFrom(other),
         };
-        return Task.FromResult(document.WithSyntaxRoot(root.ReplaceNode(argument.Expression, expression)));
+        return ($"Use Init.{init}", argument.Expression, expression);
     }
 }
