@@ -49,9 +49,10 @@ public sealed class NetworkGenerator : IIncrementalGenerator
 
         // Locations are rebuilt against the compilation's own syntax trees so that #pragma warning disable and
         // editorconfig severities apply to them; only this last step sees the compilation.
-        // The stability lints (CR0020–CR0023) lower the spec once more: they need the plan and the layers' locations.
+        // The stability lints (CR0021, CR0023) lower the spec once more: they need the plan and the layers' locations.
+        // CR0020 and CR0022 have code fixes, which only an analyzer's diagnostics get: StabilityAnalyzer reports them.
         IncrementalValueProvider<ImmutableArray<DiagnosticInfo>> diagnostics = parsed
-            .SelectMany(static (result, cancellationToken) => result.Diagnostics.Concat(StabilityLints.Check(result, cancellationToken)))
+            .SelectMany(static (result, cancellationToken) => result.Diagnostics.Concat(StabilityLints.Check(result, fixable: false, cancellationToken)))
             .WithTrackingName(TrackingNames.Diagnostics)
             .Collect();
 
@@ -62,7 +63,8 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         });
     }
 
-    private static Diagnostic ToDiagnostic(DiagnosticInfo info, Compilation compilation)
+    /// <summary>A diagnostic located in <paramref name="compilation"/>'s own trees, so that suppressions apply to it.</summary>
+    internal static Diagnostic ToDiagnostic(DiagnosticInfo info, Compilation compilation)
     {
         Location location = Location.None;
         if (info.Location is { } where)
@@ -72,6 +74,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
                 ? Location.Create(tree, where.Span)
                 : Location.Create(where.FilePath, where.Span, where.LineSpan);
         }
-        return Diagnostic.Create(DiagnosticDescriptors.Find(info.Id), location, info.MessageArguments.Items.ToArray<object?>());
+        ImmutableDictionary<string, string?> properties = info.Properties.Items.ToImmutableDictionary(p => p.Key, p => (string?)p.Value);
+        return Diagnostic.Create(DiagnosticDescriptors.Find(info.Id), location, properties, info.MessageArguments.Items.ToArray<object?>());
     }
 }

@@ -16,7 +16,7 @@ internal static class GeneratorHarness
 
     private static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Preview);
 
-    private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(() =>
+    internal static readonly Lazy<ImmutableArray<MetadataReference>> References = new(() =>
     {
         var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
             .Where(path => Path.GetFileName(path) is var name && (name.StartsWith("System.", StringComparison.Ordinal) || name is "mscorlib.dll" or "netstandard.dll"))

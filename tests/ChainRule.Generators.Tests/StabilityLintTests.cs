@@ -1,7 +1,12 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
 using System.Text;
+using System.Threading.Tasks;
+using ChainRule.Generators.Diagnostics;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
 using Xunit;
 using static ChainRule.Generators.Tests.DiagnosticTests;
 
@@ -15,10 +20,52 @@ public class StabilityLintTests
 {
     private static string Message(Diagnostic diagnostic) => diagnostic.GetMessage(CultureInfo.InvariantCulture);
 
-    [Fact]
-    public void CR0020_HeOnTanhCompoundsOverItsRun()
+    /// <summary>
+    /// What a build reports: the generator's diagnostics, then <see cref="StabilityAnalyzer"/>'s (CR0020, CR0022) on the
+    /// compilation that includes the generated code, as the compiler runs analyzers after generators.
+    /// </summary>
+    internal static async Task<ImmutableArray<Diagnostic>> Lints(string source)
     {
-        var diagnostics = GeneratorHarness.Run("""
+        GeneratorOutput output = GeneratorHarness.Run(source);
+        ImmutableArray<Diagnostic> analyzed = await output.Compilation.WithAnalyzers([new StabilityAnalyzer()]).GetAnalyzerDiagnosticsAsync();
+        return output.Diagnostics.AddRange(analyzed);
+    }
+
+    /// <summary>The one lint of <paramref name="markedSource"/>, a warning at its <c>[|…|]</c> span in the user's file.</summary>
+    private static async Task<Diagnostic> AssertSingleLint(string markedSource, string id)
+    {
+        int start = markedSource.IndexOf("[|", System.StringComparison.Ordinal);
+        int end = markedSource.IndexOf("|]", System.StringComparison.Ordinal) - 2;
+        Diagnostic diagnostic = Assert.Single(await Lints(markedSource.Replace("[|", "").Replace("|]", "")));
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Warning, diagnostic.Severity);
+        Assert.Equal(TextSpan.FromBounds(start, end), diagnostic.Location.SourceSpan);
+        Assert.Equal(GeneratorHarness.ModelPath, diagnostic.Location.SourceTree?.FilePath);
+        return diagnostic;
+    }
+
+    [Fact]
+    public async Task TheFixableLintsComeFromTheAnalyzerAlone()
+    {
+        // Reported by both, each would show twice in a build; reported by the generator, no code fix would be offered.
+        const string source = """
+            using ChainRule;
+            [Network(Inputs = 32, Loss = Loss.SoftmaxCrossEntropy)]
+            public partial class Model
+            {
+                [Dense(32, Activation.ReLU, Init = Init.XavierNormal)] public partial DenseLayer<float> Hidden { get; }
+                [Residual(Norm.LayerNorm, Activation.Gelu, Repeat = 8, Placement = NormPlacement.Post)] public partial ResidualStack<float> Body { get; }
+                [Dense(10)] public partial DenseLayer<float> Logits { get; }
+            }
+            """;
+        Assert.Empty(GeneratorHarness.Run(source).Diagnostics);
+        Assert.Equal(["CR0020", "CR0022"], (await Lints(source)).Select(d => d.Id));
+    }
+
+    [Fact]
+    public async Task CR0020_HeOnTanhCompoundsOverItsRun()
+    {
+        var diagnostics = await Lints("""
             using ChainRule;
             [Network(Inputs = 32, Loss = Loss.SoftmaxCrossEntropy)]
             public partial class Model
@@ -28,16 +75,16 @@ public class StabilityLintTests
                 [Dense(32, Activation.Tanh, Init = Init.HeNormal)] public partial DenseLayer<float> L3 { get; }
                 [Dense(10)] public partial DenseLayer<float> Logits { get; }
             }
-            """).Diagnostics;
+            """);
         Assert.Equal(["CR0020", "CR0020", "CR0020"], diagnostics.Select(d => d.Id));
         Assert.Equal("Layer 'L2' initializes its Tanh weights with HeNormal: a variance 2× the 1/fan_in (LeCun) that keeps a signal's variance through Tanh, which compounds to ≈ 10¹ over the 3 consecutive layers declared this way ('L1' to 'L3'); use Init.XavierNormal or leave Init at its default",
             Message(diagnostics[1]));
     }
 
     [Fact]
-    public void CR0020_XavierOnReluPointsAtTheInit()
+    public async Task CR0020_XavierOnReluPointsAtTheInit()
     {
-        var diagnostic = AssertSingle("""
+        var diagnostic = await AssertSingleLint("""
             using ChainRule;
             [Network(Inputs = 64, Loss = Loss.SoftmaxCrossEntropy)]
             public partial class Model
@@ -45,7 +92,7 @@ public class StabilityLintTests
                 [Dense(64, Activation.ReLU, [|Init = Init.XavierUniform|])] public partial DenseLayer<float> Hidden { get; }
                 [Dense(10)] public partial DenseLayer<float> Logits { get; }
             }
-            """, "CR0020", DiagnosticSeverity.Warning);
+            """, "CR0020");
         Assert.Equal("Layer 'Hidden' initializes its ReLU weights with XavierUniform: a variance 0.5× the 2/fan_in (He) that keeps a signal's variance through ReLU, for this layer alone; use Init.HeNormal or leave Init at its default",
             Message(diagnostic));
     }
@@ -82,9 +129,9 @@ public class StabilityLintTests
     }
 
     [Fact]
-    public void CR0022_DeepPostNormStackWithoutReZero()
+    public async Task CR0022_DeepPostNormStackWithoutReZero()
     {
-        var diagnostic = AssertSingle("""
+        var diagnostic = await AssertSingleLint("""
             using ChainRule;
             [Network(Inputs = 32, Loss = Loss.SoftmaxCrossEntropy)]
             public partial class Model
@@ -92,7 +139,7 @@ public class StabilityLintTests
                 [Residual(Norm.LayerNorm, Activation.Gelu, Repeat = 12, [|Placement = NormPlacement.Post|])] public partial ResidualStack<float> Body { get; }
                 [Dense(10)] public partial DenseLayer<float> Logits { get; }
             }
-            """, "CR0022", DiagnosticSeverity.Warning);
+            """, "CR0022");
         Assert.Equal("Residual stack 'Body' normalizes after the residual add in 12 blocks without ReZero; post-norm stacks deeper than 6 blocks train unstably or diverge early on; use Placement = NormPlacement.Pre or ReZero = true, and a learning-rate warmup",
             Message(diagnostic));
     }
@@ -115,11 +162,11 @@ public class StabilityLintTests
     }
 
     [Fact]
-    public void NoLintWhereTheBiasOrTheStackIsFine()
+    public async Task NoLintWhereTheBiasOrTheStackIsFine()
     {
         // An activation between the bias and the BatchNorm, a LayerNorm instead, a short post-norm stack, a deep one
         // with ReZero, and Xavier on Tanh (Glorot's own pairing) are all healthy.
-        Assert.Empty(GeneratorHarness.Run("""
+        Assert.Empty(await Lints("""
             using ChainRule;
             [Network(Inputs = 32, Loss = Loss.SoftmaxCrossEntropy)]
             public partial class Model
@@ -133,7 +180,7 @@ public class StabilityLintTests
                 [Dense(24, Activation.Tanh, Init = Init.XavierUniform)] public partial DenseLayer<float> Squash { get; }
                 [Dense(10)] public partial DenseLayer<float> Logits { get; }
             }
-            """).Diagnostics);
+            """));
     }
 
     /// <summary>ReLU+He MLPs to depth 30, pre-LN and RMSNorm residual stacks to depth 50, BatchNorm MLPs, and more.</summary>
@@ -166,10 +213,10 @@ public class StabilityLintTests
 
     [Theory]
     [MemberData(nameof(HealthyArchitectures))]
-    public void NoWarningOnAHealthyArchitecture(string name, string layers)
+    public async Task NoWarningOnAHealthyArchitecture(string name, string layers)
     {
         string source = $"using ChainRule;\n[Network(Inputs = 64, Loss = Loss.SoftmaxCrossEntropy)]\npublic partial class {name}\n{{\n{layers}[Dense(10)] public partial DenseLayer<float> Logits {{ get; }}\n}}\n";
-        GeneratorOutput output = GeneratorHarness.Run(source);
-        Assert.True(output.Diagnostics.IsEmpty, string.Join("\n", output.Diagnostics.Select(d => d.ToString())));
+        ImmutableArray<Diagnostic> diagnostics = await Lints(source);
+        Assert.True(diagnostics.IsEmpty, string.Join("\n", diagnostics.Select(d => d.ToString())));
     }
 }

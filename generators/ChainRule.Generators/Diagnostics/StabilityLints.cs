@@ -1,10 +1,12 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
 using ChainRule.Generators.Lowering;
 using ChainRule.Generators.Model;
+using Microsoft.CodeAnalysis;
 
 namespace ChainRule.Generators.Diagnostics;
 
@@ -27,7 +29,18 @@ internal static class StabilityLints
     /// <summary>A declared init is mismatched when its variance is this far (either way) from the activation's own.</summary>
     private const double MismatchFactor = 1.5;
 
-    public static IEnumerable<DiagnosticInfo> Check(ParseResult result, CancellationToken cancellationToken)
+    /// <summary>The key of CR0020's property naming the <c>Init</c> member that matches the activation.</summary>
+    public const string InitProperty = "Init";
+
+    /// <summary>
+    /// The lints <see cref="StabilityAnalyzer"/> reports rather than the generator: those with a code fix, since an
+    /// IDE offers fixes only for an analyzer's diagnostics. Each lint is reported by exactly one of the two.
+    /// </summary>
+    public static readonly ImmutableArray<DiagnosticDescriptor> Fixable =
+        ImmutableArray.Create(DiagnosticDescriptors.InitMismatchedToActivation, DiagnosticDescriptors.DeepPostNormStack);
+
+    /// <summary>The lints of <paramref name="result"/>: the <see cref="Fixable"/> ones, or all the others.</summary>
+    public static IEnumerable<DiagnosticInfo> Check(ParseResult result, bool fixable, CancellationToken cancellationToken)
     {
         if (result.Spec is not { } spec)
             return [];
@@ -40,10 +53,16 @@ internal static class StabilityLints
         }
         NetworkPlan plan = NetworkLowering.Lower(spec, cancellationToken);
         var diagnostics = new List<DiagnosticInfo>();
-        CheckInits(plan, sites, diagnostics);
-        CheckFlow(plan, sites, diagnostics);
-        CheckPostNorm(plan, sites, diagnostics);
-        CheckBiasBeforeBatchNorm(plan, sites, diagnostics);
+        if (fixable)
+        {
+            CheckInits(plan, sites, diagnostics);
+            CheckPostNorm(plan, sites, diagnostics);
+        }
+        else
+        {
+            CheckFlow(plan, sites, diagnostics);
+            CheckBiasBeforeBatchNorm(plan, sites, diagnostics);
+        }
         return diagnostics;
     }
 
@@ -81,9 +100,12 @@ internal static class StabilityLints
             string over = count == 1
                 ? "for this layer alone"
                 : $"which compounds to ≈ {Power(compounded)} over the {count} consecutive layers declared this way ('{dense[first].Name}' to '{dense[last].Name}')";
+            // The activation's default (Initializers.DefaultFor), which the code fix writes in.
+            string matching = (rectifier ? InitKind.HeNormal : InitKind.XavierNormal).ToString();
             diagnostics.Add(Info(DiagnosticDescriptors.InitMismatchedToActivation, site.Init,
                 layer.Name, layer.Activation.ToString(), layer.Init.ToString(), Number(factor),
-                rectifier ? "2/fan_in (He)" : "1/fan_in (LeCun)", over, rectifier ? "Init.HeNormal" : "Init.XavierNormal"));
+                rectifier ? "2/fan_in (He)" : "1/fan_in (LeCun)", over, "Init." + matching)
+                with { Properties = new[] { new DiagnosticProperty(InitProperty, matching) }.ToEquatableArray() });
         }
 
         static double Factor(DenseStep layer) =>
@@ -177,6 +199,6 @@ internal static class StabilityLints
 
     private static string Number(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
 
-    private static DiagnosticInfo Info(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo? location, params string[] arguments) =>
+    private static DiagnosticInfo Info(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] arguments) =>
         new(descriptor.Id, location, arguments.ToEquatableArray());
 }

@@ -17,7 +17,16 @@ internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePosition
 }
 
 /// <summary>A diagnostic as data: its descriptor's ID, where it points and its message arguments.</summary>
-internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, EquatableArray<string> MessageArguments);
+/// <param name="Properties">What a code fix needs and cannot read from the source, e.g. the init an activation wants.</param>
+internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, EquatableArray<string> MessageArguments,
+    EquatableArray<DiagnosticProperty> Properties = default)
+{
+    /// <summary>Never a default array underneath: code that walks the stored array (PipelineTests) would throw on one.</summary>
+    public EquatableArray<DiagnosticProperty> Properties { get; init; } = new(Properties.Items);
+}
+
+/// <summary>One entry of a diagnostic's <see cref="Diagnostic.Properties"/>.</summary>
+internal sealed record DiagnosticProperty(string Key, string Value);
 
 /// <summary>What parsing one <c>[Network]</c> class yields: a spec when the declaration is usable, and its diagnostics.</summary>
 /// <param name="Sites">Where each parsed layer is declared, for the stability lints that run after lowering.</param>

@@ -33,18 +33,25 @@ internal static class NetworkParser
         (ResidualAttributeName, "ResidualStack", null),
     ];
 
-    public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+        Parse((INamedTypeSymbol)context.TargetSymbol, (TypeDeclarationSyntax)context.TargetNode, context.Attributes[0],
+            context.SemanticModel.Compilation, cancellationToken);
+
+    /// <summary>
+    /// Parses <paramref name="type"/> from its part <paramref name="declaration"/>, which carries
+    /// <paramref name="network"/>; the generator and <see cref="StabilityAnalyzer"/> both come here, so the analyzer's
+    /// lints see exactly the spec the generator compiles.
+    /// </summary>
+    public static ParseResult Parse(INamedTypeSymbol type, TypeDeclarationSyntax declaration, AttributeData network,
+        Compilation compilation, CancellationToken cancellationToken)
     {
-        var type = (INamedTypeSymbol)context.TargetSymbol;
-        var declaration = (TypeDeclarationSyntax)context.TargetNode;
         // [Network] on two parts of a partial class is CS0579 (the attribute allows one); the model is parsed once,
         // from the part that carries the first, so it is not generated twice.
         if (!CarriesFirstNetworkAttribute(type, declaration))
             return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty);
         var diagnostics = new List<DiagnosticInfo>();
-        bool usable = CheckType(type, declaration, context.SemanticModel.Compilation, diagnostics);
+        bool usable = CheckType(type, declaration, compilation, diagnostics);
 
-        AttributeData network = context.Attributes[0];
         var networkSyntax = network.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
 
         int inputs = ReadNamed(network, "Inputs") is int declaredInputs ? declaredInputs : 0;
@@ -58,7 +65,7 @@ internal static class NetworkParser
         var loss = ReadEnum<LossKind>(network, networkSyntax, "Loss", position: -1, "Loss", diagnostics, ref usable);
         var precision = ReadEnum<PrecisionKind>(network, networkSyntax, "Precision", position: -1, "Precision", diagnostics, ref usable);
         string elementType = precision == PrecisionKind.Double ? "double" : "float";
-        usable &= CheckGeneratedNames(type, declaration, precision, context.SemanticModel.Compilation, diagnostics, cancellationToken);
+        usable &= CheckGeneratedNames(type, declaration, precision, compilation, diagnostics, cancellationToken);
 
         var layers = new List<LayerSpec>();
         var sites = new List<LayerSite>();
@@ -191,7 +198,7 @@ internal static class NetworkParser
         foreach (ISymbol member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (member.IsImplicitlyDeclared || member.Locations.FirstOrDefault(l => l.IsInSource) is not { } location
+            if (member.IsImplicitlyDeclared || member.Locations.FirstOrDefault(l => l.IsInSource && !IsOwnOutput(l.SourceTree)) is not { } location
                 || member is IMethodSymbol { MethodKind: not (MethodKind.Ordinary or MethodKind.Constructor) })
                 continue;
             if (Collision(member, generated) is not { } collision)
@@ -213,7 +220,7 @@ internal static class NetworkParser
             foreach (ISymbol member in baseType.GetMembers())
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (member.IsImplicitlyDeclared || member is IMethodSymbol { MethodKind: not MethodKind.Ordinary }
+                if (member.IsImplicitlyDeclared || member is IMethodSymbol { MethodKind: not MethodKind.Ordinary } || IsOwnOutput(member)
                     || !compilation.IsSymbolAccessibleWithin(member, type)
                     || Collision(member, generated) is not { } collision)
                     continue;
@@ -268,7 +275,7 @@ internal static class NetworkParser
                 Report(diagnostics, DiagnosticDescriptors.UnsupportedLayerDeclaration, (SyntaxNode?)null, "An indexer", reason);
             return false;
         }
-        if (property.PartialImplementationPart is { } implementation
+        if (property.PartialImplementationPart is { } implementation && !IsOwnOutput(implementation)
             && implementation.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<PropertyDeclarationSyntax>().FirstOrDefault() is { } body)
         {
             Report(diagnostics, DiagnosticDescriptors.UnsupportedLayerDeclaration, body.Identifier,
@@ -338,6 +345,20 @@ internal static class NetworkParser
     }
 
     /// <summary>Whether the type's first <c>[Network]</c> (in declaration order) is written on <paramref name="declaration"/>.</summary>
+    /// <summary>
+    /// Whether <paramref name="tree"/> is this generator's output. The generator never sees its own files, but
+    /// <see cref="StabilityAnalyzer"/> parses the compilation they are part of, where the generated members and layer
+    /// implementations must not count as the user's.
+    /// </summary>
+    private static bool IsOwnOutput(SyntaxTree? tree) =>
+        tree is not null && tree.FilePath.Replace('\\', '/').Contains(OwnOutputFolder);
+
+    private static bool IsOwnOutput(ISymbol symbol) =>
+        symbol.Locations.Length > 0 && symbol.Locations.All(l => IsOwnOutput(l.SourceTree));
+
+    /// <summary>Roslyn puts a generator's files under <c>{assembly}/{generator type}/</c>.</summary>
+    private static readonly string OwnOutputFolder = "/" + typeof(NetworkGenerator).FullName + "/";
+
     private static bool CarriesFirstNetworkAttribute(INamedTypeSymbol type, TypeDeclarationSyntax declaration)
     {
         SyntaxReference? first = type.GetAttributes()
