@@ -12,10 +12,11 @@ internal static partial class NetworkEmitter
         string training = plan.HasBatchNorm ? ", bool training" : "";
         writer.WriteLine("/// <summary>");
         writer.WriteLine("/// Runs every layer on a batch of <paramref name=\"B\"/> rows, storing each layer's values in <paramref name=\"acts\"/>;");
-        writer.WriteLine("/// ReLU layers count their dead units into <paramref name=\"report\"/> when there is one.");
+        writer.WriteLine("/// ReLU layers count their dead units into <paramref name=\"report\"/> when there is one, and dense layers store their");
+        writer.WriteLine("/// <c>‖W‖</c> into <paramref name=\"weightNorms\"/> unless it is empty.");
         writer.WriteLine("/// </summary>");
         writer.WriteLine(GeneratedCode);
-        using (writer.Open($"private void Forward({ReadOnlySpan}<{t}> inputs, {Span}<{t}> acts, int B{training}, {Report}? report)"))
+        using (writer.Open($"private void Forward({ReadOnlySpan}<{t}> inputs, {Span}<{t}> acts, int B{training}, {Report}? report, {Span}<double> weightNorms)"))
         {
             writer.WriteLine($"{ReadOnlySpan}<{t}> parameters = _parameters;");
             if (plan.HasBatchNorm)
@@ -51,14 +52,14 @@ internal static partial class NetworkEmitter
         string t = plan.ElementType;
         writer.WriteLine("/// <summary>");
         writer.WriteLine("/// Back-propagates the output gradient in <paramref name=\"dacts\"/> through every layer in reverse, adding each");
-        writer.WriteLine("/// layer's parameter gradients into <see cref=\"Gradients\"/> and its gradient norms into <paramref name=\"report\"/>.");
+        writer.WriteLine("/// layer's parameter gradients into <paramref name=\"gradients\"/> (laid out like <see cref=\"Gradients\"/>) and its gradient");
+        writer.WriteLine("/// norms into <paramref name=\"report\"/>.");
         writer.WriteLine("/// </summary>");
         writer.WriteLine("/// <returns>The sum of squares of every parameter gradient, from the kernels that wrote them.</returns>");
         writer.WriteLine(GeneratedCode);
-        using (writer.Open($"private double Backward({ReadOnlySpan}<{t}> inputs, {ReadOnlySpan}<{t}> acts, {Span}<{t}> dacts, int B, {Report}? report)"))
+        using (writer.Open($"private double Backward({ReadOnlySpan}<{t}> inputs, {ReadOnlySpan}<{t}> acts, {Span}<{t}> dacts, int B, {Span}<{t}> gradients, {Report}? report)"))
         {
             writer.WriteLine($"{ReadOnlySpan}<{t}> parameters = _parameters;");
-            writer.WriteLine($"{Span}<{t}> gradients = _gradients;");
             writer.WriteLine("double squares = 0;");
             var pass = new Pass(writer, plan);
             DenseStep? reluBelow = null;
@@ -211,7 +212,7 @@ internal static partial class NetworkEmitter
         string pre = pass.Use(dense.PreActivation);
         string output = pass.Use(dense.Output);
         // The report's ‖W‖ is summed as the product packs the weights, block by block in L2, not in a pass of its own.
-        string weightNorm = $"WeightNormOf({dense.NameIndex}, report)";
+        string weightNorm = $"WeightNormOf({dense.NameIndex}, weightNorms)";
         if (dense.Activation == ActivationKind.ReLU)
         {
             // The ReLU is applied in the product's epilogue, over the pre-activation in place (the plan keeps no

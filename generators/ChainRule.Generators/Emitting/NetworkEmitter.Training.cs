@@ -1,4 +1,6 @@
 using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
 using ChainRule.Generators.Lowering;
 using ChainRule.Generators.Model;
 
@@ -24,6 +26,9 @@ internal static partial class NetworkEmitter
         string batchNorm = plan.HasBatchNorm ? ", training: true" : "";
         string output = plan.Output.Name;
         string doutput = LocalNames.Gradient(output);
+        // BatchNorm's statistics are over the whole batch, so models with it never split their steps by rows.
+        bool split = !plan.HasBatchNorm;
+        string weightNorms = HasWeightNorms(plan) ? "_model._weightNorms" : "default";
 
         writer.WriteLine("/// <summary>");
         writer.WriteLine("/// Called after every training step with that step's gradient report (per-layer gradient norms, flags, the");
@@ -51,6 +56,8 @@ internal static partial class NetworkEmitter
             writer.WriteLine($"private readonly {Training}.AdaptiveClipping<{t}> _clipAdaptive;");
             writer.WriteLine($"private readonly {t}[] _acts;");
             writer.WriteLine($"private readonly {t}[] _dacts;");
+            if (split)
+                writer.WriteLine($"private readonly {Training}.BatchSplit<{t}, {targetType}> _split;");
             writer.WriteLine();
             using (writer.Open($"internal Trainer({Identifier(plan.TypeName)} model, {Training}.TrainerOptions options)"))
             {
@@ -61,6 +68,12 @@ internal static partial class NetworkEmitter
                 writer.WriteLine("_clipAdaptive = model.ClipAdaptive;");
                 writer.WriteLine($"_acts = new {t}[workspace];");
                 writer.WriteLine($"_dacts = new {t}[workspace];");
+                if (split)
+                {
+                    string targetWidth = classification ? "1" : "OutputSize";
+                    string fixedActivations = plan.FixedActivations > 0 ? "FixedActivations" : "0";
+                    writer.WriteLine($"_split = new(options.MaxBatch, ActivationsPerSample, {fixedActivations}, InputSize, {targetWidth}, MultiplyAddsPerSample, GradientSegments, LayerNames, _acts, _dacts, model._gradients, RunPart);");
+                }
             }
             writer.WriteLine();
             writer.WriteLine("/// <summary>The model this trainer updates.</summary>");
@@ -143,7 +156,7 @@ internal static partial class NetworkEmitter
             using (writer.Open($"public {t} Evaluate({signature})"))
             {
                 writer.WriteLine($"int B = CheckBatch(inputs, {targets}{(plan.HasBatchNorm ? ", training: false" : "")});");
-                writer.WriteLine($"_model.Forward(inputs, _acts, B{(plan.HasBatchNorm ? ", training: false" : "")}, report: null);");
+                writer.WriteLine($"_model.Forward(inputs, _acts, B{(plan.HasBatchNorm ? ", training: false" : "")}, report: null, weightNorms: default);");
                 writer.WriteLine($"var {output} = new {ReadOnlySpan}<{t}>(_acts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
                 writer.WriteLine($"return {Kernels}.{plan.Loss}.Forward({output}, {targets}, B, OutputSize);");
             }
@@ -157,7 +170,13 @@ internal static partial class NetworkEmitter
                 : "// whose output went bad; the total norm comes from the norms the backward kernels measured.");
             using (writer.Open($"private {t} Backpropagate({signature}, int B, {Report}? report, out double totalNorm)"))
             {
-                writer.WriteLine($"_model.Forward(inputs, _acts, B{batchNorm}, report);");
+                if (split)
+                {
+                    writer.WriteLine("int parts = _split.Parts(B);");
+                    writer.WriteLine("if (parts > 1)");
+                    writer.WriteLine($"    return BackpropagateSplit(inputs, {targets}, B, parts, report, out totalNorm);");
+                }
+                writer.WriteLine($"_model.Forward(inputs, _acts, B{batchNorm}, report, report is null ? default : {weightNorms});");
                 writer.WriteLine($"var {output} = new {ReadOnlySpan}<{t}>(_acts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
                 writer.WriteLine($"var {doutput} = new {Span}<{t}>(_dacts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
                 writer.WriteLine($"{t} loss = {Kernels}.{plan.Loss}.ForwardBackward({doutput}, {output}, {targets}, B, OutputSize);");
@@ -175,10 +194,12 @@ internal static partial class NetworkEmitter
                     writer.WriteLine("totalNorm = double.NaN;");
                     writer.WriteLine("return loss;");
                 }
-                writer.WriteLine("totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, report));");
+                writer.WriteLine("totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, _model._gradients, report));");
                 writer.WriteLine("return loss;");
             }
             writer.WriteLine();
+            if (split)
+                WriteSplitStep(writer, plan, signature, targets, targetType, weightNorms);
 
             writer.WriteLine("// Every check runs before anything is written, so a rejected batch leaves the model as it was.");
             using (writer.Open($"private int CheckBatch({signature}{(plan.HasBatchNorm ? ", bool training" : "")})"))
@@ -203,6 +224,175 @@ internal static partial class NetworkEmitter
                 }
                 writer.WriteLine($"{Training}.Guard.Finite(inputs, InputSize, nameof(inputs));");
                 writer.WriteLine("return B;");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The step split by rows (<c>ChainRule.Training.BatchSplit</c>): each part runs its rows through forward, loss and
+    /// backward in its own workspace and gradients; summing the parts' gradients measures each tensor's norm.
+    /// </summary>
+    private static void WriteSplitStep(SourceWriter writer, NetworkPlan plan, string signature, string targets, string targetType, string weightNorms)
+    {
+        string t = plan.ElementType;
+        string output = plan.Output.Name;
+        string doutput = LocalNames.Gradient(output);
+        writer.WriteLine("// The batch split by rows across the worker pool; the parts' gradients are summed in part order, so the");
+        writer.WriteLine("// result depends on the part count, never on timing. A non-finite loss names the first layer any part found.");
+        using (writer.Open($"private {t} BackpropagateSplit({signature}, int B, int parts, {Report}? report, out double totalNorm)"))
+        {
+            writer.WriteLine($"{t} loss = _split.Run(inputs, {targets}, B, parts, report, report is null ? null : {(weightNorms == "default" ? "null" : weightNorms)});");
+            using (writer.Open($"if (!{t}.IsFinite(loss))"))
+            {
+                writer.WriteLine("_state.ClearGradients(_model._gradients); // no backward pass: no gradient");
+                writer.WriteLine("int layer = -1;");
+                using (writer.Open("for (int part = 0; part < parts; part++)"))
+                {
+                    writer.WriteLine("int first = FirstNonFiniteLayer(_split.Activations(part), _split.Rows(part));");
+                    writer.WriteLine("if (first >= 0 && (layer < 0 || first < layer))");
+                    writer.WriteLine("    layer = first;");
+                }
+                writer.WriteLine("if (layer >= 0)");
+                writer.WriteLine($"    report?.RecordNonFinite(layer, {Diagnostics}.Pass.Forward);");
+                writer.WriteLine("totalNorm = double.NaN;");
+                writer.WriteLine("return loss;");
+            }
+            writer.WriteLine("totalNorm = global::System.Math.Sqrt(_split.SumGradients());");
+            writer.WriteLine("if (report is not null)");
+            writer.WriteLine("    _model.RecordGradientNorms(report, _split.SegmentSquares);");
+            writer.WriteLine("return loss;");
+        }
+        writer.WriteLine();
+        writer.WriteLine("// One part of a split step: its rows through forward, the loss (a mean over the whole batch) and, if that is");
+        writer.WriteLine("// finite, backward into the part's gradients, whose accumulated ranges start from zero.");
+        using (writer.Open($"private {t} RunPart({Training}.BatchPart<{t}> part, {ReadOnlySpan}<{t}> inputs, {ReadOnlySpan}<{targetType}> {targets})"))
+        {
+            writer.WriteLine("int B = part.Rows;");
+            writer.WriteLine("_model.Forward(inputs, part.Activations, B, part.Report, part.WeightNorms);");
+            writer.WriteLine($"var {output} = part.Activations.Slice({plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
+            writer.WriteLine($"var {doutput} = part.ActivationGradients.Slice({plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
+            writer.WriteLine($"{t} loss = {Kernels}.{plan.Loss}.ForwardBackward({doutput}, {output}, {targets}, B, OutputSize, meanOver: part.Batch);");
+            foreach (var (offset, length) in AccumulatedGradients(plan))
+                writer.WriteLine($"part.Gradients.Slice({offset}, {length}).Clear();");
+            writer.WriteLine($"if ({t}.IsFinite(loss))");
+            writer.WriteLine("    _model.Backward(inputs, part.Activations, part.ActivationGradients, B, part.Gradients, report: null);");
+            writer.WriteLine("return loss;");
+        }
+        writer.WriteLine();
+    }
+
+    /// <summary>Whether the model keeps <c>_weightNorms</c>: it has dense layers.</summary>
+    private static bool HasWeightNorms(NetworkPlan plan) => plan.Steps.Any(step => step is DenseStep or ResidualStep);
+
+    /// <summary>
+    /// The split step's constants and its report: the forward multiply-adds per sample, where each parameter tensor
+    /// starts, and the method that records each layer's gradient norms from the tensors' <c>Σ g²</c>, in the order the
+    /// backward pass records them (the first non-finite one names the layer).
+    /// </summary>
+    private static void WriteSplitMembers(SourceWriter writer, NetworkPlan plan)
+    {
+        if (plan.HasBatchNorm)
+            return;
+        List<int> segments = GradientSegments(plan);
+        long multiplyAdds = 0;
+        foreach (DenseStep dense in DenseSteps(plan))
+            multiplyAdds += (long)dense.Inputs * dense.Outputs;
+        writer.WriteLine("/// <summary>Multiply-adds of one sample's forward pass: a trainer splits a step by rows only when the batch makes enough of them.</summary>");
+        writer.WriteLine($"private const long MultiplyAddsPerSample = {multiplyAdds.ToString(CultureInfo.InvariantCulture)};");
+        writer.WriteLine();
+        writer.WriteLine("/// <summary>Where each parameter tensor starts in <see cref=\"Gradients\"/>: a step split by rows measures each one's Σ g² as it sums the parts.</summary>");
+        writer.WriteLine($"private static readonly int[] GradientSegments = [{string.Join(", ", segments.Select(o => o.ToString(CultureInfo.InvariantCulture)))}];");
+        writer.WriteLine();
+        writer.WriteLine("/// <summary>Records every layer's gradient norms from each tensor's Σ g² (indexed like <see cref=\"GradientSegments\"/>), in backward order.</summary>");
+        writer.WriteLine(GeneratedCode);
+        using (writer.Open($"private void RecordGradientNorms({Report} report, {ReadOnlySpan}<double> squares)"))
+        {
+            writer.WriteLine($"{ReadOnlySpan}<{plan.ElementType}> parameters = _parameters;");
+            string Root(int offset) => $"global::System.Math.Sqrt(squares[{segments.IndexOf(offset).ToString(CultureInfo.InvariantCulture)}])";
+            void Dense(DenseStep dense) =>
+                writer.WriteLine($"report.Record({dense.NameIndex}, {Root(dense.WeightOffset)}, {Root(dense.BiasOffset)}, _weightNorms[{dense.NameIndex}]); // {plan.LayerNames[dense.NameIndex]}");
+            void Norm(NormPlan norm) =>
+                writer.WriteLine($"report.Record({norm.NameIndex}, {Root(norm.GammaOffset)}, {(norm.HasBeta ? Root(norm.GammaOffset + norm.Features) : "double.NaN")}, {Kernels}.Norms.L2(parameters.Slice({norm.GammaOffset}, {norm.Features}))); // {plan.LayerNames[norm.NameIndex]}");
+            for (int i = plan.Steps.Count - 1; i >= 0; i--)
+            {
+                switch (plan.Steps[i])
+                {
+                    case DenseStep dense:
+                        Dense(dense);
+                        break;
+                    case NormStep norm:
+                        Norm(norm.Norm);
+                        break;
+                    case ResidualStep residual:
+                        for (int b = residual.Blocks.Count - 1; b >= 0; b--)
+                        {
+                            ResidualBlockPlan block = residual.Blocks[b];
+                            if (residual.Placement == NormPlacementKind.Pre)
+                            {
+                                Dense(block.Down);
+                                Dense(block.Up);
+                                Norm(block.Norm);
+                            }
+                            else
+                            {
+                                Norm(block.Norm);
+                                Dense(block.Down);
+                                Dense(block.Up);
+                            }
+                        }
+                        break;
+                }
+            }
+        }
+        writer.WriteLine();
+    }
+
+    /// <summary>Every parameter tensor's offset (weights, biases, γ, β, ReZero's α), ascending.</summary>
+    private static List<int> GradientSegments(NetworkPlan plan)
+    {
+        var offsets = new SortedSet<int>();
+        foreach (DenseStep dense in DenseSteps(plan))
+        {
+            offsets.Add(dense.WeightOffset);
+            offsets.Add(dense.BiasOffset);
+        }
+        foreach (PlanStep step in plan.Steps)
+        {
+            if (step is NormStep norm)
+                AddNorm(norm.Norm);
+            else if (step is ResidualStep residual)
+            {
+                foreach (ResidualBlockPlan block in residual.Blocks)
+                {
+                    AddNorm(block.Norm);
+                    if (block.ScaleOffset >= 0)
+                        offsets.Add(block.ScaleOffset);
+                }
+            }
+        }
+        return [.. offsets];
+
+        void AddNorm(NormPlan norm)
+        {
+            offsets.Add(norm.GammaOffset);
+            if (norm.HasBeta)
+                offsets.Add(norm.GammaOffset + norm.Features);
+        }
+    }
+
+    private static IEnumerable<DenseStep> DenseSteps(NetworkPlan plan)
+    {
+        foreach (PlanStep step in plan.Steps)
+        {
+            if (step is DenseStep dense)
+                yield return dense;
+            else if (step is ResidualStep residual)
+            {
+                foreach (ResidualBlockPlan block in residual.Blocks)
+                {
+                    yield return block.Up;
+                    yield return block.Down;
+                }
             }
         }
     }

@@ -55,6 +55,7 @@ internal static partial class NetworkEmitter
             writer.WriteLine();
             WriteFirstNonFiniteLayer(writer, plan);
             writer.WriteLine();
+            WriteSplitMembers(writer, plan);
             WriteAdaptiveClipping(writer, plan);
             writer.WriteLine();
             WriteTrainer(writer, plan);
@@ -118,8 +119,8 @@ internal static partial class NetworkEmitter
         {
             writer.WriteLine($"private readonly double[] _weightNorms = new double[{plan.LayerNames.Count}]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W");
             writer.WriteLine();
-            writer.WriteLine("/// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>");
-            writer.WriteLine($"private {Span}<double> WeightNormOf(int layer, {Report}? report) => report is null ? default : new {Span}<double>(_weightNorms, layer, 1);");
+            writer.WriteLine("/// <summary>Where a forward pass has a layer's product store its ‖W‖: in <paramref name=\"weightNorms\"/>, or nowhere when that is empty.</summary>");
+            writer.WriteLine($"private static {Span}<double> WeightNormOf(int layer, {Span}<double> weightNorms) => weightNorms.IsEmpty ? default : weightNorms.Slice(layer, 1);");
         }
     }
 
@@ -222,7 +223,7 @@ internal static partial class NetworkEmitter
             // A NaN or ∞ input would only come back as a NaN output: refused, as the trainer refuses it.
             writer.WriteLine($"{Training}.Guard.Finite(input, InputSize, nameof(input));");
             writer.WriteLine($"{t}[] acts = _predictWorkspaces.Current;");
-            writer.WriteLine($"Forward(input, acts, 1{(plan.HasBatchNorm ? ", training: false" : "")}, report: null);");
+            writer.WriteLine($"Forward(input, acts, 1{(plan.HasBatchNorm ? ", training: false" : "")}, report: null, weightNorms: default);");
             writer.WriteLine($"new {ReadOnlySpan}<{t}>(acts, {plan.Output.Offset}, OutputSize).CopyTo(output);");
         }
         writer.WriteLine();
@@ -242,7 +243,7 @@ internal static partial class NetworkEmitter
             using (writer.Open("for (int start = 0; start < batch; start += PredictChunk)"))
             {
                 writer.WriteLine("int B = global::System.Math.Min(PredictChunk, batch - start);");
-                writer.WriteLine($"Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B{(plan.HasBatchNorm ? ", training: false" : "")}, report: null);");
+                writer.WriteLine($"Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B{(plan.HasBatchNorm ? ", training: false" : "")}, report: null, weightNorms: default);");
                 writer.WriteLine($"new {ReadOnlySpan}<{t}>(acts, {plan.Output.Offset} * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));");
             }
         }

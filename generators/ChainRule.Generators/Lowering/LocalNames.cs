@@ -61,7 +61,7 @@ internal sealed class LocalNames
         "inputs", "input", "outputs", "output", "acts", "dacts", "parameters", "gradients", "statistics", "training", "B", "report",
         "squares", "seed", "batch", "start", "labels", "targets", "loss", "totalNorm", "applied", "layer", "lambda", "epsilon",
         "options", "model", "_parameters", "_gradients", "_statistics", "_predictWorkspaces", "_weightNorms", "_model", "_state",
-        "_clipAdaptive", "_acts", "_dacts",
+        "_clipAdaptive", "_acts", "_dacts", "_split", "part", "parts", "first",
     ];
 
     private readonly HashSet<string> _taken = new(Fixed, StringComparer.Ordinal);

@@ -194,6 +194,16 @@ public sealed class GradientReport
         _units[layer] += total;
     }
 
+    /// <summary>Adds the dead units another report of the same layers counted (one part of a step split by rows) to this step's tally.</summary>
+    internal void AddDeadUnits(GradientReport part)
+    {
+        for (int i = 0; i < _deadUnits.Length; i++)
+        {
+            _deadUnits[i] += part._deadUnits[i];
+            _units[i] += part._units[i];
+        }
+    }
+
     /// <summary>Records that a layer produced NaN or ∞; the first call in a step names <see cref="FirstNonFiniteLayer"/>.</summary>
     /// <param name="layer">The layer's index.</param>
     /// <param name="pass">The pass in which it did.</param>

@@ -50,10 +50,27 @@ public static class SoftmaxCrossEntropy
     /// <returns>The mean loss.</returns>
     public static T ForwardBackward<T>(Span<T> dlogits, ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int batch, int classes)
         where T : unmanaged, IFloatingPointIeee754<T>
+        => ForwardBackward(dlogits, logits, labels, batch, classes, meanOver: batch);
+
+    /// <summary>
+    /// <see cref="ForwardBackward{T}(Span{T}, ReadOnlySpan{T}, ReadOnlySpan{int}, int, int)"/> for some rows of a larger
+    /// batch (one part of a step split by rows): <c>(1/meanOver) Σ_s loss_s</c> and <c>dlogits = (softmax − onehot) / meanOver</c>,
+    /// the same gradient bits as the whole batch's call gives those rows.
+    /// </summary>
+    /// <param name="dlogits">Gradient of the whole batch's mean loss with respect to these rows' logits, shape <c>(batch, classes)</c>.</param>
+    /// <param name="logits">Shape <c>(batch, classes)</c>.</param>
+    /// <param name="labels">Class indices in <c>[0, classes)</c>, shape <c>(batch)</c>.</param>
+    /// <param name="batch">Rows here, at least 1.</param>
+    /// <param name="classes">Number of classes, at least 1.</param>
+    /// <param name="meanOver">Rows of the whole batch the mean is taken over, at least <paramref name="batch"/>.</param>
+    /// <returns>These rows' share of the whole batch's mean loss.</returns>
+    public static T ForwardBackward<T>(Span<T> dlogits, ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int batch, int classes, int meanOver)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(logits.Length, labels, batch, classes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(meanOver, batch);
         if (dlogits.Length != logits.Length) Guard.Length(dlogits.Length, logits.Length, $"(batch {batch}, {classes})", nameof(dlogits));
-        T inverseBatch = T.One / T.CreateTruncating(batch);
+        T inverseBatch = T.One / T.CreateTruncating(meanOver);
         double total = 0;
         for (int s = 0; s < batch; s++)
         {
@@ -69,7 +86,7 @@ public static class SoftmaxCrossEntropy
             TensorPrimitives.Multiply(gradient, inverseBatch / sum, gradient);
             gradient[label] -= inverseBatch;
         }
-        return T.CreateTruncating(total / batch);
+        return T.CreateTruncating(total / meanOver);
     }
 
     /// <summary>Row-wise stable softmax: <c>p[s,c] = e^(z[s,c] − m_s) / Σ_c' e^(z[s,c'] − m_s)</c>, <c>m_s = max_c z[s,c]</c>.</summary>
@@ -139,10 +156,26 @@ public static class MeanSquaredError
     /// <returns>The mean loss.</returns>
     public static T ForwardBackward<T>(Span<T> doutput, ReadOnlySpan<T> output, ReadOnlySpan<T> target, int batch, int features)
         where T : unmanaged, IFloatingPointIeee754<T>
+        => ForwardBackward(doutput, output, target, batch, features, meanOver: batch);
+
+    /// <summary>
+    /// <see cref="ForwardBackward{T}(Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, int, int)"/> for some rows of a larger batch
+    /// (one part of a step split by rows): <c>Σ (y − t)² / (meanOver·F)</c> and <c>doutput = 2·(y − t)/(meanOver·F)</c>.
+    /// </summary>
+    /// <param name="doutput">Gradient of the whole batch's mean loss with respect to these rows' output, shape <c>(batch, features)</c>.</param>
+    /// <param name="output">The network's output <c>y</c>, shape <c>(batch, features)</c>.</param>
+    /// <param name="target">The target <c>t</c>, shape <c>(batch, features)</c>.</param>
+    /// <param name="batch">Rows here, at least 1.</param>
+    /// <param name="features">Features per sample, at least 1.</param>
+    /// <param name="meanOver">Rows of the whole batch the mean is taken over, at least <paramref name="batch"/>.</param>
+    /// <returns>These rows' share of the whole batch's mean loss.</returns>
+    public static T ForwardBackward<T>(Span<T> doutput, ReadOnlySpan<T> output, ReadOnlySpan<T> target, int batch, int features, int meanOver)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         Losses.Check(output.Length, target.Length, batch, features);
+        ArgumentOutOfRangeException.ThrowIfLessThan(meanOver, batch);
         if (doutput.Length != output.Length) Guard.Length(doutput.Length, output.Length, $"(batch {batch}, {features})", nameof(doutput));
-        int count = output.Length;
+        long count = (long)meanOver * features;
         TensorPrimitives.Subtract(output, target, doutput);
         double loss = double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(doutput)) / count;
         TensorPrimitives.Multiply(doutput, T.CreateTruncating(2.0 / count), doutput);
@@ -179,10 +212,26 @@ public static class BinaryCrossEntropyWithLogits
     /// <returns>The mean loss.</returns>
     public static T ForwardBackward<T>(Span<T> doutput, ReadOnlySpan<T> output, ReadOnlySpan<T> target, int batch, int features)
         where T : unmanaged, IFloatingPointIeee754<T>
+        => ForwardBackward(doutput, output, target, batch, features, meanOver: batch);
+
+    /// <summary>
+    /// <see cref="ForwardBackward{T}(Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, int, int)"/> for some rows of a larger batch
+    /// (one part of a step split by rows): the sum over these rows divided by <c>meanOver·F</c>, and <c>doutput = (σ(z) − t)/(meanOver·F)</c>.
+    /// </summary>
+    /// <param name="doutput">Gradient of the whole batch's mean loss with respect to these rows' logits, shape <c>(batch, features)</c>.</param>
+    /// <param name="output">The logits <c>z</c>, shape <c>(batch, features)</c>.</param>
+    /// <param name="target">Targets <c>t</c> in <c>[0, 1]</c>, shape <c>(batch, features)</c>.</param>
+    /// <param name="batch">Rows here, at least 1.</param>
+    /// <param name="features">Features per sample, at least 1.</param>
+    /// <param name="meanOver">Rows of the whole batch the mean is taken over, at least <paramref name="batch"/>.</param>
+    /// <returns>These rows' share of the whole batch's mean loss.</returns>
+    public static T ForwardBackward<T>(Span<T> doutput, ReadOnlySpan<T> output, ReadOnlySpan<T> target, int batch, int features, int meanOver)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         Losses.Check(output.Length, target.Length, batch, features);
+        ArgumentOutOfRangeException.ThrowIfLessThan(meanOver, batch);
         if (doutput.Length != output.Length) Guard.Length(doutput.Length, output.Length, $"(batch {batch}, {features})", nameof(doutput));
-        int count = output.Length;
+        long count = (long)meanOver * features;
         double loss = Sum(output, target) / count; // before doutput may overwrite the logits
         TensorPrimitives.Sigmoid(output, doutput);
         TensorPrimitives.Subtract(doutput, target, doutput);

@@ -34,8 +34,8 @@ partial class SpamFilter
     private readonly global::ChainRule.ThreadWorkspaces<float> _predictWorkspaces = new(ActivationsPerSample * PredictChunk);
     private readonly double[] _weightNorms = new double[3]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W
 
-    /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
-    private global::System.Span<double> WeightNormOf(int layer, global::ChainRule.Diagnostics.GradientReport? report) => report is null ? default : new global::System.Span<double>(_weightNorms, layer, 1);
+    /// <summary>Where a forward pass has a layer's product store its ‖W‖: in <paramref name="weightNorms"/>, or nowhere when that is empty.</summary>
+    private static global::System.Span<double> WeightNormOf(int layer, global::System.Span<double> weightNorms) => weightNorms.IsEmpty ? default : weightNorms.Slice(layer, 1);
 
     /// <summary>The network in one line: each layer with its sizes, the loss and the parameter count.</summary>
     public const string Description = "SpamFilter: Features: Dense(20→32, Silu) → Mix: Dense(32→32, LeakyReLU) → Score: Dense(32→1) → BinaryCrossEntropyWithLogits; parameters: 1,761 float";
@@ -111,7 +111,7 @@ partial class SpamFilter
         global::ChainRule.Training.Guard.Shape(output.Length, 1, OutputSize, nameof(output));
         global::ChainRule.Training.Guard.Finite(input, InputSize, nameof(input));
         float[] acts = _predictWorkspaces.Current;
-        Forward(input, acts, 1, report: null);
+        Forward(input, acts, 1, report: null, weightNorms: default);
         new global::System.ReadOnlySpan<float>(acts, 128, OutputSize).CopyTo(output);
     }
 
@@ -138,7 +138,7 @@ partial class SpamFilter
         for (int start = 0; start < batch; start += PredictChunk)
         {
             int B = global::System.Math.Min(PredictChunk, batch - start);
-            Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B, report: null);
+            Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B, report: null, weightNorms: default);
             new global::System.ReadOnlySpan<float>(acts, 128 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
         }
     }
@@ -191,10 +191,11 @@ partial class SpamFilter
 
     /// <summary>
     /// Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>;
-    /// ReLU layers count their dead units into <paramref name="report"/> when there is one.
+    /// ReLU layers count their dead units into <paramref name="report"/> when there is one, and dense layers store their
+    /// <c>‖W‖</c> into <paramref name="weightNorms"/> unless it is empty.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> acts, int B, global::ChainRule.Diagnostics.GradientReport? report)
+    private void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> acts, int B, global::ChainRule.Diagnostics.GradientReport? report, global::System.Span<double> weightNorms)
     {
         global::System.ReadOnlySpan<float> parameters = _parameters;
 
@@ -203,7 +204,7 @@ partial class SpamFilter
         var features_bias = parameters.Slice(640, 32); // (32)
         var features_pre = acts.Slice(0, 32 * B); // (B, 32)
         var features_out = acts.Slice(32 * B, 32 * B); // (B, 32)
-        global::ChainRule.Kernels.Dense.Forward(features_pre, inputs, features_weight, features_bias, B, 20, 32, WeightNormOf(0, report));
+        global::ChainRule.Kernels.Dense.Forward(features_pre, inputs, features_weight, features_bias, B, 20, 32, WeightNormOf(0, weightNorms));
         global::ChainRule.Kernels.Silu.Forward(features_out, features_pre);
 
         // ---- layer 1: Mix, Dense 32 → 32, LeakyReLU ----
@@ -211,26 +212,26 @@ partial class SpamFilter
         var mix_bias = parameters.Slice(1696, 32); // (32)
         var mix_pre = acts.Slice(64 * B, 32 * B); // (B, 32)
         var mix_out = acts.Slice(96 * B, 32 * B); // (B, 32)
-        global::ChainRule.Kernels.Dense.Forward(mix_pre, features_out, mix_weight, mix_bias, B, 32, 32, WeightNormOf(1, report));
+        global::ChainRule.Kernels.Dense.Forward(mix_pre, features_out, mix_weight, mix_bias, B, 32, 32, WeightNormOf(1, weightNorms));
         global::ChainRule.Kernels.LeakyRelu.Forward(mix_out, mix_pre);
 
         // ---- layer 2: Score, Dense 32 → 1 ----
         var score_weight = parameters.Slice(1728, 32); // (1, 32)
         var score_bias = parameters.Slice(1760, 1); // (1)
         var score_out = acts.Slice(128 * B, B); // (B)
-        global::ChainRule.Kernels.Dense.Forward(score_out, mix_out, score_weight, score_bias, B, 32, 1, WeightNormOf(2, report));
+        global::ChainRule.Kernels.Dense.Forward(score_out, mix_out, score_weight, score_bias, B, 32, 1, WeightNormOf(2, weightNorms));
     }
 
     /// <summary>
     /// Back-propagates the output gradient in <paramref name="dacts"/> through every layer in reverse, adding each
-    /// layer's parameter gradients into <see cref="Gradients"/> and its gradient norms into <paramref name="report"/>.
+    /// layer's parameter gradients into <paramref name="gradients"/> (laid out like <see cref="Gradients"/>) and its gradient
+    /// norms into <paramref name="report"/>.
     /// </summary>
     /// <returns>The sum of squares of every parameter gradient, from the kernels that wrote them.</returns>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private double Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> acts, global::System.Span<float> dacts, int B, global::ChainRule.Diagnostics.GradientReport? report)
+    private double Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> acts, global::System.Span<float> dacts, int B, global::System.Span<float> gradients, global::ChainRule.Diagnostics.GradientReport? report)
     {
         global::System.ReadOnlySpan<float> parameters = _parameters;
-        global::System.Span<float> gradients = _gradients;
         double squares = 0;
 
         // ---- layer 2: Score, Dense 32 → 1 ----
@@ -283,6 +284,22 @@ partial class SpamFilter
         return -1;
     }
 
+    /// <summary>Multiply-adds of one sample's forward pass: a trainer splits a step by rows only when the batch makes enough of them.</summary>
+    private const long MultiplyAddsPerSample = 1696;
+
+    /// <summary>Where each parameter tensor starts in <see cref="Gradients"/>: a step split by rows measures each one's Σ g² as it sums the parts.</summary>
+    private static readonly int[] GradientSegments = [0, 640, 672, 1696, 1728, 1760];
+
+    /// <summary>Records every layer's gradient norms from each tensor's Σ g² (indexed like <see cref="GradientSegments"/>), in backward order.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    private void RecordGradientNorms(global::ChainRule.Diagnostics.GradientReport report, global::System.ReadOnlySpan<double> squares)
+    {
+        global::System.ReadOnlySpan<float> parameters = _parameters;
+        report.Record(2, global::System.Math.Sqrt(squares[4]), global::System.Math.Sqrt(squares[5]), _weightNorms[2]); // Score
+        report.Record(1, global::System.Math.Sqrt(squares[2]), global::System.Math.Sqrt(squares[3]), _weightNorms[1]); // Mix
+        report.Record(0, global::System.Math.Sqrt(squares[0]), global::System.Math.Sqrt(squares[1]), _weightNorms[0]); // Features
+    }
+
     /// <summary>Adaptive gradient clipping (Brock et al. 2021) over every parameter tensor: rows of a weight are units, vectors are one unit each.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     private void ClipAdaptive(float lambda, float epsilon)
@@ -323,6 +340,7 @@ partial class SpamFilter
         private readonly global::ChainRule.Training.AdaptiveClipping<float> _clipAdaptive;
         private readonly float[] _acts;
         private readonly float[] _dacts;
+        private readonly global::ChainRule.Training.BatchSplit<float, float> _split;
 
         internal Trainer(SpamFilter model, global::ChainRule.Training.TrainerOptions options)
         {
@@ -332,6 +350,7 @@ partial class SpamFilter
             _clipAdaptive = model.ClipAdaptive;
             _acts = new float[workspace];
             _dacts = new float[workspace];
+            _split = new(options.MaxBatch, ActivationsPerSample, 0, InputSize, OutputSize, MultiplyAddsPerSample, GradientSegments, LayerNames, _acts, _dacts, model._gradients, RunPart);
         }
 
         /// <summary>The model this trainer updates.</summary>
@@ -407,7 +426,7 @@ partial class SpamFilter
         public float Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
         {
             int B = CheckBatch(inputs, targets);
-            _model.Forward(inputs, _acts, B, report: null);
+            _model.Forward(inputs, _acts, B, report: null, weightNorms: default);
             var score_out = new global::System.ReadOnlySpan<float>(_acts, 128 * B, 1 * B); // (B, 1)
             return global::ChainRule.Kernels.BinaryCrossEntropyWithLogits.Forward(score_out, targets, B, OutputSize);
         }
@@ -416,7 +435,10 @@ partial class SpamFilter
         // whose output went bad; the total norm comes from the norms the backward kernels measured.
         private float Backpropagate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int B, global::ChainRule.Diagnostics.GradientReport? report, out double totalNorm)
         {
-            _model.Forward(inputs, _acts, B, report);
+            int parts = _split.Parts(B);
+            if (parts > 1)
+                return BackpropagateSplit(inputs, targets, B, parts, report, out totalNorm);
+            _model.Forward(inputs, _acts, B, report, report is null ? default : _model._weightNorms);
             var score_out = new global::System.ReadOnlySpan<float>(_acts, 128 * B, 1 * B); // (B, 1)
             var dscore_out = new global::System.Span<float>(_dacts, 128 * B, 1 * B); // (B, 1)
             float loss = global::ChainRule.Kernels.BinaryCrossEntropyWithLogits.ForwardBackward(dscore_out, score_out, targets, B, OutputSize);
@@ -429,7 +451,47 @@ partial class SpamFilter
                 totalNorm = double.NaN;
                 return loss;
             }
-            totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, report));
+            totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, _model._gradients, report));
+            return loss;
+        }
+
+        // The batch split by rows across the worker pool; the parts' gradients are summed in part order, so the
+        // result depends on the part count, never on timing. A non-finite loss names the first layer any part found.
+        private float BackpropagateSplit(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int B, int parts, global::ChainRule.Diagnostics.GradientReport? report, out double totalNorm)
+        {
+            float loss = _split.Run(inputs, targets, B, parts, report, report is null ? null : _model._weightNorms);
+            if (!float.IsFinite(loss))
+            {
+                _state.ClearGradients(_model._gradients); // no backward pass: no gradient
+                int layer = -1;
+                for (int part = 0; part < parts; part++)
+                {
+                    int first = FirstNonFiniteLayer(_split.Activations(part), _split.Rows(part));
+                    if (first >= 0 && (layer < 0 || first < layer))
+                        layer = first;
+                }
+                if (layer >= 0)
+                    report?.RecordNonFinite(layer, global::ChainRule.Diagnostics.Pass.Forward);
+                totalNorm = double.NaN;
+                return loss;
+            }
+            totalNorm = global::System.Math.Sqrt(_split.SumGradients());
+            if (report is not null)
+                _model.RecordGradientNorms(report, _split.SegmentSquares);
+            return loss;
+        }
+
+        // One part of a split step: its rows through forward, the loss (a mean over the whole batch) and, if that is
+        // finite, backward into the part's gradients, whose accumulated ranges start from zero.
+        private float RunPart(global::ChainRule.Training.BatchPart<float> part, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
+        {
+            int B = part.Rows;
+            _model.Forward(inputs, part.Activations, B, part.Report, part.WeightNorms);
+            var score_out = part.Activations.Slice(128 * B, 1 * B); // (B, 1)
+            var dscore_out = part.ActivationGradients.Slice(128 * B, 1 * B); // (B, 1)
+            float loss = global::ChainRule.Kernels.BinaryCrossEntropyWithLogits.ForwardBackward(dscore_out, score_out, targets, B, OutputSize, meanOver: part.Batch);
+            if (float.IsFinite(loss))
+                _model.Backward(inputs, part.Activations, part.ActivationGradients, B, part.Gradients, report: null);
             return loss;
         }
 

@@ -36,8 +36,8 @@ partial class @event
     private readonly global::ChainRule.ThreadWorkspaces<float> _predictWorkspaces = new(ActivationsPerSample * PredictChunk);
     private readonly double[] _weightNorms = new double[12]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W
 
-    /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
-    private global::System.Span<double> WeightNormOf(int layer, global::ChainRule.Diagnostics.GradientReport? report) => report is null ? default : new global::System.Span<double>(_weightNorms, layer, 1);
+    /// <summary>Where a forward pass has a layer's product store its ‖W‖: in <paramref name="weightNorms"/>, or nowhere when that is empty.</summary>
+    private static global::System.Span<double> WeightNormOf(int layer, global::System.Span<double> weightNorms) => weightNorms.IsEmpty ? default : weightNorms.Slice(layer, 1);
 
     /// <summary>The network in one line: each layer with its sizes, the loss and the parameter count.</summary>
     public const string Description = "event: Body: 2 × PreNorm[LayerNorm → Dense(8→8, ReLU) → Dense(8→8)] + x → Body0Down: 1 × PreNorm[RMSNorm → Dense(8→8, Gelu) → Dense(8→8)] + x → class: Dense(8→6, Tanh) → Logits: Dense(6→4) → Dlogits: Dense(4→3) → SoftmaxCrossEntropy; parameters: 569 float";
@@ -140,7 +140,7 @@ partial class @event
         global::ChainRule.Training.Guard.Shape(output.Length, 1, OutputSize, nameof(output));
         global::ChainRule.Training.Guard.Finite(input, InputSize, nameof(input));
         float[] acts = _predictWorkspaces.Current;
-        Forward(input, acts, 1, report: null);
+        Forward(input, acts, 1, report: null, weightNorms: default);
         new global::System.ReadOnlySpan<float>(acts, 125, OutputSize).CopyTo(output);
     }
 
@@ -167,7 +167,7 @@ partial class @event
         for (int start = 0; start < batch; start += PredictChunk)
         {
             int B = global::System.Math.Min(PredictChunk, batch - start);
-            Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B, report: null);
+            Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B, report: null, weightNorms: default);
             new global::System.ReadOnlySpan<float>(acts, 125 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
         }
     }
@@ -237,10 +237,11 @@ partial class @event
 
     /// <summary>
     /// Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>;
-    /// ReLU layers count their dead units into <paramref name="report"/> when there is one.
+    /// ReLU layers count their dead units into <paramref name="report"/> when there is one, and dense layers store their
+    /// <c>‖W‖</c> into <paramref name="weightNorms"/> unless it is empty.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> acts, int B, global::ChainRule.Diagnostics.GradientReport? report)
+    private void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> acts, int B, global::ChainRule.Diagnostics.GradientReport? report, global::System.Span<double> weightNorms)
     {
         global::System.ReadOnlySpan<float> parameters = _parameters;
 
@@ -255,12 +256,12 @@ partial class @event
         var body0_up_weight = parameters.Slice(16, 64); // (8, 8)
         var body0_up_bias = parameters.Slice(80, 8); // (8)
         var body0_up_out = acts.Slice(10 * B, 8 * B); // (B, 8)
-        int body0_up_dead = global::ChainRule.Kernels.Dense.ForwardRelu(body0_up_out, body0_norm, body0_up_weight, body0_up_bias, B, 8, 8, WeightNormOf(1, report));
+        int body0_up_dead = global::ChainRule.Kernels.Dense.ForwardRelu(body0_up_out, body0_norm, body0_up_weight, body0_up_bias, B, 8, 8, WeightNormOf(1, weightNorms));
         report?.RecordDeadUnits(1, body0_up_dead, 8 * B);
         var body0_down_weight = parameters.Slice(88, 64); // (8, 8)
         var body0_down_bias = parameters.Slice(152, 8); // (8)
         var body0_down_out = acts.Slice(18 * B, 8 * B); // (B, 8)
-        global::ChainRule.Kernels.Dense.Forward(body0_down_out, body0_up_out, body0_down_weight, body0_down_bias, B, 8, 8, WeightNormOf(2, report));
+        global::ChainRule.Kernels.Dense.Forward(body0_down_out, body0_up_out, body0_down_weight, body0_down_bias, B, 8, 8, WeightNormOf(2, weightNorms));
 
         // ---- Body.1: Body.0's residual add fused with this block's LayerNorm ----
         var body1_gamma = parameters.Slice(160, 8); // (8)
@@ -273,12 +274,12 @@ partial class @event
         var body1_up_weight = parameters.Slice(176, 64); // (8, 8)
         var body1_up_bias = parameters.Slice(240, 8); // (8)
         var body1_up_out = acts.Slice(44 * B, 8 * B); // (B, 8)
-        int body1_up_dead = global::ChainRule.Kernels.Dense.ForwardRelu(body1_up_out, body1_norm, body1_up_weight, body1_up_bias, B, 8, 8, WeightNormOf(4, report));
+        int body1_up_dead = global::ChainRule.Kernels.Dense.ForwardRelu(body1_up_out, body1_norm, body1_up_weight, body1_up_bias, B, 8, 8, WeightNormOf(4, weightNorms));
         report?.RecordDeadUnits(4, body1_up_dead, 8 * B);
         var body1_down_weight = parameters.Slice(248, 64); // (8, 8)
         var body1_down_bias = parameters.Slice(312, 8); // (8)
         var body1_down_out = acts.Slice(52 * B, 8 * B); // (B, 8)
-        global::ChainRule.Kernels.Dense.Forward(body1_down_out, body1_up_out, body1_down_weight, body1_down_bias, B, 8, 8, WeightNormOf(5, report));
+        global::ChainRule.Kernels.Dense.Forward(body1_down_out, body1_up_out, body1_down_weight, body1_down_bias, B, 8, 8, WeightNormOf(5, weightNorms));
         var body_out = acts.Slice(60 * B, 8 * B); // (B, 8)
         global::ChainRule.Kernels.Residual.Add(body_out, body1_in, body1_down_out, 1f);
 
@@ -292,12 +293,12 @@ partial class @event
         var body0_down2_0_up_bias = parameters.Slice(392, 8); // (8)
         var body0_down2_0_up_pre = acts.Slice(77 * B, 8 * B); // (B, 8)
         var body0_down2_0_up_out = acts.Slice(85 * B, 8 * B); // (B, 8)
-        global::ChainRule.Kernels.Dense.Forward(body0_down2_0_up_pre, body0_down2_0_norm, body0_down2_0_up_weight, body0_down2_0_up_bias, B, 8, 8, WeightNormOf(7, report));
+        global::ChainRule.Kernels.Dense.Forward(body0_down2_0_up_pre, body0_down2_0_norm, body0_down2_0_up_weight, body0_down2_0_up_bias, B, 8, 8, WeightNormOf(7, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body0_down2_0_up_out, body0_down2_0_up_pre);
         var body0_down2_0_down_weight = parameters.Slice(400, 64); // (8, 8)
         var body0_down2_0_down_bias = parameters.Slice(464, 8); // (8)
         var body0_down2_0_down_out = acts.Slice(93 * B, 8 * B); // (B, 8)
-        global::ChainRule.Kernels.Dense.Forward(body0_down2_0_down_out, body0_down2_0_up_out, body0_down2_0_down_weight, body0_down2_0_down_bias, B, 8, 8, WeightNormOf(8, report));
+        global::ChainRule.Kernels.Dense.Forward(body0_down2_0_down_out, body0_down2_0_up_out, body0_down2_0_down_weight, body0_down2_0_down_bias, B, 8, 8, WeightNormOf(8, weightNorms));
         var body0_down2_out = acts.Slice(101 * B, 8 * B); // (B, 8)
         global::ChainRule.Kernels.Residual.Add(body0_down2_out, body_out, body0_down2_0_down_out, 1f);
 
@@ -306,32 +307,32 @@ partial class @event
         var class_bias = parameters.Slice(520, 6); // (6)
         var class_pre = acts.Slice(109 * B, 6 * B); // (B, 6)
         var class_out = acts.Slice(115 * B, 6 * B); // (B, 6)
-        global::ChainRule.Kernels.Dense.Forward(class_pre, body0_down2_out, class_weight, class_bias, B, 8, 6, WeightNormOf(9, report));
+        global::ChainRule.Kernels.Dense.Forward(class_pre, body0_down2_out, class_weight, class_bias, B, 8, 6, WeightNormOf(9, weightNorms));
         global::ChainRule.Kernels.Tanh.Forward(class_out, class_pre);
 
         // ---- layer 3: Logits, Dense 6 → 4 ----
         var logits_weight = parameters.Slice(526, 24); // (4, 6)
         var logits_bias = parameters.Slice(550, 4); // (4)
         var logits_out = acts.Slice(121 * B, 4 * B); // (B, 4)
-        global::ChainRule.Kernels.Dense.Forward(logits_out, class_out, logits_weight, logits_bias, B, 6, 4, WeightNormOf(10, report));
+        global::ChainRule.Kernels.Dense.Forward(logits_out, class_out, logits_weight, logits_bias, B, 6, 4, WeightNormOf(10, weightNorms));
 
         // ---- layer 4: Dlogits, Dense 4 → 3 ----
         var dlogits2_weight = parameters.Slice(554, 12); // (3, 4)
         var dlogits2_bias = parameters.Slice(566, 3); // (3)
         var dlogits2_out = acts.Slice(125 * B, 3 * B); // (B, 3)
-        global::ChainRule.Kernels.Dense.Forward(dlogits2_out, logits_out, dlogits2_weight, dlogits2_bias, B, 4, 3, WeightNormOf(11, report));
+        global::ChainRule.Kernels.Dense.Forward(dlogits2_out, logits_out, dlogits2_weight, dlogits2_bias, B, 4, 3, WeightNormOf(11, weightNorms));
     }
 
     /// <summary>
     /// Back-propagates the output gradient in <paramref name="dacts"/> through every layer in reverse, adding each
-    /// layer's parameter gradients into <see cref="Gradients"/> and its gradient norms into <paramref name="report"/>.
+    /// layer's parameter gradients into <paramref name="gradients"/> (laid out like <see cref="Gradients"/>) and its gradient
+    /// norms into <paramref name="report"/>.
     /// </summary>
     /// <returns>The sum of squares of every parameter gradient, from the kernels that wrote them.</returns>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private double Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> acts, global::System.Span<float> dacts, int B, global::ChainRule.Diagnostics.GradientReport? report)
+    private double Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> acts, global::System.Span<float> dacts, int B, global::System.Span<float> gradients, global::ChainRule.Diagnostics.GradientReport? report)
     {
         global::System.ReadOnlySpan<float> parameters = _parameters;
-        global::System.Span<float> gradients = _gradients;
         double squares = 0;
 
         // ---- layer 4: Dlogits, Dense 4 → 3 ----
@@ -500,6 +501,31 @@ partial class @event
         return -1;
     }
 
+    /// <summary>Multiply-adds of one sample's forward pass: a trainer splits a step by rows only when the batch makes enough of them.</summary>
+    private const long MultiplyAddsPerSample = 468;
+
+    /// <summary>Where each parameter tensor starts in <see cref="Gradients"/>: a step split by rows measures each one's Σ g² as it sums the parts.</summary>
+    private static readonly int[] GradientSegments = [0, 8, 16, 80, 88, 152, 160, 168, 176, 240, 248, 312, 320, 328, 392, 400, 464, 472, 520, 526, 550, 554, 566];
+
+    /// <summary>Records every layer's gradient norms from each tensor's Σ g² (indexed like <see cref="GradientSegments"/>), in backward order.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    private void RecordGradientNorms(global::ChainRule.Diagnostics.GradientReport report, global::System.ReadOnlySpan<double> squares)
+    {
+        global::System.ReadOnlySpan<float> parameters = _parameters;
+        report.Record(11, global::System.Math.Sqrt(squares[21]), global::System.Math.Sqrt(squares[22]), _weightNorms[11]); // Dlogits
+        report.Record(10, global::System.Math.Sqrt(squares[19]), global::System.Math.Sqrt(squares[20]), _weightNorms[10]); // Logits
+        report.Record(9, global::System.Math.Sqrt(squares[17]), global::System.Math.Sqrt(squares[18]), _weightNorms[9]); // class
+        report.Record(8, global::System.Math.Sqrt(squares[15]), global::System.Math.Sqrt(squares[16]), _weightNorms[8]); // Body0Down.0.down
+        report.Record(7, global::System.Math.Sqrt(squares[13]), global::System.Math.Sqrt(squares[14]), _weightNorms[7]); // Body0Down.0.up
+        report.Record(6, global::System.Math.Sqrt(squares[12]), double.NaN, global::ChainRule.Kernels.Norms.L2(parameters.Slice(320, 8))); // Body0Down.0.norm
+        report.Record(5, global::System.Math.Sqrt(squares[10]), global::System.Math.Sqrt(squares[11]), _weightNorms[5]); // Body.1.down
+        report.Record(4, global::System.Math.Sqrt(squares[8]), global::System.Math.Sqrt(squares[9]), _weightNorms[4]); // Body.1.up
+        report.Record(3, global::System.Math.Sqrt(squares[6]), global::System.Math.Sqrt(squares[7]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(160, 8))); // Body.1.norm
+        report.Record(2, global::System.Math.Sqrt(squares[4]), global::System.Math.Sqrt(squares[5]), _weightNorms[2]); // Body.0.down
+        report.Record(1, global::System.Math.Sqrt(squares[2]), global::System.Math.Sqrt(squares[3]), _weightNorms[1]); // Body.0.up
+        report.Record(0, global::System.Math.Sqrt(squares[0]), global::System.Math.Sqrt(squares[1]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(0, 8))); // Body.0.norm
+    }
+
     /// <summary>Adaptive gradient clipping (Brock et al. 2021) over every parameter tensor: rows of a weight are units, vectors are one unit each.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     private void ClipAdaptive(float lambda, float epsilon)
@@ -557,6 +583,7 @@ partial class @event
         private readonly global::ChainRule.Training.AdaptiveClipping<float> _clipAdaptive;
         private readonly float[] _acts;
         private readonly float[] _dacts;
+        private readonly global::ChainRule.Training.BatchSplit<float, int> _split;
 
         internal Trainer(@event model, global::ChainRule.Training.TrainerOptions options)
         {
@@ -566,6 +593,7 @@ partial class @event
             _clipAdaptive = model.ClipAdaptive;
             _acts = new float[workspace];
             _dacts = new float[workspace];
+            _split = new(options.MaxBatch, ActivationsPerSample, 0, InputSize, 1, MultiplyAddsPerSample, GradientSegments, LayerNames, _acts, _dacts, model._gradients, RunPart);
         }
 
         /// <summary>The model this trainer updates.</summary>
@@ -641,7 +669,7 @@ partial class @event
         public float Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = CheckBatch(inputs, labels);
-            _model.Forward(inputs, _acts, B, report: null);
+            _model.Forward(inputs, _acts, B, report: null, weightNorms: default);
             var dlogits2_out = new global::System.ReadOnlySpan<float>(_acts, 125 * B, 3 * B); // (B, 3)
             return global::ChainRule.Kernels.SoftmaxCrossEntropy.Forward(dlogits2_out, labels, B, OutputSize);
         }
@@ -650,7 +678,10 @@ partial class @event
         // whose output went bad; the total norm comes from the norms the backward kernels measured.
         private float Backpropagate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, global::ChainRule.Diagnostics.GradientReport? report, out double totalNorm)
         {
-            _model.Forward(inputs, _acts, B, report);
+            int parts = _split.Parts(B);
+            if (parts > 1)
+                return BackpropagateSplit(inputs, labels, B, parts, report, out totalNorm);
+            _model.Forward(inputs, _acts, B, report, report is null ? default : _model._weightNorms);
             var dlogits2_out = new global::System.ReadOnlySpan<float>(_acts, 125 * B, 3 * B); // (B, 3)
             var ddlogits2_out = new global::System.Span<float>(_dacts, 125 * B, 3 * B); // (B, 3)
             float loss = global::ChainRule.Kernels.SoftmaxCrossEntropy.ForwardBackward(ddlogits2_out, dlogits2_out, labels, B, OutputSize);
@@ -666,7 +697,50 @@ partial class @event
                 totalNorm = double.NaN;
                 return loss;
             }
-            totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, report));
+            totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, _model._gradients, report));
+            return loss;
+        }
+
+        // The batch split by rows across the worker pool; the parts' gradients are summed in part order, so the
+        // result depends on the part count, never on timing. A non-finite loss names the first layer any part found.
+        private float BackpropagateSplit(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, int parts, global::ChainRule.Diagnostics.GradientReport? report, out double totalNorm)
+        {
+            float loss = _split.Run(inputs, labels, B, parts, report, report is null ? null : _model._weightNorms);
+            if (!float.IsFinite(loss))
+            {
+                _state.ClearGradients(_model._gradients); // no backward pass: no gradient
+                int layer = -1;
+                for (int part = 0; part < parts; part++)
+                {
+                    int first = FirstNonFiniteLayer(_split.Activations(part), _split.Rows(part));
+                    if (first >= 0 && (layer < 0 || first < layer))
+                        layer = first;
+                }
+                if (layer >= 0)
+                    report?.RecordNonFinite(layer, global::ChainRule.Diagnostics.Pass.Forward);
+                totalNorm = double.NaN;
+                return loss;
+            }
+            totalNorm = global::System.Math.Sqrt(_split.SumGradients());
+            if (report is not null)
+                _model.RecordGradientNorms(report, _split.SegmentSquares);
+            return loss;
+        }
+
+        // One part of a split step: its rows through forward, the loss (a mean over the whole batch) and, if that is
+        // finite, backward into the part's gradients, whose accumulated ranges start from zero.
+        private float RunPart(global::ChainRule.Training.BatchPart<float> part, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
+        {
+            int B = part.Rows;
+            _model.Forward(inputs, part.Activations, B, part.Report, part.WeightNorms);
+            var dlogits2_out = part.Activations.Slice(125 * B, 3 * B); // (B, 3)
+            var ddlogits2_out = part.ActivationGradients.Slice(125 * B, 3 * B); // (B, 3)
+            float loss = global::ChainRule.Kernels.SoftmaxCrossEntropy.ForwardBackward(ddlogits2_out, dlogits2_out, labels, B, OutputSize, meanOver: part.Batch);
+            part.Gradients.Slice(0, 16).Clear();
+            part.Gradients.Slice(160, 16).Clear();
+            part.Gradients.Slice(320, 8).Clear();
+            if (float.IsFinite(loss))
+                _model.Backward(inputs, part.Activations, part.ActivationGradients, B, part.Gradients, report: null);
             return loss;
         }
 

@@ -36,8 +36,8 @@ partial class DigitClassifier
     private readonly global::ChainRule.ThreadWorkspaces<float> _predictWorkspaces = new(ActivationsPerSample * PredictChunk);
     private readonly double[] _weightNorms = new double[3]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W
 
-    /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
-    private global::System.Span<double> WeightNormOf(int layer, global::ChainRule.Diagnostics.GradientReport? report) => report is null ? default : new global::System.Span<double>(_weightNorms, layer, 1);
+    /// <summary>Where a forward pass has a layer's product store its ‖W‖: in <paramref name="weightNorms"/>, or nowhere when that is empty.</summary>
+    private static global::System.Span<double> WeightNormOf(int layer, global::System.Span<double> weightNorms) => weightNorms.IsEmpty ? default : weightNorms.Slice(layer, 1);
 
     /// <summary>The network in one line: each layer with its sizes, the loss and the parameter count.</summary>
     public const string Description = "DigitClassifier: Hidden: Dense(64→128, ReLU) → Hidden2: Dense(128→64, ReLU) → Logits: Dense(64→10) → SoftmaxCrossEntropy; parameters: 17,226 float";
@@ -113,7 +113,7 @@ partial class DigitClassifier
         global::ChainRule.Training.Guard.Shape(output.Length, 1, OutputSize, nameof(output));
         global::ChainRule.Training.Guard.Finite(input, InputSize, nameof(input));
         float[] acts = _predictWorkspaces.Current;
-        Forward(input, acts, 1, report: null);
+        Forward(input, acts, 1, report: null, weightNorms: default);
         new global::System.ReadOnlySpan<float>(acts, 192, OutputSize).CopyTo(output);
     }
 
@@ -140,7 +140,7 @@ partial class DigitClassifier
         for (int start = 0; start < batch; start += PredictChunk)
         {
             int B = global::System.Math.Min(PredictChunk, batch - start);
-            Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B, report: null);
+            Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B, report: null, weightNorms: default);
             new global::System.ReadOnlySpan<float>(acts, 192 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
         }
     }
@@ -193,10 +193,11 @@ partial class DigitClassifier
 
     /// <summary>
     /// Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>;
-    /// ReLU layers count their dead units into <paramref name="report"/> when there is one.
+    /// ReLU layers count their dead units into <paramref name="report"/> when there is one, and dense layers store their
+    /// <c>‖W‖</c> into <paramref name="weightNorms"/> unless it is empty.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> acts, int B, global::ChainRule.Diagnostics.GradientReport? report)
+    private void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> acts, int B, global::ChainRule.Diagnostics.GradientReport? report, global::System.Span<double> weightNorms)
     {
         global::System.ReadOnlySpan<float> parameters = _parameters;
 
@@ -204,33 +205,33 @@ partial class DigitClassifier
         var hidden_weight = parameters.Slice(0, 8192); // (128, 64)
         var hidden_bias = parameters.Slice(8192, 128); // (128)
         var hidden_out = acts.Slice(0, 128 * B); // (B, 128)
-        int hidden_dead = global::ChainRule.Kernels.Dense.ForwardRelu(hidden_out, inputs, hidden_weight, hidden_bias, B, 64, 128, WeightNormOf(0, report));
+        int hidden_dead = global::ChainRule.Kernels.Dense.ForwardRelu(hidden_out, inputs, hidden_weight, hidden_bias, B, 64, 128, WeightNormOf(0, weightNorms));
         report?.RecordDeadUnits(0, hidden_dead, 128 * B);
 
         // ---- layer 1: Hidden2, Dense 128 → 64, ReLU ----
         var hidden2_weight = parameters.Slice(8320, 8192); // (64, 128)
         var hidden2_bias = parameters.Slice(16512, 64); // (64)
         var hidden2_out = acts.Slice(128 * B, 64 * B); // (B, 64)
-        int hidden2_dead = global::ChainRule.Kernels.Dense.ForwardRelu(hidden2_out, hidden_out, hidden2_weight, hidden2_bias, B, 128, 64, WeightNormOf(1, report));
+        int hidden2_dead = global::ChainRule.Kernels.Dense.ForwardRelu(hidden2_out, hidden_out, hidden2_weight, hidden2_bias, B, 128, 64, WeightNormOf(1, weightNorms));
         report?.RecordDeadUnits(1, hidden2_dead, 64 * B);
 
         // ---- layer 2: Logits, Dense 64 → 10 ----
         var logits_weight = parameters.Slice(16576, 640); // (10, 64)
         var logits_bias = parameters.Slice(17216, 10); // (10)
         var logits_out = acts.Slice(192 * B, 10 * B); // (B, 10)
-        global::ChainRule.Kernels.Dense.Forward(logits_out, hidden2_out, logits_weight, logits_bias, B, 64, 10, WeightNormOf(2, report));
+        global::ChainRule.Kernels.Dense.Forward(logits_out, hidden2_out, logits_weight, logits_bias, B, 64, 10, WeightNormOf(2, weightNorms));
     }
 
     /// <summary>
     /// Back-propagates the output gradient in <paramref name="dacts"/> through every layer in reverse, adding each
-    /// layer's parameter gradients into <see cref="Gradients"/> and its gradient norms into <paramref name="report"/>.
+    /// layer's parameter gradients into <paramref name="gradients"/> (laid out like <see cref="Gradients"/>) and its gradient
+    /// norms into <paramref name="report"/>.
     /// </summary>
     /// <returns>The sum of squares of every parameter gradient, from the kernels that wrote them.</returns>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private double Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> acts, global::System.Span<float> dacts, int B, global::ChainRule.Diagnostics.GradientReport? report)
+    private double Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> acts, global::System.Span<float> dacts, int B, global::System.Span<float> gradients, global::ChainRule.Diagnostics.GradientReport? report)
     {
         global::System.ReadOnlySpan<float> parameters = _parameters;
-        global::System.Span<float> gradients = _gradients;
         double squares = 0;
 
         // ---- layer 2: Logits, Dense 64 → 10 ----
@@ -279,6 +280,22 @@ partial class DigitClassifier
         return -1;
     }
 
+    /// <summary>Multiply-adds of one sample's forward pass: a trainer splits a step by rows only when the batch makes enough of them.</summary>
+    private const long MultiplyAddsPerSample = 17024;
+
+    /// <summary>Where each parameter tensor starts in <see cref="Gradients"/>: a step split by rows measures each one's Σ g² as it sums the parts.</summary>
+    private static readonly int[] GradientSegments = [0, 8192, 8320, 16512, 16576, 17216];
+
+    /// <summary>Records every layer's gradient norms from each tensor's Σ g² (indexed like <see cref="GradientSegments"/>), in backward order.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    private void RecordGradientNorms(global::ChainRule.Diagnostics.GradientReport report, global::System.ReadOnlySpan<double> squares)
+    {
+        global::System.ReadOnlySpan<float> parameters = _parameters;
+        report.Record(2, global::System.Math.Sqrt(squares[4]), global::System.Math.Sqrt(squares[5]), _weightNorms[2]); // Logits
+        report.Record(1, global::System.Math.Sqrt(squares[2]), global::System.Math.Sqrt(squares[3]), _weightNorms[1]); // Hidden2
+        report.Record(0, global::System.Math.Sqrt(squares[0]), global::System.Math.Sqrt(squares[1]), _weightNorms[0]); // Hidden
+    }
+
     /// <summary>Adaptive gradient clipping (Brock et al. 2021) over every parameter tensor: rows of a weight are units, vectors are one unit each.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     private void ClipAdaptive(float lambda, float epsilon)
@@ -319,6 +336,7 @@ partial class DigitClassifier
         private readonly global::ChainRule.Training.AdaptiveClipping<float> _clipAdaptive;
         private readonly float[] _acts;
         private readonly float[] _dacts;
+        private readonly global::ChainRule.Training.BatchSplit<float, int> _split;
 
         internal Trainer(DigitClassifier model, global::ChainRule.Training.TrainerOptions options)
         {
@@ -328,6 +346,7 @@ partial class DigitClassifier
             _clipAdaptive = model.ClipAdaptive;
             _acts = new float[workspace];
             _dacts = new float[workspace];
+            _split = new(options.MaxBatch, ActivationsPerSample, 0, InputSize, 1, MultiplyAddsPerSample, GradientSegments, LayerNames, _acts, _dacts, model._gradients, RunPart);
         }
 
         /// <summary>The model this trainer updates.</summary>
@@ -403,7 +422,7 @@ partial class DigitClassifier
         public float Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = CheckBatch(inputs, labels);
-            _model.Forward(inputs, _acts, B, report: null);
+            _model.Forward(inputs, _acts, B, report: null, weightNorms: default);
             var logits_out = new global::System.ReadOnlySpan<float>(_acts, 192 * B, 10 * B); // (B, 10)
             return global::ChainRule.Kernels.SoftmaxCrossEntropy.Forward(logits_out, labels, B, OutputSize);
         }
@@ -412,7 +431,10 @@ partial class DigitClassifier
         // whose output went bad; the total norm comes from the norms the backward kernels measured.
         private float Backpropagate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, global::ChainRule.Diagnostics.GradientReport? report, out double totalNorm)
         {
-            _model.Forward(inputs, _acts, B, report);
+            int parts = _split.Parts(B);
+            if (parts > 1)
+                return BackpropagateSplit(inputs, labels, B, parts, report, out totalNorm);
+            _model.Forward(inputs, _acts, B, report, report is null ? default : _model._weightNorms);
             var logits_out = new global::System.ReadOnlySpan<float>(_acts, 192 * B, 10 * B); // (B, 10)
             var dlogits_out = new global::System.Span<float>(_dacts, 192 * B, 10 * B); // (B, 10)
             float loss = global::ChainRule.Kernels.SoftmaxCrossEntropy.ForwardBackward(dlogits_out, logits_out, labels, B, OutputSize);
@@ -425,7 +447,47 @@ partial class DigitClassifier
                 totalNorm = double.NaN;
                 return loss;
             }
-            totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, report));
+            totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, _model._gradients, report));
+            return loss;
+        }
+
+        // The batch split by rows across the worker pool; the parts' gradients are summed in part order, so the
+        // result depends on the part count, never on timing. A non-finite loss names the first layer any part found.
+        private float BackpropagateSplit(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, int parts, global::ChainRule.Diagnostics.GradientReport? report, out double totalNorm)
+        {
+            float loss = _split.Run(inputs, labels, B, parts, report, report is null ? null : _model._weightNorms);
+            if (!float.IsFinite(loss))
+            {
+                _state.ClearGradients(_model._gradients); // no backward pass: no gradient
+                int layer = -1;
+                for (int part = 0; part < parts; part++)
+                {
+                    int first = FirstNonFiniteLayer(_split.Activations(part), _split.Rows(part));
+                    if (first >= 0 && (layer < 0 || first < layer))
+                        layer = first;
+                }
+                if (layer >= 0)
+                    report?.RecordNonFinite(layer, global::ChainRule.Diagnostics.Pass.Forward);
+                totalNorm = double.NaN;
+                return loss;
+            }
+            totalNorm = global::System.Math.Sqrt(_split.SumGradients());
+            if (report is not null)
+                _model.RecordGradientNorms(report, _split.SegmentSquares);
+            return loss;
+        }
+
+        // One part of a split step: its rows through forward, the loss (a mean over the whole batch) and, if that is
+        // finite, backward into the part's gradients, whose accumulated ranges start from zero.
+        private float RunPart(global::ChainRule.Training.BatchPart<float> part, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
+        {
+            int B = part.Rows;
+            _model.Forward(inputs, part.Activations, B, part.Report, part.WeightNorms);
+            var logits_out = part.Activations.Slice(192 * B, 10 * B); // (B, 10)
+            var dlogits_out = part.ActivationGradients.Slice(192 * B, 10 * B); // (B, 10)
+            float loss = global::ChainRule.Kernels.SoftmaxCrossEntropy.ForwardBackward(dlogits_out, logits_out, labels, B, OutputSize, meanOver: part.Batch);
+            if (float.IsFinite(loss))
+                _model.Backward(inputs, part.Activations, part.ActivationGradients, B, part.Gradients, report: null);
             return loss;
         }
 

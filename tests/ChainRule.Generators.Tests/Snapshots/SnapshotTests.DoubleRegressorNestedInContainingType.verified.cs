@@ -38,8 +38,8 @@ partial class Surrogates
         private readonly global::ChainRule.ThreadWorkspaces<double> _predictWorkspaces = new(ActivationsPerSample * PredictChunk);
         private readonly double[] _weightNorms = new double[4]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W
 
-        /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
-        private global::System.Span<double> WeightNormOf(int layer, global::ChainRule.Diagnostics.GradientReport? report) => report is null ? default : new global::System.Span<double>(_weightNorms, layer, 1);
+        /// <summary>Where a forward pass has a layer's product store its ‖W‖: in <paramref name="weightNorms"/>, or nowhere when that is empty.</summary>
+        private static global::System.Span<double> WeightNormOf(int layer, global::System.Span<double> weightNorms) => weightNorms.IsEmpty ? default : weightNorms.Slice(layer, 1);
 
         /// <summary>The network in one line: each layer with its sizes, the loss and the parameter count.</summary>
         public const string Description = "Regressor: Encoder: Dense(3→16, Tanh) → MLPHead: Dense(16→16, Gelu) → Squash: Dense(16→8, Sigmoid) → Output: Dense(8→2) → MeanSquaredError; parameters: 490 double";
@@ -122,7 +122,7 @@ partial class Surrogates
             global::ChainRule.Training.Guard.Shape(output.Length, 1, OutputSize, nameof(output));
             global::ChainRule.Training.Guard.Finite(input, InputSize, nameof(input));
             double[] acts = _predictWorkspaces.Current;
-            Forward(input, acts, 1, report: null);
+            Forward(input, acts, 1, report: null, weightNorms: default);
             new global::System.ReadOnlySpan<double>(acts, 80, OutputSize).CopyTo(output);
         }
 
@@ -149,7 +149,7 @@ partial class Surrogates
             for (int start = 0; start < batch; start += PredictChunk)
             {
                 int B = global::System.Math.Min(PredictChunk, batch - start);
-                Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B, report: null);
+                Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B, report: null, weightNorms: default);
                 new global::System.ReadOnlySpan<double>(acts, 80 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
             }
         }
@@ -204,10 +204,11 @@ partial class Surrogates
 
         /// <summary>
         /// Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>;
-        /// ReLU layers count their dead units into <paramref name="report"/> when there is one.
+        /// ReLU layers count their dead units into <paramref name="report"/> when there is one, and dense layers store their
+        /// <c>‖W‖</c> into <paramref name="weightNorms"/> unless it is empty.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-        private void Forward(global::System.ReadOnlySpan<double> inputs, global::System.Span<double> acts, int B, global::ChainRule.Diagnostics.GradientReport? report)
+        private void Forward(global::System.ReadOnlySpan<double> inputs, global::System.Span<double> acts, int B, global::ChainRule.Diagnostics.GradientReport? report, global::System.Span<double> weightNorms)
         {
             global::System.ReadOnlySpan<double> parameters = _parameters;
 
@@ -216,7 +217,7 @@ partial class Surrogates
             var encoder_bias = parameters.Slice(48, 16); // (16)
             var encoder_pre = acts.Slice(0, 16 * B); // (B, 16)
             var encoder_out = acts.Slice(16 * B, 16 * B); // (B, 16)
-            global::ChainRule.Kernels.Dense.Forward(encoder_pre, inputs, encoder_weight, encoder_bias, B, 3, 16, WeightNormOf(0, report));
+            global::ChainRule.Kernels.Dense.Forward(encoder_pre, inputs, encoder_weight, encoder_bias, B, 3, 16, WeightNormOf(0, weightNorms));
             global::ChainRule.Kernels.Tanh.Forward(encoder_out, encoder_pre);
 
             // ---- layer 1: MLPHead, Dense 16 → 16, Gelu ----
@@ -224,7 +225,7 @@ partial class Surrogates
             var mlp_head_bias = parameters.Slice(320, 16); // (16)
             var mlp_head_pre = acts.Slice(32 * B, 16 * B); // (B, 16)
             var mlp_head_out = acts.Slice(48 * B, 16 * B); // (B, 16)
-            global::ChainRule.Kernels.Dense.Forward(mlp_head_pre, encoder_out, mlp_head_weight, mlp_head_bias, B, 16, 16, WeightNormOf(1, report));
+            global::ChainRule.Kernels.Dense.Forward(mlp_head_pre, encoder_out, mlp_head_weight, mlp_head_bias, B, 16, 16, WeightNormOf(1, weightNorms));
             global::ChainRule.Kernels.Gelu.Forward(mlp_head_out, mlp_head_pre);
 
             // ---- layer 2: Squash, Dense 16 → 8, Sigmoid ----
@@ -232,26 +233,26 @@ partial class Surrogates
             var squash_bias = parameters.Slice(464, 8); // (8)
             var squash_pre = acts.Slice(64 * B, 8 * B); // (B, 8)
             var squash_out = acts.Slice(72 * B, 8 * B); // (B, 8)
-            global::ChainRule.Kernels.Dense.Forward(squash_pre, mlp_head_out, squash_weight, squash_bias, B, 16, 8, WeightNormOf(2, report));
+            global::ChainRule.Kernels.Dense.Forward(squash_pre, mlp_head_out, squash_weight, squash_bias, B, 16, 8, WeightNormOf(2, weightNorms));
             global::ChainRule.Kernels.Sigmoid.Forward(squash_out, squash_pre);
 
             // ---- layer 3: Output, Dense 8 → 2 ----
             var output_weight = parameters.Slice(472, 16); // (2, 8)
             var output_bias = parameters.Slice(488, 2); // (2)
             var output_out = acts.Slice(80 * B, 2 * B); // (B, 2)
-            global::ChainRule.Kernels.Dense.Forward(output_out, squash_out, output_weight, output_bias, B, 8, 2, WeightNormOf(3, report));
+            global::ChainRule.Kernels.Dense.Forward(output_out, squash_out, output_weight, output_bias, B, 8, 2, WeightNormOf(3, weightNorms));
         }
 
         /// <summary>
         /// Back-propagates the output gradient in <paramref name="dacts"/> through every layer in reverse, adding each
-        /// layer's parameter gradients into <see cref="Gradients"/> and its gradient norms into <paramref name="report"/>.
+        /// layer's parameter gradients into <paramref name="gradients"/> (laid out like <see cref="Gradients"/>) and its gradient
+        /// norms into <paramref name="report"/>.
         /// </summary>
         /// <returns>The sum of squares of every parameter gradient, from the kernels that wrote them.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-        private double Backward(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> acts, global::System.Span<double> dacts, int B, global::ChainRule.Diagnostics.GradientReport? report)
+        private double Backward(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> acts, global::System.Span<double> dacts, int B, global::System.Span<double> gradients, global::ChainRule.Diagnostics.GradientReport? report)
         {
             global::System.ReadOnlySpan<double> parameters = _parameters;
-            global::System.Span<double> gradients = _gradients;
             double squares = 0;
 
             // ---- layer 3: Output, Dense 8 → 2 ----
@@ -319,6 +320,23 @@ partial class Surrogates
             return -1;
         }
 
+        /// <summary>Multiply-adds of one sample's forward pass: a trainer splits a step by rows only when the batch makes enough of them.</summary>
+        private const long MultiplyAddsPerSample = 448;
+
+        /// <summary>Where each parameter tensor starts in <see cref="Gradients"/>: a step split by rows measures each one's Σ g² as it sums the parts.</summary>
+        private static readonly int[] GradientSegments = [0, 48, 64, 320, 336, 464, 472, 488];
+
+        /// <summary>Records every layer's gradient norms from each tensor's Σ g² (indexed like <see cref="GradientSegments"/>), in backward order.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+        private void RecordGradientNorms(global::ChainRule.Diagnostics.GradientReport report, global::System.ReadOnlySpan<double> squares)
+        {
+            global::System.ReadOnlySpan<double> parameters = _parameters;
+            report.Record(3, global::System.Math.Sqrt(squares[6]), global::System.Math.Sqrt(squares[7]), _weightNorms[3]); // Output
+            report.Record(2, global::System.Math.Sqrt(squares[4]), global::System.Math.Sqrt(squares[5]), _weightNorms[2]); // Squash
+            report.Record(1, global::System.Math.Sqrt(squares[2]), global::System.Math.Sqrt(squares[3]), _weightNorms[1]); // MLPHead
+            report.Record(0, global::System.Math.Sqrt(squares[0]), global::System.Math.Sqrt(squares[1]), _weightNorms[0]); // Encoder
+        }
+
         /// <summary>Adaptive gradient clipping (Brock et al. 2021) over every parameter tensor: rows of a weight are units, vectors are one unit each.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
         private void ClipAdaptive(double lambda, double epsilon)
@@ -361,6 +379,7 @@ partial class Surrogates
             private readonly global::ChainRule.Training.AdaptiveClipping<double> _clipAdaptive;
             private readonly double[] _acts;
             private readonly double[] _dacts;
+            private readonly global::ChainRule.Training.BatchSplit<double, double> _split;
 
             internal Trainer(Regressor model, global::ChainRule.Training.TrainerOptions options)
             {
@@ -370,6 +389,7 @@ partial class Surrogates
                 _clipAdaptive = model.ClipAdaptive;
                 _acts = new double[workspace];
                 _dacts = new double[workspace];
+                _split = new(options.MaxBatch, ActivationsPerSample, 0, InputSize, OutputSize, MultiplyAddsPerSample, GradientSegments, LayerNames, _acts, _dacts, model._gradients, RunPart);
             }
 
             /// <summary>The model this trainer updates.</summary>
@@ -445,7 +465,7 @@ partial class Surrogates
             public double Evaluate(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets)
             {
                 int B = CheckBatch(inputs, targets);
-                _model.Forward(inputs, _acts, B, report: null);
+                _model.Forward(inputs, _acts, B, report: null, weightNorms: default);
                 var output_out = new global::System.ReadOnlySpan<double>(_acts, 80 * B, 2 * B); // (B, 2)
                 return global::ChainRule.Kernels.MeanSquaredError.Forward(output_out, targets, B, OutputSize);
             }
@@ -454,7 +474,10 @@ partial class Surrogates
             // whose output went bad; the total norm comes from the norms the backward kernels measured.
             private double Backpropagate(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets, int B, global::ChainRule.Diagnostics.GradientReport? report, out double totalNorm)
             {
-                _model.Forward(inputs, _acts, B, report);
+                int parts = _split.Parts(B);
+                if (parts > 1)
+                    return BackpropagateSplit(inputs, targets, B, parts, report, out totalNorm);
+                _model.Forward(inputs, _acts, B, report, report is null ? default : _model._weightNorms);
                 var output_out = new global::System.ReadOnlySpan<double>(_acts, 80 * B, 2 * B); // (B, 2)
                 var doutput_out = new global::System.Span<double>(_dacts, 80 * B, 2 * B); // (B, 2)
                 double loss = global::ChainRule.Kernels.MeanSquaredError.ForwardBackward(doutput_out, output_out, targets, B, OutputSize);
@@ -467,7 +490,47 @@ partial class Surrogates
                     totalNorm = double.NaN;
                     return loss;
                 }
-                totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, report));
+                totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, _model._gradients, report));
+                return loss;
+            }
+
+            // The batch split by rows across the worker pool; the parts' gradients are summed in part order, so the
+            // result depends on the part count, never on timing. A non-finite loss names the first layer any part found.
+            private double BackpropagateSplit(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets, int B, int parts, global::ChainRule.Diagnostics.GradientReport? report, out double totalNorm)
+            {
+                double loss = _split.Run(inputs, targets, B, parts, report, report is null ? null : _model._weightNorms);
+                if (!double.IsFinite(loss))
+                {
+                    _state.ClearGradients(_model._gradients); // no backward pass: no gradient
+                    int layer = -1;
+                    for (int part = 0; part < parts; part++)
+                    {
+                        int first = FirstNonFiniteLayer(_split.Activations(part), _split.Rows(part));
+                        if (first >= 0 && (layer < 0 || first < layer))
+                            layer = first;
+                    }
+                    if (layer >= 0)
+                        report?.RecordNonFinite(layer, global::ChainRule.Diagnostics.Pass.Forward);
+                    totalNorm = double.NaN;
+                    return loss;
+                }
+                totalNorm = global::System.Math.Sqrt(_split.SumGradients());
+                if (report is not null)
+                    _model.RecordGradientNorms(report, _split.SegmentSquares);
+                return loss;
+            }
+
+            // One part of a split step: its rows through forward, the loss (a mean over the whole batch) and, if that is
+            // finite, backward into the part's gradients, whose accumulated ranges start from zero.
+            private double RunPart(global::ChainRule.Training.BatchPart<double> part, global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets)
+            {
+                int B = part.Rows;
+                _model.Forward(inputs, part.Activations, B, part.Report, part.WeightNorms);
+                var output_out = part.Activations.Slice(80 * B, 2 * B); // (B, 2)
+                var doutput_out = part.ActivationGradients.Slice(80 * B, 2 * B); // (B, 2)
+                double loss = global::ChainRule.Kernels.MeanSquaredError.ForwardBackward(doutput_out, output_out, targets, B, OutputSize, meanOver: part.Batch);
+                if (double.IsFinite(loss))
+                    _model.Backward(inputs, part.Activations, part.ActivationGradients, B, part.Gradients, report: null);
                 return loss;
             }
 

@@ -39,8 +39,8 @@ partial class PostNorm
     private readonly global::ChainRule.ThreadWorkspaces<double> _predictWorkspaces = new(ActivationsPerSample * PredictChunk + FixedActivations);
     private readonly double[] _weightNorms = new double[11]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W
 
-    /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
-    private global::System.Span<double> WeightNormOf(int layer, global::ChainRule.Diagnostics.GradientReport? report) => report is null ? default : new global::System.Span<double>(_weightNorms, layer, 1);
+    /// <summary>Where a forward pass has a layer's product store its ‖W‖: in <paramref name="weightNorms"/>, or nowhere when that is empty.</summary>
+    private static global::System.Span<double> WeightNormOf(int layer, global::System.Span<double> weightNorms) => weightNorms.IsEmpty ? default : weightNorms.Slice(layer, 1);
 
     /// <summary>The network in one line: each layer with its sizes, the loss and the parameter count.</summary>
     public const string Description = "PostNorm: InputNorm: BatchNorm(16) → Body: 2 × PostNorm[BatchNorm → Dense(16→16, ReLU) → Dense(16→16)] · α + x → Refine: 1 × PostNorm[RMSNorm → Dense(16→8, Silu) → Dense(8→16)] + x → Output: Dense(16→1) → MeanSquaredError; parameters: 1,499 double";
@@ -139,7 +139,7 @@ partial class PostNorm
         global::ChainRule.Training.Guard.Shape(output.Length, 1, OutputSize, nameof(output));
         global::ChainRule.Training.Guard.Finite(input, InputSize, nameof(input));
         double[] acts = _predictWorkspaces.Current;
-        Forward(input, acts, 1, training: false, report: null);
+        Forward(input, acts, 1, training: false, report: null, weightNorms: default);
         new global::System.ReadOnlySpan<double>(acts, 225, OutputSize).CopyTo(output);
     }
 
@@ -166,7 +166,7 @@ partial class PostNorm
         for (int start = 0; start < batch; start += PredictChunk)
         {
             int B = global::System.Math.Min(PredictChunk, batch - start);
-            Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B, training: false, report: null);
+            Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B, training: false, report: null, weightNorms: default);
             new global::System.ReadOnlySpan<double>(acts, 225 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
         }
     }
@@ -245,10 +245,11 @@ partial class PostNorm
 
     /// <summary>
     /// Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>;
-    /// ReLU layers count their dead units into <paramref name="report"/> when there is one.
+    /// ReLU layers count their dead units into <paramref name="report"/> when there is one, and dense layers store their
+    /// <c>‖W‖</c> into <paramref name="weightNorms"/> unless it is empty.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private void Forward(global::System.ReadOnlySpan<double> inputs, global::System.Span<double> acts, int B, bool training, global::ChainRule.Diagnostics.GradientReport? report)
+    private void Forward(global::System.ReadOnlySpan<double> inputs, global::System.Span<double> acts, int B, bool training, global::ChainRule.Diagnostics.GradientReport? report, global::System.Span<double> weightNorms)
     {
         global::System.ReadOnlySpan<double> parameters = _parameters;
         global::System.Span<double> statistics = _statistics;
@@ -271,12 +272,12 @@ partial class PostNorm
         var body0_up_weight = parameters.Slice(64, 256); // (16, 16)
         var body0_up_bias = parameters.Slice(320, 16); // (16)
         var body0_up_out = acts.Slice(32 * B, 16 * B); // (B, 16)
-        int body0_up_dead = global::ChainRule.Kernels.Dense.ForwardRelu(body0_up_out, input_norm_out, body0_up_weight, body0_up_bias, B, 16, 16, WeightNormOf(2, report));
+        int body0_up_dead = global::ChainRule.Kernels.Dense.ForwardRelu(body0_up_out, input_norm_out, body0_up_weight, body0_up_bias, B, 16, 16, WeightNormOf(2, weightNorms));
         report?.RecordDeadUnits(2, body0_up_dead, 16 * B);
         var body0_down_weight = parameters.Slice(336, 256); // (16, 16)
         var body0_down_bias = parameters.Slice(592, 16); // (16)
         var body0_down_out = acts.Slice(48 * B, 16 * B); // (B, 16)
-        global::ChainRule.Kernels.Dense.Forward(body0_down_out, body0_up_out, body0_down_weight, body0_down_bias, B, 16, 16, WeightNormOf(3, report));
+        global::ChainRule.Kernels.Dense.Forward(body0_down_out, body0_up_out, body0_down_weight, body0_down_bias, B, 16, 16, WeightNormOf(3, weightNorms));
         var body0_gamma = parameters.Slice(32, 16); // (16)
         var body0_beta = parameters.Slice(48, 16); // (16)
         var body0_sum = acts.Slice(64 * B, 16 * B); // (B, 16)
@@ -295,12 +296,12 @@ partial class PostNorm
         var body1_up_weight = parameters.Slice(641, 256); // (16, 16)
         var body1_up_bias = parameters.Slice(897, 16); // (16)
         var body1_up_out = acts.Slice(96 * B, 16 * B); // (B, 16)
-        int body1_up_dead = global::ChainRule.Kernels.Dense.ForwardRelu(body1_up_out, body1_in, body1_up_weight, body1_up_bias, B, 16, 16, WeightNormOf(5, report));
+        int body1_up_dead = global::ChainRule.Kernels.Dense.ForwardRelu(body1_up_out, body1_in, body1_up_weight, body1_up_bias, B, 16, 16, WeightNormOf(5, weightNorms));
         report?.RecordDeadUnits(5, body1_up_dead, 16 * B);
         var body1_down_weight = parameters.Slice(913, 256); // (16, 16)
         var body1_down_bias = parameters.Slice(1169, 16); // (16)
         var body1_down_out = acts.Slice(112 * B, 16 * B); // (B, 16)
-        global::ChainRule.Kernels.Dense.Forward(body1_down_out, body1_up_out, body1_down_weight, body1_down_bias, B, 16, 16, WeightNormOf(6, report));
+        global::ChainRule.Kernels.Dense.Forward(body1_down_out, body1_up_out, body1_down_weight, body1_down_bias, B, 16, 16, WeightNormOf(6, weightNorms));
         var body1_gamma = parameters.Slice(609, 16); // (16)
         var body1_beta = parameters.Slice(625, 16); // (16)
         var body1_sum = acts.Slice(128 * B, 16 * B); // (B, 16)
@@ -321,12 +322,12 @@ partial class PostNorm
         var refine0_up_bias = parameters.Slice(1330, 8); // (8)
         var refine0_up_pre = acts.Slice(161 * B, 8 * B); // (B, 8)
         var refine0_up_out = acts.Slice(169 * B, 8 * B); // (B, 8)
-        global::ChainRule.Kernels.Dense.Forward(refine0_up_pre, body_out, refine0_up_weight, refine0_up_bias, B, 16, 8, WeightNormOf(8, report));
+        global::ChainRule.Kernels.Dense.Forward(refine0_up_pre, body_out, refine0_up_weight, refine0_up_bias, B, 16, 8, WeightNormOf(8, weightNorms));
         global::ChainRule.Kernels.Silu.Forward(refine0_up_out, refine0_up_pre);
         var refine0_down_weight = parameters.Slice(1338, 128); // (16, 8)
         var refine0_down_bias = parameters.Slice(1466, 16); // (16)
         var refine0_down_out = acts.Slice(177 * B, 16 * B); // (B, 16)
-        global::ChainRule.Kernels.Dense.Forward(refine0_down_out, refine0_up_out, refine0_down_weight, refine0_down_bias, B, 8, 16, WeightNormOf(9, report));
+        global::ChainRule.Kernels.Dense.Forward(refine0_down_out, refine0_up_out, refine0_down_weight, refine0_down_bias, B, 8, 16, WeightNormOf(9, weightNorms));
         var refine0_gamma = parameters.Slice(1186, 16); // (16)
         var refine0_sum = acts.Slice(193 * B, 16 * B); // (B, 16)
         var refine_out = acts.Slice(209 * B, 16 * B); // (B, 16)
@@ -337,19 +338,19 @@ partial class PostNorm
         var output_weight = parameters.Slice(1482, 16); // (1, 16)
         var output_bias = parameters.Slice(1498, 1); // (1)
         var output_out = acts.Slice(225 * B, B); // (B)
-        global::ChainRule.Kernels.Dense.Forward(output_out, refine_out, output_weight, output_bias, B, 16, 1, WeightNormOf(10, report));
+        global::ChainRule.Kernels.Dense.Forward(output_out, refine_out, output_weight, output_bias, B, 16, 1, WeightNormOf(10, weightNorms));
     }
 
     /// <summary>
     /// Back-propagates the output gradient in <paramref name="dacts"/> through every layer in reverse, adding each
-    /// layer's parameter gradients into <see cref="Gradients"/> and its gradient norms into <paramref name="report"/>.
+    /// layer's parameter gradients into <paramref name="gradients"/> (laid out like <see cref="Gradients"/>) and its gradient
+    /// norms into <paramref name="report"/>.
     /// </summary>
     /// <returns>The sum of squares of every parameter gradient, from the kernels that wrote them.</returns>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private double Backward(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> acts, global::System.Span<double> dacts, int B, global::ChainRule.Diagnostics.GradientReport? report)
+    private double Backward(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> acts, global::System.Span<double> dacts, int B, global::System.Span<double> gradients, global::ChainRule.Diagnostics.GradientReport? report)
     {
         global::System.ReadOnlySpan<double> parameters = _parameters;
-        global::System.Span<double> gradients = _gradients;
         double squares = 0;
 
         // ---- layer 3: Output, Dense 16 → 1 ----
@@ -671,7 +672,7 @@ partial class PostNorm
         public double Evaluate(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets)
         {
             int B = CheckBatch(inputs, targets, training: false);
-            _model.Forward(inputs, _acts, B, training: false, report: null);
+            _model.Forward(inputs, _acts, B, training: false, report: null, weightNorms: default);
             var output_out = new global::System.ReadOnlySpan<double>(_acts, 225 * B, 1 * B); // (B, 1)
             return global::ChainRule.Kernels.MeanSquaredError.Forward(output_out, targets, B, OutputSize);
         }
@@ -680,7 +681,7 @@ partial class PostNorm
         // the first layer whose output or statistics went bad; the total norm comes from the norms the backward kernels measured.
         private double Backpropagate(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<double> targets, int B, global::ChainRule.Diagnostics.GradientReport? report, out double totalNorm)
         {
-            _model.Forward(inputs, _acts, B, training: true, report);
+            _model.Forward(inputs, _acts, B, training: true, report, report is null ? default : _model._weightNorms);
             var output_out = new global::System.ReadOnlySpan<double>(_acts, 225 * B, 1 * B); // (B, 1)
             var doutput_out = new global::System.Span<double>(_dacts, 225 * B, 1 * B); // (B, 1)
             double loss = global::ChainRule.Kernels.MeanSquaredError.ForwardBackward(doutput_out, output_out, targets, B, OutputSize);
@@ -696,7 +697,7 @@ partial class PostNorm
                 totalNorm = double.NaN;
                 return loss;
             }
-            totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, report));
+            totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, _model._gradients, report));
             return loss;
         }
 

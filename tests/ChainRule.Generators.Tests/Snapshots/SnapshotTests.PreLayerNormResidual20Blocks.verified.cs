@@ -36,8 +36,8 @@ partial class DeepResidual
     private readonly global::ChainRule.ThreadWorkspaces<float> _predictWorkspaces = new(ActivationsPerSample * PredictChunk);
     private readonly double[] _weightNorms = new double[63]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W
 
-    /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
-    private global::System.Span<double> WeightNormOf(int layer, global::ChainRule.Diagnostics.GradientReport? report) => report is null ? default : new global::System.Span<double>(_weightNorms, layer, 1);
+    /// <summary>Where a forward pass has a layer's product store its ‖W‖: in <paramref name="weightNorms"/>, or nowhere when that is empty.</summary>
+    private static global::System.Span<double> WeightNormOf(int layer, global::System.Span<double> weightNorms) => weightNorms.IsEmpty ? default : weightNorms.Slice(layer, 1);
 
     /// <summary>The network in one line: each layer with its sizes, the loss and the parameter count.</summary>
     public const string Description = "DeepResidual: Embed: Dense(32→64) → Body: 20 × PreNorm[LayerNorm → Dense(64→128, Gelu) → Dense(128→64)] + x → FinalNorm: LayerNorm(64) → Logits: Dense(64→10) → SoftmaxCrossEntropy; parameters: 336,970 float";
@@ -255,7 +255,7 @@ partial class DeepResidual
         global::ChainRule.Training.Guard.Shape(output.Length, 1, OutputSize, nameof(output));
         global::ChainRule.Training.Guard.Finite(input, InputSize, nameof(input));
         float[] acts = _predictWorkspaces.Current;
-        Forward(input, acts, 1, report: null);
+        Forward(input, acts, 1, report: null, weightNorms: default);
         new global::System.ReadOnlySpan<float>(acts, 9130, OutputSize).CopyTo(output);
     }
 
@@ -282,7 +282,7 @@ partial class DeepResidual
         for (int start = 0; start < batch; start += PredictChunk)
         {
             int B = global::System.Math.Min(PredictChunk, batch - start);
-            Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B, report: null);
+            Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B, report: null, weightNorms: default);
             new global::System.ReadOnlySpan<float>(acts, 9130 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
         }
     }
@@ -455,10 +455,11 @@ partial class DeepResidual
 
     /// <summary>
     /// Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>;
-    /// ReLU layers count their dead units into <paramref name="report"/> when there is one.
+    /// ReLU layers count their dead units into <paramref name="report"/> when there is one, and dense layers store their
+    /// <c>‖W‖</c> into <paramref name="weightNorms"/> unless it is empty.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> acts, int B, global::ChainRule.Diagnostics.GradientReport? report)
+    private void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> acts, int B, global::ChainRule.Diagnostics.GradientReport? report, global::System.Span<double> weightNorms)
     {
         global::System.ReadOnlySpan<float> parameters = _parameters;
 
@@ -466,7 +467,7 @@ partial class DeepResidual
         var embed_weight = parameters.Slice(0, 2048); // (64, 32)
         var embed_bias = parameters.Slice(2048, 64); // (64)
         var embed_out = acts.Slice(0, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(embed_out, inputs, embed_weight, embed_bias, B, 32, 64, WeightNormOf(0, report));
+        global::ChainRule.Kernels.Dense.Forward(embed_out, inputs, embed_weight, embed_bias, B, 32, 64, WeightNormOf(0, weightNorms));
 
         // ---- layer 1: Body, 20 × PreNorm[LayerNorm → Dense(64→128, Gelu) → Dense(128→64)] + x ----
         // ---- Body.0 ----
@@ -480,12 +481,12 @@ partial class DeepResidual
         var body0_up_bias = parameters.Slice(10432, 128); // (128)
         var body0_up_pre = acts.Slice(130 * B, 128 * B); // (B, 128)
         var body0_up_out = acts.Slice(258 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body0_up_pre, body0_norm, body0_up_weight, body0_up_bias, B, 64, 128, WeightNormOf(2, report));
+        global::ChainRule.Kernels.Dense.Forward(body0_up_pre, body0_norm, body0_up_weight, body0_up_bias, B, 64, 128, WeightNormOf(2, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body0_up_out, body0_up_pre);
         var body0_down_weight = parameters.Slice(10560, 8192); // (64, 128)
         var body0_down_bias = parameters.Slice(18752, 64); // (64)
         var body0_down_out = acts.Slice(386 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body0_down_out, body0_up_out, body0_down_weight, body0_down_bias, B, 128, 64, WeightNormOf(3, report));
+        global::ChainRule.Kernels.Dense.Forward(body0_down_out, body0_up_out, body0_down_weight, body0_down_bias, B, 128, 64, WeightNormOf(3, weightNorms));
 
         // ---- Body.1: Body.0's residual add fused with this block's LayerNorm ----
         var body1_gamma = parameters.Slice(18816, 64); // (64)
@@ -499,12 +500,12 @@ partial class DeepResidual
         var body1_up_bias = parameters.Slice(27136, 128); // (128)
         var body1_up_pre = acts.Slice(580 * B, 128 * B); // (B, 128)
         var body1_up_out = acts.Slice(708 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body1_up_pre, body1_norm, body1_up_weight, body1_up_bias, B, 64, 128, WeightNormOf(5, report));
+        global::ChainRule.Kernels.Dense.Forward(body1_up_pre, body1_norm, body1_up_weight, body1_up_bias, B, 64, 128, WeightNormOf(5, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body1_up_out, body1_up_pre);
         var body1_down_weight = parameters.Slice(27264, 8192); // (64, 128)
         var body1_down_bias = parameters.Slice(35456, 64); // (64)
         var body1_down_out = acts.Slice(836 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body1_down_out, body1_up_out, body1_down_weight, body1_down_bias, B, 128, 64, WeightNormOf(6, report));
+        global::ChainRule.Kernels.Dense.Forward(body1_down_out, body1_up_out, body1_down_weight, body1_down_bias, B, 128, 64, WeightNormOf(6, weightNorms));
 
         // ---- Body.2: Body.1's residual add fused with this block's LayerNorm ----
         var body2_gamma = parameters.Slice(35520, 64); // (64)
@@ -518,12 +519,12 @@ partial class DeepResidual
         var body2_up_bias = parameters.Slice(43840, 128); // (128)
         var body2_up_pre = acts.Slice(1030 * B, 128 * B); // (B, 128)
         var body2_up_out = acts.Slice(1158 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body2_up_pre, body2_norm, body2_up_weight, body2_up_bias, B, 64, 128, WeightNormOf(8, report));
+        global::ChainRule.Kernels.Dense.Forward(body2_up_pre, body2_norm, body2_up_weight, body2_up_bias, B, 64, 128, WeightNormOf(8, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body2_up_out, body2_up_pre);
         var body2_down_weight = parameters.Slice(43968, 8192); // (64, 128)
         var body2_down_bias = parameters.Slice(52160, 64); // (64)
         var body2_down_out = acts.Slice(1286 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body2_down_out, body2_up_out, body2_down_weight, body2_down_bias, B, 128, 64, WeightNormOf(9, report));
+        global::ChainRule.Kernels.Dense.Forward(body2_down_out, body2_up_out, body2_down_weight, body2_down_bias, B, 128, 64, WeightNormOf(9, weightNorms));
 
         // ---- Body.3: Body.2's residual add fused with this block's LayerNorm ----
         var body3_gamma = parameters.Slice(52224, 64); // (64)
@@ -537,12 +538,12 @@ partial class DeepResidual
         var body3_up_bias = parameters.Slice(60544, 128); // (128)
         var body3_up_pre = acts.Slice(1480 * B, 128 * B); // (B, 128)
         var body3_up_out = acts.Slice(1608 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body3_up_pre, body3_norm, body3_up_weight, body3_up_bias, B, 64, 128, WeightNormOf(11, report));
+        global::ChainRule.Kernels.Dense.Forward(body3_up_pre, body3_norm, body3_up_weight, body3_up_bias, B, 64, 128, WeightNormOf(11, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body3_up_out, body3_up_pre);
         var body3_down_weight = parameters.Slice(60672, 8192); // (64, 128)
         var body3_down_bias = parameters.Slice(68864, 64); // (64)
         var body3_down_out = acts.Slice(1736 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body3_down_out, body3_up_out, body3_down_weight, body3_down_bias, B, 128, 64, WeightNormOf(12, report));
+        global::ChainRule.Kernels.Dense.Forward(body3_down_out, body3_up_out, body3_down_weight, body3_down_bias, B, 128, 64, WeightNormOf(12, weightNorms));
 
         // ---- Body.4: Body.3's residual add fused with this block's LayerNorm ----
         var body4_gamma = parameters.Slice(68928, 64); // (64)
@@ -556,12 +557,12 @@ partial class DeepResidual
         var body4_up_bias = parameters.Slice(77248, 128); // (128)
         var body4_up_pre = acts.Slice(1930 * B, 128 * B); // (B, 128)
         var body4_up_out = acts.Slice(2058 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body4_up_pre, body4_norm, body4_up_weight, body4_up_bias, B, 64, 128, WeightNormOf(14, report));
+        global::ChainRule.Kernels.Dense.Forward(body4_up_pre, body4_norm, body4_up_weight, body4_up_bias, B, 64, 128, WeightNormOf(14, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body4_up_out, body4_up_pre);
         var body4_down_weight = parameters.Slice(77376, 8192); // (64, 128)
         var body4_down_bias = parameters.Slice(85568, 64); // (64)
         var body4_down_out = acts.Slice(2186 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body4_down_out, body4_up_out, body4_down_weight, body4_down_bias, B, 128, 64, WeightNormOf(15, report));
+        global::ChainRule.Kernels.Dense.Forward(body4_down_out, body4_up_out, body4_down_weight, body4_down_bias, B, 128, 64, WeightNormOf(15, weightNorms));
 
         // ---- Body.5: Body.4's residual add fused with this block's LayerNorm ----
         var body5_gamma = parameters.Slice(85632, 64); // (64)
@@ -575,12 +576,12 @@ partial class DeepResidual
         var body5_up_bias = parameters.Slice(93952, 128); // (128)
         var body5_up_pre = acts.Slice(2380 * B, 128 * B); // (B, 128)
         var body5_up_out = acts.Slice(2508 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body5_up_pre, body5_norm, body5_up_weight, body5_up_bias, B, 64, 128, WeightNormOf(17, report));
+        global::ChainRule.Kernels.Dense.Forward(body5_up_pre, body5_norm, body5_up_weight, body5_up_bias, B, 64, 128, WeightNormOf(17, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body5_up_out, body5_up_pre);
         var body5_down_weight = parameters.Slice(94080, 8192); // (64, 128)
         var body5_down_bias = parameters.Slice(102272, 64); // (64)
         var body5_down_out = acts.Slice(2636 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body5_down_out, body5_up_out, body5_down_weight, body5_down_bias, B, 128, 64, WeightNormOf(18, report));
+        global::ChainRule.Kernels.Dense.Forward(body5_down_out, body5_up_out, body5_down_weight, body5_down_bias, B, 128, 64, WeightNormOf(18, weightNorms));
 
         // ---- Body.6: Body.5's residual add fused with this block's LayerNorm ----
         var body6_gamma = parameters.Slice(102336, 64); // (64)
@@ -594,12 +595,12 @@ partial class DeepResidual
         var body6_up_bias = parameters.Slice(110656, 128); // (128)
         var body6_up_pre = acts.Slice(2830 * B, 128 * B); // (B, 128)
         var body6_up_out = acts.Slice(2958 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body6_up_pre, body6_norm, body6_up_weight, body6_up_bias, B, 64, 128, WeightNormOf(20, report));
+        global::ChainRule.Kernels.Dense.Forward(body6_up_pre, body6_norm, body6_up_weight, body6_up_bias, B, 64, 128, WeightNormOf(20, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body6_up_out, body6_up_pre);
         var body6_down_weight = parameters.Slice(110784, 8192); // (64, 128)
         var body6_down_bias = parameters.Slice(118976, 64); // (64)
         var body6_down_out = acts.Slice(3086 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body6_down_out, body6_up_out, body6_down_weight, body6_down_bias, B, 128, 64, WeightNormOf(21, report));
+        global::ChainRule.Kernels.Dense.Forward(body6_down_out, body6_up_out, body6_down_weight, body6_down_bias, B, 128, 64, WeightNormOf(21, weightNorms));
 
         // ---- Body.7: Body.6's residual add fused with this block's LayerNorm ----
         var body7_gamma = parameters.Slice(119040, 64); // (64)
@@ -613,12 +614,12 @@ partial class DeepResidual
         var body7_up_bias = parameters.Slice(127360, 128); // (128)
         var body7_up_pre = acts.Slice(3280 * B, 128 * B); // (B, 128)
         var body7_up_out = acts.Slice(3408 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body7_up_pre, body7_norm, body7_up_weight, body7_up_bias, B, 64, 128, WeightNormOf(23, report));
+        global::ChainRule.Kernels.Dense.Forward(body7_up_pre, body7_norm, body7_up_weight, body7_up_bias, B, 64, 128, WeightNormOf(23, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body7_up_out, body7_up_pre);
         var body7_down_weight = parameters.Slice(127488, 8192); // (64, 128)
         var body7_down_bias = parameters.Slice(135680, 64); // (64)
         var body7_down_out = acts.Slice(3536 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body7_down_out, body7_up_out, body7_down_weight, body7_down_bias, B, 128, 64, WeightNormOf(24, report));
+        global::ChainRule.Kernels.Dense.Forward(body7_down_out, body7_up_out, body7_down_weight, body7_down_bias, B, 128, 64, WeightNormOf(24, weightNorms));
 
         // ---- Body.8: Body.7's residual add fused with this block's LayerNorm ----
         var body8_gamma = parameters.Slice(135744, 64); // (64)
@@ -632,12 +633,12 @@ partial class DeepResidual
         var body8_up_bias = parameters.Slice(144064, 128); // (128)
         var body8_up_pre = acts.Slice(3730 * B, 128 * B); // (B, 128)
         var body8_up_out = acts.Slice(3858 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body8_up_pre, body8_norm, body8_up_weight, body8_up_bias, B, 64, 128, WeightNormOf(26, report));
+        global::ChainRule.Kernels.Dense.Forward(body8_up_pre, body8_norm, body8_up_weight, body8_up_bias, B, 64, 128, WeightNormOf(26, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body8_up_out, body8_up_pre);
         var body8_down_weight = parameters.Slice(144192, 8192); // (64, 128)
         var body8_down_bias = parameters.Slice(152384, 64); // (64)
         var body8_down_out = acts.Slice(3986 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body8_down_out, body8_up_out, body8_down_weight, body8_down_bias, B, 128, 64, WeightNormOf(27, report));
+        global::ChainRule.Kernels.Dense.Forward(body8_down_out, body8_up_out, body8_down_weight, body8_down_bias, B, 128, 64, WeightNormOf(27, weightNorms));
 
         // ---- Body.9: Body.8's residual add fused with this block's LayerNorm ----
         var body9_gamma = parameters.Slice(152448, 64); // (64)
@@ -651,12 +652,12 @@ partial class DeepResidual
         var body9_up_bias = parameters.Slice(160768, 128); // (128)
         var body9_up_pre = acts.Slice(4180 * B, 128 * B); // (B, 128)
         var body9_up_out = acts.Slice(4308 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body9_up_pre, body9_norm, body9_up_weight, body9_up_bias, B, 64, 128, WeightNormOf(29, report));
+        global::ChainRule.Kernels.Dense.Forward(body9_up_pre, body9_norm, body9_up_weight, body9_up_bias, B, 64, 128, WeightNormOf(29, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body9_up_out, body9_up_pre);
         var body9_down_weight = parameters.Slice(160896, 8192); // (64, 128)
         var body9_down_bias = parameters.Slice(169088, 64); // (64)
         var body9_down_out = acts.Slice(4436 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body9_down_out, body9_up_out, body9_down_weight, body9_down_bias, B, 128, 64, WeightNormOf(30, report));
+        global::ChainRule.Kernels.Dense.Forward(body9_down_out, body9_up_out, body9_down_weight, body9_down_bias, B, 128, 64, WeightNormOf(30, weightNorms));
 
         // ---- Body.10: Body.9's residual add fused with this block's LayerNorm ----
         var body10_gamma = parameters.Slice(169152, 64); // (64)
@@ -670,12 +671,12 @@ partial class DeepResidual
         var body10_up_bias = parameters.Slice(177472, 128); // (128)
         var body10_up_pre = acts.Slice(4630 * B, 128 * B); // (B, 128)
         var body10_up_out = acts.Slice(4758 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body10_up_pre, body10_norm, body10_up_weight, body10_up_bias, B, 64, 128, WeightNormOf(32, report));
+        global::ChainRule.Kernels.Dense.Forward(body10_up_pre, body10_norm, body10_up_weight, body10_up_bias, B, 64, 128, WeightNormOf(32, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body10_up_out, body10_up_pre);
         var body10_down_weight = parameters.Slice(177600, 8192); // (64, 128)
         var body10_down_bias = parameters.Slice(185792, 64); // (64)
         var body10_down_out = acts.Slice(4886 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body10_down_out, body10_up_out, body10_down_weight, body10_down_bias, B, 128, 64, WeightNormOf(33, report));
+        global::ChainRule.Kernels.Dense.Forward(body10_down_out, body10_up_out, body10_down_weight, body10_down_bias, B, 128, 64, WeightNormOf(33, weightNorms));
 
         // ---- Body.11: Body.10's residual add fused with this block's LayerNorm ----
         var body11_gamma = parameters.Slice(185856, 64); // (64)
@@ -689,12 +690,12 @@ partial class DeepResidual
         var body11_up_bias = parameters.Slice(194176, 128); // (128)
         var body11_up_pre = acts.Slice(5080 * B, 128 * B); // (B, 128)
         var body11_up_out = acts.Slice(5208 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body11_up_pre, body11_norm, body11_up_weight, body11_up_bias, B, 64, 128, WeightNormOf(35, report));
+        global::ChainRule.Kernels.Dense.Forward(body11_up_pre, body11_norm, body11_up_weight, body11_up_bias, B, 64, 128, WeightNormOf(35, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body11_up_out, body11_up_pre);
         var body11_down_weight = parameters.Slice(194304, 8192); // (64, 128)
         var body11_down_bias = parameters.Slice(202496, 64); // (64)
         var body11_down_out = acts.Slice(5336 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body11_down_out, body11_up_out, body11_down_weight, body11_down_bias, B, 128, 64, WeightNormOf(36, report));
+        global::ChainRule.Kernels.Dense.Forward(body11_down_out, body11_up_out, body11_down_weight, body11_down_bias, B, 128, 64, WeightNormOf(36, weightNorms));
 
         // ---- Body.12: Body.11's residual add fused with this block's LayerNorm ----
         var body12_gamma = parameters.Slice(202560, 64); // (64)
@@ -708,12 +709,12 @@ partial class DeepResidual
         var body12_up_bias = parameters.Slice(210880, 128); // (128)
         var body12_up_pre = acts.Slice(5530 * B, 128 * B); // (B, 128)
         var body12_up_out = acts.Slice(5658 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body12_up_pre, body12_norm, body12_up_weight, body12_up_bias, B, 64, 128, WeightNormOf(38, report));
+        global::ChainRule.Kernels.Dense.Forward(body12_up_pre, body12_norm, body12_up_weight, body12_up_bias, B, 64, 128, WeightNormOf(38, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body12_up_out, body12_up_pre);
         var body12_down_weight = parameters.Slice(211008, 8192); // (64, 128)
         var body12_down_bias = parameters.Slice(219200, 64); // (64)
         var body12_down_out = acts.Slice(5786 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body12_down_out, body12_up_out, body12_down_weight, body12_down_bias, B, 128, 64, WeightNormOf(39, report));
+        global::ChainRule.Kernels.Dense.Forward(body12_down_out, body12_up_out, body12_down_weight, body12_down_bias, B, 128, 64, WeightNormOf(39, weightNorms));
 
         // ---- Body.13: Body.12's residual add fused with this block's LayerNorm ----
         var body13_gamma = parameters.Slice(219264, 64); // (64)
@@ -727,12 +728,12 @@ partial class DeepResidual
         var body13_up_bias = parameters.Slice(227584, 128); // (128)
         var body13_up_pre = acts.Slice(5980 * B, 128 * B); // (B, 128)
         var body13_up_out = acts.Slice(6108 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body13_up_pre, body13_norm, body13_up_weight, body13_up_bias, B, 64, 128, WeightNormOf(41, report));
+        global::ChainRule.Kernels.Dense.Forward(body13_up_pre, body13_norm, body13_up_weight, body13_up_bias, B, 64, 128, WeightNormOf(41, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body13_up_out, body13_up_pre);
         var body13_down_weight = parameters.Slice(227712, 8192); // (64, 128)
         var body13_down_bias = parameters.Slice(235904, 64); // (64)
         var body13_down_out = acts.Slice(6236 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body13_down_out, body13_up_out, body13_down_weight, body13_down_bias, B, 128, 64, WeightNormOf(42, report));
+        global::ChainRule.Kernels.Dense.Forward(body13_down_out, body13_up_out, body13_down_weight, body13_down_bias, B, 128, 64, WeightNormOf(42, weightNorms));
 
         // ---- Body.14: Body.13's residual add fused with this block's LayerNorm ----
         var body14_gamma = parameters.Slice(235968, 64); // (64)
@@ -746,12 +747,12 @@ partial class DeepResidual
         var body14_up_bias = parameters.Slice(244288, 128); // (128)
         var body14_up_pre = acts.Slice(6430 * B, 128 * B); // (B, 128)
         var body14_up_out = acts.Slice(6558 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body14_up_pre, body14_norm, body14_up_weight, body14_up_bias, B, 64, 128, WeightNormOf(44, report));
+        global::ChainRule.Kernels.Dense.Forward(body14_up_pre, body14_norm, body14_up_weight, body14_up_bias, B, 64, 128, WeightNormOf(44, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body14_up_out, body14_up_pre);
         var body14_down_weight = parameters.Slice(244416, 8192); // (64, 128)
         var body14_down_bias = parameters.Slice(252608, 64); // (64)
         var body14_down_out = acts.Slice(6686 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body14_down_out, body14_up_out, body14_down_weight, body14_down_bias, B, 128, 64, WeightNormOf(45, report));
+        global::ChainRule.Kernels.Dense.Forward(body14_down_out, body14_up_out, body14_down_weight, body14_down_bias, B, 128, 64, WeightNormOf(45, weightNorms));
 
         // ---- Body.15: Body.14's residual add fused with this block's LayerNorm ----
         var body15_gamma = parameters.Slice(252672, 64); // (64)
@@ -765,12 +766,12 @@ partial class DeepResidual
         var body15_up_bias = parameters.Slice(260992, 128); // (128)
         var body15_up_pre = acts.Slice(6880 * B, 128 * B); // (B, 128)
         var body15_up_out = acts.Slice(7008 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body15_up_pre, body15_norm, body15_up_weight, body15_up_bias, B, 64, 128, WeightNormOf(47, report));
+        global::ChainRule.Kernels.Dense.Forward(body15_up_pre, body15_norm, body15_up_weight, body15_up_bias, B, 64, 128, WeightNormOf(47, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body15_up_out, body15_up_pre);
         var body15_down_weight = parameters.Slice(261120, 8192); // (64, 128)
         var body15_down_bias = parameters.Slice(269312, 64); // (64)
         var body15_down_out = acts.Slice(7136 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body15_down_out, body15_up_out, body15_down_weight, body15_down_bias, B, 128, 64, WeightNormOf(48, report));
+        global::ChainRule.Kernels.Dense.Forward(body15_down_out, body15_up_out, body15_down_weight, body15_down_bias, B, 128, 64, WeightNormOf(48, weightNorms));
 
         // ---- Body.16: Body.15's residual add fused with this block's LayerNorm ----
         var body16_gamma = parameters.Slice(269376, 64); // (64)
@@ -784,12 +785,12 @@ partial class DeepResidual
         var body16_up_bias = parameters.Slice(277696, 128); // (128)
         var body16_up_pre = acts.Slice(7330 * B, 128 * B); // (B, 128)
         var body16_up_out = acts.Slice(7458 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body16_up_pre, body16_norm, body16_up_weight, body16_up_bias, B, 64, 128, WeightNormOf(50, report));
+        global::ChainRule.Kernels.Dense.Forward(body16_up_pre, body16_norm, body16_up_weight, body16_up_bias, B, 64, 128, WeightNormOf(50, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body16_up_out, body16_up_pre);
         var body16_down_weight = parameters.Slice(277824, 8192); // (64, 128)
         var body16_down_bias = parameters.Slice(286016, 64); // (64)
         var body16_down_out = acts.Slice(7586 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body16_down_out, body16_up_out, body16_down_weight, body16_down_bias, B, 128, 64, WeightNormOf(51, report));
+        global::ChainRule.Kernels.Dense.Forward(body16_down_out, body16_up_out, body16_down_weight, body16_down_bias, B, 128, 64, WeightNormOf(51, weightNorms));
 
         // ---- Body.17: Body.16's residual add fused with this block's LayerNorm ----
         var body17_gamma = parameters.Slice(286080, 64); // (64)
@@ -803,12 +804,12 @@ partial class DeepResidual
         var body17_up_bias = parameters.Slice(294400, 128); // (128)
         var body17_up_pre = acts.Slice(7780 * B, 128 * B); // (B, 128)
         var body17_up_out = acts.Slice(7908 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body17_up_pre, body17_norm, body17_up_weight, body17_up_bias, B, 64, 128, WeightNormOf(53, report));
+        global::ChainRule.Kernels.Dense.Forward(body17_up_pre, body17_norm, body17_up_weight, body17_up_bias, B, 64, 128, WeightNormOf(53, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body17_up_out, body17_up_pre);
         var body17_down_weight = parameters.Slice(294528, 8192); // (64, 128)
         var body17_down_bias = parameters.Slice(302720, 64); // (64)
         var body17_down_out = acts.Slice(8036 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body17_down_out, body17_up_out, body17_down_weight, body17_down_bias, B, 128, 64, WeightNormOf(54, report));
+        global::ChainRule.Kernels.Dense.Forward(body17_down_out, body17_up_out, body17_down_weight, body17_down_bias, B, 128, 64, WeightNormOf(54, weightNorms));
 
         // ---- Body.18: Body.17's residual add fused with this block's LayerNorm ----
         var body18_gamma = parameters.Slice(302784, 64); // (64)
@@ -822,12 +823,12 @@ partial class DeepResidual
         var body18_up_bias = parameters.Slice(311104, 128); // (128)
         var body18_up_pre = acts.Slice(8230 * B, 128 * B); // (B, 128)
         var body18_up_out = acts.Slice(8358 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body18_up_pre, body18_norm, body18_up_weight, body18_up_bias, B, 64, 128, WeightNormOf(56, report));
+        global::ChainRule.Kernels.Dense.Forward(body18_up_pre, body18_norm, body18_up_weight, body18_up_bias, B, 64, 128, WeightNormOf(56, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body18_up_out, body18_up_pre);
         var body18_down_weight = parameters.Slice(311232, 8192); // (64, 128)
         var body18_down_bias = parameters.Slice(319424, 64); // (64)
         var body18_down_out = acts.Slice(8486 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body18_down_out, body18_up_out, body18_down_weight, body18_down_bias, B, 128, 64, WeightNormOf(57, report));
+        global::ChainRule.Kernels.Dense.Forward(body18_down_out, body18_up_out, body18_down_weight, body18_down_bias, B, 128, 64, WeightNormOf(57, weightNorms));
 
         // ---- Body.19: Body.18's residual add fused with this block's LayerNorm ----
         var body19_gamma = parameters.Slice(319488, 64); // (64)
@@ -841,12 +842,12 @@ partial class DeepResidual
         var body19_up_bias = parameters.Slice(327808, 128); // (128)
         var body19_up_pre = acts.Slice(8680 * B, 128 * B); // (B, 128)
         var body19_up_out = acts.Slice(8808 * B, 128 * B); // (B, 128)
-        global::ChainRule.Kernels.Dense.Forward(body19_up_pre, body19_norm, body19_up_weight, body19_up_bias, B, 64, 128, WeightNormOf(59, report));
+        global::ChainRule.Kernels.Dense.Forward(body19_up_pre, body19_norm, body19_up_weight, body19_up_bias, B, 64, 128, WeightNormOf(59, weightNorms));
         global::ChainRule.Kernels.Gelu.Forward(body19_up_out, body19_up_pre);
         var body19_down_weight = parameters.Slice(327936, 8192); // (64, 128)
         var body19_down_bias = parameters.Slice(336128, 64); // (64)
         var body19_down_out = acts.Slice(8936 * B, 64 * B); // (B, 64)
-        global::ChainRule.Kernels.Dense.Forward(body19_down_out, body19_up_out, body19_down_weight, body19_down_bias, B, 128, 64, WeightNormOf(60, report));
+        global::ChainRule.Kernels.Dense.Forward(body19_down_out, body19_up_out, body19_down_weight, body19_down_bias, B, 128, 64, WeightNormOf(60, weightNorms));
         var body_out = acts.Slice(9000 * B, 64 * B); // (B, 64)
         global::ChainRule.Kernels.Residual.Add(body_out, body19_in, body19_down_out, 1f);
 
@@ -862,19 +863,19 @@ partial class DeepResidual
         var logits_weight = parameters.Slice(336320, 640); // (10, 64)
         var logits_bias = parameters.Slice(336960, 10); // (10)
         var logits_out = acts.Slice(9130 * B, 10 * B); // (B, 10)
-        global::ChainRule.Kernels.Dense.Forward(logits_out, final_norm_out, logits_weight, logits_bias, B, 64, 10, WeightNormOf(62, report));
+        global::ChainRule.Kernels.Dense.Forward(logits_out, final_norm_out, logits_weight, logits_bias, B, 64, 10, WeightNormOf(62, weightNorms));
     }
 
     /// <summary>
     /// Back-propagates the output gradient in <paramref name="dacts"/> through every layer in reverse, adding each
-    /// layer's parameter gradients into <see cref="Gradients"/> and its gradient norms into <paramref name="report"/>.
+    /// layer's parameter gradients into <paramref name="gradients"/> (laid out like <see cref="Gradients"/>) and its gradient
+    /// norms into <paramref name="report"/>.
     /// </summary>
     /// <returns>The sum of squares of every parameter gradient, from the kernels that wrote them.</returns>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private double Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> acts, global::System.Span<float> dacts, int B, global::ChainRule.Diagnostics.GradientReport? report)
+    private double Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> acts, global::System.Span<float> dacts, int B, global::System.Span<float> gradients, global::ChainRule.Diagnostics.GradientReport? report)
     {
         global::System.ReadOnlySpan<float> parameters = _parameters;
-        global::System.Span<float> gradients = _gradients;
         double squares = 0;
 
         // ---- layer 3: Logits, Dense 64 → 10 ----
@@ -1690,6 +1691,82 @@ partial class DeepResidual
         return -1;
     }
 
+    /// <summary>Multiply-adds of one sample's forward pass: a trainer splits a step by rows only when the batch makes enough of them.</summary>
+    private const long MultiplyAddsPerSample = 330368;
+
+    /// <summary>Where each parameter tensor starts in <see cref="Gradients"/>: a step split by rows measures each one's Σ g² as it sums the parts.</summary>
+    private static readonly int[] GradientSegments = [0, 2048, 2112, 2176, 2240, 10432, 10560, 18752, 18816, 18880, 18944, 27136, 27264, 35456, 35520, 35584, 35648, 43840, 43968, 52160, 52224, 52288, 52352, 60544, 60672, 68864, 68928, 68992, 69056, 77248, 77376, 85568, 85632, 85696, 85760, 93952, 94080, 102272, 102336, 102400, 102464, 110656, 110784, 118976, 119040, 119104, 119168, 127360, 127488, 135680, 135744, 135808, 135872, 144064, 144192, 152384, 152448, 152512, 152576, 160768, 160896, 169088, 169152, 169216, 169280, 177472, 177600, 185792, 185856, 185920, 185984, 194176, 194304, 202496, 202560, 202624, 202688, 210880, 211008, 219200, 219264, 219328, 219392, 227584, 227712, 235904, 235968, 236032, 236096, 244288, 244416, 252608, 252672, 252736, 252800, 260992, 261120, 269312, 269376, 269440, 269504, 277696, 277824, 286016, 286080, 286144, 286208, 294400, 294528, 302720, 302784, 302848, 302912, 311104, 311232, 319424, 319488, 319552, 319616, 327808, 327936, 336128, 336192, 336256, 336320, 336960];
+
+    /// <summary>Records every layer's gradient norms from each tensor's Σ g² (indexed like <see cref="GradientSegments"/>), in backward order.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
+    private void RecordGradientNorms(global::ChainRule.Diagnostics.GradientReport report, global::System.ReadOnlySpan<double> squares)
+    {
+        global::System.ReadOnlySpan<float> parameters = _parameters;
+        report.Record(62, global::System.Math.Sqrt(squares[124]), global::System.Math.Sqrt(squares[125]), _weightNorms[62]); // Logits
+        report.Record(61, global::System.Math.Sqrt(squares[122]), global::System.Math.Sqrt(squares[123]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(336192, 64))); // FinalNorm
+        report.Record(60, global::System.Math.Sqrt(squares[120]), global::System.Math.Sqrt(squares[121]), _weightNorms[60]); // Body.19.down
+        report.Record(59, global::System.Math.Sqrt(squares[118]), global::System.Math.Sqrt(squares[119]), _weightNorms[59]); // Body.19.up
+        report.Record(58, global::System.Math.Sqrt(squares[116]), global::System.Math.Sqrt(squares[117]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(319488, 64))); // Body.19.norm
+        report.Record(57, global::System.Math.Sqrt(squares[114]), global::System.Math.Sqrt(squares[115]), _weightNorms[57]); // Body.18.down
+        report.Record(56, global::System.Math.Sqrt(squares[112]), global::System.Math.Sqrt(squares[113]), _weightNorms[56]); // Body.18.up
+        report.Record(55, global::System.Math.Sqrt(squares[110]), global::System.Math.Sqrt(squares[111]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(302784, 64))); // Body.18.norm
+        report.Record(54, global::System.Math.Sqrt(squares[108]), global::System.Math.Sqrt(squares[109]), _weightNorms[54]); // Body.17.down
+        report.Record(53, global::System.Math.Sqrt(squares[106]), global::System.Math.Sqrt(squares[107]), _weightNorms[53]); // Body.17.up
+        report.Record(52, global::System.Math.Sqrt(squares[104]), global::System.Math.Sqrt(squares[105]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(286080, 64))); // Body.17.norm
+        report.Record(51, global::System.Math.Sqrt(squares[102]), global::System.Math.Sqrt(squares[103]), _weightNorms[51]); // Body.16.down
+        report.Record(50, global::System.Math.Sqrt(squares[100]), global::System.Math.Sqrt(squares[101]), _weightNorms[50]); // Body.16.up
+        report.Record(49, global::System.Math.Sqrt(squares[98]), global::System.Math.Sqrt(squares[99]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(269376, 64))); // Body.16.norm
+        report.Record(48, global::System.Math.Sqrt(squares[96]), global::System.Math.Sqrt(squares[97]), _weightNorms[48]); // Body.15.down
+        report.Record(47, global::System.Math.Sqrt(squares[94]), global::System.Math.Sqrt(squares[95]), _weightNorms[47]); // Body.15.up
+        report.Record(46, global::System.Math.Sqrt(squares[92]), global::System.Math.Sqrt(squares[93]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(252672, 64))); // Body.15.norm
+        report.Record(45, global::System.Math.Sqrt(squares[90]), global::System.Math.Sqrt(squares[91]), _weightNorms[45]); // Body.14.down
+        report.Record(44, global::System.Math.Sqrt(squares[88]), global::System.Math.Sqrt(squares[89]), _weightNorms[44]); // Body.14.up
+        report.Record(43, global::System.Math.Sqrt(squares[86]), global::System.Math.Sqrt(squares[87]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(235968, 64))); // Body.14.norm
+        report.Record(42, global::System.Math.Sqrt(squares[84]), global::System.Math.Sqrt(squares[85]), _weightNorms[42]); // Body.13.down
+        report.Record(41, global::System.Math.Sqrt(squares[82]), global::System.Math.Sqrt(squares[83]), _weightNorms[41]); // Body.13.up
+        report.Record(40, global::System.Math.Sqrt(squares[80]), global::System.Math.Sqrt(squares[81]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(219264, 64))); // Body.13.norm
+        report.Record(39, global::System.Math.Sqrt(squares[78]), global::System.Math.Sqrt(squares[79]), _weightNorms[39]); // Body.12.down
+        report.Record(38, global::System.Math.Sqrt(squares[76]), global::System.Math.Sqrt(squares[77]), _weightNorms[38]); // Body.12.up
+        report.Record(37, global::System.Math.Sqrt(squares[74]), global::System.Math.Sqrt(squares[75]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(202560, 64))); // Body.12.norm
+        report.Record(36, global::System.Math.Sqrt(squares[72]), global::System.Math.Sqrt(squares[73]), _weightNorms[36]); // Body.11.down
+        report.Record(35, global::System.Math.Sqrt(squares[70]), global::System.Math.Sqrt(squares[71]), _weightNorms[35]); // Body.11.up
+        report.Record(34, global::System.Math.Sqrt(squares[68]), global::System.Math.Sqrt(squares[69]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(185856, 64))); // Body.11.norm
+        report.Record(33, global::System.Math.Sqrt(squares[66]), global::System.Math.Sqrt(squares[67]), _weightNorms[33]); // Body.10.down
+        report.Record(32, global::System.Math.Sqrt(squares[64]), global::System.Math.Sqrt(squares[65]), _weightNorms[32]); // Body.10.up
+        report.Record(31, global::System.Math.Sqrt(squares[62]), global::System.Math.Sqrt(squares[63]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(169152, 64))); // Body.10.norm
+        report.Record(30, global::System.Math.Sqrt(squares[60]), global::System.Math.Sqrt(squares[61]), _weightNorms[30]); // Body.9.down
+        report.Record(29, global::System.Math.Sqrt(squares[58]), global::System.Math.Sqrt(squares[59]), _weightNorms[29]); // Body.9.up
+        report.Record(28, global::System.Math.Sqrt(squares[56]), global::System.Math.Sqrt(squares[57]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(152448, 64))); // Body.9.norm
+        report.Record(27, global::System.Math.Sqrt(squares[54]), global::System.Math.Sqrt(squares[55]), _weightNorms[27]); // Body.8.down
+        report.Record(26, global::System.Math.Sqrt(squares[52]), global::System.Math.Sqrt(squares[53]), _weightNorms[26]); // Body.8.up
+        report.Record(25, global::System.Math.Sqrt(squares[50]), global::System.Math.Sqrt(squares[51]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(135744, 64))); // Body.8.norm
+        report.Record(24, global::System.Math.Sqrt(squares[48]), global::System.Math.Sqrt(squares[49]), _weightNorms[24]); // Body.7.down
+        report.Record(23, global::System.Math.Sqrt(squares[46]), global::System.Math.Sqrt(squares[47]), _weightNorms[23]); // Body.7.up
+        report.Record(22, global::System.Math.Sqrt(squares[44]), global::System.Math.Sqrt(squares[45]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(119040, 64))); // Body.7.norm
+        report.Record(21, global::System.Math.Sqrt(squares[42]), global::System.Math.Sqrt(squares[43]), _weightNorms[21]); // Body.6.down
+        report.Record(20, global::System.Math.Sqrt(squares[40]), global::System.Math.Sqrt(squares[41]), _weightNorms[20]); // Body.6.up
+        report.Record(19, global::System.Math.Sqrt(squares[38]), global::System.Math.Sqrt(squares[39]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(102336, 64))); // Body.6.norm
+        report.Record(18, global::System.Math.Sqrt(squares[36]), global::System.Math.Sqrt(squares[37]), _weightNorms[18]); // Body.5.down
+        report.Record(17, global::System.Math.Sqrt(squares[34]), global::System.Math.Sqrt(squares[35]), _weightNorms[17]); // Body.5.up
+        report.Record(16, global::System.Math.Sqrt(squares[32]), global::System.Math.Sqrt(squares[33]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(85632, 64))); // Body.5.norm
+        report.Record(15, global::System.Math.Sqrt(squares[30]), global::System.Math.Sqrt(squares[31]), _weightNorms[15]); // Body.4.down
+        report.Record(14, global::System.Math.Sqrt(squares[28]), global::System.Math.Sqrt(squares[29]), _weightNorms[14]); // Body.4.up
+        report.Record(13, global::System.Math.Sqrt(squares[26]), global::System.Math.Sqrt(squares[27]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(68928, 64))); // Body.4.norm
+        report.Record(12, global::System.Math.Sqrt(squares[24]), global::System.Math.Sqrt(squares[25]), _weightNorms[12]); // Body.3.down
+        report.Record(11, global::System.Math.Sqrt(squares[22]), global::System.Math.Sqrt(squares[23]), _weightNorms[11]); // Body.3.up
+        report.Record(10, global::System.Math.Sqrt(squares[20]), global::System.Math.Sqrt(squares[21]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(52224, 64))); // Body.3.norm
+        report.Record(9, global::System.Math.Sqrt(squares[18]), global::System.Math.Sqrt(squares[19]), _weightNorms[9]); // Body.2.down
+        report.Record(8, global::System.Math.Sqrt(squares[16]), global::System.Math.Sqrt(squares[17]), _weightNorms[8]); // Body.2.up
+        report.Record(7, global::System.Math.Sqrt(squares[14]), global::System.Math.Sqrt(squares[15]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(35520, 64))); // Body.2.norm
+        report.Record(6, global::System.Math.Sqrt(squares[12]), global::System.Math.Sqrt(squares[13]), _weightNorms[6]); // Body.1.down
+        report.Record(5, global::System.Math.Sqrt(squares[10]), global::System.Math.Sqrt(squares[11]), _weightNorms[5]); // Body.1.up
+        report.Record(4, global::System.Math.Sqrt(squares[8]), global::System.Math.Sqrt(squares[9]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(18816, 64))); // Body.1.norm
+        report.Record(3, global::System.Math.Sqrt(squares[6]), global::System.Math.Sqrt(squares[7]), _weightNorms[3]); // Body.0.down
+        report.Record(2, global::System.Math.Sqrt(squares[4]), global::System.Math.Sqrt(squares[5]), _weightNorms[2]); // Body.0.up
+        report.Record(1, global::System.Math.Sqrt(squares[2]), global::System.Math.Sqrt(squares[3]), global::ChainRule.Kernels.Norms.L2(parameters.Slice(2112, 64))); // Body.0.norm
+        report.Record(0, global::System.Math.Sqrt(squares[0]), global::System.Math.Sqrt(squares[1]), _weightNorms[0]); // Embed
+    }
+
     /// <summary>Adaptive gradient clipping (Brock et al. 2021) over every parameter tensor: rows of a weight are units, vectors are one unit each.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     private void ClipAdaptive(float lambda, float epsilon)
@@ -1850,6 +1927,7 @@ partial class DeepResidual
         private readonly global::ChainRule.Training.AdaptiveClipping<float> _clipAdaptive;
         private readonly float[] _acts;
         private readonly float[] _dacts;
+        private readonly global::ChainRule.Training.BatchSplit<float, int> _split;
 
         internal Trainer(DeepResidual model, global::ChainRule.Training.TrainerOptions options)
         {
@@ -1859,6 +1937,7 @@ partial class DeepResidual
             _clipAdaptive = model.ClipAdaptive;
             _acts = new float[workspace];
             _dacts = new float[workspace];
+            _split = new(options.MaxBatch, ActivationsPerSample, 0, InputSize, 1, MultiplyAddsPerSample, GradientSegments, LayerNames, _acts, _dacts, model._gradients, RunPart);
         }
 
         /// <summary>The model this trainer updates.</summary>
@@ -1934,7 +2013,7 @@ partial class DeepResidual
         public float Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = CheckBatch(inputs, labels);
-            _model.Forward(inputs, _acts, B, report: null);
+            _model.Forward(inputs, _acts, B, report: null, weightNorms: default);
             var logits_out = new global::System.ReadOnlySpan<float>(_acts, 9130 * B, 10 * B); // (B, 10)
             return global::ChainRule.Kernels.SoftmaxCrossEntropy.Forward(logits_out, labels, B, OutputSize);
         }
@@ -1943,7 +2022,10 @@ partial class DeepResidual
         // whose output went bad; the total norm comes from the norms the backward kernels measured.
         private float Backpropagate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, global::ChainRule.Diagnostics.GradientReport? report, out double totalNorm)
         {
-            _model.Forward(inputs, _acts, B, report);
+            int parts = _split.Parts(B);
+            if (parts > 1)
+                return BackpropagateSplit(inputs, labels, B, parts, report, out totalNorm);
+            _model.Forward(inputs, _acts, B, report, report is null ? default : _model._weightNorms);
             var logits_out = new global::System.ReadOnlySpan<float>(_acts, 9130 * B, 10 * B); // (B, 10)
             var dlogits_out = new global::System.Span<float>(_dacts, 9130 * B, 10 * B); // (B, 10)
             float loss = global::ChainRule.Kernels.SoftmaxCrossEntropy.ForwardBackward(dlogits_out, logits_out, labels, B, OutputSize);
@@ -1977,7 +2059,68 @@ partial class DeepResidual
                 totalNorm = double.NaN;
                 return loss;
             }
-            totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, report));
+            totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, _model._gradients, report));
+            return loss;
+        }
+
+        // The batch split by rows across the worker pool; the parts' gradients are summed in part order, so the
+        // result depends on the part count, never on timing. A non-finite loss names the first layer any part found.
+        private float BackpropagateSplit(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, int parts, global::ChainRule.Diagnostics.GradientReport? report, out double totalNorm)
+        {
+            float loss = _split.Run(inputs, labels, B, parts, report, report is null ? null : _model._weightNorms);
+            if (!float.IsFinite(loss))
+            {
+                _state.ClearGradients(_model._gradients); // no backward pass: no gradient
+                int layer = -1;
+                for (int part = 0; part < parts; part++)
+                {
+                    int first = FirstNonFiniteLayer(_split.Activations(part), _split.Rows(part));
+                    if (first >= 0 && (layer < 0 || first < layer))
+                        layer = first;
+                }
+                if (layer >= 0)
+                    report?.RecordNonFinite(layer, global::ChainRule.Diagnostics.Pass.Forward);
+                totalNorm = double.NaN;
+                return loss;
+            }
+            totalNorm = global::System.Math.Sqrt(_split.SumGradients());
+            if (report is not null)
+                _model.RecordGradientNorms(report, _split.SegmentSquares);
+            return loss;
+        }
+
+        // One part of a split step: its rows through forward, the loss (a mean over the whole batch) and, if that is
+        // finite, backward into the part's gradients, whose accumulated ranges start from zero.
+        private float RunPart(global::ChainRule.Training.BatchPart<float> part, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
+        {
+            int B = part.Rows;
+            _model.Forward(inputs, part.Activations, B, part.Report, part.WeightNorms);
+            var logits_out = part.Activations.Slice(9130 * B, 10 * B); // (B, 10)
+            var dlogits_out = part.ActivationGradients.Slice(9130 * B, 10 * B); // (B, 10)
+            float loss = global::ChainRule.Kernels.SoftmaxCrossEntropy.ForwardBackward(dlogits_out, logits_out, labels, B, OutputSize, meanOver: part.Batch);
+            part.Gradients.Slice(2112, 128).Clear();
+            part.Gradients.Slice(18816, 128).Clear();
+            part.Gradients.Slice(35520, 128).Clear();
+            part.Gradients.Slice(52224, 128).Clear();
+            part.Gradients.Slice(68928, 128).Clear();
+            part.Gradients.Slice(85632, 128).Clear();
+            part.Gradients.Slice(102336, 128).Clear();
+            part.Gradients.Slice(119040, 128).Clear();
+            part.Gradients.Slice(135744, 128).Clear();
+            part.Gradients.Slice(152448, 128).Clear();
+            part.Gradients.Slice(169152, 128).Clear();
+            part.Gradients.Slice(185856, 128).Clear();
+            part.Gradients.Slice(202560, 128).Clear();
+            part.Gradients.Slice(219264, 128).Clear();
+            part.Gradients.Slice(235968, 128).Clear();
+            part.Gradients.Slice(252672, 128).Clear();
+            part.Gradients.Slice(269376, 128).Clear();
+            part.Gradients.Slice(286080, 128).Clear();
+            part.Gradients.Slice(302784, 128).Clear();
+            part.Gradients.Slice(319488, 128).Clear();
+            part.Gradients.Slice(336192, 128).Clear();
+            if (float.IsFinite(loss))
+                _model.Backward(inputs, part.Activations, part.ActivationGradients, B, part.Gradients, report: null);
             return loss;
         }
 
