@@ -29,7 +29,7 @@ public class WorkloadBenchmarks
     /// shrink into subnormal floats, which run several times slower (W2 went from 11 ms to 31 ms per step). Conflicting
     /// labels for the same inputs keep the loss and the gradients at their training-time magnitudes, step after step.
     /// </remarks>
-    private const int LabelSets = 8;
+    internal const int LabelSets = 8;
 
     private float[] _w1Inputs = null!, _w2Inputs = null!, _w4Inputs = null!;
     private int[][] _w1Labels = null!, _w2Labels = null!, _w4Labels = null!;
@@ -54,7 +54,7 @@ public class WorkloadBenchmarks
         _w4 = new W4Mlp(4).CreateTrainer(new TrainerOptions { MaxBatch = 256, Optimizer = Optimizers.Sgd(1e-4) });
     }
 
-    private static (float[] Inputs, int[][] Labels) Batch(int batch, int features, int classes, int seed)
+    internal static (float[] Inputs, int[][] Labels) Batch(int batch, int features, int classes, int seed)
     {
         var random = new Random(seed);
         var inputs = new float[batch * features];

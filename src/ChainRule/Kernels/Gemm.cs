@@ -621,9 +621,11 @@ public static class Gemm
     internal const long ParallelMinOutputs = 1L << 18;
 
     /// <summary>
-    /// Threads that split big matrix products and long whole-buffer passes of a training step (the optimizer update,
-    /// global-norm clipping, clearing gradients), the calling thread included. Default 1 (no splitting, no extra
-    /// threads), or the <c>CHAINRULE_THREADS</c> environment variable at startup. Above 1, persistent workers spin
+    /// Threads that split training steps by rows (<c>ChainRule.Training.BatchSplit</c>), big matrix products and long
+    /// whole-buffer passes of a training step (the optimizer update, global-norm clipping, clearing gradients), the
+    /// calling thread included. Default: the cores the process may use (<see cref="Environment.ProcessorCount"/>), at
+    /// most 4, or the <c>CHAINRULE_THREADS</c> environment variable at startup; 1 splits nothing and starts no worker
+    /// thread. Above 1, persistent workers spin
     /// briefly between jobs (parking after a millisecond idle), each product splits by columns or rows of <c>c</c>, and
     /// nothing is allocated per call. One job runs split at a time; one started meanwhile on another thread runs on
     /// that thread alone. Set it at startup: changing it waits for a split job in flight, then replaces the workers.

@@ -43,8 +43,8 @@ internal sealed class WorkerPool
     }
 
     /// <summary>
-    /// Threads that split big products, the caller included: from <c>CHAINRULE_THREADS</c> at startup, else 1
-    /// (nothing split, no worker threads).
+    /// Threads that split big products and training steps, the caller included: from <c>CHAINRULE_THREADS</c> at
+    /// startup, else <see cref="DefaultThreads"/>.
     /// </summary>
     public static int Threads
     {
@@ -70,10 +70,20 @@ internal sealed class WorkerPool
     /// </summary>
     internal static long SplitJobs { get; private set; }
 
+    /// <summary>
+    /// The most threads the default uses: a training step split by rows gives each thread a slice of the batch, and past
+    /// four slices the small and medium models this is for (batches of 64–256) leave each thread too few rows to run its
+    /// products at speed, while the parts' gradients still have to be summed.
+    /// </summary>
+    internal const int DefaultMaxThreads = 4;
+
+    /// <summary>The thread count without <c>CHAINRULE_THREADS</c>: the cores this process may use, at most <see cref="DefaultMaxThreads"/>.</summary>
+    internal static int DefaultThreads => Math.Clamp(Environment.ProcessorCount, 1, DefaultMaxThreads);
+
     private static int InitialThreads()
     {
         string? setting = Environment.GetEnvironmentVariable("CHAINRULE_THREADS");
-        return int.TryParse(setting, out int threads) && threads >= 1 && threads <= MaxThreads ? threads : 1;
+        return int.TryParse(setting, out int threads) && threads >= 1 && threads <= MaxThreads ? threads : DefaultThreads;
     }
 
     /// <summary>

@@ -25,6 +25,23 @@ public class ChildProcessTests
     }
 
     [Fact]
+    public void Probe_default_thread_count_is_the_cores_up_to_four()
+    {
+        string? probe = Environment.GetEnvironmentVariable(Probe);
+        if (probe?.StartsWith("default-threads:", StringComparison.Ordinal) != true)
+            return; // only meaningful in the children started below
+        Assert.Equal(int.Parse(probe["default-threads:".Length..], System.Globalization.CultureInfo.InvariantCulture), Gemm.ThreadCount);
+    }
+
+    /// <summary>Without <c>CHAINRULE_THREADS</c> the pool takes the cores the runtime reports (<c>DOTNET_PROCESSOR_COUNT</c> here), capped at 4.</summary>
+    [Theory]
+    [InlineData("3", 3)]
+    [InlineData("1", 1)]
+    [InlineData("16", 4)]
+    public void Without_CHAINRULE_THREADS_the_thread_count_is_the_cores_up_to_four(string processors, int expected) =>
+        RunChild(("CHAINRULE_THREADS", ""), ("DOTNET_PROCESSOR_COUNT", processors), (Probe, $"default-threads:{expected}"), filter: "FullyQualifiedName~Probe_default_thread_count");
+
+    [Fact]
     public void Probe_wide_vectors_are_off()
     {
         if (Environment.GetEnvironmentVariable(Probe) != "narrow")
