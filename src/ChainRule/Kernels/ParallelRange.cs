@@ -21,12 +21,20 @@ internal interface IRangePass
 internal static class ParallelRange
 {
     /// <summary>
-    /// Elements from which a pass is split: 1 M, past what the calling core's caches hold, so that the pass streams from
-    /// memory and a second core adds bandwidth. Shorter buffers stay in the caller's cache, where a split only moves half
-    /// of them to the other core's (W1's 270 K-parameter SGD step ran 12% slower split on this 2-core Zen 5; W4's 2.1 M
-    /// ran 5% faster).
+    /// Elements from which a pass (the optimizer's update, clipping, clearing) is split: 128 K, past one core's L2 (512 KB
+    /// of float on a Zen 3). A step split by rows leaves each half of its summed gradients in the cache of the core that
+    /// summed it (<see cref="Training.BatchSplit{T, TTarget}"/>), the half this split hands that core: on a 2-core Zen 3,
+    /// W1's 270 K-parameter SGD step then took its 2-thread split step from 2.7 to 2.1–2.4 ms (3.7–4.2 ms at 1 thread).
+    /// It used to be 1 M, when every gradient came from the calling core's products: on a 2-core Zen 5, W1's update ran
+    /// 12% slower split, W4's 2.1 M 5% faster.
     /// </summary>
-    internal const int MinLength = 1 << 20;
+    internal const int MinLength = 1 << 17;
+
+    /// <summary>
+    /// Elements from which a sum of squares is split (<see cref="Norms.SumOfSquares{T}(ReadOnlySpan{T})"/>): 1 M. A split
+    /// sum adds its parts in an order that follows the thread count, so shorter ones stay whole and keep their bits.
+    /// </summary>
+    internal const int MinSumLength = 1 << 20;
 
     /// <summary>Parts start at multiples of this many elements: a whole number of 64-byte lines for float and double.</summary>
     private const int Alignment = 64;
@@ -104,17 +112,18 @@ internal static unsafe class ParallelPasses<T>
     /// <see cref="Norms.SumOfSquares{T}(ReadOnlySpan{T})"/> split in parts of whole blocks, the parts' sums added in
     /// order (so a given thread count always gives the same bits); false, having done nothing, when not split.
     /// </summary>
-    public static bool TrySumOfSquares(ReadOnlySpan<T> values, out double sum) => TrySplit(values, s_sumOfSquares, T.Zero, out sum, Norms.Block);
+    public static bool TrySumOfSquares(ReadOnlySpan<T> values, out double sum) =>
+        TrySplit(values, s_sumOfSquares, T.Zero, out sum, Norms.Block, ParallelRange.MinSumLength);
 
     /// <summary>
     /// Runs <paramref name="pass"/> split over <paramref name="values"/> (pinned while its parts run) into parts starting
     /// at multiples of <paramref name="alignment"/>, and combines the parts' results; false, having done nothing, when the
-    /// buffer is short, there is one thread, or another thread is running the same pass.
+    /// buffer is shorter than <paramref name="minLength"/>, there is one thread, or another thread is running the same pass.
     /// </summary>
-    private static bool TrySplit(ReadOnlySpan<T> values, BufferPass pass, T factor, out double result, int alignment = 64)
+    private static bool TrySplit(ReadOnlySpan<T> values, BufferPass pass, T factor, out double result, int alignment = 64, int minLength = ParallelRange.MinLength)
     {
         result = 0;
-        if (values.Length < ParallelRange.MinLength || WorkerPool.Threads == 1 || !Monitor.TryEnter(pass))
+        if (values.Length < minLength || WorkerPool.Threads == 1 || !Monitor.TryEnter(pass))
             return false;
         try
         {

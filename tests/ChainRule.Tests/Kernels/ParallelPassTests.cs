@@ -40,7 +40,7 @@ public class ParallelPassTests
     [Fact]
     public void A_long_sum_of_squares_splits_in_whole_blocks_and_adds_the_parts_in_order()
     {
-        int n = ParallelRange.MinLength + 4096 * 3 + 37;
+        int n = ParallelRange.MinSumLength + 4096 * 3 + 37;
         var random = new Random(5);
         float[] values = NumericAssert.Random<float>(random, n);
         double serial = Norms.SumOfSquaresInBlocks<float>(values);
@@ -61,7 +61,7 @@ public class ParallelPassTests
             double independent = 0;
             foreach (float v in values)
                 independent += (double)v * v;
-            Assert.True(n > ParallelRange.MinLength);
+            Assert.True(n > ParallelRange.MinSumLength);
             Assert.Equal(independent, split, independent * 1e-5);
             Assert.Equal(Math.Sqrt(split), Norms.L2<float>(values));
             values[n - 1] = float.NaN;
