@@ -41,8 +41,11 @@ public partial class SplitBatchNormDetector
 [Collection("Worker pool")]
 public class SplitStepTests
 {
-    /// <summary>A model under test: its parameters, and its trainer's loss and gradients on a fixed batch.</summary>
-    private sealed record Subject(string Name, bool BatchNorm, Func<double[]> Parameters, Action<int, double> SetParameter, Func<double[], double> LossAndGradients);
+    /// <summary>
+    /// A model under test: parameters the test owns (moved off their initial values, so that ReZero's α = 0 and the zero
+    /// biases leave no gradient at 0), and the trainer's loss and gradients on a fixed batch with those parameters.
+    /// </summary>
+    private sealed record Subject(string Name, bool BatchNorm, double[] Parameters, Func<double[], double[], double> LossAndGradients);
 
     private static Subject Classifier(int batch)
     {
@@ -51,10 +54,11 @@ public class SplitStepTests
         var random = new Random(11);
         double[] inputs = NumericAssert.Random<double>(random, batch * SplitClassifier.InputSize);
         int[] labels = [.. Enumerable.Range(0, batch).Select(i => (i * 7 + 1) % SplitClassifier.OutputSize)];
-        return Subjected("SplitClassifier", false, () => model.Parameters.ToArray(), (i, v) => model.Parameters[i] = v, into =>
+        return Subjected("SplitClassifier", false, model.Parameters.ToArray(), (parameters, gradients) =>
         {
+            parameters.CopyTo(model.Parameters);
             double loss = trainer.ComputeGradients(inputs, labels);
-            model.Gradients.CopyTo(into);
+            model.Gradients.CopyTo(gradients);
             return loss;
         });
     }
@@ -66,10 +70,11 @@ public class SplitStepTests
         var random = new Random(12);
         double[] inputs = NumericAssert.Random<double>(random, batch * SplitRegressor.InputSize);
         double[] targets = NumericAssert.Random<double>(random, batch * SplitRegressor.OutputSize);
-        return Subjected("SplitRegressor", false, () => model.Parameters.ToArray(), (i, v) => model.Parameters[i] = v, into =>
+        return Subjected("SplitRegressor", false, model.Parameters.ToArray(), (parameters, gradients) =>
         {
+            parameters.CopyTo(model.Parameters);
             double loss = trainer.ComputeGradients(inputs, targets);
-            model.Gradients.CopyTo(into);
+            model.Gradients.CopyTo(gradients);
             return loss;
         });
     }
@@ -81,22 +86,21 @@ public class SplitStepTests
         var random = new Random(13);
         double[] inputs = NumericAssert.Random<double>(random, batch * SplitBatchNormDetector.InputSize);
         double[] targets = [.. Enumerable.Range(0, batch * SplitBatchNormDetector.OutputSize).Select(_ => random.NextDouble())];
-        return Subjected("SplitBatchNormDetector", true, () => model.Parameters.ToArray(), (i, v) => model.Parameters[i] = v, into =>
+        return Subjected("SplitBatchNormDetector", true, model.Parameters.ToArray(), (parameters, gradients) =>
         {
+            parameters.CopyTo(model.Parameters);
             double loss = trainer.ComputeGradients(inputs, targets);
-            model.Gradients.CopyTo(into);
+            model.Gradients.CopyTo(gradients);
             return loss;
         });
     }
 
-    /// <summary>Moves every parameter off its initial value, so that ReZero's α = 0 and the zero biases leave no gradient at 0.</summary>
-    private static Subject Subjected(string name, bool batchNorm, Func<double[]> parameters, Action<int, double> set, Func<double[], double> lossAndGradients)
+    private static Subject Subjected(string name, bool batchNorm, double[] parameters, Func<double[], double[], double> loss)
     {
         var random = new Random(name.Length);
-        double[] values = parameters();
-        for (int i = 0; i < values.Length; i++)
-            set(i, values[i] + (random.NextDouble() - 0.5) * 0.4);
-        return new Subject(name, batchNorm, parameters, set, lossAndGradients);
+        for (int i = 0; i < parameters.Length; i++)
+            parameters[i] += (random.NextDouble() - 0.5) * 0.4;
+        return new Subject(name, batchNorm, parameters, loss);
     }
 
     public static TheoryData<string, int> Cases() => new()
@@ -112,31 +116,31 @@ public class SplitStepTests
     {
         Func<int, Subject> create = model switch { "classifier" => Classifier, "regressor" => Regressor, _ => BatchNormDetector };
         using var threads = new ThreadScope();
-        Gemm.ThreadCount = 1;
         Subject subject = create(batch);
-        double[] numeric = FiniteDifferences(subject);
-        double scale = numeric.Max(Math.Abs);
-        Assert.True(scale > 0, $"{subject.Name}: every gradient is 0, so the check would prove nothing.");
-
-        double[] unsplit = new double[numeric.Length];
+        double[] scratch = new double[subject.Parameters.Length], unsplit = new double[subject.Parameters.Length];
         foreach (int count in new[] { 1, 2, 3 })
         {
             Gemm.ThreadCount = count;
             long splits = BatchSplit.SplitSteps;
-            double[] analytic = new double[numeric.Length];
-            subject.LossAndGradients(analytic);
-            bool split = BatchSplit.SplitSteps > splits;
-            Assert.Equal(count > 1 && batch > 1 && !subject.BatchNorm, split);
-
-            double error = MaxDifference(analytic, numeric, out int worst) / scale;
-            Assert.True(error < 1e-6, $"{subject.Name}, batch {batch}, {count} threads: relative error {error:E3} at parameter {worst}: analytic {analytic[worst]:E10}, finite difference {numeric[worst]:E10}");
+            double[] analytic = new double[subject.Parameters.Length];
+            subject.LossAndGradients(subject.Parameters, analytic);
+            Assert.Equal(count > 1 && batch > 1 && !subject.BatchNorm, BatchSplit.SplitSteps > splits);
+            Assert.True(analytic.Max(Math.Abs) > 0, $"{subject.Name}: every gradient is 0, so the check would prove nothing.");
+            GradientCheck.AgainstFiniteDifferencesNormwise(subject.Parameters, analytic, () => subject.LossAndGradients(subject.Parameters, scratch),
+                $"{subject.Name}, batch {batch}, {count} threads");
             if (count == 1)
                 analytic.CopyTo(unsplit, 0);
             else
             {
                 // Only the order of the sums over rows differs from the unsplit step's.
-                double drift = MaxDifference(analytic, unsplit, out worst) / scale;
-                Assert.True(drift < 1e-12, $"{subject.Name}, batch {batch}, {count} threads: {analytic[worst]:E17} against {unsplit[worst]:E17} unsplit at parameter {worst}");
+                double scale = unsplit.Max(Math.Abs), drift = 0;
+                int worst = 0;
+                for (int i = 0; i < analytic.Length; i++)
+                {
+                    if (!(Math.Abs(analytic[i] - unsplit[i]) <= drift))
+                        (drift, worst) = (Math.Abs(analytic[i] - unsplit[i]), i);
+                }
+                Assert.True(drift <= 1e-12 * scale, $"{subject.Name}, batch {batch}, {count} threads: {analytic[worst]:E17} against {unsplit[worst]:E17} unsplit at parameter {worst}");
             }
         }
     }
@@ -265,42 +269,6 @@ public class SplitStepTests
 
     private static byte[] State(WideNetwork model, WideNetwork.Trainer trainer) =>
         [.. MemoryMarshal.AsBytes(model.Parameters).ToArray(), .. trainer.Optimizer.State.SelectMany(buffer => MemoryMarshal.AsBytes(buffer.AsSpan()).ToArray())];
-
-    /// <summary>Five-point central differences of the training loss, with the step unsplit.</summary>
-    private static double[] FiniteDifferences(Subject subject)
-    {
-        const double h = 1e-4;
-        double[] parameters = subject.Parameters();
-        double[] scratch = new double[parameters.Length];
-        var gradient = new double[parameters.Length];
-        for (int i = 0; i < parameters.Length; i++)
-        {
-            double At(double offset)
-            {
-                subject.SetParameter(i, parameters[i] + offset);
-                return subject.LossAndGradients(scratch);
-            }
-            gradient[i] = (8 * (At(h) - At(-h)) - (At(2 * h) - At(-2 * h))) / (12 * h);
-            subject.SetParameter(i, parameters[i]);
-        }
-        return gradient;
-    }
-
-    private static double MaxDifference(double[] actual, double[] expected, out int worst)
-    {
-        worst = 0;
-        double max = 0;
-        for (int i = 0; i < actual.Length; i++)
-        {
-            double difference = Math.Abs(actual[i] - expected[i]);
-            if (!(difference <= max))
-            {
-                max = difference;
-                worst = i;
-            }
-        }
-        return max;
-    }
 
     /// <summary>
     /// Puts the thread count and the split thresholds back afterwards; with <paramref name="splitSmall"/>, lets the tiny
