@@ -176,7 +176,7 @@ internal static partial class NetworkEmitter
                     writer.WriteLine("if (parts > 1)");
                     writer.WriteLine($"    return BackpropagateSplit(inputs, {targets}, B, parts, report, out totalNorm);");
                 }
-                writer.WriteLine($"_model.Forward(inputs, _acts, B{batchNorm}, report, report is null ? default : {weightNorms});");
+                writer.WriteLine($"_model.Forward(inputs, _acts, B{batchNorm}, report, {(weightNorms == "default" ? "default" : $"report is null ? default : {weightNorms}")});");
                 writer.WriteLine($"var {output} = new {ReadOnlySpan}<{t}>(_acts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
                 writer.WriteLine($"var {doutput} = new {Span}<{t}>(_dacts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
                 writer.WriteLine($"{t} loss = {Kernels}.{plan.Loss}.ForwardBackward({doutput}, {output}, {targets}, B, OutputSize);");
@@ -241,7 +241,7 @@ internal static partial class NetworkEmitter
         writer.WriteLine("// result depends on the part count, never on timing. A non-finite loss names the first layer any part found.");
         using (writer.Open($"private {t} BackpropagateSplit({signature}, int B, int parts, {Report}? report, out double totalNorm)"))
         {
-            writer.WriteLine($"{t} loss = _split.Run(inputs, {targets}, B, parts, report, report is null ? null : {(weightNorms == "default" ? "null" : weightNorms)});");
+            writer.WriteLine($"{t} loss = _split.Run(inputs, {targets}, B, parts, report, {(weightNorms == "default" ? "null" : $"report is null ? null : {weightNorms}")});");
             using (writer.Open($"if (!{t}.IsFinite(loss))"))
             {
                 writer.WriteLine("_state.ClearGradients(_model._gradients); // no backward pass: no gradient");
