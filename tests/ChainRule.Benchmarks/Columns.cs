@@ -44,7 +44,7 @@ public sealed class GflopsColumn(bool showPercentOfPeak) : IColumn
     public string Id => showPercentOfPeak ? "PercentOfPeak" : "GFLOPs";
 
     /// <inheritdoc/>
-    public string ColumnName => showPercentOfPeak ? "% of peak" : "GFLOP/s";
+    public string ColumnName => showPercentOfPeak ? $"% of {PeakFma.VectorBits}-bit peak" : "GFLOP/s";
 
     /// <inheritdoc/>
     public bool AlwaysShow => true;
@@ -63,7 +63,7 @@ public sealed class GflopsColumn(bool showPercentOfPeak) : IColumn
 
     /// <inheritdoc/>
     public string Legend => showPercentOfPeak
-        ? "Achieved GFLOP/s as a percentage of the same run's PeakFma512 GFLOP/s at the same thread count"
+        ? $"Achieved GFLOP/s as a percentage of the same run's PeakFmaWidest GFLOP/s ({PeakFma.VectorBits}-bit FMAs) at the same thread count"
         : "2·M·N·K summed over every matrix product run, per median time";
 
     /// <inheritdoc/>

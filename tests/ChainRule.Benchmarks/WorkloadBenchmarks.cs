@@ -1,10 +1,10 @@
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
+using ChainRule.Kernels;
 using ChainRule.Training;
 
 namespace ChainRule.Benchmarks;
@@ -93,7 +93,7 @@ public class WorkloadBenchmarks
     public float W4_Step() => _w4.Step(_w4Inputs, Next(_w4Labels));
 
     /// <summary>The peak's helper thread at 2 threads (it spins, so only the peak benchmark has one).</summary>
-    [GlobalSetup(Target = nameof(PeakFma512))]
+    [GlobalSetup(Target = nameof(PeakFmaWidest))]
     public void PeakSetup() => _peakHelper = Threads > 1 ? new PeakHelper() : null;
 
     /// <summary>Stops the peak helper thread.</summary>
@@ -105,12 +105,12 @@ public class WorkloadBenchmarks
     }
 
     /// <summary>
-    /// The reference: <see cref="PeakFma.Iterations"/> rounds of 12 independent <c>Vector512</c> FMAs on each of
-    /// <see cref="Threads"/> threads (1 or 2), enough accumulators to cover FMA latency × pipes;
-    /// FLOPs = threads·iterations·12·16·2.
+    /// The reference: <see cref="PeakFma.Iterations"/> rounds of 12 independent FMAs at the widest hardware-accelerated
+    /// width (<see cref="PeakFma.VectorBits"/>) on each of <see cref="Threads"/> threads (1 or 2), enough accumulators to
+    /// cover FMA latency × pipes; FLOPs = threads·iterations·12·lanes·2.
     /// </summary>
     [Benchmark, Flops(nameof(PeakFma.Flops))]
-    public float PeakFma512()
+    public float PeakFmaWidest()
     {
         if (_peakHelper is null)
             return PeakFma.Run();
@@ -158,33 +158,50 @@ public class WorkloadBenchmarks
     }
 }
 
-/// <summary>The same-run FMA peak.</summary>
+/// <summary>
+/// The same-run FMA peak, at the width the kernels' packed path runs at: <c>Vector512</c> only where it is
+/// hardware-accelerated (on an AVX2 machine it is emulated as two 256-bit halves and twelve of its accumulators no
+/// longer fit the 16 registers, which would halve the "peak" and flatter every % of it), else 256 or 128 bits.
+/// </summary>
 public static class PeakFma
 {
     /// <summary>Rounds of the 12-accumulator loop.</summary>
     public const int Iterations = 1 << 20;
 
-    /// <summary>Iterations · 12 registers · 16 lanes · 2 (multiply and add).</summary>
-    public static readonly long Flops = (long)Iterations * 12 * 16 * 2;
+    /// <summary>The register width measured: <see cref="GemmBlocking.HardwareVectorBits"/>, the one the kernels choose.</summary>
+    public static readonly int VectorBits = GemmBlocking.HardwareVectorBits();
 
-    /// <summary>Runs the loop and returns a value depending on every accumulator, so nothing is eliminated.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static float Run()
+    /// <summary>Iterations · 12 registers · lanes · 2 (multiply and add).</summary>
+    public static readonly long Flops = (long)Iterations * 12 * (VectorBits / 32) * 2;
+
+    /// <summary>Runs the loop at <see cref="VectorBits"/> and returns a value depending on every accumulator, so nothing is eliminated.</summary>
+    public static float Run() => VectorBits switch
     {
-        Vector512<float> x = Vector512.Create(0.999999f), y = Vector512.Create(1e-7f);
-        Vector512<float> a0 = Vector512.Create(0f), a1 = Vector512.Create(1f), a2 = Vector512.Create(2f), a3 = Vector512.Create(3f);
-        Vector512<float> a4 = Vector512.Create(4f), a5 = Vector512.Create(5f), a6 = Vector512.Create(6f), a7 = Vector512.Create(7f);
-        Vector512<float> a8 = Vector512.Create(8f), a9 = Vector512.Create(9f), a10 = Vector512.Create(10f), a11 = Vector512.Create(11f);
+        512 => Run<Simd512<float>>(),
+        256 => Run<Simd256<float>>(),
+        128 => Run<Simd128<float>>(),
+        _ => Run<Scalar<float>>(),
+    };
+
+    // The kernels' own register abstraction, so the peak is what their FMAs can reach at that width.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static float Run<TSimd>()
+        where TSimd : struct, ISimd<TSimd, float>
+    {
+        TSimd x = TSimd.Broadcast(0.999999f), y = TSimd.Broadcast(1e-7f);
+        TSimd a0 = TSimd.Broadcast(0f), a1 = TSimd.Broadcast(1f), a2 = TSimd.Broadcast(2f), a3 = TSimd.Broadcast(3f);
+        TSimd a4 = TSimd.Broadcast(4f), a5 = TSimd.Broadcast(5f), a6 = TSimd.Broadcast(6f), a7 = TSimd.Broadcast(7f);
+        TSimd a8 = TSimd.Broadcast(8f), a9 = TSimd.Broadcast(9f), a10 = TSimd.Broadcast(10f), a11 = TSimd.Broadcast(11f);
         for (int i = 0; i < Iterations; i++)
         {
-            a0 = Vector512.FusedMultiplyAdd(a0, x, y); a1 = Vector512.FusedMultiplyAdd(a1, x, y);
-            a2 = Vector512.FusedMultiplyAdd(a2, x, y); a3 = Vector512.FusedMultiplyAdd(a3, x, y);
-            a4 = Vector512.FusedMultiplyAdd(a4, x, y); a5 = Vector512.FusedMultiplyAdd(a5, x, y);
-            a6 = Vector512.FusedMultiplyAdd(a6, x, y); a7 = Vector512.FusedMultiplyAdd(a7, x, y);
-            a8 = Vector512.FusedMultiplyAdd(a8, x, y); a9 = Vector512.FusedMultiplyAdd(a9, x, y);
-            a10 = Vector512.FusedMultiplyAdd(a10, x, y); a11 = Vector512.FusedMultiplyAdd(a11, x, y);
+            a0 = TSimd.MultiplyAdd(a0, x, y); a1 = TSimd.MultiplyAdd(a1, x, y);
+            a2 = TSimd.MultiplyAdd(a2, x, y); a3 = TSimd.MultiplyAdd(a3, x, y);
+            a4 = TSimd.MultiplyAdd(a4, x, y); a5 = TSimd.MultiplyAdd(a5, x, y);
+            a6 = TSimd.MultiplyAdd(a6, x, y); a7 = TSimd.MultiplyAdd(a7, x, y);
+            a8 = TSimd.MultiplyAdd(a8, x, y); a9 = TSimd.MultiplyAdd(a9, x, y);
+            a10 = TSimd.MultiplyAdd(a10, x, y); a11 = TSimd.MultiplyAdd(a11, x, y);
         }
-        return Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
+        return TSimd.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
     }
 }
 

@@ -524,8 +524,8 @@ public static class Gemm
             squares = TSimd.MultiplyAdd(value, value, squares);
     }
 
-    /// <summary>A packed block of <c>b</c> up to this size is swept row tile by row tile: it stays in L1 meanwhile.</summary>
-    internal const int SmallPackedBlockBytes = 32 * 1024;
+    /// <summary>A packed block of <c>b</c> up to this size is swept row tile by row tile: it stays in L1 meanwhile (<see cref="GemmBlocking.Derive"/>).</summary>
+    internal static readonly int SmallPackedBlockBytes = GemmBlocking.Current.SmallPackedBlockBytes;
 
     /// <summary>Rows of <c>c</c> from which the packed path pays for packing <c>b</c>; fewer go to the unpacked loops.</summary>
     internal const int PackedMinRows = 6;
@@ -540,21 +540,19 @@ public static class Gemm
     internal const int TileRows = 6;
 
     /// <summary>
-    /// Largest depth of a packed block of <c>b</c>: a micro-panel of <c>DepthBlock × 2·Count</c> floats (44 KB) stays
-    /// in Zen 5's 48 KB L1, and a depth of 784 or 1024 takes three blocks instead of four, one pass over <c>c</c> fewer
-    /// (W4's 256 × 1024 × 1024 products ran ~2% faster than with 256).
+    /// Largest depth of a packed block of <c>b</c>: its micro-panel of <c>DepthBlock × 2·Count</c> stays in this machine's
+    /// L1 while every row tile sweeps it (<see cref="GemmBlocking.Derive"/>). Depths are split into equal blocks up to it.
     /// </summary>
-    internal const int DepthBlock = 352;
+    internal static readonly int DepthBlock = GemmBlocking.Current.DepthBlock;
 
-    /// <summary>Columns of a packed block of <c>b</c>, a multiple of every width's panel (2·Count ≤ 32): the block stays in L2.</summary>
-    internal const int ColumnBlock = 256;
+    /// <summary>Columns of a packed block of <c>b</c>, a multiple of every width's panel (2·Count ≤ 32), sized to this machine's L2.</summary>
+    internal static readonly int ColumnBlock = GemmBlocking.Current.ColumnBlock;
 
     /// <summary>
-    /// Rows of a packed block of <c>Aᵀ</c> (a weight gradient's output units), a multiple of <see cref="TileRows"/>:
-    /// <c>b</c> is packed again for every row block, so a layer of up to 258 outputs packs it once. A block of <c>a</c>
-    /// (258 × 352 floats, 363 KB) and one of <c>b</c> (352 × 256, 352 KB) stay in a 1 MB L2 together.
+    /// Rows of a packed block of <c>Aᵀ</c> (a weight gradient's output units), a multiple of <see cref="TileRows"/>, sized so
+    /// that it stays in this machine's L2 while every panel of <c>b</c> sweeps it; <c>b</c> is packed again for every row block.
     /// </summary>
-    internal const int RowBlock = 258;
+    internal static readonly int RowBlock = GemmBlocking.Current.RowBlock;
 
     /// <summary>
     /// One packing buffer per thread and element type, <c>DepthBlock × (ColumnBlock + RowBlock)</c> elements,

@@ -5,14 +5,16 @@ namespace ChainRule.Tests.Behaviour;
 
 /// <summary>
 /// Layer sizes taken from the kernels' own thresholds, so the models below keep crossing them when a threshold moves.
+/// The cache blocks are derived at start-up from the machine (<see cref="GemmBlocking"/>), and attribute arguments are
+/// constants: the sizes cross the blocks' upper bounds, so they cross the live blocks on every machine.
 /// </summary>
 internal static class ThresholdSizes
 {
     /// <summary>Past one packed depth block, and odd: every vector width leaves a scalar tail.</summary>
-    public const int Depth = Gemm.DepthBlock + 3;
+    public const int Depth = GemmBlocking.MaxDepthBlock + 3;
 
     /// <summary>Past one packed column block, not a whole panel, and more output units than one packed row block of <c>Aᵀ</c>.</summary>
-    public const int Wide = Gemm.ColumnBlock + Gemm.PackedMinColumns + 1;
+    public const int Wide = (GemmBlocking.MaxColumnBlock > GemmBlocking.MaxRowBlock ? GemmBlocking.MaxColumnBlock : GemmBlocking.MaxRowBlock) + Gemm.PackedMinColumns + 1;
 
     /// <summary>One column short of the packed <c>A Bᵀ</c>: the dot-product tiles at every batch.</summary>
     public const int BelowPacked = Gemm.PackedMinColumns - 1;

@@ -1,0 +1,145 @@
+using System;
+using System.IO;
+using ChainRule.Kernels;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace ChainRule.Tests.Kernels;
+
+/// <summary>
+/// The matrix product's cache blocks as a pure function of a machine's caches and vector width, at the numbers of the
+/// machines the kernels have run on, and the start-up detection that feeds it.
+/// </summary>
+public class GemmBlockingTests(ITestOutputHelper log)
+{
+    private const long K = 1024, M = 1024 * 1024;
+
+    public static TheoryData<string, long, long, long, int, int, int, int, int> Machines() => new()
+    {
+        // machine, L1d, L2, L3, vector bits → depth, column, row block, L1-resident block bytes
+        { "Zen 5, AVX-512", 48 * K, 1 * M, 32 * M, 512, 288, 224, 450, 32 * 1024 },
+        { "EPYC Zen 3, AVX2", 32 * K, 512 * K, 32 * M, 256, 384, 64, 168, 21845 },
+        { "Xeon, AVX-512, 2 MB L2", 48 * K, 2 * M, 105 * M, 512, 288, 448, GemmBlocking.MaxRowBlock, 32 * 1024 },
+        { "no cache information, AVX2", 0, 0, 0, 256, 384, 32, 84, 21845 },
+        { "no cache information, AVX-512", 0, 0, 0, 512, 192, 64, 168, 21845 },
+        { "no cache information, SSE", 0, 0, 0, 128, GemmBlocking.MaxDepthBlock, 32, 60, 21845 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Machines))]
+    public void Blocks_follow_the_caches_and_the_vector_width(string machine, long l1, long l2, long l3, int bits,
+        int depthBlock, int columnBlock, int rowBlock, int smallBlockBytes)
+    {
+        GemmBlocking blocking = GemmBlocking.Derive(new CacheSizes(l1, l2, l3, "test"), bits);
+        log.WriteLine($"{machine}: {blocking}");
+        Assert.Equal((depthBlock, columnBlock, rowBlock, smallBlockBytes),
+            (blocking.DepthBlock, blocking.ColumnBlock, blocking.RowBlock, blocking.SmallPackedBlockBytes));
+        CheckInvariants(blocking, l1 > 0 ? l1 : CacheSizes.FallbackL1Data, l2 > 0 ? l2 : CacheSizes.FallbackL2, bits);
+    }
+
+    [Fact]
+    public void The_live_blocking_is_the_derivation_at_this_machines_caches_and_width()
+    {
+        GemmBlocking live = GemmBlocking.Current;
+        log.WriteLine(live.ToString());
+        Assert.Equal(GemmBlocking.HardwareVectorBits(), live.VectorBits);
+        Assert.Equal(GemmBlocking.Derive(CacheSizes.Detect(), GemmBlocking.HardwareVectorBits()), live);
+        Assert.Equal((live.DepthBlock, live.ColumnBlock, live.RowBlock, live.SmallPackedBlockBytes),
+            (Gemm.DepthBlock, Gemm.ColumnBlock, Gemm.RowBlock, Gemm.SmallPackedBlockBytes));
+        CheckInvariants(live, live.Caches.L1Data > 0 ? live.Caches.L1Data : CacheSizes.FallbackL1Data,
+            live.Caches.L2 > 0 ? live.Caches.L2 : CacheSizes.FallbackL2, live.VectorBits);
+    }
+
+    [Fact]
+    public void The_width_is_512_only_where_Vector512_is_accelerated()
+    {
+        int expected = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 512
+            : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? 256
+            : System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated ? 128 : 32;
+        Assert.Equal(expected, GemmBlocking.HardwareVectorBits());
+    }
+
+    [Fact]
+    public void Wider_registers_and_smaller_caches_give_smaller_blocks()
+    {
+        var caches = new CacheSizes(32 * K, 512 * K, 0, "test");
+        Assert.True(GemmBlocking.Derive(caches, 512).DepthBlock < GemmBlocking.Derive(caches, 256).DepthBlock);
+        var smallerL2 = caches with { L2 = 256 * K };
+        Assert.True(GemmBlocking.Derive(smallerL2, 256).RowBlock < GemmBlocking.Derive(caches, 256).RowBlock);
+        Assert.True(GemmBlocking.Derive(smallerL2, 256).ColumnBlock <= GemmBlocking.Derive(caches, 256).ColumnBlock);
+        // L3 sizes nothing: this loop reads each packed panel once, from L2.
+        Assert.Equal(GemmBlocking.Derive(caches, 256) with { Caches = default }, GemmBlocking.Derive(caches with { L3 = 256 * M }, 256) with { Caches = default });
+    }
+
+    // The panel swept by every row tile fits 3/4 of L1d; a packed block of Aᵀ half of L2 and one of b a quarter, in floats.
+    private static void CheckInvariants(GemmBlocking blocking, long l1, long l2, int bits)
+    {
+        long panelBytes = (long)blocking.DepthBlock * 2 * (bits / 8);
+        Assert.True(panelBytes <= l1 * 3 / 4 || blocking.DepthBlock == 64, $"panel {panelBytes} B against L1d {l1} B");
+        Assert.True(blocking.DepthBlock <= GemmBlocking.MaxDepthBlock && blocking.DepthBlock % 16 == 0);
+        Assert.True((long)blocking.RowBlock * blocking.DepthBlock * sizeof(float) <= l2 / 2, "block of Aᵀ in half of L2");
+        Assert.True((long)blocking.ColumnBlock * blocking.DepthBlock * sizeof(float) <= l2 / 4 || blocking.ColumnBlock == 32, "block of b in a quarter of L2");
+        Assert.True(blocking.RowBlock % Gemm.TileRows == 0 && blocking.RowBlock <= GemmBlocking.MaxRowBlock);
+        Assert.True(blocking.ColumnBlock % 32 == 0 && blocking.ColumnBlock <= GemmBlocking.MaxColumnBlock);
+        Assert.True(blocking.SmallPackedBlockBytes <= l1);
+    }
+
+    [Fact]
+    public void Sysfs_sizes_are_read_per_level_skipping_instruction_caches()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "chainrule-sysfs-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            WriteIndex(root, 0, "1", "Data", "48K");
+            WriteIndex(root, 1, "1", "Instruction", "64K");
+            WriteIndex(root, 2, "2", "Unified", "2048K");
+            WriteIndex(root, 3, "3", "Unified", "105M\n");
+            Assert.Equal(new CacheSizes(48 * K, 2 * M, 105 * M, "sysfs"), CacheSizes.FromSysfs(root));
+            Assert.Equal(default, CacheSizes.FromSysfs(Path.Combine(root, "missing")));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+
+        static void WriteIndex(string root, int index, string level, string type, string size)
+        {
+            string folder = Path.Combine(root, "index" + index);
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(Path.Combine(folder, "level"), level + "\n");
+            File.WriteAllText(Path.Combine(folder, "type"), type + "\n");
+            File.WriteAllText(Path.Combine(folder, "size"), size);
+        }
+    }
+
+    [Theory]
+    [InlineData("32K", 32 * K)]
+    [InlineData("512K\n", 512 * K)]
+    [InlineData("32M", 32 * M)]
+    [InlineData("1G", 1024 * M)]
+    [InlineData("65536", 65536)]
+    [InlineData("", 0)]
+    [InlineData("-4K", 0)]
+    [InlineData("lots", 0)]
+    public void Sysfs_sizes_parse_with_their_unit(string text, long bytes) => Assert.Equal(bytes, CacheSizes.ParseSize(text));
+
+    [Fact]
+    public void Detection_answers_on_this_machine_as_sysfs_and_cpuid_do()
+    {
+        CacheSizes detected = CacheSizes.Detect();
+        log.WriteLine(detected.ToString());
+        CacheSizes cpuid = CacheSizes.FromCpuid();
+        log.WriteLine("CPUID alone: " + cpuid);
+        CacheSizes sysfs = OperatingSystem.IsLinux() ? CacheSizes.FromSysfs("/sys/devices/system/cpu/cpu0/cache") : default;
+        if (sysfs.L1Data > 0)
+            Assert.Equal(sysfs.L1Data, detected.L1Data);
+        else if (cpuid.L1Data > 0)
+            Assert.Equal(cpuid.L1Data, detected.L1Data);
+        else
+            Assert.Equal(0, detected.L1Data);
+        if (sysfs.L2 > 0)
+            Assert.Equal(sysfs.L2, detected.L2);
+        else
+            Assert.Equal(cpuid.L2, detected.L2);
+    }
+}
