@@ -160,7 +160,7 @@ internal static class StabilityLints
     {
         for (int i = 0; i + 1 < plan.Steps.Count; i++)
         {
-            if (plan.Steps[i] is DenseStep { HasActivation: false } dense && plan.Steps[i + 1] is NormStep { Norm.Kind: NormKind.BatchNorm } norm
+            if (plan.Steps[i] is DenseStep { HasActivation: false, HasBias: true } dense && plan.Steps[i + 1] is NormStep { Norm.Kind: NormKind.BatchNorm } norm
                 && sites.TryGetValue(dense.Name, out LayerSite? site))
                 diagnostics.Add(Info(DiagnosticDescriptors.BiasBeforeBatchNorm, site.Attribute, dense.Name, norm.Name, Number(dense.Outputs)));
         }

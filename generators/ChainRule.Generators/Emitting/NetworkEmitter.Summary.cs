@@ -90,7 +90,7 @@ internal static partial class NetworkEmitter
         return text.ToString();
     }
 
-    private static int DenseParameters(DenseStep dense) => dense.WeightCount + dense.Outputs;
+    private static int DenseParameters(DenseStep dense) => dense.WeightCount + (dense.HasBias ? dense.Outputs : 0);
 
     private static int NormParameters(NormPlan norm) => norm.HasBeta ? 2 * norm.Features : norm.Features;
 

@@ -71,7 +71,7 @@ internal static class NetworkLowering
                 cancellationToken.ThrowIfCancellationRequested();
                 PlanStep step = layer switch
                 {
-                    DenseSpec dense => LowerDense(dense.Name, dense.Modifiers, _locals.Layer(dense.Name), AddName(dense.Name), width, dense.Units, dense.Activation, dense.Init, input),
+                    DenseSpec dense => LowerDense(dense.Name, dense.Modifiers, _locals.Layer(dense.Name), AddName(dense.Name), width, dense.Units, dense.Activation, dense.Init, input, dense.HasBias),
                     NormSpec norm => LowerNorm(norm, width, input),
                     ResidualSpec residual => LowerResidual(residual, width, input),
                     _ => throw new System.InvalidOperationException($"Unknown layer {layer.GetType().Name}."),
@@ -90,13 +90,13 @@ internal static class NetworkLowering
         }
 
         private DenseStep LowerDense(string name, string modifiers, string variable, int nameIndex, int inputs, int outputs,
-            ActivationKind activation, InitKind init, ActivationBuffer? input)
+            ActivationKind activation, InitKind init, ActivationBuffer? input, bool hasBias = true)
         {
             bool keepsPreActivation = KeepsPreActivation(activation);
             ActivationBuffer pre = PerSample(LocalNames.Of(variable, keepsPreActivation ? Role.PreActivation : Role.Out), outputs);
             ActivationBuffer output = keepsPreActivation ? PerSample(LocalNames.Of(variable, Role.Out), outputs) : pre;
             int weights = Parameters(checked(inputs * outputs));
-            int bias = Parameters(outputs);
+            int bias = hasBias ? Parameters(outputs) : -1;
             return new DenseStep(_steps.Count, name, modifiers, variable, nameIndex, inputs, outputs, weights, bias,
                 activation, ResolveInit(init, activation), _streams++, input, pre, output);
         }

@@ -53,11 +53,11 @@ internal sealed record ActivationBuffer(string Name, int Offset, int Width, bool
 /// <param name="Output">The buffer holding the layer's result.</param>
 internal abstract record PlanStep(int Index, string Name, string Modifiers, ActivationBuffer? Input, ActivationBuffer Output);
 
-/// <summary>A dense layer, <c>y = act(x Wᵀ + b)</c>.</summary>
+/// <summary>A dense layer, <c>y = act(x Wᵀ + b)</c>, or <c>y = act(x Wᵀ)</c> without bias.</summary>
 /// <param name="Variable">The snake_case stem of the layer's locals, e.g. <c>hidden</c>.</param>
 /// <param name="NameIndex">Index of the layer's name in <see cref="NetworkPlan.LayerNames"/>.</param>
 /// <param name="WeightOffset">Offset of <c>W</c> (shape <c>(Outputs, Inputs)</c>) in the parameter buffer.</param>
-/// <param name="BiasOffset">Offset of <c>b</c> (shape <c>(Outputs)</c>).</param>
+/// <param name="BiasOffset">Offset of <c>b</c> (shape <c>(Outputs)</c>); −1 for a layer without bias.</param>
 /// <param name="Init">The resolved initialization scheme, never <see cref="InitKind.Default"/>.</param>
 /// <param name="Stream">The random stream the weights are drawn from.</param>
 /// <param name="PreActivation">Where <c>x Wᵀ + b</c> is stored; the same as the output for Identity and for ReLU (overwritten in place: its backward needs only where the output is positive).</param>
@@ -80,6 +80,8 @@ internal sealed record DenseStep(
     : PlanStep(Index, Name, Modifiers, Input, Output)
 {
     public bool HasActivation => Activation != ActivationKind.Identity;
+
+    public bool HasBias => BiasOffset >= 0;
 
     public int WeightCount => Inputs * Outputs;
 }
