@@ -49,8 +49,8 @@ public sealed class NetworkGenerator : IIncrementalGenerator
 
         // Locations are rebuilt against the compilation's own syntax trees so that #pragma warning disable and
         // editorconfig severities apply to them; only this last step sees the compilation.
-        // The stability lints (CR0021, CR0023) lower the spec once more: they need the plan and the layers' locations.
-        // CR0020 and CR0022 have code fixes, which only an analyzer's diagnostics get: StabilityAnalyzer reports them.
+        // The stability lint CR0021 lowers the spec once more: it needs the plan and the layers' locations.
+        // CR0020, CR0022 and CR0023 have code fixes, which only an analyzer's diagnostics get: StabilityAnalyzer reports them.
         IncrementalValueProvider<ImmutableArray<DiagnosticInfo>> diagnostics = parsed
             .SelectMany(static (result, cancellationToken) => result.Diagnostics.Concat(StabilityLints.Check(result, fixable: false, cancellationToken)))
             .WithTrackingName(TrackingNames.Diagnostics)

@@ -21,7 +21,7 @@ public class StabilityLintTests
     private static string Message(Diagnostic diagnostic) => diagnostic.GetMessage(CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// What a build reports: the generator's diagnostics, then <see cref="StabilityAnalyzer"/>'s (CR0020, CR0022) on the
+    /// What a build reports: the generator's diagnostics, then <see cref="StabilityAnalyzer"/>'s (CR0020, CR0022, CR0023) on the
     /// compilation that includes the generated code, as the compiler runs analyzers after generators.
     /// </summary>
     internal static async Task<ImmutableArray<Diagnostic>> Lints(string source)
@@ -55,11 +55,13 @@ public class StabilityLintTests
             {
                 [Dense(32, Activation.ReLU, Init = Init.XavierNormal)] public partial DenseLayer<float> Hidden { get; }
                 [Residual(Norm.LayerNorm, Activation.Gelu, Repeat = 8, Placement = NormPlacement.Post)] public partial ResidualStack<float> Body { get; }
+                [Dense(32)] public partial DenseLayer<float> Projection { get; }
+                [BatchNorm] public partial NormLayer<float> Batch { get; }
                 [Dense(10)] public partial DenseLayer<float> Logits { get; }
             }
             """;
         Assert.Empty(GeneratorHarness.Run(source).Diagnostics);
-        Assert.Equal(["CR0020", "CR0022"], (await Lints(source)).Select(d => d.Id));
+        Assert.Equal(["CR0020", "CR0022", "CR0023"], (await Lints(source)).Select(d => d.Id));
     }
 
     [Fact]
@@ -145,9 +147,9 @@ public class StabilityLintTests
     }
 
     [Fact]
-    public void CR0023_BiasDirectlyBeforeBatchNorm()
+    public async Task CR0023_BiasDirectlyBeforeBatchNorm()
     {
-        var diagnostic = AssertSingle("""
+        var diagnostic = await AssertSingleLint("""
             using ChainRule;
             [Network(Inputs = 32, Loss = Loss.SoftmaxCrossEntropy)]
             public partial class Model
@@ -156,8 +158,8 @@ public class StabilityLintTests
                 [BatchNorm] public partial NormLayer<float> Norm { get; }
                 [Dense(10)] public partial DenseLayer<float> Logits { get; }
             }
-            """, "CR0023", DiagnosticSeverity.Warning);
-        Assert.Equal("Layer 'Projection' adds a bias that BatchNorm 'Norm' subtracts again with the batch mean: its gradient is 0, so its 48 parameters never change and only cost work",
+            """, "CR0023");
+        Assert.Equal("Layer 'Projection' adds a bias that BatchNorm 'Norm' subtracts again with the batch mean: its gradient is 0, so its 48 parameters never change and only cost work; declare the layer with Bias = false",
             Message(diagnostic));
     }
 

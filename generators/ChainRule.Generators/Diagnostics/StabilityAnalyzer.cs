@@ -9,7 +9,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace ChainRule.Generators.Diagnostics;
 
 /// <summary>
-/// Reports the stability lints that have code fixes (<see cref="StabilityLints.Fixable"/>: CR0020, CR0022). IDEs
+/// Reports the stability lints that have code fixes (<see cref="StabilityLints.Fixable"/>: CR0020, CR0022, CR0023). IDEs
 /// offer fixes only for an analyzer's diagnostics, not a generator's, so these run here, through the generator's own
 /// parse → lower → lint path, and the generator leaves them out.
 /// </summary>

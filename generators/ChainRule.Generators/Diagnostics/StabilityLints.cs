@@ -37,7 +37,7 @@ internal static class StabilityLints
     /// IDE offers fixes only for an analyzer's diagnostics. Each lint is reported by exactly one of the two.
     /// </summary>
     public static readonly ImmutableArray<DiagnosticDescriptor> Fixable =
-        ImmutableArray.Create(DiagnosticDescriptors.InitMismatchedToActivation, DiagnosticDescriptors.DeepPostNormStack);
+        ImmutableArray.Create(DiagnosticDescriptors.InitMismatchedToActivation, DiagnosticDescriptors.DeepPostNormStack, DiagnosticDescriptors.BiasBeforeBatchNorm);
 
     /// <summary>The lints of <paramref name="result"/>: the <see cref="Fixable"/> ones, or all the others.</summary>
     public static IEnumerable<DiagnosticInfo> Check(ParseResult result, bool fixable, CancellationToken cancellationToken)
@@ -57,11 +57,11 @@ internal static class StabilityLints
         {
             CheckInits(plan, sites, diagnostics);
             CheckPostNorm(plan, sites, diagnostics);
+            CheckBiasBeforeBatchNorm(plan, sites, diagnostics);
         }
         else
         {
             CheckFlow(plan, sites, diagnostics);
-            CheckBiasBeforeBatchNorm(plan, sites, diagnostics);
         }
         return diagnostics;
     }

@@ -8,13 +8,14 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace ChainRule.CodeFixes;
 
 /// <summary>
-/// A fix for a diagnostic located at one argument of a layer attribute (the stability lints point at the argument
-/// that causes them): finds the argument, asks the fix for one replacement, offers it singly and as Fix all.
+/// A fix for a diagnostic located at a layer attribute or at one of its arguments (the stability lints point at the
+/// argument that causes them, or at the attribute when no argument does): finds both, asks the fix for one
+/// replacement, offers it singly and as Fix all.
 /// </summary>
-public abstract class AttributeArgumentCodeFix : CodeFixProvider
+public abstract class AttributeCodeFix : CodeFixProvider
 {
     /// <summary>A fix for <paramref name="diagnosticId"/>: a constant, not a reference, so this assembly never loads the generator.</summary>
-    protected AttributeArgumentCodeFix(string diagnosticId) => FixableDiagnosticIds = ImmutableArray.Create(diagnosticId);
+    protected AttributeCodeFix(string diagnosticId) => FixableDiagnosticIds = ImmutableArray.Create(diagnosticId);
 
     /// <inheritdoc/>
     public sealed override ImmutableArray<string> FixableDiagnosticIds { get; }
@@ -28,8 +29,9 @@ public abstract class AttributeArgumentCodeFix : CodeFixProvider
         SyntaxNode? root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
         foreach (Diagnostic diagnostic in context.Diagnostics)
         {
-            if (root?.FindNode(diagnostic.Location.SourceSpan).FirstAncestorOrSelf<AttributeArgumentSyntax>() is not { } argument
-                || Rewrite(diagnostic, argument) is not { } fix)
+            SyntaxNode? located = root?.FindNode(diagnostic.Location.SourceSpan);
+            if (root is null || located?.FirstAncestorOrSelf<AttributeSyntax>() is not { } attribute
+                || Rewrite(diagnostic, attribute, located.FirstAncestorOrSelf<AttributeArgumentSyntax>()) is not { } fix)
                 continue;
             Document fixedDocument = context.Document.WithSyntaxRoot(root.ReplaceNode(fix.Node, fix.Replacement));
             context.RegisterCodeFix(CodeAction.Create(fix.Title, _ => Task.FromResult(fixedDocument), equivalenceKey: fix.Title), diagnostic);
@@ -37,8 +39,9 @@ public abstract class AttributeArgumentCodeFix : CodeFixProvider
     }
 
     /// <summary>
-    /// The fix for <paramref name="diagnostic"/> at <paramref name="argument"/>: its title (also its Fix all key, so
-    /// only fixes of the same title are applied together), the node to replace and its replacement; null for none.
+    /// The fix for <paramref name="diagnostic"/> on <paramref name="attribute"/>, at <paramref name="argument"/> when the
+    /// diagnostic points at one: its title (also its Fix all key, so only fixes of the same title are applied together),
+    /// the node to replace and its replacement; null for none.
     /// </summary>
-    protected abstract (string Title, SyntaxNode Node, SyntaxNode Replacement)? Rewrite(Diagnostic diagnostic, AttributeArgumentSyntax argument);
+    protected abstract (string Title, SyntaxNode Node, SyntaxNode Replacement)? Rewrite(Diagnostic diagnostic, AttributeSyntax attribute, AttributeArgumentSyntax? argument);
 }
