@@ -1,8 +1,10 @@
 using System.Collections.Immutable;
+using System.Linq;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace ChainRule.CodeFixes;
@@ -44,4 +46,23 @@ public abstract class AttributeCodeFix : CodeFixProvider
     /// the node to replace and its replacement; null for none.
     /// </summary>
     protected abstract (string Title, SyntaxNode Node, SyntaxNode Replacement)? Rewrite(Diagnostic diagnostic, AttributeSyntax attribute, AttributeArgumentSyntax? argument);
+
+    /// <summary>
+    /// <c>name = value</c> on <paramref name="attribute"/>: the value of a written <c>name = …</c> replaced, or the argument
+    /// added last; null for an attribute without an argument list (no layer attribute with a fixable lint has none).
+    /// </summary>
+    protected static (SyntaxNode Node, SyntaxNode Replacement)? SetNamedArgument(AttributeSyntax attribute, string name, ExpressionSyntax value)
+    {
+        if (attribute.ArgumentList is not { } arguments)
+            return null;
+        if (arguments.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == name) is { } written)
+            return (written.Expression, value.WithTriviaFrom(written.Expression));
+        AttributeArgumentSyntax added = SyntaxFactory.AttributeArgument(
+            SyntaxFactory.NameEquals(SyntaxFactory.IdentifierName(name), SyntaxFactory.Token(SyntaxKind.EqualsToken).WithLeadingTrivia(SyntaxFactory.Space).WithTrailingTrivia(SyntaxFactory.Space)),
+            nameColon: null, value);
+        var separated = arguments.Arguments.GetWithSeparators()
+            .Add(SyntaxFactory.Token(SyntaxKind.CommaToken).WithTrailingTrivia(SyntaxFactory.Space))
+            .Add(added);
+        return (arguments, arguments.WithArguments(SyntaxFactory.SeparatedList<AttributeArgumentSyntax>(separated)));
+    }
 }

@@ -1,5 +1,4 @@
 using System.Composition;
-using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
@@ -22,20 +21,8 @@ public sealed class BiasFreeCodeFix : AttributeCodeFix
     }
 
     /// <inheritdoc/>
-    protected override (string Title, SyntaxNode Node, SyntaxNode Replacement)? Rewrite(Diagnostic diagnostic, AttributeSyntax attribute, AttributeArgumentSyntax? argument)
-    {
-        // [Dense] always has an argument list: its units are required.
-        if (attribute.ArgumentList is not { } arguments)
-            return null;
-        ExpressionSyntax no = SyntaxFactory.LiteralExpression(SyntaxKind.FalseLiteralExpression);
-        if (arguments.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == "Bias") is { } written)
-            return (Title, written.Expression, no.WithTriviaFrom(written.Expression));
-        AttributeArgumentSyntax bias = SyntaxFactory.AttributeArgument(
-            SyntaxFactory.NameEquals(SyntaxFactory.IdentifierName("Bias"), SyntaxFactory.Token(SyntaxKind.EqualsToken).WithLeadingTrivia(SyntaxFactory.Space).WithTrailingTrivia(SyntaxFactory.Space)),
-            nameColon: null, no);
-        var separated = arguments.Arguments.GetWithSeparators()
-            .Add(SyntaxFactory.Token(SyntaxKind.CommaToken).WithTrailingTrivia(SyntaxFactory.Space))
-            .Add(bias);
-        return (Title, arguments, arguments.WithArguments(SyntaxFactory.SeparatedList<AttributeArgumentSyntax>(separated)));
-    }
+    protected override (string Title, SyntaxNode Node, SyntaxNode Replacement)? Rewrite(Diagnostic diagnostic, AttributeSyntax attribute, AttributeArgumentSyntax? argument) =>
+        SetNamedArgument(attribute, "Bias", SyntaxFactory.LiteralExpression(SyntaxKind.FalseLiteralExpression)) is { } edit
+            ? (Title, edit.Node, edit.Replacement)
+            : null;
 }

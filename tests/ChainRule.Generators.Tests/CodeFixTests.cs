@@ -125,6 +125,34 @@ public class CodeFixTests
     }
 
     [Fact]
+    public async Task CR0022_PostNormStackGetsReZero()
+    {
+        // The second remedy keeps post-norm: ReZero = true is added, or a written ReZero = false turned on.
+        await new Test<ReZeroCodeFix>("""
+            using ChainRule;
+            [Network(Inputs = 32, Loss = Loss.SoftmaxCrossEntropy)]
+            public partial class Model
+            {
+                [Residual(Norm.LayerNorm, Activation.Gelu, Repeat = 12, {|#0:Placement = NormPlacement.Post|})] public partial ResidualStack<float> Body { get; }
+                [Residual(Norm.RMSNorm, Activation.Silu, {|#1:Placement = NormPlacement.Post|}, ReZero = false, Repeat = 7)] public partial ResidualStack<float> Head { get; }
+                [Dense(10)] public partial DenseLayer<float> Logits { get; }
+            }
+            """, """
+            using ChainRule;
+            [Network(Inputs = 32, Loss = Loss.SoftmaxCrossEntropy)]
+            public partial class Model
+            {
+                [Residual(Norm.LayerNorm, Activation.Gelu, Repeat = 12, Placement = NormPlacement.Post, ReZero = true)] public partial ResidualStack<float> Body { get; }
+                [Residual(Norm.RMSNorm, Activation.Silu, Placement = NormPlacement.Post, ReZero = true, Repeat = 7)] public partial ResidualStack<float> Head { get; }
+                [Dense(10)] public partial DenseLayer<float> Logits { get; }
+            }
+            """,
+            Warning("CR0022", 0, "Residual stack 'Body' normalizes after the residual add in 12 blocks without ReZero; post-norm stacks deeper than 6 blocks train unstably or diverge early on; use Placement = NormPlacement.Pre or ReZero = true, and a learning-rate warmup"),
+            Warning("CR0022", 1, "Residual stack 'Head' normalizes after the residual add in 7 blocks without ReZero; post-norm stacks deeper than 6 blocks train unstably or diverge early on; use Placement = NormPlacement.Pre or ReZero = true, and a learning-rate warmup"))
+            .RunAsync();
+    }
+
+    [Fact]
     public async Task CR0023_BiasBeforeBatchNormIsDropped()
     {
         // Added after the other arguments; a written Bias = true is turned off in place. The fixed layers get no CR0023.
