@@ -71,8 +71,46 @@ public class GeneratorBenchmarks
     private CSharpCompilation Compile() =>
         CSharpCompilation.Create("Deep", [_model, _unrelated], _references, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
 
-    private static GeneratorDriver CreateDriver() =>
-        CSharpGeneratorDriver.Create([new NetworkGenerator().AsSourceGenerator()], parseOptions: ParseOptions);
+    private static GeneratorDriver CreateDriver(bool trackSteps = false) =>
+        CSharpGeneratorDriver.Create([new NetworkGenerator().AsSourceGenerator()], parseOptions: ParseOptions,
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
+
+    /// <summary>
+    /// The generator's own time as the compiler measures it (what <c>-p:ReportAnalyzer=true</c> reports), without the
+    /// binding the compilation does anyway, median of <paramref name="runs"/> first runs, and the median time of each
+    /// tracked step; printed by <c>dotnet run -c Release --project tests/ChainRule.Benchmarks -- generator-timing</c>.
+    /// </summary>
+    public static void PrintTiming(int runs = 41)
+    {
+        var benchmark = new GeneratorBenchmarks();
+        benchmark.Setup();
+        var total = new System.Collections.Generic.List<double>();
+        var rerun = new System.Collections.Generic.List<double>();
+        var steps = new System.Collections.Generic.Dictionary<string, System.Collections.Generic.List<double>>();
+        var rerunSteps = new System.Collections.Generic.Dictionary<string, System.Collections.Generic.List<double>>();
+        GeneratorDriver tracked = CreateDriver(trackSteps: true).RunGenerators(benchmark._compilation);
+        for (int i = 0; i < runs; i++)
+        {
+            total.Add(CreateDriver().RunGenerators(benchmark.Compile()).GetTimingInfo().GeneratorTimes[0].ElapsedTime.TotalMilliseconds);
+            rerun.Add(benchmark.RerunAfterUnrelatedEdit().GetTimingInfo().GeneratorTimes[0].ElapsedTime.TotalMilliseconds);
+            Add(steps, CreateDriver(trackSteps: true).RunGenerators(benchmark.Compile()));
+            SyntaxTree edited = benchmark._unrelated.WithChangedText(Microsoft.CodeAnalysis.Text.SourceText.From(Unrelated + "// tracked " + i));
+            Add(rerunSteps, tracked.RunGenerators(benchmark._compilation.ReplaceSyntaxTree(benchmark._unrelated, edited)));
+        }
+        static void Add(System.Collections.Generic.Dictionary<string, System.Collections.Generic.List<double>> steps, GeneratorDriver driver)
+        {
+            foreach (var (name, runSteps) in driver.GetRunResult().Results[0].TrackedSteps.Concat(driver.GetRunResult().Results[0].TrackedOutputSteps))
+            {
+                if (!steps.TryGetValue(name, out var times))
+                    steps[name] = times = new();
+                times.Add(runSteps.Sum(step => step.ElapsedTime.TotalMilliseconds));
+            }
+        }
+        static double Median(System.Collections.Generic.List<double> values) => values.Order().ElementAt(values.Count / 2);
+        Console.WriteLine($"generator time, first run (median of {runs}): {Median(total):F2} ms; after an unrelated edit: {Median(rerun):F2} ms");
+        foreach (var (label, table) in new[] { ("first run", steps), ("rerun", rerunSteps) })
+            Console.WriteLine($"  {label}: " + string.Join(", ", table.Where(s => Median(s.Value) >= 0.05).OrderByDescending(s => Median(s.Value)).Select(s => $"{s.Key} {Median(s.Value):F2} ms")));
+    }
 
     /// <summary>A build's generator pass: a new compilation (no symbol bound yet) and a new driver.</summary>
     [Benchmark]

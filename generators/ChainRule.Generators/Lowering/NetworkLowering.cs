@@ -12,7 +12,12 @@ internal static class NetworkLowering
     /// <summary>Rows of a model's own prediction workspace, unless so many would not fit one array.</summary>
     public const int PredictChunk = 16;
 
-    public static NetworkPlan Lower(NetworkSpec spec, CancellationToken cancellationToken = default) => new Lowerer(spec, cancellationToken).Lower();
+    /// <summary>The plan of <paramref name="spec"/>, with its gradient-flow estimate unless <paramref name="estimate"/> is false.</summary>
+    public static NetworkPlan Lower(NetworkSpec spec, CancellationToken cancellationToken = default, bool estimate = true)
+    {
+        NetworkPlan plan = new Lowerer(spec, cancellationToken).Lower();
+        return estimate ? plan with { PredictedDecades = GradientFlowEstimate.RelativeDecades(plan).ToEquatableArray() } : plan;
+    }
 
     /// <summary>ReLU's backward needs only where its output is positive, which is where its input is: its output
     /// overwrites the pre-activation, one buffer fewer to write and read back. Identity has nothing to keep.</summary>
