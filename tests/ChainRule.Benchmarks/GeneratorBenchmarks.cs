@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.IO;
 using System.Linq;
@@ -71,45 +72,84 @@ public class GeneratorBenchmarks
     private CSharpCompilation Compile() =>
         CSharpCompilation.Create("Deep", [_model, _unrelated], _references, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
 
-    private static GeneratorDriver CreateDriver(bool trackSteps = false) =>
-        CSharpGeneratorDriver.Create([new NetworkGenerator().AsSourceGenerator()], parseOptions: ParseOptions,
+    private static GeneratorDriver CreateDriver(bool trackSteps = false, ISourceGenerator? generator = null) =>
+        CSharpGeneratorDriver.Create([generator ?? new NetworkGenerator().AsSourceGenerator()], parseOptions: ParseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
 
     /// <summary>
-    /// The generator's own time as the compiler measures it (what <c>-p:ReportAnalyzer=true</c> reports), without the
-    /// binding the compilation does anyway, median of <paramref name="runs"/> first runs, and the median time of each
-    /// tracked step; printed by <c>dotnet run -c Release --project tests/ChainRule.Benchmarks -- generator-timing</c>.
+    /// The generator's own time as the compiler measures it (what <c>-p:ReportAnalyzer=true</c> reports, without the
+    /// binding the compilation does anyway): the median of <paramref name="runs"/> first runs and reruns after an
+    /// unrelated edit, and the median time of each tracked step. With <paramref name="otherGenerator"/> (the path of
+    /// another build of ChainRule.Generators.dll, e.g. the previous commit's), both are timed in alternation, so that a
+    /// shared machine's load falls on both alike. Printed by
+    /// <c>dotnet run -c Release --project tests/ChainRule.Benchmarks -- generator-timing [other/ChainRule.Generators.dll]</c>.
     /// </summary>
-    public static void PrintTiming(int runs = 41)
+    public static void PrintTiming(string? otherGenerator = null, int runs = 41)
     {
+        var generators = new List<(string Label, ISourceGenerator Generator)> { ("this build", new NetworkGenerator().AsSourceGenerator()) };
+        if (otherGenerator is not null)
+        {
+            var reference = new AnalyzerFileReference(Path.GetFullPath(otherGenerator), new IsolatedLoader());
+            generators.Add((otherGenerator, reference.GetGenerators(LanguageNames.CSharp).Single()));
+        }
         var benchmark = new GeneratorBenchmarks();
         benchmark.Setup();
-        var total = new System.Collections.Generic.List<double>();
-        var rerun = new System.Collections.Generic.List<double>();
-        var steps = new System.Collections.Generic.Dictionary<string, System.Collections.Generic.List<double>>();
-        var rerunSteps = new System.Collections.Generic.Dictionary<string, System.Collections.Generic.List<double>>();
-        GeneratorDriver tracked = CreateDriver(trackSteps: true).RunGenerators(benchmark._compilation);
+        var first = generators.Select(_ => new List<double>()).ToArray();
+        var firstCpu = generators.Select(_ => new List<double>()).ToArray();
+        var rerun = generators.Select(_ => new List<double>()).ToArray();
+        var steps = generators.Select(_ => new Dictionary<string, List<double>>()).ToArray();
+        var warm = generators.Select(g => CreateDriver(generator: g.Generator).RunGenerators(benchmark._compilation)).ToArray();
         for (int i = 0; i < runs; i++)
         {
-            total.Add(CreateDriver().RunGenerators(benchmark.Compile()).GetTimingInfo().GeneratorTimes[0].ElapsedTime.TotalMilliseconds);
-            rerun.Add(benchmark.RerunAfterUnrelatedEdit().GetTimingInfo().GeneratorTimes[0].ElapsedTime.TotalMilliseconds);
-            Add(steps, CreateDriver(trackSteps: true).RunGenerators(benchmark.Compile()));
-            SyntaxTree edited = benchmark._unrelated.WithChangedText(Microsoft.CodeAnalysis.Text.SourceText.From(Unrelated + "// tracked " + i));
-            Add(rerunSteps, tracked.RunGenerators(benchmark._compilation.ReplaceSyntaxTree(benchmark._unrelated, edited)));
-        }
-        static void Add(System.Collections.Generic.Dictionary<string, System.Collections.Generic.List<double>> steps, GeneratorDriver driver)
-        {
-            foreach (var (name, runSteps) in driver.GetRunResult().Results[0].TrackedSteps.Concat(driver.GetRunResult().Results[0].TrackedOutputSteps))
+            for (int g = 0; g < generators.Count; g++)
             {
-                if (!steps.TryGetValue(name, out var times))
-                    steps[name] = times = new();
-                times.Add(runSteps.Sum(step => step.ElapsedTime.TotalMilliseconds));
+                CSharpCompilation fresh = benchmark.Compile();
+                GeneratorDriver driver = CreateDriver(generator: generators[g].Generator);
+                double cpuBefore = ThreadCpuMilliseconds();
+                driver = driver.RunGenerators(fresh);
+                firstCpu[g].Add(ThreadCpuMilliseconds() - cpuBefore);
+                first[g].Add(GeneratorMilliseconds(driver));
+                SyntaxTree edited = benchmark._unrelated.WithChangedText(Microsoft.CodeAnalysis.Text.SourceText.From(Unrelated + "// edit " + i));
+                rerun[g].Add(GeneratorMilliseconds(warm[g].RunGenerators(benchmark._compilation.ReplaceSyntaxTree(benchmark._unrelated, edited))));
+                GeneratorRunResult tracked = CreateDriver(trackSteps: true, generators[g].Generator).RunGenerators(benchmark.Compile()).GetRunResult().Results[0];
+                foreach (var (name, runSteps) in tracked.TrackedSteps.Concat(tracked.TrackedOutputSteps))
+                {
+                    if (!steps[g].TryGetValue(name, out var times))
+                        steps[g][name] = times = new();
+                    times.Add(runSteps.Sum(step => step.ElapsedTime.TotalMilliseconds));
+                }
             }
         }
-        static double Median(System.Collections.Generic.List<double> values) => values.Order().ElementAt(values.Count / 2);
-        Console.WriteLine($"generator time, first run (median of {runs}): {Median(total):F2} ms; after an unrelated edit: {Median(rerun):F2} ms");
-        foreach (var (label, table) in new[] { ("first run", steps), ("rerun", rerunSteps) })
-            Console.WriteLine($"  {label}: " + string.Join(", ", table.Where(s => Median(s.Value) >= 0.05).OrderByDescending(s => Median(s.Value)).Select(s => $"{s.Key} {Median(s.Value):F2} ms")));
+        Console.WriteLine($"{Environment.ProcessorCount} logical CPUs; medians of {runs} runs each, alternating");
+        for (int g = 0; g < generators.Count; g++)
+        {
+            Console.WriteLine($"{generators[g].Label}: generator time, first run {Median(first[g]):F2} ms; after an unrelated edit {Median(rerun[g]):F2} ms");
+            Console.WriteLine($"  CPU time of the thread over the whole first RunGenerators call (the compilation's own binding included): {Median(firstCpu[g]):F2} ms");
+            Console.WriteLine("  first run's steps: " + string.Join(", ", steps[g].Where(s => Median(s.Value) >= 0.05)
+                .OrderByDescending(s => Median(s.Value)).Select(s => $"{s.Key} {Median(s.Value):F2} ms")));
+        }
+
+        // Wall time inflates with a shared machine's load; the CPU time the driver's thread spent does not (Linux only).
+        static double ThreadCpuMilliseconds() =>
+            File.Exists("/proc/thread-self/schedstat")
+                ? long.Parse(File.ReadAllText("/proc/thread-self/schedstat").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) / 1e6
+                : double.NaN;
+
+        static double GeneratorMilliseconds(GeneratorDriver driver) => driver.GetTimingInfo().GeneratorTimes[0].ElapsedTime.TotalMilliseconds;
+
+        static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+    }
+
+    /// <summary>Loads another build of the generator beside this one, in a context of its own.</summary>
+    private sealed class IsolatedLoader : IAnalyzerAssemblyLoader
+    {
+        private readonly System.Runtime.Loader.AssemblyLoadContext _context = new("other generator");
+
+        public void AddDependencyLocation(string fullPath)
+        {
+        }
+
+        public System.Reflection.Assembly LoadFromPath(string fullPath) => _context.LoadFromAssemblyPath(fullPath);
     }
 
     /// <summary>A build's generator pass: a new compilation (no symbol bound yet) and a new driver.</summary>

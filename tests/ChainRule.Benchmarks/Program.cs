@@ -1,9 +1,9 @@
 using BenchmarkDotNet.Running;
 using ChainRule.Benchmarks;
 
-if (args is ["generator-timing"])
+if (args is ["generator-timing", ..])
 {
-    GeneratorBenchmarks.PrintTiming();
+    GeneratorBenchmarks.PrintTiming(args.Length > 1 ? args[1] : null);
     return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
