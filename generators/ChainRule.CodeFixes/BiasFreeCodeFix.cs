@@ -1,8 +1,6 @@
 using System.Composition;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeFixes;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace ChainRule.CodeFixes;
 
@@ -11,18 +9,10 @@ namespace ChainRule.CodeFixes;
 /// <c>[Dense]</c>: a written <c>Bias = …</c> gets <c>false</c>, otherwise the argument is added last.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(BiasFreeCodeFix)), Shared]
-public sealed class BiasFreeCodeFix : AttributeCodeFix
+public sealed class BiasFreeCodeFix : BoolArgumentCodeFix
 {
-    private const string Title = "Remove the bias (Bias = false)";
-
     /// <summary>Fixes CR0023.</summary>
-    public BiasFreeCodeFix() : base("CR0023")
+    public BiasFreeCodeFix() : base("CR0023", "Remove the bias (Bias = false)", "Bias", value: false)
     {
     }
-
-    /// <inheritdoc/>
-    protected override (string Title, SyntaxNode Node, SyntaxNode Replacement)? Rewrite(Diagnostic diagnostic, AttributeSyntax attribute, AttributeArgumentSyntax? argument) =>
-        SetNamedArgument(attribute, "Bias", SyntaxFactory.LiteralExpression(SyntaxKind.FalseLiteralExpression)) is { } edit
-            ? (Title, edit.Node, edit.Replacement)
-            : null;
 }
