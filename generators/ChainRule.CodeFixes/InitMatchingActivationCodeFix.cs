@@ -12,7 +12,7 @@ namespace ChainRule.CodeFixes;
 /// as <c>Initializers.DefaultFor</c>). The analyzer decides the scheme, so this assembly holds no numerics.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(InitMatchingActivationCodeFix)), Shared]
-public sealed class InitMatchingActivationCodeFix : AttributeArgumentCodeFix
+public sealed class InitMatchingActivationCodeFix : AttributeCodeFix
 {
     /// <summary>The diagnostic property naming the matching <c>Init</c> member (StabilityLints.InitProperty).</summary>
     public const string InitProperty = "Init";
@@ -23,9 +23,9 @@ public sealed class InitMatchingActivationCodeFix : AttributeArgumentCodeFix
     }
 
     /// <inheritdoc/>
-    protected override (string Title, SyntaxNode Node, SyntaxNode Replacement)? Rewrite(Diagnostic diagnostic, AttributeArgumentSyntax argument)
+    protected override (string Title, SyntaxNode Node, SyntaxNode Replacement)? Rewrite(Diagnostic diagnostic, AttributeSyntax attribute, AttributeArgumentSyntax? argument)
     {
-        if (!diagnostic.Properties.TryGetValue(InitProperty, out string? init) || init is null)
+        if (argument is null || !diagnostic.Properties.TryGetValue(InitProperty, out string? init) || init is null)
             return null;
         // Only the member name changes, so `ChainRule.Init.X` and `using static` forms keep their qualification.
         ExpressionSyntax expression = argument.Expression switch

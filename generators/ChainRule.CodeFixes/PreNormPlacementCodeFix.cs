@@ -10,7 +10,7 @@ namespace ChainRule.CodeFixes;
 /// since pre-norm is <c>ResidualAttribute.Placement</c>'s default.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(PreNormPlacementCodeFix)), Shared]
-public sealed class PreNormPlacementCodeFix : AttributeArgumentCodeFix
+public sealed class PreNormPlacementCodeFix : AttributeCodeFix
 {
     /// <summary>Fixes CR0022.</summary>
     public PreNormPlacementCodeFix() : base("CR0022")
@@ -18,7 +18,7 @@ public sealed class PreNormPlacementCodeFix : AttributeArgumentCodeFix
     }
 
     /// <inheritdoc/>
-    protected override (string Title, SyntaxNode Node, SyntaxNode Replacement)? Rewrite(Diagnostic diagnostic, AttributeArgumentSyntax argument) =>
+    protected override (string Title, SyntaxNode Node, SyntaxNode Replacement)? Rewrite(Diagnostic diagnostic, AttributeSyntax attribute, AttributeArgumentSyntax? argument) =>
         // The diagnostic points at the Placement argument when one is written. Removing it from the separated list
         // drops the comma before it (or after it, when it is first) with it.
         argument is { NameEquals.Name.Identifier.ValueText: "Placement", Parent: AttributeArgumentListSyntax arguments }

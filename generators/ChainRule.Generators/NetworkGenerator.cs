@@ -30,11 +30,15 @@ public sealed class NetworkGenerator : IIncrementalGenerator
                 transform: static (context, cancellationToken) => NetworkParser.Parse(context, cancellationToken))
             .WithTrackingName(TrackingNames.Parse);
 
-        IncrementalValuesProvider<NetworkPlan> plans = parsed
-            .Select(static (result, _) => result.Spec)
-            .Where(static spec => spec is not null)
-            .WithTrackingName(TrackingNames.Spec)
-            .Select(static (spec, cancellationToken) => NetworkLowering.Lower(spec!, cancellationToken))
+        // Each model is lowered once, here, with its gradient-flow estimate; the source and the lints both read this.
+        IncrementalValuesProvider<LoweredModel> lowered = parsed
+            .Select(static (result, cancellationToken) => LoweredModel.From(result, cancellationToken))
+            .WithTrackingName(TrackingNames.Lower);
+
+        IncrementalValuesProvider<NetworkPlan> plans = lowered
+            .Select(static (model, _) => model.Plan)
+            .Where(static plan => plan is not null)
+            .Select(static (plan, _) => plan!)
             .WithTrackingName(TrackingNames.Plan);
 
         // File names must differ ignoring case across all models, so each model's name is chosen knowing the others'
@@ -49,10 +53,10 @@ public sealed class NetworkGenerator : IIncrementalGenerator
 
         // Locations are rebuilt against the compilation's own syntax trees so that #pragma warning disable and
         // editorconfig severities apply to them; only this last step sees the compilation.
-        // The stability lints (CR0021, CR0023) lower the spec once more: they need the plan and the layers' locations.
-        // CR0020 and CR0022 have code fixes, which only an analyzer's diagnostics get: StabilityAnalyzer reports them.
-        IncrementalValueProvider<ImmutableArray<DiagnosticInfo>> diagnostics = parsed
-            .SelectMany(static (result, cancellationToken) => result.Diagnostics.Concat(StabilityLints.Check(result, fixable: false, cancellationToken)))
+        // CR0021 reads the lowered plan's estimate and the layers' locations. CR0020, CR0022 and CR0023 have code fixes,
+        // which only an analyzer's diagnostics get: StabilityAnalyzer reports them.
+        IncrementalValueProvider<ImmutableArray<DiagnosticInfo>> diagnostics = lowered
+            .SelectMany(static (model, _) => model.Diagnostics.Concat(StabilityLints.Check(model.Plan, model.Sites, fixable: false)))
             .WithTrackingName(TrackingNames.Diagnostics)
             .Collect();
 

@@ -58,6 +58,13 @@ public sealed class DenseAttribute : Attribute
     /// He normal for ReLU, LeakyReLU, GELU and SiLU; Xavier normal for Sigmoid, Tanh and Identity.
     /// </summary>
     public Init Init { get; set; } = Init.Default;
+
+    /// <summary>
+    /// Whether the layer adds a learnable bias <c>b</c> (PyTorch's <c>nn.Linear(bias=…)</c>); default <c>true</c>.
+    /// With <c>false</c> the layer computes <c>y = act(x Wᵀ)</c> and has no bias parameter, gradient, optimizer state
+    /// or checkpoint tensor: right before a <c>[BatchNorm]</c>, whose β takes over the bias's role (CR0023).
+    /// </summary>
+    public bool Bias { get; set; } = true;
 }
 
 /// <summary>Element type of a network's parameters, activations and gradients.</summary>

@@ -13,4 +13,9 @@ if (args is ["--machine"])
     return;
 }
 
+if (args is ["generator-timing", ..])
+{
+    GeneratorBenchmarks.PrintTiming(args.Length > 1 ? args[1] : null);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -13,7 +13,7 @@ using Xunit;
 namespace ChainRule.Generators.Tests;
 
 /// <summary>
-/// The code fixes of CR0020 and CR0022, source before and after, with each diagnostic's exact span and message. The
+/// The code fixes of CR0020, CR0022 and CR0023, source before and after, with each diagnostic's exact span and message. The
 /// generator runs too, as in a build: the analyzer sees the generated code, and the fixed source must compile.
 /// </summary>
 public class CodeFixTests
@@ -121,6 +121,66 @@ public class CodeFixTests
             """,
             Warning("CR0022", 0, "Residual stack 'Body' normalizes after the residual add in 12 blocks without ReZero; post-norm stacks deeper than 6 blocks train unstably or diverge early on; use Placement = NormPlacement.Pre or ReZero = true, and a learning-rate warmup"),
             Warning("CR0022", 1, "Residual stack 'Head' normalizes after the residual add in 7 blocks without ReZero; post-norm stacks deeper than 6 blocks train unstably or diverge early on; use Placement = NormPlacement.Pre or ReZero = true, and a learning-rate warmup"))
+            .RunAsync();
+    }
+
+    [Fact]
+    public async Task CR0022_PostNormStackGetsReZero()
+    {
+        // The second remedy keeps post-norm: ReZero = true is added, or a written ReZero = false turned on.
+        await new Test<ReZeroCodeFix>("""
+            using ChainRule;
+            [Network(Inputs = 32, Loss = Loss.SoftmaxCrossEntropy)]
+            public partial class Model
+            {
+                [Residual(Norm.LayerNorm, Activation.Gelu, Repeat = 12, {|#0:Placement = NormPlacement.Post|})] public partial ResidualStack<float> Body { get; }
+                [Residual(Norm.RMSNorm, Activation.Silu, {|#1:Placement = NormPlacement.Post|}, ReZero = false, Repeat = 7)] public partial ResidualStack<float> Head { get; }
+                [Dense(10)] public partial DenseLayer<float> Logits { get; }
+            }
+            """, """
+            using ChainRule;
+            [Network(Inputs = 32, Loss = Loss.SoftmaxCrossEntropy)]
+            public partial class Model
+            {
+                [Residual(Norm.LayerNorm, Activation.Gelu, Repeat = 12, Placement = NormPlacement.Post, ReZero = true)] public partial ResidualStack<float> Body { get; }
+                [Residual(Norm.RMSNorm, Activation.Silu, Placement = NormPlacement.Post, ReZero = true, Repeat = 7)] public partial ResidualStack<float> Head { get; }
+                [Dense(10)] public partial DenseLayer<float> Logits { get; }
+            }
+            """,
+            Warning("CR0022", 0, "Residual stack 'Body' normalizes after the residual add in 12 blocks without ReZero; post-norm stacks deeper than 6 blocks train unstably or diverge early on; use Placement = NormPlacement.Pre or ReZero = true, and a learning-rate warmup"),
+            Warning("CR0022", 1, "Residual stack 'Head' normalizes after the residual add in 7 blocks without ReZero; post-norm stacks deeper than 6 blocks train unstably or diverge early on; use Placement = NormPlacement.Pre or ReZero = true, and a learning-rate warmup"))
+            .RunAsync();
+    }
+
+    [Fact]
+    public async Task CR0023_BiasBeforeBatchNormIsDropped()
+    {
+        // Added after the other arguments; a written Bias = true is turned off in place. The fixed layers get no CR0023.
+        await new Test<BiasFreeCodeFix>("""
+            using ChainRule;
+            [Network(Inputs = 32, Loss = Loss.SoftmaxCrossEntropy)]
+            public partial class Model
+            {
+                [{|#0:Dense(48, Init = Init.XavierUniform)|}] public partial DenseLayer<float> Projection { get; }
+                [BatchNorm] public partial NormLayer<float> Batch { get; }
+                [{|#1:Dense(48, Bias = true)|}] public partial DenseLayer<float> Mix { get; }
+                [BatchNorm] public partial NormLayer<float> Batch2 { get; }
+                [Dense(10)] public partial DenseLayer<float> Logits { get; }
+            }
+            """, """
+            using ChainRule;
+            [Network(Inputs = 32, Loss = Loss.SoftmaxCrossEntropy)]
+            public partial class Model
+            {
+                [Dense(48, Init = Init.XavierUniform, Bias = false)] public partial DenseLayer<float> Projection { get; }
+                [BatchNorm] public partial NormLayer<float> Batch { get; }
+                [Dense(48, Bias = false)] public partial DenseLayer<float> Mix { get; }
+                [BatchNorm] public partial NormLayer<float> Batch2 { get; }
+                [Dense(10)] public partial DenseLayer<float> Logits { get; }
+            }
+            """,
+            Warning("CR0023", 0, "Layer 'Projection' adds a bias that BatchNorm 'Batch' subtracts again with the batch mean: its gradient is 0, so its 48 parameters never change and only cost work; declare the layer with Bias = false"),
+            Warning("CR0023", 1, "Layer 'Mix' adds a bias that BatchNorm 'Batch2' subtracts again with the batch mean: its gradient is 0, so its 48 parameters never change and only cost work; declare the layer with Bias = false"))
             .RunAsync();
     }
 }

@@ -47,6 +47,11 @@ public class GeneratedModelGradientTests(ITestOutputHelper log)
         ("PostLayerNormStackFirst", "MeanSquaredError", 4, ["[Residual(Norm.LayerNorm, Activation.Silu, Repeat = 2, Placement = NormPlacement.Post)] public partial ResidualStack<{T}> R { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
         ("ReluBeforeLayerNorm", "MeanSquaredError", 5, ["[Dense(6, Activation.ReLU)] public partial DenseLayer<{T}> A { get; }", "[LayerNorm] public partial NormLayer<{T}> N { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
         ("PostLayerNormStackRelu", "SoftmaxCrossEntropy", 4, ["[Dense(5, Activation.ReLU)] public partial DenseLayer<{T}> A { get; }", "[Residual(Norm.LayerNorm, Activation.ReLU, Repeat = 2, Hidden = 4, Placement = NormPlacement.Post)] public partial ResidualStack<{T}> R { get; }", "[Dense(3)] public partial DenseLayer<{T}> B { get; }"]),
+        // Bias = false (nn.Linear(bias=False)): before a BatchNorm, before activations (Tanh, and ReLU fused into the
+        // product's epilogue and its input gradient), and as the last layer.
+        ("BiasFreeBeforeBatchNorm", "SoftmaxCrossEntropy", 5, ["[Dense(6, Bias = false)] public partial DenseLayer<{T}> A { get; }", "[BatchNorm] public partial NormLayer<{T}> N { get; }", "[Dense(3)] public partial DenseLayer<{T}> B { get; }"]),
+        ("BiasFreeBeforeActivations", "MeanSquaredError", 4, ["[Dense(6, Activation.Tanh, Bias = false)] public partial DenseLayer<{T}> A { get; }", "[Dense(5, Activation.ReLU, Bias = false)] public partial DenseLayer<{T}> R { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("BiasFreeLast", "BinaryCrossEntropyWithLogits", 5, ["[Dense(6, Activation.Gelu)] public partial DenseLayer<{T}> A { get; }", "[LayerNorm] public partial NormLayer<{T}> N { get; }", "[Dense(2, Bias = false)] public partial DenseLayer<{T}> B { get; }"]),
         ("StackedStacks", "SoftmaxCrossEntropy", 4, ["[Residual(Norm.RMSNorm, Activation.Gelu, Repeat = 1)] public partial ResidualStack<{T}> R { get; }", "[Residual(Norm.LayerNorm, Activation.Tanh, Repeat = 2, Placement = NormPlacement.Post)] public partial ResidualStack<{T}> S { get; }", "[Dense(3)] public partial DenseLayer<{T}> B { get; }"]),
     ];
 

@@ -198,7 +198,8 @@ public class GeneratorFuzzTests(ITestOutputHelper log)
                 {
                     case 0:
                         int units = 1 + random.Next(24);
-                        layers.Add($"[Dense({units}{ActivationArgument(random, Pick(random, Activations), last)}{InitArgument(random)})] {access} partial DenseLayer<{t}> {name} {{ get; }}");
+                        string bias = random.Next(4) == 0 ? ", Bias = false" : "";
+                        layers.Add($"[Dense({units}{ActivationArgument(random, Pick(random, Activations), last)}{InitArgument(random)}{bias})] {access} partial DenseLayer<{t}> {name} {{ get; }}");
                         width = units;
                         break;
                     case 1:

@@ -63,7 +63,7 @@ internal static class GeneratorHarness
             .Where(step => TrackedStepNames.Contains(step.Key))
             .ToDictionary(step => step.Key, step => step.Value.SelectMany(run => run.Outputs).Select(o => o.Reason).ToList());
 
-    public static readonly string[] TrackedStepNames = [TrackingNames.Parse, TrackingNames.Spec, TrackingNames.Plan, TrackingNames.Diagnostics];
+    public static readonly string[] TrackedStepNames = [TrackingNames.Parse, TrackingNames.Lower, TrackingNames.Plan, TrackingNames.Diagnostics];
 
     public static void AssertCached(GeneratorDriverRunResult rerun)
     {

@@ -34,6 +34,19 @@ public class GradientFlowEstimateTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void LoweringCarriesTheEstimateOnceForTheSummaryAndTheLints()
+    {
+        // The summary, PredictedGradientNorms and CR0021 read the plan's estimate; the analyzer lowers without it.
+        var spec = new NetworkSpec("", EquatableArray<ContainingTypeSpec>.Empty, "Model", "Model", 16, LossKind.SoftmaxCrossEntropy, PrecisionKind.Float,
+            new LayerSpec[] { Dense("A", 16, ActivationKind.Tanh), new ResidualSpec("R", "public partial", NormKind.LayerNorm, ActivationKind.Gelu, 3, 0, NormPlacementKind.Pre, false, 0), Dense("B", 4, ActivationKind.Identity) }.ToEquatableArray());
+        NetworkPlan structure = NetworkLowering.Lower(spec, estimate: false);
+        Assert.Empty(structure.PredictedDecades);
+        NetworkPlan plan = NetworkLowering.Lower(spec);
+        Assert.Equal(GradientFlowEstimate.RelativeDecades(structure), plan.PredictedDecades.Items.ToArray());
+        Assert.Equal(structure.LayerNames.Count, plan.PredictedDecades.Count);
+    }
+
+    [Fact]
     public void QuadratureIntegratesTheNormalsMoments()
     {
         Assert.Equal(1, Expect(_ => 1), 12);

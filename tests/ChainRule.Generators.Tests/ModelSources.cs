@@ -39,4 +39,24 @@ internal static class ModelSources
             [Dense(1)]                                                                   public partial DenseLayer<double> Output { get; }
         }
         """;
+
+    /// <summary>
+    /// Dense layers without bias (<c>Bias = false</c>) before a BatchNorm, before a fused ReLU, before Tanh and as
+    /// the last layer: no bias slices, gradients, clipping or checkpoint tensors.
+    /// </summary>
+    public const string BiasFree = """
+        using ChainRule;
+
+        namespace Deep;
+
+        [Network(Inputs = 12, Loss = Loss.SoftmaxCrossEntropy)]
+        public partial class BiasFree
+        {
+            [Dense(16, Bias = false)]                  public partial DenseLayer<float> Projection { get; }
+            [BatchNorm]                                public partial NormLayer<float> Norm { get; }
+            [Dense(16, Activation.ReLU, Bias = false)] public partial DenseLayer<float> Hidden { get; }
+            [Dense(8, Activation.Tanh, Bias = false)]  public partial DenseLayer<float> Squash { get; }
+            [Dense(4, Bias = false)]                   public partial DenseLayer<float> Logits { get; }
+        }
+        """;
 }

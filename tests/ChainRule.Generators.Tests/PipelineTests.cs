@@ -52,7 +52,7 @@ public class PipelineTests
         var result = driver.RunGenerators(compilation.ReplaceSyntaxTree(tree, changed)).GetRunResult();
         var reasons = GeneratorHarness.StepReasons(result);
 
-        Assert.Contains(IncrementalStepRunReason.Modified, reasons[TrackingNames.Spec]);
+        Assert.Contains(IncrementalStepRunReason.Modified, reasons[TrackingNames.Lower]);
         Assert.Contains(IncrementalStepRunReason.Modified, reasons[TrackingNames.Plan]);
         Assert.Contains("Dense 64 → 48, ReLU", result.Results[0].GeneratedSources[0].SourceText.ToString());
     }

@@ -35,7 +35,7 @@ public class SizeTests
                 string name = "L" + i;
                 layers.Add(random.Next(3) switch
                 {
-                    0 => new DenseSpec(name, "public partial", random.Next(1, 40), (ActivationKind)random.Next(7), InitKind.Default),
+                    0 => new DenseSpec(name, "public partial", random.Next(1, 40), (ActivationKind)random.Next(7), InitKind.Default, HasBias: random.Next(2) == 0),
                     1 => new NormSpec(name, "public partial", (NormKind)random.Next(3), 0),
                     _ => new ResidualSpec(name, "public partial", (NormKind)random.Next(3), (ActivationKind)random.Next(7), random.Next(1, 4),
                         random.Next(2) == 0 ? 0 : random.Next(1, 40), (NormPlacementKind)random.Next(2), random.Next(2) == 0, 0),

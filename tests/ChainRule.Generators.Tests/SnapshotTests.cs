@@ -73,6 +73,9 @@ public class SnapshotTests
     [Fact]
     public Task PostNormBatchNormReZero() => Verify(Generate(ModelSources.PostNormBatchNormReZero), "cs");
 
+    [Fact]
+    public Task BiasFree() => Verify(Generate(ModelSources.BiasFree), "cs");
+
     /// <summary>Names that collide with the locals of other layers, and keywords: numbered stems and @ where needed, still readable.</summary>
     [Fact]
     public Task CollidingAndKeywordNames() => Verify(Generate("""

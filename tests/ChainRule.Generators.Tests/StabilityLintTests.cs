@@ -21,7 +21,7 @@ public class StabilityLintTests
     private static string Message(Diagnostic diagnostic) => diagnostic.GetMessage(CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// What a build reports: the generator's diagnostics, then <see cref="StabilityAnalyzer"/>'s (CR0020, CR0022) on the
+    /// What a build reports: the generator's diagnostics, then <see cref="StabilityAnalyzer"/>'s (CR0020, CR0022, CR0023) on the
     /// compilation that includes the generated code, as the compiler runs analyzers after generators.
     /// </summary>
     internal static async Task<ImmutableArray<Diagnostic>> Lints(string source)
@@ -55,11 +55,13 @@ public class StabilityLintTests
             {
                 [Dense(32, Activation.ReLU, Init = Init.XavierNormal)] public partial DenseLayer<float> Hidden { get; }
                 [Residual(Norm.LayerNorm, Activation.Gelu, Repeat = 8, Placement = NormPlacement.Post)] public partial ResidualStack<float> Body { get; }
+                [Dense(32)] public partial DenseLayer<float> Projection { get; }
+                [BatchNorm] public partial NormLayer<float> Batch { get; }
                 [Dense(10)] public partial DenseLayer<float> Logits { get; }
             }
             """;
         Assert.Empty(GeneratorHarness.Run(source).Diagnostics);
-        Assert.Equal(["CR0020", "CR0022"], (await Lints(source)).Select(d => d.Id));
+        Assert.Equal(["CR0020", "CR0022", "CR0023"], (await Lints(source)).Select(d => d.Id));
     }
 
     [Fact]
@@ -145,9 +147,9 @@ public class StabilityLintTests
     }
 
     [Fact]
-    public void CR0023_BiasDirectlyBeforeBatchNorm()
+    public async Task CR0023_BiasDirectlyBeforeBatchNorm()
     {
-        var diagnostic = AssertSingle("""
+        var diagnostic = await AssertSingleLint("""
             using ChainRule;
             [Network(Inputs = 32, Loss = Loss.SoftmaxCrossEntropy)]
             public partial class Model
@@ -156,31 +158,38 @@ public class StabilityLintTests
                 [BatchNorm] public partial NormLayer<float> Norm { get; }
                 [Dense(10)] public partial DenseLayer<float> Logits { get; }
             }
-            """, "CR0023", DiagnosticSeverity.Warning);
-        Assert.Equal("Layer 'Projection' adds a bias that BatchNorm 'Norm' subtracts again with the batch mean: its gradient is 0, so its 48 parameters never change and only cost work",
+            """, "CR0023");
+        Assert.Equal("Layer 'Projection' adds a bias that BatchNorm 'Norm' subtracts again with the batch mean: its gradient is 0, so its 48 parameters never change and only cost work; declare the layer with Bias = false",
             Message(diagnostic));
     }
 
     [Fact]
     public async Task NoLintWhereTheBiasOrTheStackIsFine()
     {
-        // An activation between the bias and the BatchNorm, a LayerNorm instead, a short post-norm stack, a deep one
-        // with ReZero, and Xavier on Tanh (Glorot's own pairing) are all healthy.
-        Assert.Empty(await Lints("""
+        // An activation between the bias and the BatchNorm, a LayerNorm instead, no bias before a BatchNorm, a short
+        // post-norm stack, a deep one with ReZero, and Xavier on Tanh (Glorot's own pairing) are all healthy.
+        // No layer may be called Norm: `Norm.LayerNorm` in the [Residual] arguments would then bind to that property, the
+        // model would not compile, and no lint would run at all.
+        const string source = """
             using ChainRule;
             [Network(Inputs = 32, Loss = Loss.SoftmaxCrossEntropy)]
             public partial class Model
             {
                 [Dense(48, Activation.ReLU)] public partial DenseLayer<float> Hidden { get; }
-                [BatchNorm] public partial NormLayer<float> Norm { get; }
+                [BatchNorm] public partial NormLayer<float> Batch { get; }
                 [Dense(48)] public partial DenseLayer<float> Projection { get; }
-                [LayerNorm] public partial NormLayer<float> Norm2 { get; }
+                [LayerNorm] public partial NormLayer<float> Layer { get; }
+                [Dense(48, Bias = false)] public partial DenseLayer<float> BiasFree { get; }
+                [BatchNorm] public partial NormLayer<float> Batch2 { get; }
                 [Residual(Norm.LayerNorm, Activation.Gelu, Repeat = 6, Placement = NormPlacement.Post)] public partial ResidualStack<float> Short { get; }
                 [Residual(Norm.LayerNorm, Activation.Gelu, Repeat = 24, Placement = NormPlacement.Post, ReZero = true)] public partial ResidualStack<float> Deep { get; }
                 [Dense(24, Activation.Tanh, Init = Init.XavierUniform)] public partial DenseLayer<float> Squash { get; }
                 [Dense(10)] public partial DenseLayer<float> Logits { get; }
             }
-            """));
+            """;
+        Assert.Empty(GeneratorHarness.Run(source).CompilationDiagnostics);
+        ImmutableArray<Diagnostic> diagnostics = await Lints(source);
+        Assert.True(diagnostics.IsEmpty, string.Join("\n", diagnostics.Select(d => d.ToString())));
     }
 
     /// <summary>ReLU+He MLPs to depth 30, pre-LN and RMSNorm residual stacks to depth 50, BatchNorm MLPs, and more.</summary>

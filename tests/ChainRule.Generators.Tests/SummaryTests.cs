@@ -61,4 +61,7 @@ public class SummaryTests
 
     [Fact]
     public Task PostNormBatchNormReZero() => Verify(SummaryOf(ModelSources.PostNormBatchNormReZero, "Deep.PostNorm"), "txt");
+
+    [Fact]
+    public Task BiasFree() => Verify(SummaryOf(ModelSources.BiasFree, "Deep.BiasFree"), "txt");
 }

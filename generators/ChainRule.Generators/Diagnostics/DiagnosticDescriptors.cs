@@ -106,7 +106,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor BiasBeforeBatchNorm = Create(
         "CR0023", "Dense bias cancelled by the BatchNorm after it",
-        "Layer '{0}' adds a bias that BatchNorm '{1}' subtracts again with the batch mean: its gradient is 0, so its {2} parameters never change and only cost work",
+        "Layer '{0}' adds a bias that BatchNorm '{1}' subtracts again with the batch mean: its gradient is 0, so its {2} parameters never change and only cost work; declare the layer with Bias = false",
         Stability, DiagnosticSeverity.Warning);
 
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(

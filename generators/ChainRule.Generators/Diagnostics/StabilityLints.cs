@@ -37,31 +37,33 @@ internal static class StabilityLints
     /// IDE offers fixes only for an analyzer's diagnostics. Each lint is reported by exactly one of the two.
     /// </summary>
     public static readonly ImmutableArray<DiagnosticDescriptor> Fixable =
-        ImmutableArray.Create(DiagnosticDescriptors.InitMismatchedToActivation, DiagnosticDescriptors.DeepPostNormStack);
+        ImmutableArray.Create(DiagnosticDescriptors.InitMismatchedToActivation, DiagnosticDescriptors.DeepPostNormStack, DiagnosticDescriptors.BiasBeforeBatchNorm);
 
-    /// <summary>The lints of <paramref name="result"/>: the <see cref="Fixable"/> ones, or all the others.</summary>
-    public static IEnumerable<DiagnosticInfo> Check(ParseResult result, bool fixable, CancellationToken cancellationToken)
+    /// <summary>
+    /// The lints of <paramref name="plan"/>, declared at <paramref name="layerSites"/>: the <see cref="Fixable"/> ones
+    /// (which need only the plan's structure), or all the others (which need its <see cref="NetworkPlan.PredictedDecades"/>).
+    /// </summary>
+    public static IEnumerable<DiagnosticInfo> Check(NetworkPlan? plan, EquatableArray<LayerSite> layerSites, bool fixable)
     {
-        if (result.Spec is not { } spec)
+        if (plan is null)
             return [];
         // A name declared twice is the C# compiler's error to report; the first declaration is the one blamed.
         var sites = new Dictionary<string, LayerSite>(StringComparer.Ordinal);
-        foreach (LayerSite site in result.Sites)
+        foreach (LayerSite site in layerSites)
         {
             if (!sites.ContainsKey(site.Name))
                 sites[site.Name] = site;
         }
-        NetworkPlan plan = NetworkLowering.Lower(spec, cancellationToken);
         var diagnostics = new List<DiagnosticInfo>();
         if (fixable)
         {
             CheckInits(plan, sites, diagnostics);
             CheckPostNorm(plan, sites, diagnostics);
+            CheckBiasBeforeBatchNorm(plan, sites, diagnostics);
         }
         else
         {
             CheckFlow(plan, sites, diagnostics);
-            CheckBiasBeforeBatchNorm(plan, sites, diagnostics);
         }
         return diagnostics;
     }
@@ -120,9 +122,9 @@ internal static class StabilityLints
     /// </summary>
     private static void CheckFlow(NetworkPlan plan, Dictionary<string, LayerSite> sites, List<DiagnosticInfo> diagnostics)
     {
-        double[] decades = GradientFlowEstimate.RelativeDecades(plan);
+        EquatableArray<double> decades = plan.PredictedDecades;
         int low = -1, high = -1;
-        for (int i = 0; i < decades.Length; i++)
+        for (int i = 0; i < decades.Count; i++)
         {
             // −∞: a ReZero branch, exactly 0 by design; NaN or +∞: a reference or a product beyond double's range,
             // in networks far too large or too unstable for an estimate to add anything.
@@ -139,7 +141,7 @@ internal static class StabilityLints
         if (!sites.TryGetValue(declared, out LayerSite? site))
             return;
         diagnostics.Add(Info(DiagnosticDescriptors.PredictedGradientFlowProblem, site.Attribute,
-            vanishing ? "vanish" : "explode", Power(decades[layer]), plan.LayerNames[layer], plan.LayerNames[decades.Length - 1],
+            vanishing ? "vanish" : "explode", Power(decades[layer]), plan.LayerNames[layer], plan.LayerNames[decades.Count - 1],
             Power(decades[high] - decades[low])));
     }
 
@@ -160,7 +162,7 @@ internal static class StabilityLints
     {
         for (int i = 0; i + 1 < plan.Steps.Count; i++)
         {
-            if (plan.Steps[i] is DenseStep { HasActivation: false } dense && plan.Steps[i + 1] is NormStep { Norm.Kind: NormKind.BatchNorm } norm
+            if (plan.Steps[i] is DenseStep { HasActivation: false, HasBias: true } dense && plan.Steps[i + 1] is NormStep { Norm.Kind: NormKind.BatchNorm } norm
                 && sites.TryGetValue(dense.Name, out LayerSite? site))
                 diagnostics.Add(Info(DiagnosticDescriptors.BiasBeforeBatchNorm, site.Attribute, dense.Name, norm.Name, Number(dense.Outputs)));
         }

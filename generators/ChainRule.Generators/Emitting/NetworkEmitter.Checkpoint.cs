@@ -110,7 +110,9 @@ internal static partial class NetworkEmitter
     private static void WriteDenseTensors(SourceWriter writer, DenseStep dense)
     {
         WriteTensor(writer, "Parameter", dense.Name + ".weight", dense.WeightOffset, $"{dense.Outputs}, {dense.Inputs}");
-        WriteTensor(writer, "Parameter", dense.Name + ".bias", dense.BiasOffset, Number(dense.Outputs));
+        // Without bias the state_dict has no '.bias' entry, as nn.Linear(bias=False)'s has none.
+        if (dense.HasBias)
+            WriteTensor(writer, "Parameter", dense.Name + ".bias", dense.BiasOffset, Number(dense.Outputs));
     }
 
     private static void WriteNormTensors(SourceWriter writer, string name, NormPlan norm, ref int batchNorm)

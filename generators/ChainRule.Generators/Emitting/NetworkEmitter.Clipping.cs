@@ -46,7 +46,8 @@ internal static partial class NetworkEmitter
     private static void WriteDenseClip(SourceWriter writer, DenseStep dense)
     {
         writer.WriteLine($"{Training}.GradientClipping.Adaptive(gradients.Slice({dense.WeightOffset}, {dense.WeightCount}), parameters.Slice({dense.WeightOffset}, {dense.WeightCount}), {dense.Outputs}, {dense.Inputs}, lambda, epsilon); // {dense.Name}");
-        WriteVectorClip(writer, dense.BiasOffset, dense.Outputs);
+        if (dense.HasBias)
+            WriteVectorClip(writer, dense.BiasOffset, dense.Outputs);
     }
 
     private static void WriteNormClip(SourceWriter writer, NormPlan norm)

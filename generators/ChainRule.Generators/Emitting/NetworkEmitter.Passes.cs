@@ -200,14 +200,13 @@ internal static partial class NetworkEmitter
     }
 
     private static string DenseBanner(DenseStep dense, string label) =>
-        dense.HasActivation
-            ? $"// ---- {label}, Dense {dense.Inputs} → {dense.Outputs}, {dense.Activation} ----"
-            : $"// ---- {label}, Dense {dense.Inputs} → {dense.Outputs} ----";
+        $"// ---- {label}, Dense {dense.Inputs} → {dense.Outputs}{(dense.HasActivation ? ", " + dense.Activation : "")}{(dense.HasBias ? "" : ", no bias")} ----";
 
     private static void WriteDenseForward(Pass pass, DenseStep dense)
     {
         string weight = pass.Parameter(LocalNames.Of(dense.Variable, Role.Weight), dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})");
-        string bias = pass.Parameter(LocalNames.Of(dense.Variable, Role.Bias), dense.BiasOffset, dense.Outputs, $"({dense.Outputs})");
+        // An empty span is the kernels' "no bias" (Bias = false).
+        string bias = dense.HasBias ? pass.Parameter(LocalNames.Of(dense.Variable, Role.Bias), dense.BiasOffset, dense.Outputs, $"({dense.Outputs})") : "bias: default";
         string input = pass.Use(dense.Input);
         string pre = pass.Use(dense.PreActivation);
         string output = pass.Use(dense.Output);
@@ -246,7 +245,7 @@ internal static partial class NetworkEmitter
         string output = activationBackward ? pass.Use(dense.Output) : "";
         string input = pass.Use(dense.Input);
         string dweight = pass.Parameter(LocalNames.Of(dense.Variable, Role.Weight), dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})", gradient: true);
-        string dbias = pass.Parameter(LocalNames.Of(dense.Variable, Role.Bias), dense.BiasOffset, dense.Outputs, $"({dense.Outputs})", gradient: true);
+        string dbias = dense.HasBias ? pass.Parameter(LocalNames.Of(dense.Variable, Role.Bias), dense.BiasOffset, dense.Outputs, $"({dense.Outputs})", gradient: true) : "dbias: default";
         bool needsInputGradient = dense.Input is not null;
         string weight = needsInputGradient ? pass.Parameter(LocalNames.Of(dense.Variable, Role.Weight), dense.WeightOffset, dense.WeightCount, $"({dense.Outputs}, {dense.Inputs})") : "";
         string dinput = !needsInputGradient ? ""
@@ -260,9 +259,12 @@ internal static partial class NetworkEmitter
         string dweightSquares = LocalNames.Of(dense.Variable, Role.WeightGradientSquares);
         string dbiasSquares = LocalNames.Of(dense.Variable, Role.BiasGradientSquares);
         // Each dense layer's gradients are written once per backward pass: overwritten, so the trainer need not clear them.
-        pass.Writer.WriteLine($"{Kernels}.Dense.BackwardParameters({dweight}, {dbias}, {dpre}, {input}, B, {dense.Inputs}, {dense.Outputs}, accumulate: false, out double {dweightSquares}, out double {dbiasSquares});");
-        pass.Writer.WriteLine($"squares += {dweightSquares} + {dbiasSquares};");
-        pass.Writer.WriteLine($"report?.Record({dense.NameIndex}, global::System.Math.Sqrt({dweightSquares}), global::System.Math.Sqrt({dbiasSquares}), _weightNorms[{dense.NameIndex}]);");
+        // Typed, so that `out double _` stays a discard even when the model has a member named _.
+        pass.Writer.WriteLine($"{Kernels}.Dense.BackwardParameters({dweight}, {dbias}, {dpre}, {input}, B, {dense.Inputs}, {dense.Outputs}, accumulate: false, out double {dweightSquares}, out double {(dense.HasBias ? dbiasSquares : "_")});");
+        pass.Writer.WriteLine(dense.HasBias ? $"squares += {dweightSquares} + {dbiasSquares};" : $"squares += {dweightSquares};");
+        // The report's bias norm is NaN for a layer without bias, as for RMSNorm's missing β.
+        string biasNorm = dense.HasBias ? $"global::System.Math.Sqrt({dbiasSquares})" : "double.NaN";
+        pass.Writer.WriteLine($"report?.Record({dense.NameIndex}, global::System.Math.Sqrt({dweightSquares}), {biasNorm}, _weightNorms[{dense.NameIndex}]);");
         if (!needsInputGradient)
             pass.Writer.WriteLine("// The network input needs no gradient.");
         else if (reluBelow is not null)

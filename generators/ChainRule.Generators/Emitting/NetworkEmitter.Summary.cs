@@ -27,7 +27,7 @@ internal static partial class NetworkEmitter
         writer.WriteLine("/// for standardized inputs, usually within a decade of the first step's measured norms (docs/diagnostics/CR0021.md).");
         writer.WriteLine("/// </summary>");
         writer.WriteLine(GeneratedCode);
-        string values = string.Join(", ", GradientFlowEstimate.RelativeDecades(plan).Select(d => RelativeNorm(d).ToString("R", CultureInfo.InvariantCulture)));
+        string values = string.Join(", ", plan.PredictedDecades.Select(d => RelativeNorm(d).ToString("R", CultureInfo.InvariantCulture)));
         writer.WriteLine($"public static global::System.ReadOnlySpan<double> PredictedGradientNorms => [{values}];");
     }
 
@@ -35,7 +35,7 @@ internal static partial class NetworkEmitter
     private static double RelativeNorm(double decades) =>
         double.IsNaN(decades) ? 0 : System.Math.Min(double.MaxValue, System.Math.Pow(10, decades));
 
-    private static string Predicted(double[] decades, int nameIndex) =>
+    private static string Predicted(EquatableArray<double> decades, int nameIndex) =>
         double.IsNegativeInfinity(decades[nameIndex]) ? "0" : RelativeNorm(decades[nameIndex]).ToString("0.0e+00", CultureInfo.InvariantCulture);
 
     internal static string DescriptionText(NetworkPlan plan)
@@ -46,7 +46,7 @@ internal static partial class NetworkEmitter
 
     internal static string SummaryText(NetworkPlan plan)
     {
-        double[] decades = GradientFlowEstimate.RelativeDecades(plan);
+        EquatableArray<double> decades = plan.PredictedDecades;
         var rows = new List<string[]> { new[] { "layer", "kind", "output", "parameters", "‖∇W‖ predicted", "init" } };
         rows.Add(new[] { "(input)", "", Count(plan.Inputs), "", "", "" });
         foreach (PlanStep step in plan.Steps)
@@ -90,7 +90,7 @@ internal static partial class NetworkEmitter
         return text.ToString();
     }
 
-    private static int DenseParameters(DenseStep dense) => dense.WeightCount + dense.Outputs;
+    private static int DenseParameters(DenseStep dense) => dense.WeightCount + (dense.HasBias ? dense.Outputs : 0);
 
     private static int NormParameters(NormPlan norm) => norm.HasBeta ? 2 * norm.Features : norm.Features;
 

@@ -184,7 +184,8 @@ internal static partial class NetworkEmitter
     private static void WriteViews(SourceWriter writer, NetworkPlan plan)
     {
         string t = plan.ElementType;
-        writer.WriteLine("/// <summary>Every parameter in one buffer, layer after layer, each layer's weight <c>(out, in)</c> then its bias.</summary>");
+        bool everyBias = plan.Steps.OfType<DenseStep>().All(dense => dense.HasBias);
+        writer.WriteLine($"/// <summary>Every parameter in one buffer, layer after layer, each layer's weight <c>(out, in)</c> then its bias{(everyBias ? "" : " (if it has one)")}.</summary>");
         writer.WriteLine(GeneratedCode);
         writer.WriteLine($"public {Span}<{t}> Parameters => _parameters;");
         writer.WriteLine();
@@ -197,7 +198,7 @@ internal static partial class NetworkEmitter
             writer.WriteLine(GeneratedCode);
             writer.WriteLine(step switch
             {
-                DenseStep dense => $"{dense.Modifiers} global::ChainRule.DenseLayer<{t}> {Identifier(dense.Name)} => new(LayerNames[{dense.NameIndex}], _parameters, _gradients, weightOffset: {dense.WeightOffset}, inputs: {dense.Inputs}, outputs: {dense.Outputs});",
+                DenseStep dense => $"{dense.Modifiers} global::ChainRule.DenseLayer<{t}> {Identifier(dense.Name)} => new(LayerNames[{dense.NameIndex}], _parameters, _gradients, weightOffset: {dense.WeightOffset}, inputs: {dense.Inputs}, outputs: {dense.Outputs}{(dense.HasBias ? "" : ", bias: false")});",
                 NormStep norm => $"{norm.Modifiers} global::ChainRule.NormLayer<{t}> {Identifier(norm.Name)} => new(LayerNames[{norm.Norm.NameIndex}], global::ChainRule.Norm.{norm.Norm.Kind}, _parameters, _gradients, _statistics, gammaOffset: {norm.Norm.GammaOffset}, statisticsOffset: {norm.Norm.StatisticsOffset}, features: {norm.Norm.Features});",
                 ResidualStep residual => $"{residual.Modifiers} global::ChainRule.ResidualStack<{t}> {Identifier(residual.Name)} => new(LayerNames, firstName: {residual.FirstNameIndex}, _parameters, _gradients, _statistics, offset: {residual.Offset}, statisticsOffset: {residual.StatisticsOffset}, count: {residual.Blocks.Count}, width: {residual.Width}, hidden: {residual.Hidden}, global::ChainRule.Norm.{residual.Norm}, reZero: {(residual.ReZero ? "true" : "false")});",
                 _ => throw new System.InvalidOperationException(step.GetType().Name),
@@ -280,7 +281,7 @@ internal static partial class NetworkEmitter
 
     private static string Describe(PlanStep step) => step switch
     {
-        DenseStep dense => dense.HasActivation ? $"Dense({dense.Inputs}→{dense.Outputs}, {dense.Activation})" : $"Dense({dense.Inputs}→{dense.Outputs})",
+        DenseStep dense => $"Dense({dense.Inputs}→{dense.Outputs}{(dense.HasActivation ? ", " + dense.Activation : "")}{(dense.HasBias ? "" : ", no bias")})",
         NormStep norm => $"{norm.Norm.Kind}({norm.Norm.Features})",
         ResidualStep residual => $"{residual.Blocks.Count} × {(residual.Placement == NormPlacementKind.Pre ? "PreNorm" : "PostNorm")}[{residual.Norm} → Dense({residual.Width}→{residual.Hidden}{(residual.HasActivation ? ", " + residual.Activation : "")}) → Dense({residual.Hidden}→{residual.Width})]{(residual.ReZero ? " · α" : "")} + x",
         _ => step.GetType().Name,

@@ -12,7 +12,12 @@ internal static class NetworkLowering
     /// <summary>Rows of a model's own prediction workspace, unless so many would not fit one array.</summary>
     public const int PredictChunk = 16;
 
-    public static NetworkPlan Lower(NetworkSpec spec, CancellationToken cancellationToken = default) => new Lowerer(spec, cancellationToken).Lower();
+    /// <summary>The plan of <paramref name="spec"/>, with its gradient-flow estimate unless <paramref name="estimate"/> is false.</summary>
+    public static NetworkPlan Lower(NetworkSpec spec, CancellationToken cancellationToken = default, bool estimate = true)
+    {
+        NetworkPlan plan = new Lowerer(spec, cancellationToken).Lower();
+        return estimate ? plan with { PredictedDecades = GradientFlowEstimate.RelativeDecades(plan).ToEquatableArray() } : plan;
+    }
 
     /// <summary>ReLU's backward needs only where its output is positive, which is where its input is: its output
     /// overwrites the pre-activation, one buffer fewer to write and read back. Identity has nothing to keep.</summary>
@@ -71,7 +76,7 @@ internal static class NetworkLowering
                 cancellationToken.ThrowIfCancellationRequested();
                 PlanStep step = layer switch
                 {
-                    DenseSpec dense => LowerDense(dense.Name, dense.Modifiers, _locals.Layer(dense.Name), AddName(dense.Name), width, dense.Units, dense.Activation, dense.Init, input),
+                    DenseSpec dense => LowerDense(dense.Name, dense.Modifiers, _locals.Layer(dense.Name), AddName(dense.Name), width, dense.Units, dense.Activation, dense.Init, input, dense.HasBias),
                     NormSpec norm => LowerNorm(norm, width, input),
                     ResidualSpec residual => LowerResidual(residual, width, input),
                     _ => throw new System.InvalidOperationException($"Unknown layer {layer.GetType().Name}."),
@@ -90,13 +95,13 @@ internal static class NetworkLowering
         }
 
         private DenseStep LowerDense(string name, string modifiers, string variable, int nameIndex, int inputs, int outputs,
-            ActivationKind activation, InitKind init, ActivationBuffer? input)
+            ActivationKind activation, InitKind init, ActivationBuffer? input, bool hasBias = true)
         {
             bool keepsPreActivation = KeepsPreActivation(activation);
             ActivationBuffer pre = PerSample(LocalNames.Of(variable, keepsPreActivation ? Role.PreActivation : Role.Out), outputs);
             ActivationBuffer output = keepsPreActivation ? PerSample(LocalNames.Of(variable, Role.Out), outputs) : pre;
             int weights = Parameters(checked(inputs * outputs));
-            int bias = Parameters(outputs);
+            int bias = hasBias ? Parameters(outputs) : -1;
             return new DenseStep(_steps.Count, name, modifiers, variable, nameIndex, inputs, outputs, weights, bias,
                 activation, ResolveInit(init, activation), _streams++, input, pre, output);
         }

@@ -16,6 +16,11 @@ namespace ChainRule.Generators.Lowering;
 /// <param name="PredictChunk">Rows of the model's own prediction workspace: 16, or fewer if 16 rows would not fit one array.</param>
 /// <param name="Output">The buffer holding the network's output.</param>
 /// <param name="LayerNames">Every parameterized layer's name, in order; residual blocks contribute <c>Name.i.norm/up/down</c>.</param>
+/// <param name="PredictedDecades">
+/// <see cref="GradientFlowEstimate.RelativeDecades"/> of this plan, one per <see cref="LayerNames"/> entry, computed once
+/// by <see cref="NetworkLowering.Lower"/> for the summary, <c>PredictedGradientNorms</c> and CR0021; empty when lowered
+/// without it (<see cref="Diagnostics.StabilityAnalyzer"/>'s lints need only the structure).
+/// </param>
 internal sealed record NetworkPlan(
     HintKey Hint,
     string Namespace,
@@ -34,6 +39,8 @@ internal sealed record NetworkPlan(
     EquatableArray<string> LayerNames,
     EquatableArray<PlanStep> Steps)
 {
+    public EquatableArray<double> PredictedDecades { get; init; } = EquatableArray<double>.Empty;
+
     public bool HasBatchNorm => StatisticsCount > 0;
 }
 
@@ -43,6 +50,18 @@ internal sealed record NetworkPlan(
 /// hold <c>Width</c> values from <c>ActivationsPerSample × B + Offset</c>.
 /// </summary>
 /// <param name="Name">The local variable naming it in generated code, e.g. <c>hidden_out</c>.</param>
+/// <summary>
+/// One model after lowering, as the generator's pipeline carries it: the plan (null when the declaration has errors)
+/// and, beside it, what the stability lints and diagnostics need from parsing, so that a model is lowered once.
+/// </summary>
+/// <param name="Diagnostics">The parser's diagnostics.</param>
+/// <param name="Sites">Where each layer is declared (<see cref="ParseResult.Sites"/>).</param>
+internal sealed record LoweredModel(NetworkPlan? Plan, EquatableArray<DiagnosticInfo> Diagnostics, EquatableArray<LayerSite> Sites)
+{
+    public static LoweredModel From(ParseResult result, System.Threading.CancellationToken cancellationToken) =>
+        new(result.Spec is { } spec ? NetworkLowering.Lower(spec, cancellationToken) : null, result.Diagnostics, result.Sites);
+}
+
 internal sealed record ActivationBuffer(string Name, int Offset, int Width, bool PerSample = true);
 
 /// <summary>One declared layer, lowered.</summary>
@@ -53,11 +72,11 @@ internal sealed record ActivationBuffer(string Name, int Offset, int Width, bool
 /// <param name="Output">The buffer holding the layer's result.</param>
 internal abstract record PlanStep(int Index, string Name, string Modifiers, ActivationBuffer? Input, ActivationBuffer Output);
 
-/// <summary>A dense layer, <c>y = act(x Wᵀ + b)</c>.</summary>
+/// <summary>A dense layer, <c>y = act(x Wᵀ + b)</c>, or <c>y = act(x Wᵀ)</c> without bias.</summary>
 /// <param name="Variable">The snake_case stem of the layer's locals, e.g. <c>hidden</c>.</param>
 /// <param name="NameIndex">Index of the layer's name in <see cref="NetworkPlan.LayerNames"/>.</param>
 /// <param name="WeightOffset">Offset of <c>W</c> (shape <c>(Outputs, Inputs)</c>) in the parameter buffer.</param>
-/// <param name="BiasOffset">Offset of <c>b</c> (shape <c>(Outputs)</c>).</param>
+/// <param name="BiasOffset">Offset of <c>b</c> (shape <c>(Outputs)</c>); −1 for a layer without bias.</param>
 /// <param name="Init">The resolved initialization scheme, never <see cref="InitKind.Default"/>.</param>
 /// <param name="Stream">The random stream the weights are drawn from.</param>
 /// <param name="PreActivation">Where <c>x Wᵀ + b</c> is stored; the same as the output for Identity and for ReLU (overwritten in place: its backward needs only where the output is positive).</param>
@@ -80,6 +99,8 @@ internal sealed record DenseStep(
     : PlanStep(Index, Name, Modifiers, Input, Output)
 {
     public bool HasActivation => Activation != ActivationKind.Identity;
+
+    public bool HasBias => BiasOffset >= 0;
 
     public int WeightCount => Inputs * Outputs;
 }

@@ -31,14 +31,14 @@ internal readonly record struct Footprint(long Parameters, long PerSample, long 
     /// <param name="first">Whether the layer reads the network's input (a norm then stores its input's gradient itself).</param>
     public static Footprint Of(LayerSpec layer, long width, bool first) => layer switch
     {
-        DenseSpec dense => Dense(width, dense.Units, dense.Activation),
+        DenseSpec dense => Dense(width, dense.Units, dense.Activation, dense.HasBias),
         NormSpec norm => NormParameters(norm.Kind, width) + new Footprint(0, first ? 2 * width : width, 0, 0, 0),
         ResidualSpec residual => residual.Repeat * Block(residual, width),
         _ => throw new InvalidOperationException($"Unknown layer {layer.GetType().Name}."),
     };
 
-    private static Footprint Dense(long inputs, long outputs, ActivationKind activation) =>
-        new(Add(Multiply(inputs, outputs), outputs), NetworkLowering.KeepsPreActivation(activation) ? 2 * outputs : outputs, 0, 0, 1);
+    private static Footprint Dense(long inputs, long outputs, ActivationKind activation, bool hasBias = true) =>
+        new(Add(Multiply(inputs, outputs), hasBias ? outputs : 0), NetworkLowering.KeepsPreActivation(activation) ? 2 * outputs : outputs, 0, 0, 1);
 
     /// <summary>γ (and β) and the cached statistics: per sample for LayerNorm and RMSNorm, per feature for BatchNorm.</summary>
     private static Footprint NormParameters(NormKind kind, long width) => kind switch

@@ -29,9 +29,10 @@ internal sealed record ContainingTypeSpec(string Keyword, string Name);
 /// <param name="Modifiers">The property's modifiers as written (the implementing declaration repeats them).</param>
 internal abstract record LayerSpec(string Name, string Modifiers);
 
-/// <summary><c>[Dense(units, activation, Init = …)]</c>.</summary>
+/// <summary><c>[Dense(units, activation, Init = …, Bias = …)]</c>.</summary>
 /// <param name="Init">The declared initialization; <see cref="InitKind.Default"/> until lowering resolves it.</param>
-internal sealed record DenseSpec(string Name, string Modifiers, int Units, ActivationKind Activation, InitKind Init)
+/// <param name="HasBias">Whether the layer adds a bias (<c>Bias = false</c>: PyTorch's <c>nn.Linear(bias=False)</c>).</param>
+internal sealed record DenseSpec(string Name, string Modifiers, int Units, ActivationKind Activation, InitKind Init, bool HasBias = true)
     : LayerSpec(Name, Modifiers);
 
 /// <summary><c>[LayerNorm]</c>, <c>[RMSNorm]</c> or <c>[BatchNorm]</c>.</summary>

@@ -467,7 +467,8 @@ internal static class NetworkParser
             usable = false;
             Report(layer.Diagnostics, DiagnosticDescriptors.ZeroInitialization, FindArgument(layer.Syntax, "Init", position: -1), name);
         }
-        return usable ? new DenseSpec(name, layer.Modifiers, units, activation, init) : null;
+        bool hasBias = ReadNamed(layer.Attribute, "Bias") is not false;
+        return usable ? new DenseSpec(name, layer.Modifiers, units, activation, init, hasBias) : null;
     }
 
     private static LayerSpec? ParseNorm(LayerContext layer, NormKind kind)

@@ -9,13 +9,18 @@ namespace ChainRule.Kernels;
 /// <c>W</c> is <c>(outputs, inputs)</c>, the bias <c>b</c> is <c>(outputs)</c>. The forward pass caches nothing:
 /// the backward pass reads <c>x</c> and <c>W</c> directly.
 /// </summary>
+/// <remarks>
+/// A layer without bias (PyTorch's <c>nn.Linear(bias=False)</c>) passes an empty span (<c>default</c>) for
+/// <c>b</c> and for <c>db</c>: the forward pass then adds nothing and the backward pass sums no columns. Any other
+/// length must be <c>outputs</c>.
+/// </remarks>
 public static class Dense
 {
     /// <summary><c>y = x Wᵀ + b</c>, i.e. <c>y[s,o] = Σ_i x[s,i]·W[o,i] + b[o]</c>, overwriting <paramref name="y"/>.</summary>
     /// <param name="y">Output, shape <c>(batch, outputs)</c>.</param>
     /// <param name="x">Input, shape <c>(batch, inputs)</c>.</param>
     /// <param name="weight">Shape <c>(outputs, inputs)</c>.</param>
-    /// <param name="bias">Shape <c>(outputs)</c>.</param>
+    /// <param name="bias">Shape <c>(outputs)</c>, or empty for none.</param>
     /// <param name="batch">Number of samples.</param>
     /// <param name="inputs">Input width.</param>
     /// <param name="outputs">Output width.</param>
@@ -32,9 +37,16 @@ public static class Dense
         Gemm.CheckLength(y.Length, batch, outputs, nameof(y), "(batch, outputs)");
         Gemm.CheckLength(x.Length, batch, inputs, nameof(x), "(batch, inputs)");
         Gemm.CheckLength(weight.Length, outputs, inputs, nameof(weight), "(outputs, inputs)");
-        Gemm.CheckLength(bias.Length, 1, outputs, nameof(bias), "(1, outputs)");
+        CheckBias(bias.Length, outputs, nameof(bias));
         // The bias is added as each dot product is stored: no second pass over y.
         Multiply(y, x, weight, bias, batch, inputs, outputs, relu: default, weightNorm);
+    }
+
+    /// <summary>A bias is <c>(outputs)</c>, or empty for a layer without one.</summary>
+    private static void CheckBias(int length, int outputs, string parameterName)
+    {
+        if (length != 0)
+            Gemm.CheckLength(length, 1, outputs, parameterName, "(1, outputs)");
     }
 
     /// <summary>The product behind the forward passes, with <c>‖W‖</c> measured on the way when asked.</summary>
@@ -58,7 +70,7 @@ public static class Dense
     /// <param name="y">Activation output, shape <c>(batch, outputs)</c>; <paramref name="pre"/> itself, or not overlapping it.</param>
     /// <param name="x">Input, shape <c>(batch, inputs)</c>.</param>
     /// <param name="weight">Shape <c>(outputs, inputs)</c>.</param>
-    /// <param name="bias">Shape <c>(outputs)</c>.</param>
+    /// <param name="bias">Shape <c>(outputs)</c>, or empty for none.</param>
     /// <param name="batch">Number of samples.</param>
     /// <param name="inputs">Input width.</param>
     /// <param name="outputs">Output width.</param>
@@ -73,7 +85,7 @@ public static class Dense
         Gemm.CheckLength(y.Length, batch, outputs, nameof(y), "(batch, outputs)");
         Gemm.CheckLength(x.Length, batch, inputs, nameof(x), "(batch, inputs)");
         Gemm.CheckLength(weight.Length, outputs, inputs, nameof(weight), "(outputs, inputs)");
-        Gemm.CheckLength(bias.Length, 1, outputs, nameof(bias), "(1, outputs)");
+        CheckBias(bias.Length, outputs, nameof(bias));
         return Multiply(pre, x, weight, bias, batch, inputs, outputs, relu: y, weightNorm);
     }
 
@@ -86,7 +98,7 @@ public static class Dense
     /// <param name="y">Activation output, shape <c>(batch, outputs)</c>.</param>
     /// <param name="x">Input, shape <c>(batch, inputs)</c>.</param>
     /// <param name="weight">Shape <c>(outputs, inputs)</c>.</param>
-    /// <param name="bias">Shape <c>(outputs)</c>.</param>
+    /// <param name="bias">Shape <c>(outputs)</c>, or empty for none.</param>
     /// <param name="batch">Number of samples.</param>
     /// <param name="inputs">Input width.</param>
     /// <param name="outputs">Output width.</param>
@@ -164,7 +176,7 @@ public static class Dense
     /// <c>db[o] += Σ_s dy[s,o]</c>. Parameter gradients accumulate, as in PyTorch.
     /// </summary>
     /// <param name="dweight">Accumulated weight gradient, shape <c>(outputs, inputs)</c>.</param>
-    /// <param name="dbias">Accumulated bias gradient, shape <c>(outputs)</c>.</param>
+    /// <param name="dbias">Accumulated bias gradient, shape <c>(outputs)</c>, or empty for a layer without bias.</param>
     /// <param name="dy">Gradient of the output, shape <c>(batch, outputs)</c>.</param>
     /// <param name="x">The forward input, shape <c>(batch, inputs)</c>.</param>
     /// <param name="batch">Number of samples.</param>
@@ -180,14 +192,14 @@ public static class Dense
     /// <c>‖db‖² = Σ db[o]²</c>, summed from the registers as each value is stored: no second pass over memory.
     /// </summary>
     /// <param name="dweight">Accumulated weight gradient, shape <c>(outputs, inputs)</c>.</param>
-    /// <param name="dbias">Accumulated bias gradient, shape <c>(outputs)</c>.</param>
+    /// <param name="dbias">Accumulated bias gradient, shape <c>(outputs)</c>, or empty for a layer without bias.</param>
     /// <param name="dy">Gradient of the output, shape <c>(batch, outputs)</c>.</param>
     /// <param name="x">The forward input, shape <c>(batch, inputs)</c>.</param>
     /// <param name="batch">Number of samples.</param>
     /// <param name="inputs">Input width.</param>
     /// <param name="outputs">Output width.</param>
     /// <param name="weightGradientSquaredNorm"><c>‖dW‖²</c> after accumulation.</param>
-    /// <param name="biasGradientSquaredNorm"><c>‖db‖²</c> after accumulation.</param>
+    /// <param name="biasGradientSquaredNorm"><c>‖db‖²</c> after accumulation; 0 without bias.</param>
     /// <remarks>
     /// Squared, so that a trainer sums them across layers into the global norm <c>√(Σ ‖g‖²)</c> without another
     /// pass. Partial sums run in <typeparamref name="T"/> over at most a few registers, then in double. NaN or ∞ in
@@ -204,7 +216,7 @@ public static class Dense
     /// A trainer whose every dense layer writes its gradients once per step uses it to skip clearing them first.
     /// </summary>
     /// <param name="dweight">Weight gradient, shape <c>(outputs, inputs)</c>.</param>
-    /// <param name="dbias">Bias gradient, shape <c>(outputs)</c>.</param>
+    /// <param name="dbias">Bias gradient, shape <c>(outputs)</c>, or empty for a layer without bias.</param>
     /// <param name="dy">Gradient of the output, shape <c>(batch, outputs)</c>.</param>
     /// <param name="x">The forward input, shape <c>(batch, inputs)</c>.</param>
     /// <param name="batch">Number of samples.</param>
@@ -212,7 +224,7 @@ public static class Dense
     /// <param name="outputs">Output width.</param>
     /// <param name="accumulate">Add to the gradients (as PyTorch does) rather than overwrite them.</param>
     /// <param name="weightGradientSquaredNorm"><c>‖dW‖²</c> of the stored gradient.</param>
-    /// <param name="biasGradientSquaredNorm"><c>‖db‖²</c> of the stored gradient.</param>
+    /// <param name="biasGradientSquaredNorm"><c>‖db‖²</c> of the stored gradient; 0 without bias.</param>
     public static void BackwardParameters<T>(Span<T> dweight, Span<T> dbias, ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int batch, int inputs, int outputs, bool accumulate,
         out double weightGradientSquaredNorm, out double biasGradientSquaredNorm)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -224,12 +236,12 @@ public static class Dense
     {
         Gemm.CheckShape(outputs, inputs, batch);
         Gemm.CheckLength(dweight.Length, outputs, inputs, nameof(dweight), "(outputs, inputs)");
-        Gemm.CheckLength(dbias.Length, 1, outputs, nameof(dbias), "(1, outputs)");
+        CheckBias(dbias.Length, outputs, nameof(dbias));
         Gemm.CheckLength(dy.Length, batch, outputs, nameof(dy), "(batch, outputs)");
         Gemm.CheckLength(x.Length, batch, inputs, nameof(x), "(batch, inputs)");
         // dy read as (batch, outputs) = Aᵀ with A = dyᵀ: a(o,s) at s·outputs + o.
         weightSquares = Gemm.BroadcastCore(dweight, dy, x, outputs, inputs, batch, aRowStride: 1, aDepthStride: outputs, accumulate, sumSquares);
-        biasSquares = AccumulateColumnSums(dbias, dy, batch, outputs, accumulate, sumSquares);
+        biasSquares = dbias.IsEmpty ? 0 : AccumulateColumnSums(dbias, dy, batch, outputs, accumulate, sumSquares);
     }
 
     /// <summary>

@@ -92,6 +92,40 @@ public class DenseTests
         GradientCheck.AgainstFiniteDifferences(b, db, Loss, "db");
     }
 
+    [Theory]
+    [InlineData(1, 300, 70)] // batch 1: dot products
+    [InlineData(3, 7, 17)] // small, unpacked
+    [InlineData(13, 301, 293)] // blocked: two depth blocks, edge rows, a partial last panel
+    public void An_empty_bias_is_no_bias(int batch, int inputs, int outputs)
+    {
+        Check<float>();
+        Check<double>();
+
+        void Check<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            // nn.Linear(bias=False): the same numbers as a bias of zeros, bit for bit, and no bias gradient.
+            var random = new Random(batch * 7 + inputs + outputs);
+            T[] x = NumericAssert.Random<T>(random, batch * inputs), w = NumericAssert.Random<T>(random, outputs * inputs), dy = NumericAssert.Random<T>(random, batch * outputs);
+            T[] zeros = new T[outputs];
+            T[] expected = new T[batch * outputs], actual = NumericAssert.Random<T>(random, batch * outputs);
+            Dense.Forward<T>(expected, x, w, zeros, batch, inputs, outputs);
+            Dense.Forward<T>(actual, x, w, default, batch, inputs, outputs);
+            Assert.Equal(expected, actual);
+
+            T[] expectedRelu = new T[batch * outputs], actualRelu = NumericAssert.Random<T>(random, batch * outputs);
+            int expectedDead = Dense.ForwardRelu<T>(expectedRelu, x, w, zeros, batch, inputs, outputs);
+            Assert.Equal(expectedDead, Dense.ForwardRelu<T>(actualRelu, x, w, default, batch, inputs, outputs));
+            Assert.Equal(expectedRelu, actualRelu);
+
+            T[] expectedDw = new T[outputs * inputs], actualDw = NumericAssert.Random<T>(random, outputs * inputs), db = new T[outputs];
+            Dense.BackwardParameters<T>(expectedDw, db, dy, x, batch, inputs, outputs, accumulate: false, out double expectedSquares, out _);
+            Dense.BackwardParameters<T>(actualDw, default, dy, x, batch, inputs, outputs, accumulate: false, out double weightSquares, out double biasSquares);
+            Assert.Equal(expectedDw, actualDw);
+            Assert.Equal(expectedSquares, weightSquares);
+            Assert.Equal(0, biasSquares);
+        }
+    }
+
     [Fact]
     public void Wrong_lengths_throw_naming_the_shape()
     {
@@ -101,6 +135,8 @@ public class DenseTests
         error = Assert.Throws<ArgumentException>(() => Dense.BackwardInputAdd<float>(new float[5], new float[6], new float[9], 2, 3, 3));
         Assert.Equal("dx", error.ParamName);
         Assert.Throws<ArgumentException>(() => Dense.BackwardParameters<float>(new float[9], new float[3], new float[6], new float[7], 2, 3, 3));
+        error = Assert.Throws<ArgumentException>(() => Dense.BackwardParameters<float>(new float[9], new float[2], new float[6], new float[6], 2, 3, 3));
+        Assert.Equal("dbias", error.ParamName);
     }
 
     [Theory]

@@ -63,3 +63,35 @@ public partial class EveryLayerWiderPost
     [Residual(Norm.LayerNorm, Activation.Silu, Placement = NormPlacement.Post, ReZero = true)] public partial ResidualStack<float> PostScaled { get; }
     [Dense(3)] public partial DenseLayer<float> Logits { get; }
 }
+
+// Dense layers without bias (nn.Linear(bias=False)): before an activation, before a BatchNorm, and as the logits.
+// Fixtures/torch_interop.py builds the same network as an nn.Module.
+[Network(Inputs = 6, Loss = Loss.SoftmaxCrossEntropy)]
+public partial class BiasFree
+{
+    [Dense(8, Activation.Tanh, Bias = false)] public partial DenseLayer<float> Hidden { get; }
+    [Dense(8, Bias = false)] public partial DenseLayer<float> Projection { get; }
+    [BatchNorm] public partial NormLayer<float> Batch { get; }
+    [Dense(3, Bias = false)] public partial DenseLayer<float> Logits { get; }
+}
+
+[Network(Inputs = 6, Loss = Loss.SoftmaxCrossEntropy, Precision = Precision.Double)]
+public partial class BiasFreeDouble
+{
+    [Dense(8, Activation.Tanh, Bias = false)] public partial DenseLayer<double> Hidden { get; }
+    [Dense(8, Bias = false)] public partial DenseLayer<double> Projection { get; }
+    [BatchNorm] public partial NormLayer<double> Batch { get; }
+    [Dense(3, Bias = false)] public partial DenseLayer<double> Logits { get; }
+}
+
+// The same layers with their biases: every name of BiasFree's checkpoint, and a '.bias' beside each dense weight.
+[Network(Inputs = 6, Loss = Loss.SoftmaxCrossEntropy)]
+public partial class BiasFreeWithBiases
+{
+    [Dense(8, Activation.Tanh)] public partial DenseLayer<float> Hidden { get; }
+#pragma warning disable CR0023 // the bias the BatchNorm cancels is the point of this twin
+    [Dense(8)] public partial DenseLayer<float> Projection { get; }
+#pragma warning restore CR0023
+    [BatchNorm] public partial NormLayer<float> Batch { get; }
+    [Dense(3)] public partial DenseLayer<float> Logits { get; }
+}

@@ -34,6 +34,21 @@ public class TorchInteropTests(ITestOutputHelper output)
         probe.Add("inputs", [CheckpointFiles.Rows, EveryLayer.InputSize], inputs);
         probe.Add("logits", [CheckpointFiles.Rows, EveryLayer.OutputSize], logits);
         probe.Save(Path.Combine(directory, "chainrule_every_layer_probe.safetensors"));
+
+        var biasFree = new BiasFree(seed: 1);
+        var trainer = biasFree.CreateTrainer(new global::ChainRule.Training.TrainerOptions { MaxBatch = CheckpointFiles.Rows, Optimizer = global::ChainRule.Training.Optimizers.AdamW(1e-2) });
+        for (int step = 0; step < 12; step++)
+        {
+            var (batch, labels) = CheckpointFiles.Batch<float>(step);
+            trainer.Step(batch, labels);
+        }
+        biasFree.Save(Path.Combine(directory, "chainrule_bias_free.safetensors"));
+        var biasFreeLogits = new float[CheckpointFiles.Rows * BiasFree.OutputSize];
+        biasFree.PredictBatch(inputs, biasFreeLogits);
+        var biasFreeProbe = new SafeTensorsWriter();
+        biasFreeProbe.Add("inputs", [CheckpointFiles.Rows, BiasFree.InputSize], inputs);
+        biasFreeProbe.Add("logits", [CheckpointFiles.Rows, BiasFree.OutputSize], biasFreeLogits);
+        biasFreeProbe.Save(Path.Combine(directory, "chainrule_bias_free_probe.safetensors"));
     }
 
     [Fact]
@@ -61,6 +76,25 @@ public class TorchInteropTests(ITestOutputHelper output)
         var model = new EveryLayerDouble(seed: 5);
         model.Load(Fixture("torch_every_layer.safetensors"));
         AssertPredicts<double>(model.PredictBatch, SafeTensorsFile.Load(Fixture("torch_every_layer_probe.safetensors")), 1e-10);
+    }
+
+    [Fact]
+    public void The_bias_free_ChainRule_fixture_the_script_checks_still_predicts_its_recorded_logits()
+    {
+        var model = new BiasFree(seed: 5);
+        model.Load(Fixture("chainrule_bias_free.safetensors"));
+        AssertPredicts<float>(model.PredictBatch, SafeTensorsFile.Load(Fixture("chainrule_bias_free_probe.safetensors")), 1e-5);
+    }
+
+    [Fact]
+    public void A_PyTorch_state_dict_of_linear_layers_without_bias_loads_and_predicts_what_PyTorch_does()
+    {
+        var model = new BiasFree(seed: 5);
+        model.Load(Fixture("torch_bias_free.safetensors"));
+        AssertPredicts<float>(model.PredictBatch, SafeTensorsFile.Load(Fixture("torch_bias_free_probe.safetensors")), 2e-5);
+        var twin = new BiasFreeDouble(seed: 5);
+        twin.Load(Fixture("torch_bias_free.safetensors"));
+        AssertPredicts<double>(twin.PredictBatch, SafeTensorsFile.Load(Fixture("torch_bias_free_probe.safetensors")), 1e-10);
     }
 
     private delegate void PredictBatch<T>(ReadOnlySpan<T> inputs, Span<T> outputs);

@@ -18,6 +18,9 @@ struct only, as the safetensors format's README describes.
    the eval-mode logits computed in float64 from those same F32 weights. TorchInteropTests loads both through the
    generated Load and compares its predictions.
 
+3. The same both ways for BiasFree (nn.Linear(bias=False) layers, no '.bias' tensors): chainrule_bias_free*.safetensors
+   from the same helper, torch_bias_free*.safetensors from this script.
+
 Run: /usr/bin/python3 tests/ChainRule.Tests/Serialization/Fixtures/torch_interop.py  (writes next to itself)
 """
 import json
@@ -135,27 +138,42 @@ class EveryLayer(nn.Module):
         return self.Logits(x)
 
 
+class BiasFree(nn.Module):
+    """CheckpointModels.cs's BiasFree: dense layers declared Bias = false are nn.Linear(bias=False), whose state_dict
+    has no '.bias' entry."""
+
+    def __init__(self):
+        super().__init__()
+        self.Hidden = nn.Linear(6, 8, bias=False)
+        self.Projection = nn.Linear(8, 8, bias=False)
+        self.Batch = nn.BatchNorm1d(8, eps=1e-5, momentum=0.1)
+        self.Logits = nn.Linear(8, 3, bias=False)
+
+    def forward(self, x):
+        return self.Logits(self.Batch(self.Projection(torch.tanh(self.Hidden(x)))))
+
+
 def worst_relative_error(actual, expected):
     return ((actual - expected).abs() / expected.abs().clamp(min=1)).max().item()
 
 
 # ---- 1. ChainRule -> PyTorch -----------------------------------------------------------------------------------
 
-def check_chainrule_checkpoint():
-    path = os.path.join(HERE, "chainrule_every_layer.safetensors")
+def check_chainrule_checkpoint(stem="every_layer", module=EveryLayer):
+    path = os.path.join(HERE, "chainrule_%s.safetensors" % stem)
     if not os.path.exists(path):
         print("skipped ChainRule -> PyTorch: no %s (see this script's docstring)" % os.path.basename(path))
         return
     state, metadata = read_safetensors(path)
     assert metadata.get("format") == "pt", metadata
-    model = EveryLayer()
+    model = module()
     model.load_state_dict(state, strict=True)  # raises on any missing, unexpected or misshapen key
     model.eval()
-    probe, _ = read_safetensors(os.path.join(HERE, "chainrule_every_layer_probe.safetensors"))
+    probe, _ = read_safetensors(os.path.join(HERE, "chainrule_%s_probe.safetensors" % stem))
     with torch.no_grad():
         logits = model(probe["inputs"])
     error = worst_relative_error(logits.double(), probe["logits"].double())
-    print("ChainRule -> PyTorch: load_state_dict(strict=True) ok, max relative error of the logits %.2e" % error)
+    print("ChainRule -> PyTorch (%s): load_state_dict(strict=True) ok, max relative error of the logits %.2e" % (stem, error))
     assert error < 1e-5, error
     # And back: PyTorch's state_dict of the loaded module is ChainRule's checkpoint, tensor for tensor.
     for name, tensor in model.state_dict().items():
@@ -164,9 +182,9 @@ def check_chainrule_checkpoint():
 
 # ---- 2. PyTorch -> ChainRule -----------------------------------------------------------------------------------
 
-def write_torch_checkpoint():
-    torch.manual_seed(14)
-    model = EveryLayer()
+def write_torch_checkpoint(stem="every_layer", module=EveryLayer, seed=14):
+    torch.manual_seed(seed)
+    model = module()
     with torch.no_grad():
         for name, parameter in model.named_parameters():
             if name.endswith("alpha"):
@@ -180,19 +198,21 @@ def write_torch_checkpoint():
         for _ in range(7):  # running statistics and num_batches_tracked = 7
             model(torch.randn(16, 6) * 1.5 + 0.3)
     state = model.state_dict()
-    write_safetensors(os.path.join(HERE, "torch_every_layer.safetensors"), state)
+    write_safetensors(os.path.join(HERE, "torch_%s.safetensors" % stem), state)
 
     inputs = torch.randn(8, 6, dtype=torch.float64)
-    reference = EveryLayer().double()
+    reference = module().double()
     reference.load_state_dict({k: (v.double() if v.is_floating_point() else v) for k, v in state.items()}, strict=True)
     reference.eval()
     with torch.no_grad():
         logits = reference(inputs)
-    write_safetensors(os.path.join(HERE, "torch_every_layer_probe.safetensors"), {"inputs": inputs, "logits": logits},
+    write_safetensors(os.path.join(HERE, "torch_%s_probe.safetensors" % stem), {"inputs": inputs, "logits": logits},
                       {"writer": "torch_interop.py", "torch": torch.__version__})
-    print("PyTorch -> ChainRule: wrote torch_every_layer.safetensors (%d tensors) and its probe" % len(state))
+    print("PyTorch -> ChainRule: wrote torch_%s.safetensors (%d tensors) and its probe" % (stem, len(state)))
 
 
 if __name__ == "__main__":
     check_chainrule_checkpoint()
     write_torch_checkpoint()
+    check_chainrule_checkpoint("bias_free", BiasFree)
+    write_torch_checkpoint("bias_free", BiasFree, seed=15)
