@@ -310,7 +310,7 @@ internal static partial class NetworkEmitter
             writer.WriteLine($"{ReadOnlySpan}<{plan.ElementType}> parameters = _parameters;");
             string Root(int offset) => $"global::System.Math.Sqrt(squares[{segments.IndexOf(offset).ToString(CultureInfo.InvariantCulture)}])";
             void Dense(DenseStep dense) =>
-                writer.WriteLine($"report.Record({dense.NameIndex}, {Root(dense.WeightOffset)}, {Root(dense.BiasOffset)}, _weightNorms[{dense.NameIndex}]); // {plan.LayerNames[dense.NameIndex]}");
+                writer.WriteLine($"report.Record({dense.NameIndex}, {Root(dense.WeightOffset)}, {(dense.HasBias ? Root(dense.BiasOffset) : "double.NaN")}, _weightNorms[{dense.NameIndex}]); // {plan.LayerNames[dense.NameIndex]}");
             void Norm(NormPlan norm) =>
                 writer.WriteLine($"report.Record({norm.NameIndex}, {Root(norm.GammaOffset)}, {(norm.HasBeta ? Root(norm.GammaOffset + norm.Features) : "double.NaN")}, {Kernels}.Norms.L2(parameters.Slice({norm.GammaOffset}, {norm.Features}))); // {plan.LayerNames[norm.NameIndex]}");
             for (int i = plan.Steps.Count - 1; i >= 0; i--)
@@ -354,7 +354,8 @@ internal static partial class NetworkEmitter
         foreach (DenseStep dense in DenseSteps(plan))
         {
             offsets.Add(dense.WeightOffset);
-            offsets.Add(dense.BiasOffset);
+            if (dense.HasBias)
+                offsets.Add(dense.BiasOffset);
         }
         foreach (PlanStep step in plan.Steps)
         {

@@ -39,8 +39,8 @@ partial class BiasFree
     private readonly global::ChainRule.ThreadWorkspaces<float> _predictWorkspaces = new(ActivationsPerSample * PredictChunk + FixedActivations);
     private readonly double[] _weightNorms = new double[5]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W
 
-    /// <summary>Where a reported forward pass has a layer's product store its ‖W‖; nowhere without a report.</summary>
-    private global::System.Span<double> WeightNormOf(int layer, global::ChainRule.Diagnostics.GradientReport? report) => report is null ? default : new global::System.Span<double>(_weightNorms, layer, 1);
+    /// <summary>Where a forward pass has a layer's product store its ‖W‖: in <paramref name="weightNorms"/>, or nowhere when that is empty.</summary>
+    private static global::System.Span<double> WeightNormOf(int layer, global::System.Span<double> weightNorms) => weightNorms.IsEmpty ? default : weightNorms.Slice(layer, 1);
 
     /// <summary>The network in one line: each layer with its sizes, the loss and the parameter count.</summary>
     public const string Description = "BiasFree: Projection: Dense(12→16, no bias) → Norm: BatchNorm(16) → Hidden: Dense(16→16, ReLU, no bias) → Squash: Dense(16→8, Tanh, no bias) → Logits: Dense(8→4, no bias) → SoftmaxCrossEntropy; parameters: 640 float";
@@ -131,7 +131,7 @@ partial class BiasFree
         global::ChainRule.Training.Guard.Shape(output.Length, 1, OutputSize, nameof(output));
         global::ChainRule.Training.Guard.Finite(input, InputSize, nameof(input));
         float[] acts = _predictWorkspaces.Current;
-        Forward(input, acts, 1, training: false, report: null);
+        Forward(input, acts, 1, training: false, report: null, weightNorms: default);
         new global::System.ReadOnlySpan<float>(acts, 64, OutputSize).CopyTo(output);
     }
 
@@ -158,7 +158,7 @@ partial class BiasFree
         for (int start = 0; start < batch; start += PredictChunk)
         {
             int B = global::System.Math.Min(PredictChunk, batch - start);
-            Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B, training: false, report: null);
+            Forward(inputs.Slice(start * InputSize, B * InputSize), acts, B, training: false, report: null, weightNorms: default);
             new global::System.ReadOnlySpan<float>(acts, 64 * B, OutputSize * B).CopyTo(outputs.Slice(start * OutputSize, B * OutputSize));
         }
     }
@@ -214,10 +214,11 @@ partial class BiasFree
 
     /// <summary>
     /// Runs every layer on a batch of <paramref name="B"/> rows, storing each layer's values in <paramref name="acts"/>;
-    /// ReLU layers count their dead units into <paramref name="report"/> when there is one.
+    /// ReLU layers count their dead units into <paramref name="report"/> when there is one, and dense layers store their
+    /// <c>‖W‖</c> into <paramref name="weightNorms"/> unless it is empty.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> acts, int B, bool training, global::ChainRule.Diagnostics.GradientReport? report)
+    private void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> acts, int B, bool training, global::ChainRule.Diagnostics.GradientReport? report, global::System.Span<double> weightNorms)
     {
         global::System.ReadOnlySpan<float> parameters = _parameters;
         global::System.Span<float> statistics = _statistics;
@@ -225,7 +226,7 @@ partial class BiasFree
         // ---- layer 0: Projection, Dense 12 → 16, no bias ----
         var projection_weight = parameters.Slice(0, 192); // (16, 12)
         var projection_out = acts.Slice(0, 16 * B); // (B, 16)
-        global::ChainRule.Kernels.Dense.Forward(projection_out, inputs, projection_weight, bias: default, B, 12, 16, WeightNormOf(0, report));
+        global::ChainRule.Kernels.Dense.Forward(projection_out, inputs, projection_weight, bias: default, B, 12, 16, WeightNormOf(0, weightNorms));
 
         // ---- layer 1: Norm, BatchNorm over 16 ----
         var norm_gamma = parameters.Slice(192, 16); // (16)
@@ -243,32 +244,32 @@ partial class BiasFree
         // ---- layer 2: Hidden, Dense 16 → 16, ReLU, no bias ----
         var hidden_weight = parameters.Slice(224, 256); // (16, 16)
         var hidden_out = acts.Slice(32 * B, 16 * B); // (B, 16)
-        int hidden_dead = global::ChainRule.Kernels.Dense.ForwardRelu(hidden_out, norm_out, hidden_weight, bias: default, B, 16, 16, WeightNormOf(2, report));
+        int hidden_dead = global::ChainRule.Kernels.Dense.ForwardRelu(hidden_out, norm_out, hidden_weight, bias: default, B, 16, 16, WeightNormOf(2, weightNorms));
         report?.RecordDeadUnits(2, hidden_dead, 16 * B);
 
         // ---- layer 3: Squash, Dense 16 → 8, Tanh, no bias ----
         var squash_weight = parameters.Slice(480, 128); // (8, 16)
         var squash_pre = acts.Slice(48 * B, 8 * B); // (B, 8)
         var squash_out = acts.Slice(56 * B, 8 * B); // (B, 8)
-        global::ChainRule.Kernels.Dense.Forward(squash_pre, hidden_out, squash_weight, bias: default, B, 16, 8, WeightNormOf(3, report));
+        global::ChainRule.Kernels.Dense.Forward(squash_pre, hidden_out, squash_weight, bias: default, B, 16, 8, WeightNormOf(3, weightNorms));
         global::ChainRule.Kernels.Tanh.Forward(squash_out, squash_pre);
 
         // ---- layer 4: Logits, Dense 8 → 4, no bias ----
         var logits_weight = parameters.Slice(608, 32); // (4, 8)
         var logits_out = acts.Slice(64 * B, 4 * B); // (B, 4)
-        global::ChainRule.Kernels.Dense.Forward(logits_out, squash_out, logits_weight, bias: default, B, 8, 4, WeightNormOf(4, report));
+        global::ChainRule.Kernels.Dense.Forward(logits_out, squash_out, logits_weight, bias: default, B, 8, 4, WeightNormOf(4, weightNorms));
     }
 
     /// <summary>
     /// Back-propagates the output gradient in <paramref name="dacts"/> through every layer in reverse, adding each
-    /// layer's parameter gradients into <see cref="Gradients"/> and its gradient norms into <paramref name="report"/>.
+    /// layer's parameter gradients into <paramref name="gradients"/> (laid out like <see cref="Gradients"/>) and its gradient
+    /// norms into <paramref name="report"/>.
     /// </summary>
     /// <returns>The sum of squares of every parameter gradient, from the kernels that wrote them.</returns>
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    private double Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> acts, global::System.Span<float> dacts, int B, global::ChainRule.Diagnostics.GradientReport? report)
+    private double Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> acts, global::System.Span<float> dacts, int B, global::System.Span<float> gradients, global::ChainRule.Diagnostics.GradientReport? report)
     {
         global::System.ReadOnlySpan<float> parameters = _parameters;
-        global::System.Span<float> gradients = _gradients;
         double squares = 0;
 
         // ---- layer 4: Logits, Dense 8 → 4, no bias ----
@@ -476,7 +477,7 @@ partial class BiasFree
         public float Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             int B = CheckBatch(inputs, labels, training: false);
-            _model.Forward(inputs, _acts, B, training: false, report: null);
+            _model.Forward(inputs, _acts, B, training: false, report: null, weightNorms: default);
             var logits_out = new global::System.ReadOnlySpan<float>(_acts, 64 * B, 4 * B); // (B, 4)
             return global::ChainRule.Kernels.SoftmaxCrossEntropy.Forward(logits_out, labels, B, OutputSize);
         }
@@ -485,7 +486,7 @@ partial class BiasFree
         // the first layer whose output or statistics went bad; the total norm comes from the norms the backward kernels measured.
         private float Backpropagate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int B, global::ChainRule.Diagnostics.GradientReport? report, out double totalNorm)
         {
-            _model.Forward(inputs, _acts, B, training: true, report);
+            _model.Forward(inputs, _acts, B, training: true, report, report is null ? default : _model._weightNorms);
             var logits_out = new global::System.ReadOnlySpan<float>(_acts, 64 * B, 4 * B); // (B, 4)
             var dlogits_out = new global::System.Span<float>(_dacts, 64 * B, 4 * B); // (B, 4)
             float loss = global::ChainRule.Kernels.SoftmaxCrossEntropy.ForwardBackward(dlogits_out, logits_out, labels, B, OutputSize);
@@ -499,7 +500,7 @@ partial class BiasFree
                 totalNorm = double.NaN;
                 return loss;
             }
-            totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, report));
+            totalNorm = global::System.Math.Sqrt(_model.Backward(inputs, _acts, _dacts, B, _model._gradients, report));
             return loss;
         }
 

@@ -19,7 +19,8 @@ public partial class SplitClassifier
 [Network(Inputs = 4, Loss = Loss.MeanSquaredError, Precision = Precision.Double)]
 public partial class SplitRegressor
 {
-    [Dense(6, Activation.Silu)] public partial DenseLayer<double> Hidden { get; }
+    // Without a bias, so the split's per-tensor Σg² segments skip the layer's missing bias.
+    [Dense(6, Activation.Silu, Bias = false)] public partial DenseLayer<double> Hidden { get; }
     [RMSNorm] public partial NormLayer<double> Rms { get; }
     [Residual(Norm.LayerNorm, Activation.Tanh, Repeat = 1, Hidden = 5, Placement = NormPlacement.Post)] public partial ResidualStack<double> Body { get; }
     [Dense(2)] public partial DenseLayer<double> Output { get; }
