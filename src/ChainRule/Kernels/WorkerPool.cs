@@ -160,9 +160,14 @@ internal sealed class WorkerPool
                     Thread.SpinWait(20);
                     if (Stopwatch.GetTimestamp() - start <= spinTicks)
                         continue;
-                    Volatile.Write(ref _parked, 1);
-                    // A job published after the check above finds _parked = 1 and releases the semaphore; one published
-                    // before it is seen here, and the flag is taken back (or, if the publisher took it, its release consumed).
+                    // A full fence, not a release write: x86 may let the read of _generation below pass a plain store
+                    // still in this core's store buffer, so the publisher could bump the generation, find _parked = 0 and
+                    // skip the release while this thread read the old generation and waited forever (a step hung at 2
+                    // threads in the W2 benchmark, the caller spinning on _pending beside a parked worker). With both
+                    // sides' exchanges totally ordered, a job published after this exchange finds _parked = 1 and
+                    // releases the semaphore; one published before it is seen by the read below, and the flag is taken
+                    // back (or, if the publisher took it, its release consumed).
+                    Interlocked.Exchange(ref _parked, 1);
                     if (pool._generation == seen || Interlocked.Exchange(ref _parked, 0) == 0)
                         _wake.Wait();
                     start = Stopwatch.GetTimestamp();
