@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Reflection;
 using System.Text;
+using ChainRule.Generators.Kinds;
 using ChainRule.Generators.Lowering;
 using ChainRule.Generators.Model;
 using Microsoft.CodeAnalysis;

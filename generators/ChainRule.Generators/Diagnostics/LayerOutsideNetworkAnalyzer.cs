@@ -12,10 +12,6 @@ namespace ChainRule.Generators.Diagnostics;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class LayerOutsideNetworkAnalyzer : DiagnosticAnalyzer
 {
-    private static readonly ImmutableHashSet<string> LayerAttributes = ImmutableHashSet.Create(
-        "ChainRule.DenseAttribute", "ChainRule.LayerNormAttribute", "ChainRule.RMSNormAttribute",
-        "ChainRule.BatchNormAttribute", "ChainRule.ResidualAttribute");
-
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(DiagnosticDescriptors.LayerOutsideNetwork);
@@ -32,7 +28,7 @@ public sealed class LayerOutsideNetworkAnalyzer : DiagnosticAnalyzer
     {
         var property = (IPropertySymbol)context.Symbol;
         AttributeData? layer = property.GetAttributes()
-            .FirstOrDefault(a => a.AttributeClass is { } type && LayerAttributes.Contains(type.ToDisplayString()));
+            .FirstOrDefault(a => a.AttributeClass is { } type && Kinds.LayerKinds.ForAttribute(type.ToDisplayString()) is not null);
         if (layer is null)
             return;
         bool inNetwork = property.ContainingType.GetAttributes()

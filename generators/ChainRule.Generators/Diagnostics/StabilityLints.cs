@@ -4,6 +4,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
+using ChainRule.Generators.Kinds;
 using ChainRule.Generators.Lowering;
 using ChainRule.Generators.Model;
 using Microsoft.CodeAnalysis;
@@ -173,14 +174,7 @@ internal static class StabilityLints
     {
         foreach (PlanStep step in plan.Steps)
         {
-            bool owns = step switch
-            {
-                DenseStep dense => dense.NameIndex == nameIndex,
-                NormStep norm => norm.Norm.NameIndex == nameIndex,
-                ResidualStep residual => nameIndex >= residual.FirstNameIndex && nameIndex < residual.FirstNameIndex + 3 * residual.Blocks.Count,
-                _ => false,
-            };
-            if (owns)
+            if (step.LayerKind.Tensors(step).Any(tensor => tensor.NameIndex == nameIndex))
                 return step.Name;
         }
         return "";

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
+using ChainRule.Generators.Kinds;
 using ChainRule.Generators.Lowering;
 using ChainRule.Generators.Model;
 using Microsoft.CodeAnalysis;

@@ -1,8 +1,6 @@
-using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using ChainRule.Generators.Lowering;
-using ChainRule.Generators.Model;
+using static ChainRule.Generators.Emitting.Code;
 
 namespace ChainRule.Generators.Emitting;
 
@@ -24,28 +22,14 @@ internal static partial class NetworkEmitter
         writer.WriteLine($"private static readonly {Serialization}.CheckpointLayout CheckpointTensors = new(");
         writer.WriteLine($"    \"{Architecture(plan)}\",");
         writer.WriteLine("    [");
-        int batchNorm = 0;
-        foreach (PlanStep step in plan.Steps)
+        foreach (LayerTensor tensor in Tensors(plan))
         {
-            switch (step)
+            string entry = tensor.Store switch
             {
-                case DenseStep dense:
-                    WriteDenseTensors(writer, dense);
-                    break;
-                case NormStep norm:
-                    WriteNormTensors(writer, plan.LayerNames[norm.Norm.NameIndex], norm.Norm, ref batchNorm);
-                    break;
-                case ResidualStep residual:
-                    foreach (ResidualBlockPlan block in residual.Blocks)
-                    {
-                        WriteNormTensors(writer, plan.LayerNames[block.Norm.NameIndex], block.Norm, ref batchNorm);
-                        WriteDenseTensors(writer, block.Up);
-                        WriteDenseTensors(writer, block.Down);
-                        if (block.ScaleOffset >= 0)
-                            WriteTensor(writer, "Parameter", $"{residual.Name}.{block.Index.ToString(CultureInfo.InvariantCulture)}.alpha", block.ScaleOffset, "1");
-                    }
-                    break;
-            }
+                TensorStore.BatchesTracked => $"BatchesTracked(\"{tensor.Name}\", {Number(tensor.Offset)})",
+                _ => $"{tensor.Store}(\"{tensor.Name}\", {Number(tensor.Offset)}, [{(tensor.IsMatrix ? $"{tensor.Rows}, {tensor.Columns}" : Number(tensor.Columns))}])",
+            };
+            writer.WriteLine($"        {Serialization}.CheckpointTensor.{entry},");
         }
         writer.WriteLine("    ]);");
         writer.WriteLine();
@@ -107,46 +91,7 @@ internal static partial class NetworkEmitter
         writer.WriteLine();
     }
 
-    private static void WriteDenseTensors(SourceWriter writer, DenseStep dense)
-    {
-        WriteTensor(writer, "Parameter", dense.Name + ".weight", dense.WeightOffset, $"{dense.Outputs}, {dense.Inputs}");
-        // Without bias the state_dict has no '.bias' entry, as nn.Linear(bias=False)'s has none.
-        if (dense.HasBias)
-            WriteTensor(writer, "Parameter", dense.Name + ".bias", dense.BiasOffset, Number(dense.Outputs));
-    }
-
-    private static void WriteNormTensors(SourceWriter writer, string name, NormPlan norm, ref int batchNorm)
-    {
-        string features = Number(norm.Features);
-        WriteTensor(writer, "Parameter", name + ".weight", norm.GammaOffset, features);
-        if (norm.HasBeta)
-            WriteTensor(writer, "Parameter", name + ".bias", norm.GammaOffset + norm.Features, features);
-        if (norm.Kind != NormKind.BatchNorm)
-            return;
-        WriteTensor(writer, "Statistic", name + ".running_mean", norm.StatisticsOffset, features);
-        WriteTensor(writer, "Statistic", name + ".running_var", norm.StatisticsOffset + norm.Features, features);
-        writer.WriteLine($"        {Serialization}.CheckpointTensor.BatchesTracked(\"{name}.num_batches_tracked\", {Number(batchNorm++)}),");
-    }
-
-    private static void WriteTensor(SourceWriter writer, string factory, string name, int offset, string shape) =>
-        writer.WriteLine($"        {Serialization}.CheckpointTensor.{factory}(\"{name}\", {Number(offset)}, [{shape}]),");
-
     /// <summary>The description's layers and loss, without the type's name and element type.</summary>
     private static string Architecture(NetworkPlan plan) =>
-        string.Join(" → ", plan.Steps.Select(step => $"{step.Name}: {Describe(step)}")) + " → " + plan.Loss;
-
-    private static int CountBatchNorms(NetworkPlan plan)
-    {
-        var kinds = new List<NormKind>();
-        foreach (PlanStep step in plan.Steps)
-        {
-            if (step is NormStep norm)
-                kinds.Add(norm.Norm.Kind);
-            else if (step is ResidualStep residual)
-                kinds.AddRange(residual.Blocks.Select(block => block.Norm.Kind));
-        }
-        return kinds.Count(kind => kind == NormKind.BatchNorm);
-    }
-
-    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+        string.Join(" → ", plan.Steps.Select(step => $"{step.Name}: {step.LayerKind.Describe(step)}")) + " → " + plan.Loss;
 }

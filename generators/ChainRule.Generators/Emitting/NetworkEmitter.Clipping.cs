@@ -1,5 +1,5 @@
 using ChainRule.Generators.Lowering;
-using ChainRule.Generators.Model;
+using static ChainRule.Generators.Emitting.Code;
 
 namespace ChainRule.Generators.Emitting;
 
@@ -18,45 +18,15 @@ internal static partial class NetworkEmitter
         {
             writer.WriteLine($"{ReadOnlySpan}<{t}> parameters = _parameters;");
             writer.WriteLine($"{Span}<{t}> gradients = _gradients;");
-            foreach (PlanStep step in plan.Steps)
+            foreach (LayerTensor tensor in Tensors(plan))
             {
-                switch (step)
-                {
-                    case DenseStep dense:
-                        WriteDenseClip(writer, dense);
-                        break;
-                    case NormStep norm:
-                        WriteNormClip(writer, norm.Norm);
-                        break;
-                    case ResidualStep residual:
-                        foreach (ResidualBlockPlan block in residual.Blocks)
-                        {
-                            WriteNormClip(writer, block.Norm);
-                            WriteDenseClip(writer, block.Up);
-                            WriteDenseClip(writer, block.Down);
-                            if (block.ScaleOffset >= 0)
-                                WriteVectorClip(writer, block.ScaleOffset, 1);
-                        }
-                        break;
-                }
+                if (tensor.Store != TensorStore.Parameter)
+                    continue;
+                string slice = $"{tensor.Offset}, {tensor.Length}";
+                writer.WriteLine(tensor.IsMatrix
+                    ? $"{Training}.GradientClipping.Adaptive(gradients.Slice({slice}), parameters.Slice({slice}), {tensor.Rows}, {tensor.Columns}, lambda, epsilon); // {plan.LayerNames[tensor.NameIndex]}"
+                    : $"{Training}.GradientClipping.Adaptive(gradients.Slice({slice}), parameters.Slice({slice}), 1, {tensor.Length}, lambda, epsilon);");
             }
         }
     }
-
-    private static void WriteDenseClip(SourceWriter writer, DenseStep dense)
-    {
-        writer.WriteLine($"{Training}.GradientClipping.Adaptive(gradients.Slice({dense.WeightOffset}, {dense.WeightCount}), parameters.Slice({dense.WeightOffset}, {dense.WeightCount}), {dense.Outputs}, {dense.Inputs}, lambda, epsilon); // {dense.Name}");
-        if (dense.HasBias)
-            WriteVectorClip(writer, dense.BiasOffset, dense.Outputs);
-    }
-
-    private static void WriteNormClip(SourceWriter writer, NormPlan norm)
-    {
-        WriteVectorClip(writer, norm.GammaOffset, norm.Features);
-        if (norm.HasBeta)
-            WriteVectorClip(writer, norm.GammaOffset + norm.Features, norm.Features);
-    }
-
-    private static void WriteVectorClip(SourceWriter writer, int offset, int length) =>
-        writer.WriteLine($"{Training}.GradientClipping.Adaptive(gradients.Slice({offset}, {length}), parameters.Slice({offset}, {length}), 1, {length}, lambda, epsilon);");
 }

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using ChainRule.Generators.Lowering;
-using ChainRule.Generators.Model;
+using static ChainRule.Generators.Emitting.Code;
 
 namespace ChainRule.Generators.Emitting;
 
@@ -31,45 +31,18 @@ internal static partial class NetworkEmitter
         writer.WriteLine($"public static global::System.ReadOnlySpan<double> PredictedGradientNorms => [{values}];");
     }
 
-    /// <summary>10^decades, with −∞ (exactly zero) as 0 and anything beyond double's range clamped, so it is a valid literal.</summary>
-    private static double RelativeNorm(double decades) =>
-        double.IsNaN(decades) ? 0 : System.Math.Min(double.MaxValue, System.Math.Pow(10, decades));
-
-    private static string Predicted(EquatableArray<double> decades, int nameIndex) =>
-        double.IsNegativeInfinity(decades[nameIndex]) ? "0" : RelativeNorm(decades[nameIndex]).ToString("0.0e+00", CultureInfo.InvariantCulture);
-
     internal static string DescriptionText(NetworkPlan plan)
     {
-        string layers = string.Join(" → ", plan.Steps.Select(step => $"{step.Name}: {Describe(step)}"));
+        string layers = string.Join(" → ", plan.Steps.Select(step => $"{step.Name}: {step.LayerKind.Describe(step)}"));
         return $"{plan.TypeName}: {layers} → {plan.Loss}; parameters: {Count(plan.ParameterCount)} {plan.ElementType}";
     }
 
     internal static string SummaryText(NetworkPlan plan)
     {
-        EquatableArray<double> decades = plan.PredictedDecades;
         var rows = new List<string[]> { new[] { "layer", "kind", "output", "parameters", "‖∇W‖ predicted", "init" } };
         rows.Add(new[] { "(input)", "", Count(plan.Inputs), "", "", "" });
         foreach (PlanStep step in plan.Steps)
-        {
-            switch (step)
-            {
-                case DenseStep dense:
-                    rows.Add(new[] { dense.Name, Describe(dense), Count(dense.Outputs), Count(DenseParameters(dense)), Predicted(decades, dense.NameIndex), InitName(dense.Init) });
-                    break;
-                case NormStep norm:
-                    rows.Add(new[] { norm.Name, Describe(norm), Count(norm.Norm.Features), Count(NormParameters(norm.Norm)), Predicted(decades, norm.Norm.NameIndex), NormInit(norm.Norm) });
-                    break;
-                case ResidualStep residual:
-                    string kind = $"{(residual.Placement == NormPlacementKind.Pre ? "PreNorm" : "PostNorm")}[{residual.Norm} → Dense({residual.Width}→{residual.Hidden}{(residual.HasActivation ? ", " + residual.Activation : "")}) → Dense({residual.Hidden}→{residual.Width})]{(residual.ReZero ? " · α" : "")} + x";
-                    foreach (ResidualBlockPlan block in residual.Blocks)
-                    {
-                        int parameters = NormParameters(block.Norm) + DenseParameters(block.Up) + DenseParameters(block.Down) + (block.ScaleOffset >= 0 ? 1 : 0);
-                        string predicted = $"norm {Predicted(decades, block.Norm.NameIndex)}, up {Predicted(decades, block.Up.NameIndex)}, down {Predicted(decades, block.Down.NameIndex)}";
-                        rows.Add(new[] { $"{residual.Name}.{block.Index}", kind, Count(residual.Width), Count(parameters), predicted, $"up {InitName(block.Up.Init)}; down {InitName(block.Down.Init)}{(block.ScaleOffset >= 0 ? "; α = 0" : "")}" });
-                    }
-                    break;
-            }
-        }
+            step.LayerKind.AddSummaryRows(rows, plan, step);
 
         int columns = rows[0].Length;
         var widths = new int[columns];
@@ -89,12 +62,6 @@ internal static partial class NetworkEmitter
         text.Append("‖∇W‖ predicted: at initialization, relative to the last layer (mean-field estimate for standardized inputs)");
         return text.ToString();
     }
-
-    private static int DenseParameters(DenseStep dense) => dense.WeightCount + (dense.HasBias ? dense.Outputs : 0);
-
-    private static int NormParameters(NormPlan norm) => norm.HasBeta ? 2 * norm.Features : norm.Features;
-
-    private static string NormInit(NormPlan norm) => norm.HasBeta ? "γ = 1, β = 0" : "γ = 1";
 
     /// <summary>Text columns left-aligned, numbers (output, parameters) right-aligned, as torchinfo prints them.</summary>
     private static void AppendRow(StringBuilder text, string[] row, int[] widths)

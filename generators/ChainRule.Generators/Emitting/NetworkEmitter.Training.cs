@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Linq;
 using ChainRule.Generators.Lowering;
 using ChainRule.Generators.Model;
+using static ChainRule.Generators.Emitting.Code;
 
 namespace ChainRule.Generators.Emitting;
 
@@ -281,9 +282,6 @@ internal static partial class NetworkEmitter
         writer.WriteLine();
     }
 
-    /// <summary>Whether the model keeps <c>_weightNorms</c>: it has dense layers.</summary>
-    private static bool HasWeightNorms(NetworkPlan plan) => plan.Steps.Any(step => step is DenseStep or ResidualStep);
-
     /// <summary>
     /// The split step's constants and its report: the forward multiply-adds per sample, where each parameter tensor
     /// starts, and the method that records each layer's gradient norms from the tensors' <c>Σ g²</c>, in the order the
@@ -295,8 +293,8 @@ internal static partial class NetworkEmitter
             return;
         List<int> segments = GradientSegments(plan);
         long multiplyAdds = 0;
-        foreach (DenseStep dense in DenseSteps(plan))
-            multiplyAdds += (long)dense.Inputs * dense.Outputs;
+        foreach (PlanStep step in plan.Steps)
+            multiplyAdds += step.LayerKind.MultiplyAdds(step);
         writer.WriteLine("/// <summary>Multiply-adds of one sample's forward pass: a trainer splits a step by rows only when the batch makes enough of them.</summary>");
         writer.WriteLine($"private const long MultiplyAddsPerSample = {multiplyAdds.ToString(CultureInfo.InvariantCulture)};");
         writer.WriteLine();
@@ -309,40 +307,8 @@ internal static partial class NetworkEmitter
         {
             writer.WriteLine($"{ReadOnlySpan}<{plan.ElementType}> parameters = _parameters;");
             string Root(int offset) => $"global::System.Math.Sqrt(squares[{segments.IndexOf(offset).ToString(CultureInfo.InvariantCulture)}])";
-            void Dense(DenseStep dense) =>
-                writer.WriteLine($"report.Record({dense.NameIndex}, {Root(dense.WeightOffset)}, {(dense.HasBias ? Root(dense.BiasOffset) : "double.NaN")}, _weightNorms[{dense.NameIndex}]); // {plan.LayerNames[dense.NameIndex]}");
-            void Norm(NormPlan norm) =>
-                writer.WriteLine($"report.Record({norm.NameIndex}, {Root(norm.GammaOffset)}, {(norm.HasBeta ? Root(norm.GammaOffset + norm.Features) : "double.NaN")}, {Kernels}.Norms.L2(parameters.Slice({norm.GammaOffset}, {norm.Features}))); // {plan.LayerNames[norm.NameIndex]}");
             for (int i = plan.Steps.Count - 1; i >= 0; i--)
-            {
-                switch (plan.Steps[i])
-                {
-                    case DenseStep dense:
-                        Dense(dense);
-                        break;
-                    case NormStep norm:
-                        Norm(norm.Norm);
-                        break;
-                    case ResidualStep residual:
-                        for (int b = residual.Blocks.Count - 1; b >= 0; b--)
-                        {
-                            ResidualBlockPlan block = residual.Blocks[b];
-                            if (residual.Placement == NormPlacementKind.Pre)
-                            {
-                                Dense(block.Down);
-                                Dense(block.Up);
-                                Norm(block.Norm);
-                            }
-                            else
-                            {
-                                Norm(block.Norm);
-                                Dense(block.Down);
-                                Dense(block.Up);
-                            }
-                        }
-                        break;
-                }
-            }
+                plan.Steps[i].LayerKind.WriteGradientNormRecords(writer, plan, plan.Steps[i], Root);
         }
         writer.WriteLine();
     }
@@ -351,75 +317,25 @@ internal static partial class NetworkEmitter
     private static List<int> GradientSegments(NetworkPlan plan)
     {
         var offsets = new SortedSet<int>();
-        foreach (DenseStep dense in DenseSteps(plan))
+        foreach (LayerTensor tensor in Tensors(plan))
         {
-            offsets.Add(dense.WeightOffset);
-            if (dense.HasBias)
-                offsets.Add(dense.BiasOffset);
-        }
-        foreach (PlanStep step in plan.Steps)
-        {
-            if (step is NormStep norm)
-                AddNorm(norm.Norm);
-            else if (step is ResidualStep residual)
-            {
-                foreach (ResidualBlockPlan block in residual.Blocks)
-                {
-                    AddNorm(block.Norm);
-                    if (block.ScaleOffset >= 0)
-                        offsets.Add(block.ScaleOffset);
-                }
-            }
+            if (tensor.Store == TensorStore.Parameter)
+                offsets.Add(tensor.Offset);
         }
         return [.. offsets];
-
-        void AddNorm(NormPlan norm)
-        {
-            offsets.Add(norm.GammaOffset);
-            if (norm.HasBeta)
-                offsets.Add(norm.GammaOffset + norm.Features);
-        }
     }
 
-    private static IEnumerable<DenseStep> DenseSteps(NetworkPlan plan)
-    {
-        foreach (PlanStep step in plan.Steps)
-        {
-            if (step is DenseStep dense)
-                yield return dense;
-            else if (step is ResidualStep residual)
-            {
-                foreach (ResidualBlockPlan block in residual.Blocks)
-                {
-                    yield return block.Up;
-                    yield return block.Down;
-                }
-            }
-        }
-    }
-
-    /// <summary>Where each of the plan's layer names starts in the parameter buffer, indexed like <see cref="NetworkPlan.LayerNames"/>.</summary>
+    /// <summary>Where each of the plan's layer names starts in the parameter buffer (its first tensor), indexed like <see cref="NetworkPlan.LayerNames"/>.</summary>
     private static int[] LayerOffsets(NetworkPlan plan)
     {
         var offsets = new int[plan.LayerNames.Count];
-        foreach (PlanStep step in plan.Steps)
+        var seen = new bool[plan.LayerNames.Count];
+        foreach (LayerTensor tensor in Tensors(plan))
         {
-            switch (step)
+            if (tensor.Store == TensorStore.Parameter && tensor.NameIndex >= 0 && !seen[tensor.NameIndex])
             {
-                case DenseStep dense:
-                    offsets[dense.NameIndex] = dense.WeightOffset;
-                    break;
-                case NormStep norm:
-                    offsets[norm.Norm.NameIndex] = norm.Norm.GammaOffset;
-                    break;
-                case ResidualStep residual:
-                    foreach (ResidualBlockPlan block in residual.Blocks)
-                    {
-                        offsets[block.Norm.NameIndex] = block.Norm.GammaOffset;
-                        offsets[block.Up.NameIndex] = block.Up.WeightOffset;
-                        offsets[block.Down.NameIndex] = block.Down.WeightOffset;
-                    }
-                    break;
+                seen[tensor.NameIndex] = true;
+                offsets[tensor.NameIndex] = tensor.Offset;
             }
         }
         return offsets;
@@ -432,19 +348,10 @@ internal static partial class NetworkEmitter
     private static List<(int Offset, int Length)> AccumulatedGradients(NetworkPlan plan)
     {
         var ranges = new List<(int Offset, int Length)>();
-        foreach (PlanStep step in plan.Steps)
+        foreach (LayerTensor tensor in Tensors(plan))
         {
-            if (step is NormStep normStep)
-                ranges.Add(NormRange(normStep.Norm));
-            else if (step is ResidualStep residual)
-            {
-                foreach (ResidualBlockPlan block in residual.Blocks)
-                {
-                    ranges.Add(NormRange(block.Norm));
-                    if (block.ScaleOffset >= 0)
-                        ranges.Add((block.ScaleOffset, 1));
-                }
-            }
+            if (tensor.Store == TensorStore.Parameter && tensor.Accumulates)
+                ranges.Add((tensor.Offset, tensor.Length));
         }
         ranges.Sort((x, y) => x.Offset.CompareTo(y.Offset));
         var merged = new List<(int Offset, int Length)>();
@@ -456,7 +363,5 @@ internal static partial class NetworkEmitter
                 merged.Add(range);
         }
         return merged;
-
-        static (int, int) NormRange(NormPlan norm) => (norm.GammaOffset, norm.HasBeta ? 2 * norm.Features : norm.Features);
     }
 }

@@ -1,8 +1,9 @@
+using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using ChainRule.Generators.Lowering;
 using ChainRule.Generators.Model;
-using Microsoft.CodeAnalysis.CSharp;
+using static ChainRule.Generators.Emitting.Code;
 
 namespace ChainRule.Generators.Emitting;
 
@@ -12,15 +13,6 @@ namespace ChainRule.Generators.Emitting;
 /// </summary>
 internal static partial class NetworkEmitter
 {
-    private const string Kernels = "global::ChainRule.Kernels";
-    private const string Training = "global::ChainRule.Training";
-    private const string Span = "global::System.Span";
-    private const string ReadOnlySpan = "global::System.ReadOnlySpan";
-    private const string Report = "global::ChainRule.Diagnostics.GradientReport";
-
-    private static readonly string GeneratedCode =
-        $"[global::System.CodeDom.Compiler.GeneratedCode(\"ChainRule.Generators\", \"{typeof(NetworkEmitter).Assembly.GetName().Version}\")]";
-
     public static string Emit(NetworkPlan plan, System.Threading.CancellationToken cancellationToken = default)
     {
         var writer = new SourceWriter(cancellationToken);
@@ -67,7 +59,7 @@ internal static partial class NetworkEmitter
 
     private static void WriteDescription(SourceWriter writer, NetworkPlan plan)
     {
-        string layers = string.Join(" → ", plan.Steps.Select(step => $"{step.Name}: {Describe(step)}"));
+        string layers = string.Join(" → ", plan.Steps.Select(step => $"{step.Name}: {step.LayerKind.Describe(step)}"));
         writer.WriteLine($"// Network {plan.TypeName}: {layers} → {plan.Loss}");
         string fixedPart = plan.FixedActivations > 0 ? $" + {Count(plan.FixedActivations)}" : "";
         writer.WriteLine($"// parameters: {Count(plan.ParameterCount)} {plan.ElementType}; workspace: {Count(plan.ActivationsPerSample)} activations per sample{fixedPart}");
@@ -109,13 +101,13 @@ internal static partial class NetworkEmitter
         writer.WriteLine(plan.HasBatchNorm
             ? $"private readonly {t}[] _statistics = new {t}[{plan.StatisticsCount}]; // BatchNorm running mean and variance"
             : $"private readonly {t}[] _statistics = global::System.Array.Empty<{t}>();");
-        int batchNorms = CountBatchNorms(plan);
+        int batchNorms = CountTensors(plan, TensorStore.BatchesTracked);
         writer.WriteLine(batchNorms > 0
             ? $"private readonly long[] _batchesTracked = new long[{batchNorms}]; // each BatchNorm's num_batches_tracked"
             : "private readonly long[] _batchesTracked = global::System.Array.Empty<long>();");
         // One workspace per predicting thread, so threads sharing the model never write each other's activations.
         writer.WriteLine($"private readonly global::ChainRule.ThreadWorkspaces<{t}> _predictWorkspaces = new({WorkspaceSize(plan, "PredictChunk")});");
-        if (plan.Steps.Any(step => step is DenseStep or ResidualStep))
+        if (HasWeightNorms(plan))
         {
             writer.WriteLine($"private readonly double[] _weightNorms = new double[{plan.LayerNames.Count}]; // ‖W‖ of each dense layer, measured by a reported forward pass as its product packs W");
             writer.WriteLine();
@@ -138,53 +130,14 @@ internal static partial class NetworkEmitter
             if (plan.HasBatchNorm)
                 writer.WriteLine($"{Span}<{plan.ElementType}> statistics = _statistics;");
             foreach (PlanStep step in plan.Steps)
-            {
-                switch (step)
-                {
-                    case DenseStep dense:
-                        writer.WriteLine();
-                        WriteDenseInitialization(writer, dense, $"layer {dense.Index}: {dense.Name}");
-                        break;
-                    case NormStep norm:
-                        writer.WriteLine();
-                        writer.WriteLine($"// ---- layer {norm.Index}: {norm.Name}, {norm.Norm.Kind} γ = 1{(norm.Norm.HasBeta ? ", β = 0" : "")} ----");
-                        WriteNormInitialization(writer, norm.Norm);
-                        break;
-                    case ResidualStep residual:
-                        foreach (ResidualBlockPlan block in residual.Blocks)
-                        {
-                            writer.WriteLine();
-                            writer.WriteLine($"// ---- layer {residual.Index}: {residual.Name}.{block.Index}, {block.Norm.Kind} γ = 1{(block.Norm.HasBeta ? ", β = 0" : "")}; up {InitName(block.Up.Init)}; down {InitName(block.Down.Init)}{(residual.ReZero ? "; α = 0" : "")} ----");
-                            WriteNormInitialization(writer, block.Norm);
-                            WriteDenseInitialization(writer, block.Up, banner: null);
-                            WriteDenseInitialization(writer, block.Down, banner: null);
-                        }
-                        break;
-                }
-            }
+                step.LayerKind.WriteInitialization(writer, step);
         }
-    }
-
-    private static void WriteDenseInitialization(SourceWriter writer, DenseStep dense, string? banner)
-    {
-        if (banner is not null)
-            writer.WriteLine($"// ---- {banner}, {InitName(dense.Init)} ----");
-        string random = LocalNames.Of(dense.Variable, Role.Random);
-        writer.WriteLine($"var {random} = new {Training}.DeterministicRandom(seed, stream: {dense.Stream});");
-        writer.WriteLine($"{Training}.Initializers.Fill(parameters.Slice({dense.WeightOffset}, {dense.WeightCount}), {dense.Inputs}, {dense.Outputs}, global::ChainRule.Init.{dense.Init}, ref {random});");
-    }
-
-    private static void WriteNormInitialization(SourceWriter writer, NormPlan norm)
-    {
-        writer.WriteLine($"parameters.Slice({norm.GammaOffset}, {norm.Features}).Fill(1);");
-        if (norm.Kind == NormKind.BatchNorm)
-            writer.WriteLine($"statistics.Slice({norm.StatisticsOffset + norm.Features}, {norm.Features}).Fill(1); // running variance");
     }
 
     private static void WriteViews(SourceWriter writer, NetworkPlan plan)
     {
         string t = plan.ElementType;
-        bool everyBias = plan.Steps.OfType<DenseStep>().All(dense => dense.HasBias);
+        bool everyBias = !plan.Steps.Any(step => step.LayerKind.OmitsOptionalTensor(step));
         writer.WriteLine($"/// <summary>Every parameter in one buffer, layer after layer, each layer's weight <c>(out, in)</c> then its bias{(everyBias ? "" : " (if it has one)")}.</summary>");
         writer.WriteLine(GeneratedCode);
         writer.WriteLine($"public {Span}<{t}> Parameters => _parameters;");
@@ -196,13 +149,7 @@ internal static partial class NetworkEmitter
         {
             writer.WriteLine();
             writer.WriteLine(GeneratedCode);
-            writer.WriteLine(step switch
-            {
-                DenseStep dense => $"{dense.Modifiers} global::ChainRule.DenseLayer<{t}> {Identifier(dense.Name)} => new(LayerNames[{dense.NameIndex}], _parameters, _gradients, weightOffset: {dense.WeightOffset}, inputs: {dense.Inputs}, outputs: {dense.Outputs}{(dense.HasBias ? "" : ", bias: false")});",
-                NormStep norm => $"{norm.Modifiers} global::ChainRule.NormLayer<{t}> {Identifier(norm.Name)} => new(LayerNames[{norm.Norm.NameIndex}], global::ChainRule.Norm.{norm.Norm.Kind}, _parameters, _gradients, _statistics, gammaOffset: {norm.Norm.GammaOffset}, statisticsOffset: {norm.Norm.StatisticsOffset}, features: {norm.Norm.Features});",
-                ResidualStep residual => $"{residual.Modifiers} global::ChainRule.ResidualStack<{t}> {Identifier(residual.Name)} => new(LayerNames, firstName: {residual.FirstNameIndex}, _parameters, _gradients, _statistics, offset: {residual.Offset}, statisticsOffset: {residual.StatisticsOffset}, count: {residual.Blocks.Count}, width: {residual.Width}, hidden: {residual.Hidden}, global::ChainRule.Norm.{residual.Norm}, reZero: {(residual.ReZero ? "true" : "false")});",
-                _ => throw new System.InvalidOperationException(step.GetType().Name),
-            });
+            writer.WriteLine(step.LayerKind.View(step, t));
         }
     }
 
@@ -263,36 +210,19 @@ internal static partial class NetworkEmitter
         writer.WriteLine("/// </remarks>");
     }
 
-    private static string InitName(InitKind init) => init switch
-    {
-        InitKind.HeNormal => "He normal N(0, 2/fan_in)",
-        InitKind.HeUniform => "He uniform U(±√(6/fan_in))",
-        InitKind.XavierNormal => "Xavier normal N(0, 2/(fan_in+fan_out))",
-        InitKind.XavierUniform => "Xavier uniform U(±√(6/(fan_in+fan_out)))",
-        InitKind.LeCunNormal => "LeCun normal N(0, 1/fan_in)",
-        InitKind.LeCunUniform => "LeCun uniform U(±√(3/fan_in))",
-        InitKind.Orthogonal => "orthogonal",
-        _ => init.ToString(),
-    };
-
     /// <summary>The workspace length for <paramref name="rows"/> (an expression) rows.</summary>
     private static string WorkspaceSize(NetworkPlan plan, string rows) =>
         plan.FixedActivations > 0 ? $"ActivationsPerSample * {rows} + FixedActivations" : $"ActivationsPerSample * {rows}";
 
-    private static string Describe(PlanStep step) => step switch
-    {
-        DenseStep dense => $"Dense({dense.Inputs}→{dense.Outputs}{(dense.HasActivation ? ", " + dense.Activation : "")}{(dense.HasBias ? "" : ", no bias")})",
-        NormStep norm => $"{norm.Norm.Kind}({norm.Norm.Features})",
-        ResidualStep residual => $"{residual.Blocks.Count} × {(residual.Placement == NormPlacementKind.Pre ? "PreNorm" : "PostNorm")}[{residual.Norm} → Dense({residual.Width}→{residual.Hidden}{(residual.HasActivation ? ", " + residual.Activation : "")}) → Dense({residual.Hidden}→{residual.Width})]{(residual.ReZero ? " · α" : "")} + x",
-        _ => step.GetType().Name,
-    };
+    /// <summary>Every layer's tensors, layer after layer (<see cref="LayerTensor"/>).</summary>
+    private static IEnumerable<LayerTensor> Tensors(NetworkPlan plan) => plan.Steps.SelectMany(step => step.LayerKind.Tensors(step));
 
-    /// <summary>
-    /// A name from the user's declaration as C# source: a keyword, reserved (<c>class</c>) or contextual (<c>var</c>,
-    /// <c>record</c>), gets its <c>@</c> back; the spec holds names unescaped, for strings and comments.
-    /// </summary>
-    private static string Identifier(string name) =>
-        SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+    private static int CountTensors(NetworkPlan plan, TensorStore store) => Tensors(plan).Count(tensor => tensor.Store == store);
 
-    private static string Count(int value) => value.ToString("N0", CultureInfo.InvariantCulture);
+    /// <summary>Whether the model keeps <c>_weightNorms</c>: it has weight matrices, whose products measure ‖W‖ as they pack them.</summary>
+    private static bool HasWeightNorms(NetworkPlan plan) => Tensors(plan).Any(tensor => tensor.IsMatrix);
+
+    /// <summary>A line of <c>FirstNonFiniteLayer</c>: the layer <paramref name="nameIndex"/> if <paramref name="buffer"/> holds NaN or ∞.</summary>
+    internal static void WriteFiniteCheck(SourceWriter writer, NetworkPlan plan, int nameIndex, ActivationBuffer buffer) =>
+        writer.WriteLine($"if (!global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(acts.Slice({(buffer.Offset == 0 ? "0" : $"{buffer.Offset} * B")}, {buffer.Width} * B))) return {nameIndex}; // {plan.LayerNames[nameIndex]}");
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using ChainRule.Generators.Kinds;
 using ChainRule.Generators.Model;
 
 namespace ChainRule.Generators.Lowering;
@@ -43,15 +44,7 @@ internal static class GradientFlowEstimate
         var walk = new Walk(squares);
         Signal x = Signal.Standardized;
         foreach (PlanStep step in plan.Steps)
-        {
-            x = step switch
-            {
-                DenseStep dense => walk.Dense(dense, x),
-                NormStep norm => walk.Norm(norm.Norm, x),
-                ResidualStep residual => walk.Residual(residual, x),
-                _ => x,
-            };
-        }
+            x = step.LayerKind.Estimate(step, walk, x);
         walk.Backward(1.0);
         walk.ApplyCancellations();
 
@@ -78,7 +71,7 @@ internal static class GradientFlowEstimate
         double.Parse(norm.Epsilon.TrimEnd('f'), NumberStyles.Float, CultureInfo.InvariantCulture);
 
     /// <summary>An activation's statistics: second moment, common mean, second moment of the units' batch means.</summary>
-    private readonly record struct Signal(double Square, double Mean, double UnitMeans)
+    internal readonly record struct Signal(double Square, double Mean, double UnitMeans)
     {
         public static readonly Signal Standardized = new(1, 0, 0);
     }
@@ -86,8 +79,9 @@ internal static class GradientFlowEstimate
     /// <summary>
     /// Records the forward pass as the gains its backward pass applies, then replays them in reverse: each entry maps
     /// the gradient's second moment at an output to the one at its input, adding to weight-gradient squares on the way.
+    /// A layer kind's <c>Estimate</c> steps its layer through here.
     /// </summary>
-    private sealed class Walk(double[] squares)
+    internal sealed class Walk(double[] squares)
     {
         private readonly List<Func<double, double>> _backward = new();
 

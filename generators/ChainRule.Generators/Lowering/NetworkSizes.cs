@@ -1,4 +1,3 @@
-using System;
 using ChainRule.Generators.Model;
 
 namespace ChainRule.Generators.Lowering;
@@ -23,40 +22,13 @@ internal readonly record struct Footprint(long Parameters, long PerSample, long 
     public static Footprint operator *(long count, Footprint f) =>
         new(Multiply(count, f.Parameters), Multiply(count, f.PerSample), Multiply(count, f.Fixed), Multiply(count, f.Statistics), Multiply(count, f.Layers));
 
-    private static long Add(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
+    public static long Add(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
 
-    private static long Multiply(long a, long b) => a != 0 && b > long.MaxValue / a ? long.MaxValue : a * b;
+    public static long Multiply(long a, long b) => a != 0 && b > long.MaxValue / a ? long.MaxValue : a * b;
 
     /// <summary>The footprint of <paramref name="layer"/> reading <paramref name="width"/> values per sample.</summary>
     /// <param name="first">Whether the layer reads the network's input (a norm then stores its input's gradient itself).</param>
-    public static Footprint Of(LayerSpec layer, long width, bool first) => layer switch
-    {
-        DenseSpec dense => Dense(width, dense.Units, dense.Activation, dense.HasBias),
-        NormSpec norm => NormParameters(norm.Kind, width) + new Footprint(0, first ? 2 * width : width, 0, 0, 0),
-        ResidualSpec residual => residual.Repeat * Block(residual, width),
-        _ => throw new InvalidOperationException($"Unknown layer {layer.GetType().Name}."),
-    };
-
-    private static Footprint Dense(long inputs, long outputs, ActivationKind activation, bool hasBias = true) =>
-        new(Add(Multiply(inputs, outputs), hasBias ? outputs : 0), NetworkLowering.KeepsPreActivation(activation) ? 2 * outputs : outputs, 0, 0, 1);
-
-    /// <summary>γ (and β) and the cached statistics: per sample for LayerNorm and RMSNorm, per feature for BatchNorm.</summary>
-    private static Footprint NormParameters(NormKind kind, long width) => kind switch
-    {
-        NormKind.LayerNorm => new(2 * width, 2, 0, 0, 1),
-        NormKind.RMSNorm => new(width, 1, 0, 0, 1),
-        _ => new(2 * width, 0, 2 * width, 2 * width, 1),
-    };
-
-    private static Footprint Block(ResidualSpec residual, long width)
-    {
-        long hidden = residual.Hidden > 0 ? residual.Hidden : width;
-        return NormParameters(residual.Norm, width)
-            + Dense(width, hidden, residual.Activation)
-            + Dense(hidden, width, ActivationKind.Identity)
-            // The normalized input (pre-norm) or the sum before the norm (post-norm), the block's output, and α.
-            + new Footprint(residual.ReZero ? 1 : 0, 2 * width, 0, 0, 0);
-    }
+    public static Footprint Of(LayerSpec layer, long width, bool first) => layer.LayerKind.Measure(layer, width, first);
 }
 
 /// <summary>The largest network the generator compiles; each limit is documented in docs/diagnostics/CR0015.md.</summary>

@@ -1,3 +1,5 @@
+using ChainRule.Generators.Kinds;
+
 namespace ChainRule.Generators.Model;
 
 /// <summary>
@@ -27,30 +29,8 @@ internal sealed record ContainingTypeSpec(string Keyword, string Name);
 /// <summary>A declared layer: a partial property with a layer attribute.</summary>
 /// <param name="Name">The property name.</param>
 /// <param name="Modifiers">The property's modifiers as written (the implementing declaration repeats them).</param>
-internal abstract record LayerSpec(string Name, string Modifiers);
-
-/// <summary><c>[Dense(units, activation, Init = …, Bias = …)]</c>.</summary>
-/// <param name="Init">The declared initialization; <see cref="InitKind.Default"/> until lowering resolves it.</param>
-/// <param name="HasBias">Whether the layer adds a bias (<c>Bias = false</c>: PyTorch's <c>nn.Linear(bias=False)</c>).</param>
-internal sealed record DenseSpec(string Name, string Modifiers, int Units, ActivationKind Activation, InitKind Init, bool HasBias = true)
-    : LayerSpec(Name, Modifiers);
-
-/// <summary><c>[LayerNorm]</c>, <c>[RMSNorm]</c> or <c>[BatchNorm]</c>.</summary>
-/// <param name="Epsilon">The declared ε; 0 selects the kind's default.</param>
-internal sealed record NormSpec(string Name, string Modifiers, NormKind Kind, double Epsilon)
-    : LayerSpec(Name, Modifiers);
-
-/// <summary><c>[Residual(norm, activation, Repeat = …, Hidden = …, Placement = …, ReZero = …)]</c>.</summary>
-/// <param name="Hidden">The branch's hidden width; 0 for the block's width.</param>
-/// <param name="Epsilon">The declared ε; 0 selects the kind's default.</param>
-internal sealed record ResidualSpec(
-    string Name,
-    string Modifiers,
-    NormKind Norm,
-    ActivationKind Activation,
-    int Repeat,
-    int Hidden,
-    NormPlacementKind Placement,
-    bool ReZero,
-    double Epsilon)
-    : LayerSpec(Name, Modifiers);
+internal abstract record LayerSpec(string Name, string Modifiers)
+{
+    /// <summary>The kind that parsed this spec and lowers it.</summary>
+    public abstract LayerKind LayerKind { get; }
+}

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading;
 using ChainRule.Generators.Diagnostics;
 using ChainRule.Generators.Emitting;
+using ChainRule.Generators.Kinds;
 using ChainRule.Generators.Lowering;
 using ChainRule.Generators.Model;
 using Microsoft.CodeAnalysis;
@@ -20,18 +21,6 @@ namespace ChainRule.Generators.Parsing;
 internal static class NetworkParser
 {
     public const string NetworkAttributeName = "ChainRule.NetworkAttribute";
-    private const string DenseAttributeName = "ChainRule.DenseAttribute";
-    private const string ResidualAttributeName = "ChainRule.ResidualAttribute";
-
-    /// <summary>Each layer attribute, the view type its property must have, and the norm it declares (if a norm layer).</summary>
-    private static readonly (string Attribute, string View, NormKind? Norm)[] LayerAttributes =
-    [
-        (DenseAttributeName, "DenseLayer", null),
-        ("ChainRule.LayerNormAttribute", "NormLayer", NormKind.LayerNorm),
-        ("ChainRule.RMSNormAttribute", "NormLayer", NormKind.RMSNorm),
-        ("ChainRule.BatchNormAttribute", "NormLayer", NormKind.BatchNorm),
-        (ResidualAttributeName, "ResidualStack", null),
-    ];
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
         Parse((INamedTypeSymbol)context.TargetSymbol, (TypeDeclarationSyntax)context.TargetNode, context.Attributes[0],
@@ -69,6 +58,7 @@ internal static class NetworkParser
 
         var layers = new List<LayerSpec>();
         var sites = new List<LayerSite>();
+        LayerParseContext? last = null;
         int width = inputs;
         string widthSource = "the network input";
         Footprint size = default;
@@ -81,8 +71,8 @@ internal static class NetworkParser
             if (member is not IPropertySymbol property)
                 continue;
             var layerAttributes = property.GetAttributes()
-                .Select(a => (Attribute: a, Kind: Array.FindIndex(LayerAttributes, l => l.Attribute == a.AttributeClass?.ToDisplayString())))
-                .Where(a => a.Kind >= 0)
+                .Select(a => (Attribute: a, Kind: LayerKinds.ForAttribute(a.AttributeClass?.ToDisplayString())))
+                .Where(a => a.Kind is not null)
                 .ToList();
             if (layerAttributes.Count == 0)
                 continue;
@@ -92,13 +82,9 @@ internal static class NetworkParser
                 continue;
             }
             var (attribute, kind) = layerAttributes[0];
-            var (attributeName, view, norm) = LayerAttributes[kind];
-            var layerContext = new LayerContext(property, attribute, attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax,
-                $"{view}<{elementType}>", precision, width, widthSource, diagnostics);
-            LayerSpec? layer = CheckProperty(layerContext, elementType, cancellationToken) is false ? null
-                : attributeName == DenseAttributeName ? ParseDense(layerContext)
-                : attributeName == ResidualAttributeName ? ParseResidual(layerContext)
-                : ParseNorm(layerContext, norm!.Value);
+            var layerContext = new LayerParseContext(property, attribute, attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax,
+                $"{kind!.ViewType}<{elementType}>", precision, width, widthSource, diagnostics);
+            LayerSpec? layer = CheckProperty(layerContext, elementType, cancellationToken) is false ? null : kind.Parse(layerContext);
             if (layer is null)
             {
                 usable = false;
@@ -111,11 +97,11 @@ internal static class NetworkParser
                 usable &= measuring;
             }
             layers.Add(layer);
+            last = layerContext;
             sites.Add(new LayerSite(layer.Name, LocationInfo.From(layerContext.Syntax),
                 LocationInfo.From(FindArgument(layerContext.Syntax, "Init", position: -1)),
                 LocationInfo.From(FindArgument(layerContext.Syntax, "Placement", position: -1))));
-            if (layer is DenseSpec dense)
-                width = dense.Units;
+            width = kind.OutputWidth(layer, width);
             widthSource = $"'{property.Name}'";
         }
 
@@ -125,14 +111,8 @@ internal static class NetworkParser
             Report(diagnostics, DiagnosticDescriptors.NetworkHasNoLayers, declaration.Identifier, type.Name);
         }
 
-        if (usable && layers.Count > 0 && layers[layers.Count - 1] is DenseSpec { Activation: not ActivationKind.Identity } last
-            && loss is LossKind.SoftmaxCrossEntropy or LossKind.BinaryCrossEntropyWithLogits)
-        {
-            var lastProperty = type.GetMembers(last.Name).OfType<IPropertySymbol>().First();
-            Report(diagnostics, DiagnosticDescriptors.ActivationBeforeLogitLoss,
-                FindArgument(FindAttributeSyntax(lastProperty, DenseAttributeName, cancellationToken), "activation", position: 1),
-                last.Name, last.Activation.ToString(), loss.ToString());
-        }
+        if (usable && last is not null)
+            layers[layers.Count - 1].LayerKind.CheckLast(last, layers[layers.Count - 1], loss);
 
         NetworkSpec? spec = usable
             ? new NetworkSpec(
@@ -204,7 +184,7 @@ internal static class NetworkParser
             if (Collision(member, generated) is not { } collision)
                 continue;
             usable = false;
-            bool isLayer = member is IPropertySymbol property && property.GetAttributes().Any(a => Array.Exists(LayerAttributes, l => l.Attribute == a.AttributeClass?.ToDisplayString()));
+            bool isLayer = member is IPropertySymbol property && property.GetAttributes().Any(a => LayerKinds.ForAttribute(a.AttributeClass?.ToDisplayString()) is not null);
             string what = member is IMethodSymbol { MethodKind: MethodKind.Constructor } constructor
                 ? $"The constructor '{type.Name}({string.Join(", ", constructor.Parameters.Select(p => p.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)))})'"
                 : $"{(isLayer ? "Layer" : "Member")} '{member.Name}'";
@@ -295,7 +275,7 @@ internal static class NetworkParser
     /// CR0015 when the network up to and including <paramref name="layer"/> (<paramref name="total"/>) is past a limit
     /// of <see cref="NetworkLimits"/>, pointing at the argument that made it so; false if it is.
     /// </summary>
-    private static bool CheckSize(LayerContext context, LayerSpec layer, Footprint total)
+    private static bool CheckSize(LayerParseContext context, LayerSpec layer, Footprint total)
     {
         string array = $"but a .NET array holds at most {Count(NetworkLimits.MaxArrayLength)} elements";
         string? problem =
@@ -310,16 +290,9 @@ internal static class NetworkParser
             : null;
         if (problem is null)
             return true;
-        AttributeArgumentSyntax? argument = layer switch
-        {
-            DenseSpec => FindArgument(context.Syntax, "units", position: 0),
-            ResidualSpec when total.Layers > NetworkLimits.MaxLayers => FindArgument(context.Syntax, "Repeat", position: -1),
-            ResidualSpec => FindArgument(context.Syntax, "Hidden", position: -1) ?? FindArgument(context.Syntax, "Repeat", position: -1),
-            _ => null,
-        };
-        string what = layer switch { ResidualSpec => "Residual stack", NormSpec => "Norm layer", _ => "Layer" };
+        AttributeArgumentSyntax? argument = layer.LayerKind.TooLargeArgument(context, tooManyLayers: total.Layers > NetworkLimits.MaxLayers);
         context.Usable = false;
-        Report(context.Diagnostics, DiagnosticDescriptors.NetworkTooLarge, (SyntaxNode?)argument ?? context.Syntax, $"{what} '{layer.Name}'", problem);
+        Report(context.Diagnostics, DiagnosticDescriptors.NetworkTooLarge, (SyntaxNode?)argument ?? context.Syntax, $"{layer.LayerKind.Noun} '{layer.Name}'", problem);
         return false;
     }
 
@@ -402,24 +375,8 @@ internal static class NetworkParser
         return declarations.ToEquatableArray();
     }
 
-    /// <summary>What parsing one layer needs: its property and attribute, and the width flowing into it.</summary>
-    private sealed class LayerContext(IPropertySymbol property, AttributeData attribute, AttributeSyntax? syntax, string viewType,
-        PrecisionKind precision, int inputWidth, string inputSource, List<DiagnosticInfo> diagnostics)
-    {
-        public PrecisionKind Precision { get; } = precision;
-        public IPropertySymbol Property { get; } = property;
-        public AttributeData Attribute { get; } = attribute;
-        public AttributeSyntax? Syntax { get; } = syntax;
-        public string ViewType { get; } = viewType;
-        public int InputWidth { get; } = inputWidth;
-        public string InputSource { get; } = inputSource;
-        public List<DiagnosticInfo> Diagnostics { get; } = diagnostics;
-        public bool Usable { get; set; } = true;
-        public string Modifiers { get; set; } = "";
-    }
-
     /// <summary>The layer's property must be a partial get-only instance property of the view type; false if it is not.</summary>
-    private static bool CheckProperty(LayerContext layer, string elementType, CancellationToken cancellationToken)
+    private static bool CheckProperty(LayerParseContext layer, string elementType, CancellationToken cancellationToken)
     {
         IPropertySymbol property = layer.Property;
         var propertySyntax = property.DeclaringSyntaxReferences
@@ -453,109 +410,7 @@ internal static class NetworkParser
         return usable;
     }
 
-    private static LayerSpec? ParseDense(LayerContext layer)
-    {
-        if (layer.Attribute.ConstructorArguments.Length < 2)
-            return null;
-        string name = layer.Property.Name;
-        int units = RequirePositive(layer, layer.Attribute.ConstructorArguments[0].Value, "units", position: 0, $"Units of layer '{name}'");
-        bool usable = layer.Usable;
-        var activation = ToEnum<ActivationKind>(layer.Attribute.ConstructorArguments[1].Value, layer.Syntax, "activation", position: 1, "Activation", layer.Diagnostics, ref usable);
-        var init = ReadEnum<InitKind>(layer.Attribute, layer.Syntax, "Init", position: -1, "Init", layer.Diagnostics, ref usable);
-        if (init == InitKind.Zeros)
-        {
-            usable = false;
-            Report(layer.Diagnostics, DiagnosticDescriptors.ZeroInitialization, FindArgument(layer.Syntax, "Init", position: -1), name);
-        }
-        bool hasBias = ReadNamed(layer.Attribute, "Bias") is not false;
-        return usable ? new DenseSpec(name, layer.Modifiers, units, activation, init, hasBias) : null;
-    }
-
-    private static LayerSpec? ParseNorm(LayerContext layer, NormKind kind)
-    {
-        string name = layer.Property.Name;
-        double epsilon = ReadEpsilon(layer);
-        CheckDeclaredWidth(layer, "Features", $"{kind} '{name}'");
-        return layer.Usable ? new NormSpec(name, layer.Modifiers, kind, epsilon) : null;
-    }
-
-    private static LayerSpec? ParseResidual(LayerContext layer)
-    {
-        if (layer.Attribute.ConstructorArguments.Length < 2)
-            return null;
-        string name = layer.Property.Name;
-        bool usable = layer.Usable;
-        var norm = ToEnum<NormKind>(layer.Attribute.ConstructorArguments[0].Value, layer.Syntax, "norm", position: 0, "Norm", layer.Diagnostics, ref usable);
-        var activation = ToEnum<ActivationKind>(layer.Attribute.ConstructorArguments[1].Value, layer.Syntax, "activation", position: 1, "Activation", layer.Diagnostics, ref usable);
-        var placement = ReadEnum<NormPlacementKind>(layer.Attribute, layer.Syntax, "Placement", position: -1, "NormPlacement", layer.Diagnostics, ref usable);
-        layer.Usable = usable;
-        int repeat = ReadNamed(layer.Attribute, "Repeat") is { } r
-            ? RequirePositive(layer, r, "Repeat", position: -1, $"Repeat of '{name}'")
-            : 1;
-        int hidden = ReadNamed(layer.Attribute, "Hidden") is { } h and not 0
-            ? RequirePositive(layer, h, "Hidden", position: -1, $"Hidden of '{name}'")
-            : 0;
-        bool reZero = ReadNamed(layer.Attribute, "ReZero") is true;
-        double epsilon = ReadEpsilon(layer);
-        CheckDeclaredWidth(layer, "Width", $"Residual stack '{name}'");
-        return layer.Usable ? new ResidualSpec(name, layer.Modifiers, norm, activation, repeat, hidden, placement, reZero, epsilon) : null;
-    }
-
-    private static int RequirePositive(LayerContext layer, object? value, string argument, int position, string what)
-    {
-        int number = value is int n ? n : 0;
-        if (number <= 0)
-        {
-            layer.Usable = false;
-            Report(layer.Diagnostics, DiagnosticDescriptors.SizeMustBePositive, FindArgument(layer.Syntax, argument, position), what,
-                number.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-        return number;
-    }
-
-    private static double ReadEpsilon(LayerContext layer)
-    {
-        if (ReadNamed(layer.Attribute, "Epsilon") is not double epsilon || epsilon == 0)
-            return 0;
-        // The generated code writes ε as a literal of the element type: below its smallest normal value a float
-        // literal silently becomes 0 or a subnormal, above its largest it does not compile.
-        bool isDouble = layer.Precision == PrecisionKind.Double;
-        double smallest = isDouble ? 2.2250738585072014E-308 : 1.1754943508222875E-38;
-        double largest = isDouble ? double.MaxValue : float.MaxValue;
-        if (epsilon >= smallest && epsilon <= largest)
-            return epsilon;
-        layer.Usable = false;
-        var argument = FindArgument(layer.Syntax, "Epsilon", position: -1);
-        string what = $"Epsilon of '{layer.Property.Name}'";
-        string written = epsilon.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-        if (epsilon > 0)
-            Report(layer.Diagnostics, DiagnosticDescriptors.ValueOutOfElementRange, argument, what, written, isDouble ? "double" : "float",
-                isDouble ? smallest.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : ((float)smallest).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-                isDouble ? largest.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : ((float)largest).ToString("R", System.Globalization.CultureInfo.InvariantCulture));
-        else
-            Report(layer.Diagnostics, DiagnosticDescriptors.SizeMustBePositive, argument, what, written);
-        return 0;
-    }
-
-    /// <summary>A stated width (<c>Features</c>, <c>Width</c>) must equal the width flowing in: CR0010 otherwise.</summary>
-    private static void CheckDeclaredWidth(LayerContext layer, string argument, string what)
-    {
-        if (ReadNamed(layer.Attribute, argument) is not int declared || declared == 0)
-            return;
-        if (declared < 0)
-        {
-            RequirePositive(layer, declared, argument, position: -1, $"{argument} of '{layer.Property.Name}'");
-            return;
-        }
-        if (declared == layer.InputWidth || layer.InputWidth <= 0)
-            return;
-        layer.Usable = false;
-        Report(layer.Diagnostics, DiagnosticDescriptors.WidthMismatch, FindArgument(layer.Syntax, argument, position: -1), what,
-            declared.ToString(System.Globalization.CultureInfo.InvariantCulture), layer.InputSource,
-            layer.InputWidth.ToString(System.Globalization.CultureInfo.InvariantCulture));
-    }
-
-    private static object? ReadNamed(AttributeData attribute, string name)
+    internal static object? ReadNamed(AttributeData attribute, string name)
     {
         foreach (var argument in attribute.NamedArguments)
         {
@@ -570,7 +425,7 @@ internal static class NetworkParser
         && named.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) == viewType;
 
 
-    private static TEnum ReadEnum<TEnum>(AttributeData attribute, AttributeSyntax? syntax, string name, int position, string enumName, List<DiagnosticInfo> diagnostics, ref bool usable)
+    internal static TEnum ReadEnum<TEnum>(AttributeData attribute, AttributeSyntax? syntax, string name, int position, string enumName, List<DiagnosticInfo> diagnostics, ref bool usable)
         where TEnum : struct, Enum
     {
         foreach (var argument in attribute.NamedArguments)
@@ -581,7 +436,7 @@ internal static class NetworkParser
         return default;
     }
 
-    private static TEnum ToEnum<TEnum>(object? value, AttributeSyntax? syntax, string name, int position, string enumName, List<DiagnosticInfo> diagnostics, ref bool usable)
+    internal static TEnum ToEnum<TEnum>(object? value, AttributeSyntax? syntax, string name, int position, string enumName, List<DiagnosticInfo> diagnostics, ref bool usable)
         where TEnum : struct, Enum
     {
         if (value is int raw && Enum.IsDefined(typeof(TEnum), raw))
@@ -593,16 +448,11 @@ internal static class NetworkParser
         return default;
     }
 
-    private static AttributeSyntax? FindAttributeSyntax(IPropertySymbol property, string attributeName, CancellationToken cancellationToken) =>
-        property.GetAttributes()
-            .FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == attributeName)?
-            .ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
-
     /// <summary>
     /// Finds the argument that supplied a parameter: by <c>Name = value</c> or <c>name: value</c>, or else by its
     /// position among the positional arguments (<paramref name="position"/> −1 for properties, which have none).
     /// </summary>
-    private static AttributeArgumentSyntax? FindArgument(AttributeSyntax? attribute, string name, int position)
+    internal static AttributeArgumentSyntax? FindArgument(AttributeSyntax? attribute, string name, int position)
     {
         if (attribute?.ArgumentList is not { } list)
             return null;
@@ -618,7 +468,7 @@ internal static class NetworkParser
         return positional.NameEquals is null && positional.NameColon is null ? positional : null;
     }
 
-    private static void Report(List<DiagnosticInfo> diagnostics, DiagnosticDescriptor descriptor, SyntaxNode? node, params string[] arguments) =>
+    internal static void Report(List<DiagnosticInfo> diagnostics, DiagnosticDescriptor descriptor, SyntaxNode? node, params string[] arguments) =>
         diagnostics.Add(new DiagnosticInfo(descriptor.Id, LocationInfo.From(node), arguments.ToEquatableArray()));
 
     private static void Report(List<DiagnosticInfo> diagnostics, DiagnosticDescriptor descriptor, SyntaxToken token, params string[] arguments) =>
