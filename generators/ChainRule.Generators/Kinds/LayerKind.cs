@@ -20,18 +20,18 @@ namespace ChainRule.Generators.Kinds;
 /// segments, the gradients cleared before a backward pass and each layer's offset are all written from that one list,
 /// so a kind states once what it stores and where.
 /// </remarks>
-internal abstract class LayerKind
+internal abstract class LayerKind(string attributeName, string viewType, string noun)
 {
     // ---- parsing: the attribute, its rules and the checks that need the declaration ----
 
     /// <summary>The attribute's metadata name, e.g. <c>ChainRule.DenseAttribute</c>.</summary>
-    public abstract string AttributeName { get; }
+    public string AttributeName { get; } = attributeName;
 
     /// <summary>The generic view type the property must have, without its type argument, e.g. <c>DenseLayer</c>.</summary>
-    public abstract string ViewType { get; }
+    public string ViewType { get; } = viewType;
 
     /// <summary>How CR0015 names a layer of this kind: <c>Layer</c>, <c>Norm layer</c>, <c>Residual stack</c>.</summary>
-    public abstract string Noun { get; }
+    public string Noun { get; } = noun;
 
     /// <summary>The spec of a declaration whose property already passed the shared checks; null (with diagnostics) if unusable.</summary>
     public abstract LayerSpec? Parse(LayerParseContext layer);
@@ -106,7 +106,7 @@ internal abstract class LayerKind
 }
 
 /// <summary>A <see cref="LayerKind"/> whose members receive its own spec and step types.</summary>
-internal abstract class LayerKind<TSpec, TStep> : LayerKind
+internal abstract class LayerKind<TSpec, TStep>(string attributeName, string viewType, string noun) : LayerKind(attributeName, viewType, noun)
     where TSpec : LayerSpec
     where TStep : PlanStep
 {

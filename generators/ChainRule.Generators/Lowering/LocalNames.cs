@@ -47,7 +47,7 @@ internal static class Role
 /// Hands out the stems of one network's locals so that no two generated identifiers can be equal, whatever the user
 /// named the layers. A layer's stem is its name in snake_case (<c>Hidden</c> → <c>hidden</c>), numbered
 /// (<c>hidden2</c>, <c>hidden3</c>, …) until every name it can form — each role of <see cref="Role.All"/>, plain and
-/// gradient twin, for the layer and for the blocks of a residual stack — is free: not formed by an earlier layer, not
+/// gradient twin, for the layer and for every stem its kind forms from it (a residual stack's blocks) — is free: not formed by an earlier layer, not
 /// one of the fixed names the generated methods use, not a keyword. Generated code names a layer's locals only
 /// through <see cref="Of"/> and <see cref="Gradient"/>, so uniqueness holds by construction, not by luck of naming:
 /// a dense layer <c>Body0Up</c> beside a stack <c>Body</c> (whose block 0 forms <c>body0_up_weight</c>) becomes
@@ -72,31 +72,14 @@ internal sealed class LocalNames
     /// <summary>The gradient of the local <paramref name="name"/>: <c>dhidden_out</c>.</summary>
     public static string Gradient(string name) => "d" + name;
 
-    /// <summary>The stem of residual block <paramref name="block"/>: <c>body3</c>, or <c>layer1_3</c> when the stack's stem ends in a digit.</summary>
-    public static string Block(string stackStem, int block) =>
-        stackStem + (char.IsDigit(stackStem[stackStem.Length - 1]) ? "_" : "") + block.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>The stems of a residual block's up and down projections: <c>body3_up</c>, <c>body3_down</c>.</summary>
-    public static string Projection(string blockStem, string role) => Of(blockStem, role);
-
     /// <summary>A stem for a dense or norm layer named <paramref name="name"/>.</summary>
     public string Layer(string name) => Allocate(name, stem => [stem]);
 
-    /// <summary>A stem for a residual stack of <paramref name="blocks"/> blocks: the stack's, each block's and each projection's names must all be free.</summary>
-    public string Stack(string name, int blocks) => Allocate(name, stem =>
-    {
-        var family = new List<string>(1 + 3 * blocks) { stem };
-        for (int i = 0; i < blocks; i++)
-        {
-            string block = Block(stem, i);
-            family.Add(block);
-            family.Add(Projection(block, Role.Up));
-            family.Add(Projection(block, Role.Down));
-        }
-        return family;
-    });
-
-    private string Allocate(string name, Func<string, List<string>> family)
+    /// <summary>
+    /// A stem for a layer named <paramref name="name"/> whose locals use the stems <paramref name="family"/> forms from
+    /// it (a residual stack's blocks and their projections): the first numbering of the name for which every one is free.
+    /// </summary>
+    public string Allocate(string name, Func<string, List<string>> family)
     {
         string preferred = NetworkLowering.ToSnakeCase(name);
         var names = new List<string>();

@@ -18,19 +18,9 @@ internal sealed record DenseSpec(string Name, string Modifiers, int Units, Activ
 /// Dense layers, <c>y = act(x Wᵀ + b)</c>: parsing here, lowering and the estimate in <c>DenseLayerKind.Lowering.cs</c>,
 /// the generated code in <c>DenseLayerKind.Emitting.cs</c>. Residual blocks are built from the same lowering and code.
 /// </summary>
-internal sealed partial class DenseLayerKind : LayerKind<DenseSpec, DenseStep>
+internal sealed partial class DenseLayerKind() : LayerKind<DenseSpec, DenseStep>("ChainRule.DenseAttribute", "DenseLayer", "Layer")
 {
     public static readonly DenseLayerKind Instance = new();
-
-    private DenseLayerKind()
-    {
-    }
-
-    public override string AttributeName => "ChainRule.DenseAttribute";
-
-    public override string ViewType => "DenseLayer";
-
-    public override string Noun => "Layer";
 
     public override LayerSpec? Parse(LayerParseContext layer)
     {

@@ -16,19 +16,11 @@ internal sealed record NormSpec(string Name, string Modifiers, NormKind Kind, do
 /// <c>[BatchNorm]</c>): parsing here, lowering in <c>NormLayerKind.Lowering.cs</c>, the generated code in
 /// <c>NormLayerKind.Emitting.cs</c>. Residual blocks' norms use the same lowering and kernels' calls.
 /// </summary>
-internal sealed partial class NormLayerKind : LayerKind<NormSpec, NormStep>
+internal sealed partial class NormLayerKind(NormKind kind, string attributeName) : LayerKind<NormSpec, NormStep>(attributeName, "NormLayer", "Norm layer")
 {
     public static readonly NormLayerKind LayerNorm = new(NormKind.LayerNorm, "ChainRule.LayerNormAttribute");
     public static readonly NormLayerKind RMSNorm = new(NormKind.RMSNorm, "ChainRule.RMSNormAttribute");
     public static readonly NormLayerKind BatchNorm = new(NormKind.BatchNorm, "ChainRule.BatchNormAttribute");
-
-    private readonly NormKind _kind;
-
-    private NormLayerKind(NormKind kind, string attributeName)
-    {
-        _kind = kind;
-        AttributeName = attributeName;
-    }
 
     public static NormLayerKind For(NormKind kind) => kind switch
     {
@@ -37,17 +29,11 @@ internal sealed partial class NormLayerKind : LayerKind<NormSpec, NormStep>
         _ => BatchNorm,
     };
 
-    public override string AttributeName { get; }
-
-    public override string ViewType => "NormLayer";
-
-    public override string Noun => "Norm layer";
-
     public override LayerSpec? Parse(LayerParseContext layer)
     {
         string name = layer.Name;
         double epsilon = layer.ReadEpsilon();
-        layer.CheckDeclaredWidth("Features", $"{_kind} '{name}'");
-        return layer.Usable ? new NormSpec(name, layer.Modifiers, _kind, epsilon) : null;
+        layer.CheckDeclaredWidth("Features", $"{kind} '{name}'");
+        return layer.Usable ? new NormSpec(name, layer.Modifiers, kind, epsilon) : null;
     }
 }

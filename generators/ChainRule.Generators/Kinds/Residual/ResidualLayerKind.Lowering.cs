@@ -67,7 +67,7 @@ internal sealed partial class ResidualLayerKind
 
     protected override ResidualStep Lower(ResidualSpec residual, Lowerer lowering, int width, ActivationBuffer? input)
     {
-        string stem = lowering.Locals.Stack(residual.Name, residual.Repeat);
+        string stem = lowering.Locals.Allocate(residual.Name, stem => StemFamily(stem, residual.Repeat));
         int hidden = residual.Hidden > 0 ? residual.Hidden : width;
         int offset = lowering.ParameterCount;
         int statisticsOffset = residual.Norm == NormKind.BatchNorm ? lowering.StatisticsCount : -1;
@@ -78,22 +78,40 @@ internal sealed partial class ResidualLayerKind
         for (int i = 0; i < residual.Repeat; i++)
         {
             lowering.CancellationToken.ThrowIfCancellationRequested();
-            string variable = LocalNames.Block(stem, i);
+            string variable = BlockStem(stem, i);
             string prefix = $"{residual.Name}.{i.ToString(CultureInfo.InvariantCulture)}";
             NormPlan norm = NormLayerKind.Lower(lowering, lowering.AddName(prefix + ".norm"), residual.Norm, width, residual.Epsilon, variable);
             ActivationBuffer? normed = pre ? lowering.PerSample(LocalNames.Of(variable, Role.Normed), width) : null;
-            DenseStep up = DenseLayerKind.Lower(lowering, prefix + ".up", "", LocalNames.Projection(variable, Role.Up), lowering.AddName(prefix + ".up"), width, hidden,
+            DenseStep up = DenseLayerKind.Lower(lowering, prefix + ".up", "", LocalNames.Of(variable, Role.Up), lowering.AddName(prefix + ".up"), width, hidden,
                 residual.Activation, InitKind.Default, pre ? normed : stream);
-            DenseStep down = DenseLayerKind.Lower(lowering, prefix + ".down", "", LocalNames.Projection(variable, Role.Down), lowering.AddName(prefix + ".down"), hidden, width,
+            DenseStep down = DenseLayerKind.Lower(lowering, prefix + ".down", "", LocalNames.Of(variable, Role.Down), lowering.AddName(prefix + ".down"), hidden, width,
                 ActivationKind.Identity, InitKind.Default, up.Output);
             int scale = residual.ReZero ? lowering.Parameters(1) : -1;
             ActivationBuffer? sum = pre ? null : lowering.PerSample(LocalNames.Of(variable, Role.Sum), width);
-            ActivationBuffer output = lowering.PerSample(i == residual.Repeat - 1 ? LocalNames.Of(stem, Role.Out) : LocalNames.Of(LocalNames.Block(stem, i + 1), Role.In), width);
+            ActivationBuffer output = lowering.PerSample(i == residual.Repeat - 1 ? LocalNames.Of(stem, Role.Out) : LocalNames.Of(BlockStem(stem, i + 1), Role.In), width);
             blocks.Add(new ResidualBlockPlan(i, variable, norm, up, down, scale, stream, normed, sum, output));
             stream = output;
         }
         return new ResidualStep(lowering.StepIndex, residual.Name, residual.Modifiers, firstName, residual.Norm, residual.Activation,
             residual.Placement, residual.ReZero, width, hidden, offset, statisticsOffset, input, stream!, blocks.ToEquatableArray());
+    }
+
+    /// <summary>The stem of residual block <paramref name="block"/>: <c>body3</c>, or <c>layer1_3</c> when the stack's stem ends in a digit.</summary>
+    private static string BlockStem(string stackStem, int block) =>
+        stackStem + (char.IsDigit(stackStem[stackStem.Length - 1]) ? "_" : "") + block.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The stems a stack's locals use: the stack's, each block's and each block's up and down projections' (<c>body3_up</c>).</summary>
+    private static List<string> StemFamily(string stem, int blocks)
+    {
+        var family = new List<string>(1 + 3 * blocks) { stem };
+        for (int i = 0; i < blocks; i++)
+        {
+            string block = BlockStem(stem, i);
+            family.Add(block);
+            family.Add(LocalNames.Of(block, Role.Up));
+            family.Add(LocalNames.Of(block, Role.Down));
+        }
+        return family;
     }
 
     /// <summary>Block by block: the norm's, the up and down products' and α, whose gradient the backward pass adds into.</summary>

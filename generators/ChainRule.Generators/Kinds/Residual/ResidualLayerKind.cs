@@ -27,19 +27,9 @@ internal sealed record ResidualSpec(
 /// with <c>F</c> two dense products: parsing here, lowering in <c>ResidualLayerKind.Lowering.cs</c>, the generated code
 /// in <c>ResidualLayerKind.Emitting.cs</c>. A block is built from the dense and norm kinds' lowering and code.
 /// </summary>
-internal sealed partial class ResidualLayerKind : LayerKind<ResidualSpec, ResidualStep>
+internal sealed partial class ResidualLayerKind() : LayerKind<ResidualSpec, ResidualStep>("ChainRule.ResidualAttribute", "ResidualStack", "Residual stack")
 {
     public static readonly ResidualLayerKind Instance = new();
-
-    private ResidualLayerKind()
-    {
-    }
-
-    public override string AttributeName => "ChainRule.ResidualAttribute";
-
-    public override string ViewType => "ResidualStack";
-
-    public override string Noun => "Residual stack";
 
     public override LayerSpec? Parse(LayerParseContext layer)
     {
