@@ -27,26 +27,12 @@ public class SizeTests
     {
         // Every layer kind and option, in random orders and widths: what the parser checks against the limits must
         // be what the lowering then allocates, or a model near a limit would pass the check and overflow.
-        var random = new Random(12);
-        for (int trial = 0; trial < 400; trial++)
+        foreach (NetworkSpec spec in RandomNetworks(seed: 12, count: 400))
         {
-            var layers = new List<LayerSpec>();
-            for (int i = 0, count = random.Next(1, 6); i < count; i++)
-            {
-                string name = "L" + i;
-                layers.Add(random.Next(3) switch
-                {
-                    0 => new DenseSpec(name, "public partial", random.Next(1, 40), (ActivationKind)random.Next(7), InitKind.Default, HasBias: random.Next(2) == 0),
-                    1 => new NormSpec(name, "public partial", (NormKind)random.Next(3), 0),
-                    _ => new ResidualSpec(name, "public partial", (NormKind)random.Next(3), (ActivationKind)random.Next(7), random.Next(1, 4),
-                        random.Next(2) == 0 ? 0 : random.Next(1, 40), (NormPlacementKind)random.Next(2), random.Next(2) == 0, 0),
-                });
-            }
-            NetworkSpec spec = Spec(random.Next(1, 40), layers.ToArray());
-
+            var layers = spec.Layers.Items;
             Footprint total = default;
             long width = spec.Inputs;
-            for (int i = 0; i < layers.Count; i++)
+            for (int i = 0; i < layers.Length; i++)
             {
                 total += Footprint.Of(layers[i], width, first: i == 0);
                 if (layers[i] is DenseSpec dense)
@@ -59,6 +45,28 @@ public class SizeTests
             Assert.True(plan.FixedActivations == total.Fixed, $"fixed {plan.FixedActivations} ≠ {total.Fixed}: {what}");
             Assert.True(plan.StatisticsCount == total.Statistics, $"statistics {plan.StatisticsCount} ≠ {total.Statistics}: {what}");
             Assert.True(plan.LayerNames.Count == total.Layers, $"layers {plan.LayerNames.Count} ≠ {total.Layers}: {what}");
+        }
+    }
+
+    /// <summary>Networks of one to five layers of every kind and option, in random orders and widths.</summary>
+    internal static IEnumerable<NetworkSpec> RandomNetworks(int seed, int count)
+    {
+        var random = new Random(seed);
+        for (int trial = 0; trial < count; trial++)
+        {
+            var layers = new List<LayerSpec>();
+            for (int i = 0, layerCount = random.Next(1, 6); i < layerCount; i++)
+            {
+                string name = "L" + i;
+                layers.Add(random.Next(3) switch
+                {
+                    0 => new DenseSpec(name, "public partial", random.Next(1, 40), (ActivationKind)random.Next(7), InitKind.Default, HasBias: random.Next(2) == 0),
+                    1 => new NormSpec(name, "public partial", (NormKind)random.Next(3), 0),
+                    _ => new ResidualSpec(name, "public partial", (NormKind)random.Next(3), (ActivationKind)random.Next(7), random.Next(1, 4),
+                        random.Next(2) == 0 ? 0 : random.Next(1, 40), (NormPlacementKind)random.Next(2), random.Next(2) == 0, 0),
+                });
+            }
+            yield return Spec(random.Next(1, 40), layers.ToArray());
         }
     }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes a Stryker config that mutates a seeded random sample of the generator's Lowering/ and Emitting/ lines.
+"""Writes a Stryker config that mutates a seeded random sample of the generator's Kinds/, Lowering/ and Emitting/ lines.
 
 A full generator run needs hours on two cores (each surviving mutant reruns the generator suite); a sample of line
 windows gives an estimate of the score, with its sampling error, in a fraction of that. Stryker.NET's mutate spans
@@ -23,7 +23,9 @@ options = parser.parse_args()
 
 here = os.path.dirname(os.path.abspath(__file__))
 source = os.path.join(here, "..", "..", "generators", "ChainRule.Generators")
-files = sorted(glob.glob("Lowering/*.cs", root_dir=source)) + sorted(glob.glob("Emitting/*.cs", root_dir=source))
+# Kinds/ holds each layer kind's lowering and emission (moved there from Lowering/ and Emitting/).
+files = (sorted(glob.glob("Kinds/**/*.cs", root_dir=source, recursive=True)) + sorted(glob.glob("Lowering/*.cs", root_dir=source))
+         + sorted(glob.glob("Emitting/*.cs", root_dir=source)))
 
 # Every line of every file with its character span, in one sequence, so windows are drawn uniformly over lines.
 lines = []

@@ -1,0 +1,73 @@
+using System;
+using System.Linq;
+using ChainRule.Generators.Kinds;
+using ChainRule.Generators.Lowering;
+using ChainRule.Generators.Model;
+using Xunit;
+
+namespace ChainRule.Generators.Tests;
+
+/// <summary>The layer-kind contract (docs/generator.md, "Adding a layer kind"): the registry and what every kind must state.</summary>
+public class LayerKindTests
+{
+    [Fact]
+    public void EveryLayerAttributeOfTheRuntimeIsRegisteredOnce()
+    {
+        // A layer attribute is one a property carries; [Network] goes on the class.
+        var attributes = typeof(NetworkAttribute).Assembly.GetTypes()
+            .Where(t => t.Namespace == "ChainRule" && !t.IsAbstract && typeof(Attribute).IsAssignableFrom(t)
+                && t.GetCustomAttributes(typeof(AttributeUsageAttribute), inherit: false).Cast<AttributeUsageAttribute>()
+                    .Any(u => u.ValidOn.HasFlag(AttributeTargets.Property)))
+            .Select(t => t.FullName!)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        var registered = LayerKinds.All.Select(kind => kind.AttributeName).ToList();
+
+        Assert.NotEmpty(attributes);
+        Assert.Equal(attributes, registered.Order(StringComparer.Ordinal));
+        Assert.Equal(registered.Count, registered.Distinct(StringComparer.Ordinal).Count());
+        foreach (LayerKind kind in LayerKinds.All)
+        {
+            Assert.Same(kind, LayerKinds.ForAttribute(kind.AttributeName));
+            Assert.True(typeof(NetworkAttribute).Assembly.GetType($"ChainRule.{kind.ViewType}`1") is not null, $"{kind.AttributeName}: no view type ChainRule.{kind.ViewType}<T>");
+        }
+    }
+
+    /// <summary>
+    /// Clipping, checkpoints, the split step's gradient segments, the gradients cleared before a backward pass and the
+    /// layers' offsets are all written from the kinds' tensor lists: a tensor left out of one would be silently
+    /// unclipped, unsaved or uncounted, so together the lists must cover every buffer exactly once.
+    /// </summary>
+    [Fact]
+    public void TensorsTileTheParameterAndStatisticsBuffers()
+    {
+        foreach (NetworkSpec spec in SizeTests.RandomNetworks(seed: 17, count: 300))
+        {
+            NetworkPlan plan = NetworkLowering.Lower(spec, estimate: false);
+            string what = string.Join(" → ", spec.Layers);
+            var tensors = plan.Steps.SelectMany(step => step.LayerKind.Tensors(step)).ToList();
+
+            AssertTiles(tensors.Where(t => t.Store == TensorStore.Parameter).ToList(), plan.ParameterCount, $"parameters of {what}");
+            AssertTiles(tensors.Where(t => t.Store == TensorStore.Statistic).ToList(), plan.StatisticsCount, $"statistics of {what}");
+            var counters = tensors.Where(t => t.Store == TensorStore.BatchesTracked).Select(t => t.Offset).ToList();
+            Assert.True(counters.SequenceEqual(Enumerable.Range(0, counters.Count)), $"num_batches_tracked indices {string.Join(", ", counters)}: {what}");
+
+            // Every reported layer owns a tensor: its offset, and the layer a lint blames, are found through them.
+            var owned = tensors.Where(t => t.NameIndex >= 0).Select(t => t.NameIndex).ToHashSet();
+            Assert.True(owned.SetEquals(Enumerable.Range(0, plan.LayerNames.Count)), $"layers without a tensor: {what}");
+            for (int i = 0; i < spec.Layers.Count; i++)
+                Assert.Same(spec.Layers[i].LayerKind, plan.Steps[i].LayerKind);
+        }
+    }
+
+    private static void AssertTiles(System.Collections.Generic.List<LayerTensor> tensors, int length, string what)
+    {
+        int end = 0;
+        foreach (LayerTensor tensor in tensors.OrderBy(t => t.Offset))
+        {
+            Assert.True(tensor.Offset == end, $"{what}: '{tensor.Name}' starts at {tensor.Offset}, the tensors before it end at {end}");
+            end += tensor.Length;
+        }
+        Assert.True(end == length, $"{what}: the tensors end at {end}, the buffer at {length}");
+    }
+}
