@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using ChainRule.Generators.Lowering;
 using static ChainRule.Generators.Emitting.Code;
@@ -12,7 +13,7 @@ internal static partial class NetworkEmitter
 {
     private const string Serialization = "global::ChainRule.Serialization";
 
-    private static void WriteCheckpoint(SourceWriter writer, NetworkPlan plan)
+    private static void WriteCheckpoint(SourceWriter writer, NetworkPlan plan, List<LayerTensor> tensors)
     {
         string t = plan.ElementType;
         writer.WriteLine("/// <summary>");
@@ -22,7 +23,7 @@ internal static partial class NetworkEmitter
         writer.WriteLine($"private static readonly {Serialization}.CheckpointLayout CheckpointTensors = new(");
         writer.WriteLine($"    \"{Architecture(plan)}\",");
         writer.WriteLine("    [");
-        foreach (LayerTensor tensor in Tensors(plan))
+        foreach (LayerTensor tensor in tensors)
         {
             string entry = tensor.Store switch
             {

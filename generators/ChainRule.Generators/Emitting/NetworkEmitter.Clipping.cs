@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using ChainRule.Generators.Lowering;
 using static ChainRule.Generators.Emitting.Code;
 
@@ -9,7 +10,7 @@ internal static partial class NetworkEmitter
     /// Adaptive clipping works unit by unit, so it needs each tensor's shape: a weight's rows are its output units;
     /// a bias, γ, β or α is one unit (as in the NFNets code).
     /// </summary>
-    private static void WriteAdaptiveClipping(SourceWriter writer, NetworkPlan plan)
+    private static void WriteAdaptiveClipping(SourceWriter writer, NetworkPlan plan, List<LayerTensor> tensors)
     {
         string t = plan.ElementType;
         writer.WriteLine("/// <summary>Adaptive gradient clipping (Brock et al. 2021) over every parameter tensor: rows of a weight are units, vectors are one unit each.</summary>");
@@ -18,7 +19,7 @@ internal static partial class NetworkEmitter
         {
             writer.WriteLine($"{ReadOnlySpan}<{t}> parameters = _parameters;");
             writer.WriteLine($"{Span}<{t}> gradients = _gradients;");
-            foreach (LayerTensor tensor in Tensors(plan))
+            foreach (LayerTensor tensor in tensors)
             {
                 if (tensor.Store != TensorStore.Parameter)
                     continue;

@@ -11,7 +11,7 @@ internal static partial class NetworkEmitter
 {
     private const string Diagnostics = "global::ChainRule.Diagnostics";
 
-    private static void WriteTrainer(SourceWriter writer, NetworkPlan plan)
+    private static void WriteTrainer(SourceWriter writer, NetworkPlan plan, List<LayerTensor> tensors)
     {
         string t = plan.ElementType;
         bool classification = plan.Loss == LossKind.SoftmaxCrossEntropy;
@@ -29,7 +29,7 @@ internal static partial class NetworkEmitter
         string doutput = LocalNames.Gradient(output);
         // BatchNorm's statistics are over the whole batch, so models with it never split their steps by rows.
         bool split = !plan.HasBatchNorm;
-        string weightNorms = HasWeightNorms(plan) ? "_model._weightNorms" : "default";
+        string weightNorms = HasWeightNorms(tensors) ? "_model._weightNorms" : "default";
 
         writer.WriteLine("/// <summary>");
         writer.WriteLine("/// Called after every training step with that step's gradient report (per-layer gradient norms, flags, the");
@@ -182,7 +182,7 @@ internal static partial class NetworkEmitter
                 writer.WriteLine($"var {doutput} = new {Span}<{t}>(_dacts, {plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
                 writer.WriteLine($"{t} loss = {Kernels}.{plan.Loss}.ForwardBackward({doutput}, {output}, {targets}, B, OutputSize);");
                 // Dense layers overwrite their gradients; norms and ReZero scales add to theirs, which start from zero.
-                foreach (var (offset, length) in AccumulatedGradients(plan))
+                foreach (var (offset, length) in AccumulatedGradients(tensors))
                     writer.WriteLine($"_state.ClearGradients(new {Span}<{t}>(_model._gradients, {offset}, {length}));");
                 using (writer.Open(plan.HasBatchNorm
                     ? $"if (!{t}.IsFinite(loss) || !global::System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<{t}>(_model._statistics))"
@@ -200,7 +200,7 @@ internal static partial class NetworkEmitter
             }
             writer.WriteLine();
             if (split)
-                WriteSplitStep(writer, plan, signature, targets, targetType, weightNorms);
+                WriteSplitStep(writer, plan, tensors, signature, targets, targetType, weightNorms);
 
             writer.WriteLine("// Every check runs before anything is written, so a rejected batch leaves the model as it was.");
             using (writer.Open($"private int CheckBatch({signature}{(plan.HasBatchNorm ? ", bool training" : "")})"))
@@ -233,7 +233,7 @@ internal static partial class NetworkEmitter
     /// The step split by rows (<c>ChainRule.Training.BatchSplit</c>): each part runs its rows through forward, loss and
     /// backward in its own workspace and gradients; summing the parts' gradients measures each tensor's norm.
     /// </summary>
-    private static void WriteSplitStep(SourceWriter writer, NetworkPlan plan, string signature, string targets, string targetType, string weightNorms)
+    private static void WriteSplitStep(SourceWriter writer, NetworkPlan plan, List<LayerTensor> tensors, string signature, string targets, string targetType, string weightNorms)
     {
         string t = plan.ElementType;
         string output = plan.Output.Name;
@@ -273,7 +273,7 @@ internal static partial class NetworkEmitter
             writer.WriteLine($"var {output} = part.Activations.Slice({plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
             writer.WriteLine($"var {doutput} = part.ActivationGradients.Slice({plan.Output.Offset} * B, {plan.Output.Width} * B); // (B, {plan.Output.Width})");
             writer.WriteLine($"{t} loss = {Kernels}.{plan.Loss}.ForwardBackward({doutput}, {output}, {targets}, B, OutputSize, meanOver: part.Batch);");
-            foreach (var (offset, length) in AccumulatedGradients(plan))
+            foreach (var (offset, length) in AccumulatedGradients(tensors))
                 writer.WriteLine($"part.Gradients.Slice({offset}, {length}).Clear();");
             writer.WriteLine($"if ({t}.IsFinite(loss))");
             writer.WriteLine("    _model.Backward(inputs, part.Activations, part.ActivationGradients, B, part.Gradients, report: null);");
@@ -287,11 +287,11 @@ internal static partial class NetworkEmitter
     /// starts, and the method that records each layer's gradient norms from the tensors' <c>Σ g²</c>, in the order the
     /// backward pass records them (the first non-finite one names the layer).
     /// </summary>
-    private static void WriteSplitMembers(SourceWriter writer, NetworkPlan plan)
+    private static void WriteSplitMembers(SourceWriter writer, NetworkPlan plan, List<LayerTensor> tensors)
     {
         if (plan.HasBatchNorm)
             return;
-        List<int> segments = GradientSegments(plan);
+        List<int> segments = GradientSegments(tensors);
         long multiplyAdds = 0;
         foreach (PlanStep step in plan.Steps)
             multiplyAdds += step.LayerKind.MultiplyAdds(step);
@@ -314,10 +314,10 @@ internal static partial class NetworkEmitter
     }
 
     /// <summary>Every parameter tensor's offset (weights, biases, γ, β, ReZero's α), ascending.</summary>
-    private static List<int> GradientSegments(NetworkPlan plan)
+    private static List<int> GradientSegments(List<LayerTensor> tensors)
     {
         var offsets = new SortedSet<int>();
-        foreach (LayerTensor tensor in Tensors(plan))
+        foreach (LayerTensor tensor in tensors)
         {
             if (tensor.Store == TensorStore.Parameter)
                 offsets.Add(tensor.Offset);
@@ -326,11 +326,11 @@ internal static partial class NetworkEmitter
     }
 
     /// <summary>Where each of the plan's layer names starts in the parameter buffer (its first tensor), indexed like <see cref="NetworkPlan.LayerNames"/>.</summary>
-    private static int[] LayerOffsets(NetworkPlan plan)
+    private static int[] LayerOffsets(NetworkPlan plan, List<LayerTensor> tensors)
     {
         var offsets = new int[plan.LayerNames.Count];
         var seen = new bool[plan.LayerNames.Count];
-        foreach (LayerTensor tensor in Tensors(plan))
+        foreach (LayerTensor tensor in tensors)
         {
             if (tensor.Store == TensorStore.Parameter && tensor.NameIndex >= 0 && !seen[tensor.NameIndex])
             {
@@ -345,10 +345,10 @@ internal static partial class NetworkEmitter
     /// The parameter ranges whose backward kernels accumulate into their gradients (norms' γ and β, ReZero's α), in
     /// layout order, adjacent ranges merged.
     /// </summary>
-    private static List<(int Offset, int Length)> AccumulatedGradients(NetworkPlan plan)
+    private static List<(int Offset, int Length)> AccumulatedGradients(List<LayerTensor> tensors)
     {
         var ranges = new List<(int Offset, int Length)>();
-        foreach (LayerTensor tensor in Tensors(plan))
+        foreach (LayerTensor tensor in tensors)
         {
             if (tensor.Store == TensorStore.Parameter && tensor.Accumulates)
                 ranges.Add((tensor.Offset, tensor.Length));
