@@ -10,6 +10,7 @@ internal static class RecurrentKernels
     public static int CacheLength(CellKind kind, int batch, int steps, int inputs, int hidden) => kind switch
     {
         CellKind.Lstm => Lstm.CacheLength(batch, steps, inputs, hidden),
+        CellKind.Gru => Gru.CacheLength(batch, steps, inputs, hidden),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -20,6 +21,7 @@ internal static class RecurrentKernels
         switch (kind)
         {
             case CellKind.Lstm: Lstm.Forward(y, cache, x, weightIH, weightHH, biasIH, biasHH, batch, steps, inputs, hidden, returnSequences); break;
+            case CellKind.Gru: Gru.Forward(y, cache, x, weightIH, weightHH, biasIH, biasHH, batch, steps, inputs, hidden, returnSequences); break;
             default: throw new ArgumentOutOfRangeException(nameof(kind));
         }
     }
@@ -31,6 +33,7 @@ internal static class RecurrentKernels
         switch (kind)
         {
             case CellKind.Lstm: Lstm.Backward(dx, dweightIH, dweightHH, dbiasIH, dbiasHH, norms, dy, cache, weightIH, weightHH, batch, steps, inputs, hidden, returnSequences, truncate); break;
+            case CellKind.Gru: Gru.Backward(dx, dweightIH, dweightHH, dbiasIH, dbiasHH, norms, dy, cache, weightIH, weightHH, batch, steps, inputs, hidden, returnSequences, truncate); break;
             default: throw new ArgumentOutOfRangeException(nameof(kind));
         }
     }
