@@ -7,7 +7,7 @@ using System.Runtime.CompilerServices;
 namespace ChainRule.Kernels;
 
 /// <summary>
-/// What <see cref="Lstm"/>, <see cref="Gru"/> and <c>Rnn</c> share: argument checks, the truncation rule, the
+/// What <see cref="Lstm"/>, <see cref="Gru"/> and <see cref="Rnn"/> share: argument checks, the truncation rule, the
 /// change between the callers' batch-major sequences and the time-major blocks the time loop works on, and the gate
 /// nonlinearities written over <see cref="ISimd{TSelf, T}"/> so that a step's gates fuse into one pass.
 /// </summary>

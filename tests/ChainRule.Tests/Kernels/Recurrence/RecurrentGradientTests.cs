@@ -14,7 +14,7 @@ namespace ChainRule.Tests.Kernels.Recurrence;
 /// </summary>
 public class RecurrentGradientTests
 {
-    internal static readonly CellKind[] Kinds = [CellKind.Lstm, CellKind.Gru];
+    internal static readonly CellKind[] Kinds = [CellKind.Lstm, CellKind.Gru, CellKind.RnnTanh, CellKind.RnnRelu];
 
     // batch, steps, inputs, hidden, every-step output, truncate
     private static readonly (int B, int T, int F, int H, bool Sequences, int K)[] Shapes =

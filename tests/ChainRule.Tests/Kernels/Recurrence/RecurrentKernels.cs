@@ -11,6 +11,7 @@ internal static class RecurrentKernels
     {
         CellKind.Lstm => Lstm.CacheLength(batch, steps, inputs, hidden),
         CellKind.Gru => Gru.CacheLength(batch, steps, inputs, hidden),
+        CellKind.RnnTanh or CellKind.RnnRelu => Rnn.CacheLength(batch, steps, inputs, hidden),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -22,6 +23,8 @@ internal static class RecurrentKernels
         {
             case CellKind.Lstm: Lstm.Forward(y, cache, x, weightIH, weightHH, biasIH, biasHH, batch, steps, inputs, hidden, returnSequences); break;
             case CellKind.Gru: Gru.Forward(y, cache, x, weightIH, weightHH, biasIH, biasHH, batch, steps, inputs, hidden, returnSequences); break;
+            case CellKind.RnnTanh or CellKind.RnnRelu:
+                Rnn.Forward(y, cache, x, weightIH, weightHH, biasIH, biasHH, batch, steps, inputs, hidden, Activation(kind), returnSequences); break;
             default: throw new ArgumentOutOfRangeException(nameof(kind));
         }
     }
@@ -34,9 +37,13 @@ internal static class RecurrentKernels
         {
             case CellKind.Lstm: Lstm.Backward(dx, dweightIH, dweightHH, dbiasIH, dbiasHH, norms, dy, cache, weightIH, weightHH, batch, steps, inputs, hidden, returnSequences, truncate); break;
             case CellKind.Gru: Gru.Backward(dx, dweightIH, dweightHH, dbiasIH, dbiasHH, norms, dy, cache, weightIH, weightHH, batch, steps, inputs, hidden, returnSequences, truncate); break;
+            case CellKind.RnnTanh or CellKind.RnnRelu:
+                Rnn.Backward(dx, dweightIH, dweightHH, dbiasIH, dbiasHH, norms, dy, cache, weightIH, weightHH, batch, steps, inputs, hidden, Activation(kind), returnSequences, truncate); break;
             default: throw new ArgumentOutOfRangeException(nameof(kind));
         }
     }
+
+    private static Activation Activation(CellKind kind) => kind == CellKind.RnnRelu ? ChainRule.Activation.ReLU : ChainRule.Activation.Tanh;
 
     /// <summary>Forward in <typeparamref name="T"/> from double weights and input, returning the output in double.</summary>
     public static double[] Run<T>(CellKind kind, RecurrentWeights w, double[] x, int batch, int steps, int inputs, int hidden, bool returnSequences)
