@@ -76,37 +76,17 @@ public static class Gru
         ReadOnlySpan<T> biasIH, ReadOnlySpan<T> biasHH, int batch, int steps, int inputs, int hidden, bool returnSequences)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Recurrent.CheckSizes(batch, steps, inputs, hidden);
         var layout = new Layout(batch, steps, inputs, hidden);
-        Recurrent.CheckOutput(y.Length, batch, steps, hidden, returnSequences, nameof(y));
-        Recurrent.CheckCache(cache.Length, layout.Length, Formula, nameof(cache));
-        Recurrent.CheckSequence(x.Length, batch, steps, inputs, nameof(x), "(batch, steps, inputs)");
-        Gemm.CheckLength(weightIH.Length, GateCount * hidden, inputs, nameof(weightIH), "(3·hidden, inputs)");
-        Gemm.CheckLength(weightHH.Length, GateCount * hidden, hidden, nameof(weightHH), "(3·hidden, hidden)");
-        Recurrent.CheckBias(biasIH.Length, GateCount * hidden, nameof(biasIH));
-        Recurrent.CheckBias(biasHH.Length, GateCount * hidden, nameof(biasHH));
-        Recurrent.CheckFinite(x, steps, inputs, nameof(x));
-
-        int rows = steps * batch, width = GateCount * hidden, state = batch * hidden;
-        Span<T> inputCopy = layout.Input(cache), gates = layout.Gates(cache), candidates = layout.Candidates(cache), states = layout.States(cache);
-        Span<T> recurrent = layout.Work(cache);
-        Recurrent.ToTimeMajor(inputCopy, x, batch, steps, inputs);
-        Dense.Forward(gates, inputCopy, weightIH, biasIH, rows, inputs, width);
-        states[..state].Clear();
-        for (int t = 0; t < steps; t++)
+        Recurrent.CheckForward(y.Length, cache.Length, x, weightIH.Length, weightHH.Length, biasIH.Length, biasHH.Length, GateCount, layout.Length, Formula,
+            batch, steps, inputs, hidden, returnSequences);
+        Span<T> gates = layout.Gates(cache), states = layout.States(cache);
+        Recurrent.Begin(layout.Input(cache), gates, states, x, weightIH, biasIH, batch, steps, inputs, GateCount * hidden);
+        var step = new ForwardStep<T>
         {
-            Dense.Forward(recurrent, states.Slice(t * state, state), weightHH, biasHH, batch, hidden, width);
-            var step = new ForwardStep<T>
-            {
-                Gates = gates.Slice(t * batch * width, batch * width), Recurrent = recurrent, Candidate = candidates.Slice(t * state, state),
-                HiddenPrevious = states.Slice(t * state, state), Hidden = states.Slice((t + 1) * state, state), Batch = batch, Width = hidden,
-            };
-            Simd.Run<ForwardStep<T>, T>(ref step, hidden);
-        }
-        if (returnSequences)
-            Recurrent.ToBatchMajor(y, states[state..], batch, steps, hidden);
-        else
-            states.Slice(steps * state, state).CopyTo(y);
+            AllGates = gates, AllCandidates = layout.Candidates(cache), AllStates = states, Recurrent = layout.Work(cache), Batch = batch, Width = hidden,
+        };
+        Recurrent.Forward<ForwardStep<T>, T>(ref step, step.Recurrent, states, weightHH, biasHH, batch, steps, hidden, GateCount * hidden, hidden);
+        Recurrent.End(y, states, batch, steps, hidden, returnSequences);
     }
 
     /// <summary>
@@ -140,48 +120,16 @@ public static class Gru
         int batch, int steps, int inputs, int hidden, bool returnSequences, int truncate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Recurrent.CheckSizes(batch, steps, inputs, hidden, truncate);
         var layout = new Layout(batch, steps, inputs, hidden);
-        if (!dx.IsEmpty)
-            Recurrent.CheckSequence(dx.Length, batch, steps, inputs, nameof(dx), "(batch, steps, inputs)");
-        Gemm.CheckLength(dweightIH.Length, GateCount * hidden, inputs, nameof(dweightIH), "(3·hidden, inputs)");
-        Gemm.CheckLength(dweightHH.Length, GateCount * hidden, hidden, nameof(dweightHH), "(3·hidden, hidden)");
-        Recurrent.CheckBias(dbiasIH.Length, GateCount * hidden, nameof(dbiasIH));
-        Recurrent.CheckBias(dbiasHH.Length, GateCount * hidden, nameof(dbiasHH));
-        Recurrent.CheckNorms(hiddenGradientNorms.Length, steps, nameof(hiddenGradientNorms));
-        Recurrent.CheckOutput(dy.Length, batch, steps, hidden, returnSequences, nameof(dy));
-        Recurrent.CheckCache(cache.Length, layout.Length, Formula, nameof(cache));
-        Gemm.CheckLength(weightIH.Length, GateCount * hidden, inputs, nameof(weightIH), "(3·hidden, inputs)");
-        Gemm.CheckLength(weightHH.Length, GateCount * hidden, hidden, nameof(weightHH), "(3·hidden, hidden)");
-        Recurrent.CheckFinite(dy, returnSequences ? steps : 1, hidden, nameof(dy));
-
+        Recurrent.CheckBackward(dx.Length, dweightIH.Length, dweightHH.Length, dbiasIH.Length, dbiasHH.Length, hiddenGradientNorms.Length, dy, cache.Length,
+            weightIH.Length, weightHH.Length, GateCount, layout.Length, Formula, batch, steps, inputs, hidden, returnSequences, truncate);
         int width = GateCount * hidden, state = batch * hidden;
         Span<T> inputCopy = layout.Input(cache), gates = layout.Gates(cache), candidates = layout.Candidates(cache), states = layout.States(cache);
-        Span<T> carry = layout.Work(cache)[..state];
-        carry.Clear();
-        int first = Recurrent.FirstStepWithGradient(steps, truncate, returnSequences), cut = Recurrent.CutStep(steps, truncate);
-        if (!hiddenGradientNorms.IsEmpty)
-            hiddenGradientNorms[..first].Clear();
-        for (int t = steps - 1; t >= first; t--)
+        var step = new BackwardStep<T>
         {
-            bool output = returnSequences || t == steps - 1;
-            var step = new BackwardStep<T>
-            {
-                Gates = gates.Slice(t * batch * width, batch * width), Candidate = candidates.Slice(t * state, state), Carry = carry,
-                HiddenPrevious = states.Slice(t * state, state),
-                Dy = !output ? default : returnSequences ? dy[(t * hidden)..] : dy, DyStride = returnSequences ? steps * hidden : hidden,
-                Batch = batch, Width = hidden,
-            };
-            Simd.Run<BackwardStep<T>, T>(ref step, hidden);
-            if (!hiddenGradientNorms.IsEmpty)
-                hiddenGradientNorms[t] = Math.Sqrt(step.SumOfSquares);
-            if (t == first)
-                break;
-            if (t == cut)
-                carry.Clear(); // the detached state: nothing from here reaches step t − 1
-            else
-                Dense.BackwardInputAdd(carry, gates.Slice(t * batch * width, batch * width), weightHH, batch, hidden, width);
-        }
+            AllGates = gates, AllCandidates = candidates, AllStates = states, Carry = layout.Work(cache)[..state], WeightHH = weightHH, Batch = batch, Width = hidden,
+        };
+        int first = Recurrent.Backward<BackwardStep<T>, T>(ref step, hiddenGradientNorms, dy, steps, hidden, hidden, returnSequences, truncate);
 
         int rows = (steps - first) * batch, gated = 2 * hidden;
         ReadOnlySpan<T> drecurrent = gates.Slice(first * batch * width, rows * width);   // ∂L/∂u, (rows, 3H)
@@ -226,12 +174,22 @@ public static class Gru
     /// projection, <c>u_n</c> kept in <see cref="Candidate"/>, and <c>h = n + z ⊙ (h_{t−1} − n)</c>, PyTorch's form of
     /// <c>(1 − z) ⊙ n + z ⊙ h_{t−1}</c>.
     /// </summary>
-    private ref struct ForwardStep<T> : IVectorLoop<T>
+    private ref struct ForwardStep<T> : IForwardStep<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public Span<T> Gates, Candidate, Hidden;
-        public ReadOnlySpan<T> Recurrent, HiddenPrevious;
+        public Span<T> AllGates, AllCandidates, AllStates, Recurrent;
         public int Batch, Width;
+        private Span<T> Gates, Candidate, Hidden;
+        private ReadOnlySpan<T> HiddenPrevious;
+
+        public void At(int t)
+        {
+            int state = Batch * Width;
+            Gates = AllGates.Slice(t * 3 * state, 3 * state);
+            Candidate = AllCandidates.Slice(t * state, state);
+            HiddenPrevious = AllStates.Slice(t * state, state);
+            Hidden = AllStates.Slice((t + 1) * state, state);
+        }
 
         public int Run<TSimd>(int start, int end)
             where TSimd : struct, ISimd<TSimd, T>
@@ -271,13 +229,38 @@ public static class Gru
     /// gates, <c>da_n</c> over <c>u_n</c>, and the carry becomes the direct path <c>dh ⊙ z</c> (the product through
     /// <c>W_hh</c> is added after).
     /// </summary>
-    private ref struct BackwardStep<T> : IVectorLoop<T>
+    private ref struct BackwardStep<T> : IBackwardStep<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public Span<T> Gates, Candidate, Carry;
-        public ReadOnlySpan<T> HiddenPrevious, Dy;
-        public int Batch, Width, DyStride;
-        public double SumOfSquares;
+        public Span<T> AllGates, AllCandidates, Carry;
+        public ReadOnlySpan<T> AllStates, WeightHH;
+        public int Batch, Width;
+        private Span<T> Gates, Candidate;
+        private ReadOnlySpan<T> HiddenPrevious, Dy;
+        private int DyStride;
+        private double SumOfSquares;
+
+        public void At(int t, ReadOnlySpan<T> dy, int dyStride)
+        {
+            int state = Batch * Width;
+            Gates = AllGates.Slice(t * 3 * state, 3 * state);
+            Candidate = AllCandidates.Slice(t * state, state);
+            HiddenPrevious = AllStates.Slice(t * state, state);
+            Dy = dy;
+            DyStride = dyStride;
+        }
+
+        public double TakeSumOfSquares()
+        {
+            double squares = SumOfSquares;
+            SumOfSquares = 0;
+            return squares;
+        }
+
+        public readonly void Detach() => Carry.Clear();
+
+        // The carry holds the direct path dh ⊙ z already; the path through the gates adds to it.
+        public readonly void CarryBack(int t) => Dense.BackwardInputAdd(Carry, Gates, WeightHH, Batch, Width, 3 * Width);
 
         public int Run<TSimd>(int start, int end)
             where TSimd : struct, ISimd<TSimd, T>

@@ -78,39 +78,16 @@ public static class Lstm
         ReadOnlySpan<T> biasIH, ReadOnlySpan<T> biasHH, int batch, int steps, int inputs, int hidden, bool returnSequences)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Recurrent.CheckSizes(batch, steps, inputs, hidden);
         var layout = new Layout(batch, steps, inputs, hidden);
-        Recurrent.CheckOutput(y.Length, batch, steps, hidden, returnSequences, nameof(y));
-        Recurrent.CheckCache(cache.Length, layout.Length, Formula, nameof(cache));
-        Recurrent.CheckSequence(x.Length, batch, steps, inputs, nameof(x), "(batch, steps, inputs)");
-        Gemm.CheckLength(weightIH.Length, GateCount * hidden, inputs, nameof(weightIH), "(4·hidden, inputs)");
-        Gemm.CheckLength(weightHH.Length, GateCount * hidden, hidden, nameof(weightHH), "(4·hidden, hidden)");
-        Recurrent.CheckBias(biasIH.Length, GateCount * hidden, nameof(biasIH));
-        Recurrent.CheckBias(biasHH.Length, GateCount * hidden, nameof(biasHH));
-        Recurrent.CheckFinite(x, steps, inputs, nameof(x));
-
-        int rows = steps * batch, width = GateCount * hidden, state = batch * hidden;
-        Span<T> inputCopy = layout.Input(cache), gates = layout.Gates(cache), cells = layout.Cells(cache), states = layout.States(cache);
-        Span<T> recurrent = layout.Work(cache);
-        Recurrent.ToTimeMajor(inputCopy, x, batch, steps, inputs);
-        Dense.Forward(gates, inputCopy, weightIH, biasIH, rows, inputs, width);
-        cells[..state].Clear();
-        states[..state].Clear();
-        for (int t = 0; t < steps; t++)
-        {
-            Dense.Forward(recurrent, states.Slice(t * state, state), weightHH, biasHH, batch, hidden, width);
-            var step = new ForwardStep<T>
-            {
-                Gates = gates.Slice(t * batch * width, batch * width), Recurrent = recurrent,
-                CellPrevious = cells.Slice(t * state, state), Cell = cells.Slice((t + 1) * state, state),
-                Hidden = states.Slice((t + 1) * state, state), Batch = batch, Width = hidden,
-            };
-            Simd.Run<ForwardStep<T>, T>(ref step, hidden);
-        }
-        if (returnSequences)
-            Recurrent.ToBatchMajor(y, states[state..], batch, steps, hidden);
-        else
-            states.Slice(steps * state, state).CopyTo(y);
+        Recurrent.CheckForward(y.Length, cache.Length, x, weightIH.Length, weightHH.Length, biasIH.Length, biasHH.Length, GateCount, layout.Length, Formula,
+            batch, steps, inputs, hidden, returnSequences);
+        Span<T> gates = layout.Gates(cache), states = layout.States(cache);
+        Recurrent.Begin(layout.Input(cache), gates, states, x, weightIH, biasIH, batch, steps, inputs, GateCount * hidden);
+        Span<T> cells = layout.Cells(cache);
+        cells[..(batch * hidden)].Clear();
+        var step = new ForwardStep<T> { AllGates = gates, AllCells = cells, AllStates = states, Recurrent = layout.Work(cache), Batch = batch, Width = hidden };
+        Recurrent.Forward<ForwardStep<T>, T>(ref step, step.Recurrent, states, weightHH, biasHH, batch, steps, hidden, GateCount * hidden, hidden);
+        Recurrent.End(y, states, batch, steps, hidden, returnSequences);
     }
 
     /// <summary>
@@ -148,68 +125,19 @@ public static class Lstm
         int batch, int steps, int inputs, int hidden, bool returnSequences, int truncate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Recurrent.CheckSizes(batch, steps, inputs, hidden, truncate);
         var layout = new Layout(batch, steps, inputs, hidden);
-        if (!dx.IsEmpty)
-            Recurrent.CheckSequence(dx.Length, batch, steps, inputs, nameof(dx), "(batch, steps, inputs)");
-        Gemm.CheckLength(dweightIH.Length, GateCount * hidden, inputs, nameof(dweightIH), "(4·hidden, inputs)");
-        Gemm.CheckLength(dweightHH.Length, GateCount * hidden, hidden, nameof(dweightHH), "(4·hidden, hidden)");
-        Recurrent.CheckBias(dbiasIH.Length, GateCount * hidden, nameof(dbiasIH));
-        Recurrent.CheckBias(dbiasHH.Length, GateCount * hidden, nameof(dbiasHH));
-        Recurrent.CheckNorms(hiddenGradientNorms.Length, steps, nameof(hiddenGradientNorms));
-        Recurrent.CheckOutput(dy.Length, batch, steps, hidden, returnSequences, nameof(dy));
-        Recurrent.CheckCache(cache.Length, layout.Length, Formula, nameof(cache));
-        Gemm.CheckLength(weightIH.Length, GateCount * hidden, inputs, nameof(weightIH), "(4·hidden, inputs)");
-        Gemm.CheckLength(weightHH.Length, GateCount * hidden, hidden, nameof(weightHH), "(4·hidden, hidden)");
-        Recurrent.CheckFinite(dy, returnSequences ? steps : 1, hidden, nameof(dy));
-
-        int width = GateCount * hidden, state = batch * hidden;
-        Span<T> inputCopy = layout.Input(cache), gates = layout.Gates(cache), cells = layout.Cells(cache), states = layout.States(cache);
-        Span<T> work = layout.Work(cache);
-        Span<T> carryHidden = work[..state], carryCell = work.Slice(state, state);
-        carryHidden.Clear();
-        carryCell.Clear();
-        int first = Recurrent.FirstStepWithGradient(steps, truncate, returnSequences), cut = Recurrent.CutStep(steps, truncate);
-        if (!hiddenGradientNorms.IsEmpty)
-            hiddenGradientNorms[..first].Clear();
-        for (int t = steps - 1; t >= first; t--)
+        Recurrent.CheckBackward(dx.Length, dweightIH.Length, dweightHH.Length, dbiasIH.Length, dbiasHH.Length, hiddenGradientNorms.Length, dy, cache.Length,
+            weightIH.Length, weightHH.Length, GateCount, layout.Length, Formula, batch, steps, inputs, hidden, returnSequences, truncate);
+        Span<T> gates = layout.Gates(cache), states = layout.States(cache), work = layout.Work(cache);
+        int state = batch * hidden;
+        var step = new BackwardStep<T>
         {
-            bool output = returnSequences || t == steps - 1;
-            var step = new BackwardStep<T>
-            {
-                Gates = gates.Slice(t * batch * width, batch * width), CarryHidden = carryHidden, CarryCell = carryCell,
-                CellPrevious = cells.Slice(t * state, state), Cell = cells.Slice((t + 1) * state, state),
-                Dy = !output ? default : returnSequences ? dy[(t * hidden)..] : dy, DyStride = returnSequences ? steps * hidden : hidden,
-                Batch = batch, Width = hidden,
-            };
-            Simd.Run<BackwardStep<T>, T>(ref step, hidden);
-            if (!hiddenGradientNorms.IsEmpty)
-                hiddenGradientNorms[t] = Math.Sqrt(step.SumOfSquares);
-            if (t == first)
-                break;
-            if (t == cut)
-            {
-                // The detached state: nothing from here reaches step t − 1.
-                carryHidden.Clear();
-                carryCell.Clear();
-            }
-            else
-            {
-                Dense.BackwardInput(carryHidden, gates.Slice(t * batch * width, batch * width), weightHH, batch, hidden, width);
-            }
-        }
-
-        int rows = (steps - first) * batch;
-        ReadOnlySpan<T> dgates = gates.Slice(first * batch * width, rows * width);
-        Dense.BackwardParameters(dweightIH, dbiasIH, dgates, inputCopy.Slice(first * batch * inputs, rows * inputs), rows, inputs, width);
-        // Step t read h_{t−1}, which is block t of the states (block 0 the zero state).
-        Dense.BackwardParameters(dweightHH, dbiasHH, dgates, states.Slice(first * state, rows * hidden), rows, hidden, width);
-        if (!dx.IsEmpty)
-        {
-            inputCopy[..(first * batch * inputs)].Clear();
-            Dense.BackwardInput(inputCopy.Slice(first * batch * inputs, rows * inputs), dgates, weightIH, rows, inputs, width);
-            Recurrent.ToBatchMajor(dx, inputCopy, batch, steps, inputs);
-        }
+            AllGates = gates, AllCells = layout.Cells(cache), CarryHidden = work[..state], CarryCell = work.Slice(state, state), WeightHH = weightHH,
+            Batch = batch, Width = hidden,
+        };
+        int first = Recurrent.Backward<BackwardStep<T>, T>(ref step, hiddenGradientNorms, dy, steps, hidden, hidden, returnSequences, truncate);
+        Recurrent.ParameterAndInputGradients(dx, dweightIH, dweightHH, dbiasIH, dbiasHH, gates, layout.Input(cache), states, weightIH,
+            first, batch, steps, inputs, hidden, GateCount * hidden);
     }
 
     /// <summary>Offsets of the cache's parts; see the remarks on <see cref="Lstm"/>.</summary>
@@ -233,12 +161,21 @@ public static class Lstm
     /// One step for the whole batch: <c>[i f g o] = act(gates + recurrent)</c> stored over the input projection in
     /// <see cref="Gates"/>, <c>c = f ⊙ c_{t−1} + i ⊙ g</c>, <c>h = o ⊙ tanh(c)</c>.
     /// </summary>
-    private ref struct ForwardStep<T> : IVectorLoop<T>
+    private ref struct ForwardStep<T> : IForwardStep<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public Span<T> Gates, Cell, Hidden;
-        public ReadOnlySpan<T> Recurrent, CellPrevious;
+        public Span<T> AllGates, AllCells, AllStates, Recurrent;
         public int Batch, Width;
+        private Span<T> Gates, CellPrevious, Cell, Hidden;
+
+        public void At(int t)
+        {
+            int state = Batch * Width;
+            Gates = AllGates.Slice(t * 4 * state, 4 * state);
+            CellPrevious = AllCells.Slice(t * state, state);
+            Cell = AllCells.Slice((t + 1) * state, state);
+            Hidden = AllStates.Slice((t + 1) * state, state);
+        }
 
         public int Run<TSimd>(int start, int end)
             where TSimd : struct, ISimd<TSimd, T>
@@ -280,13 +217,41 @@ public static class Lstm
     /// <c>di = dc_t ⊙ g ⊙ i(1 − i)</c>, <c>df = dc_t ⊙ c_{t−1} ⊙ f(1 − f)</c>, <c>dg = dc_t ⊙ i ⊙ (1 − g²)</c>,
     /// <c>do = dh ⊙ τ ⊙ o(1 − o)</c> stored over the gates; the carried <c>dc</c> becomes <c>dc_t ⊙ f</c>.
     /// </summary>
-    private ref struct BackwardStep<T> : IVectorLoop<T>
+    private ref struct BackwardStep<T> : IBackwardStep<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public Span<T> Gates, CarryHidden, CarryCell;
-        public ReadOnlySpan<T> CellPrevious, Cell, Dy;
-        public int Batch, Width, DyStride;
-        public double SumOfSquares;
+        public Span<T> AllGates, CarryHidden, CarryCell;
+        public ReadOnlySpan<T> AllCells, WeightHH;
+        public int Batch, Width;
+        private Span<T> Gates;
+        private ReadOnlySpan<T> CellPrevious, Cell, Dy;
+        private int DyStride;
+        private double SumOfSquares;
+
+        public void At(int t, ReadOnlySpan<T> dy, int dyStride)
+        {
+            int state = Batch * Width;
+            Gates = AllGates.Slice(t * 4 * state, 4 * state);
+            CellPrevious = AllCells.Slice(t * state, state);
+            Cell = AllCells.Slice((t + 1) * state, state);
+            Dy = dy;
+            DyStride = dyStride;
+        }
+
+        public double TakeSumOfSquares()
+        {
+            double squares = SumOfSquares;
+            SumOfSquares = 0;
+            return squares;
+        }
+
+        public readonly void Detach()
+        {
+            CarryHidden.Clear();
+            CarryCell.Clear();
+        }
+
+        public readonly void CarryBack(int t) => Dense.BackwardInput(CarryHidden, Gates, WeightHH, Batch, Width, 4 * Width);
 
         public int Run<TSimd>(int start, int end)
             where TSimd : struct, ISimd<TSimd, T>

@@ -30,6 +30,151 @@ namespace ChainRule.Kernels;
 /// </remarks>
 internal static class Recurrent
 {
+    /// <summary>
+    /// The forward pass's checks, all before anything is written: sizes, every span's length (biases may be empty),
+    /// and a finite input.
+    /// </summary>
+    public static void CheckForward<T>(int y, int cache, ReadOnlySpan<T> x, int weightIH, int weightHH, int biasIH, int biasHH,
+        int gates, long cacheLength, string formula, int batch, int steps, int inputs, int hidden, bool returnSequences)
+        where T : IFloatingPointIeee754<T>
+    {
+        CheckSizes(batch, steps, inputs, hidden);
+        CheckOutput(y, batch, steps, hidden, returnSequences, "y");
+        CheckCache(cache, cacheLength, formula, "cache");
+        CheckSequence(x.Length, batch, steps, inputs, "x", "(batch, steps, inputs)");
+        CheckWeights(weightIH, weightHH, gates, inputs, hidden, "weightIH", "weightHH");
+        CheckBias(biasIH, gates * hidden, "biasIH");
+        CheckBias(biasHH, gates * hidden, "biasHH");
+        CheckFinite(x, steps, inputs, "x");
+    }
+
+    /// <summary>The backward pass's checks, all before anything is written; <paramref name="dx"/> and the biases may be empty.</summary>
+    public static void CheckBackward<T>(int dx, int dweightIH, int dweightHH, int dbiasIH, int dbiasHH, int norms, ReadOnlySpan<T> dy, int cache,
+        int weightIH, int weightHH, int gates, long cacheLength, string formula, int batch, int steps, int inputs, int hidden, bool returnSequences, int truncate)
+        where T : IFloatingPointIeee754<T>
+    {
+        CheckSizes(batch, steps, inputs, hidden, truncate);
+        if (dx != 0)
+            CheckSequence(dx, batch, steps, inputs, "dx", "(batch, steps, inputs)");
+        CheckWeights(dweightIH, dweightHH, gates, inputs, hidden, "dweightIH", "dweightHH");
+        CheckBias(dbiasIH, gates * hidden, "dbiasIH");
+        CheckBias(dbiasHH, gates * hidden, "dbiasHH");
+        CheckNorms(norms, steps, "hiddenGradientNorms");
+        CheckOutput(dy.Length, batch, steps, hidden, returnSequences, "dy");
+        CheckCache(cache, cacheLength, formula, "cache");
+        CheckWeights(weightIH, weightHH, gates, inputs, hidden, "weightIH", "weightHH");
+        CheckFinite(dy, returnSequences ? steps : 1, hidden, "dy");
+    }
+
+    private static void CheckWeights(int weightIH, int weightHH, int gates, int inputs, int hidden, string nameIH, string nameHH)
+    {
+        (string ih, string hh) = gates switch
+        {
+            4 => ("(4·hidden, inputs)", "(4·hidden, hidden)"),
+            3 => ("(3·hidden, inputs)", "(3·hidden, hidden)"),
+            _ => ("(hidden, inputs)", "(hidden, hidden)"),
+        };
+        Gemm.CheckLength(weightIH, gates * hidden, inputs, nameIH, ih);
+        Gemm.CheckLength(weightHH, gates * hidden, hidden, nameHH, hh);
+    }
+
+    /// <summary>
+    /// What every forward pass starts with: the input copied time-major, projected for all steps as one product
+    /// <c>projection = xᵀ W_ihᵀ + b_ih</c> <c>(T·B, G·H)</c>, and the zero initial state (block 0 of the states).
+    /// </summary>
+    public static void Begin<T>(Span<T> inputCopy, Span<T> projection, Span<T> states, ReadOnlySpan<T> x, ReadOnlySpan<T> weightIH, ReadOnlySpan<T> biasIH,
+        int batch, int steps, int inputs, int width)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ToTimeMajor(inputCopy, x, batch, steps, inputs);
+        Dense.Forward(projection, inputCopy, weightIH, biasIH, steps * batch, inputs, width);
+        states[..(states.Length / (steps + 1))].Clear();
+    }
+
+    /// <summary>
+    /// The time loop of a forward pass: per step the recurrent product <c>recurrent = h_{t−1} W_hhᵀ + b_hh</c>, then
+    /// the kind's fused step over <paramref name="loopLength"/> columns.
+    /// </summary>
+    public static void Forward<TStep, T>(ref TStep step, Span<T> recurrent, ReadOnlySpan<T> states, ReadOnlySpan<T> weightHH, ReadOnlySpan<T> biasHH,
+        int batch, int steps, int hidden, int width, int loopLength)
+        where TStep : IForwardStep<T>, allows ref struct
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int state = batch * hidden;
+        for (int t = 0; t < steps; t++)
+        {
+            Dense.Forward(recurrent, states.Slice(t * state, state), weightHH, biasHH, batch, hidden, width);
+            step.At(t);
+            Simd.Run<TStep, T>(ref step, loopLength);
+        }
+    }
+
+    /// <summary>The output from the states <c>h₋₁ … h_{T−1}</c>: every step's, batch-major, or the last one's.</summary>
+    public static void End<T>(Span<T> y, ReadOnlySpan<T> states, int batch, int steps, int hidden, bool returnSequences)
+    {
+        int state = batch * hidden;
+        if (returnSequences)
+            ToBatchMajor(y, states[state..], batch, steps, hidden);
+        else
+            states.Slice(steps * state, state).CopyTo(y);
+    }
+
+    /// <summary>
+    /// The time loop of a backward pass, from the last step down to <see cref="FirstStepWithGradient"/>: per step the
+    /// kind's fused step (given step <c>t</c>'s rows of <paramref name="dy"/>, if it has an output), the norm of
+    /// <c>∂L/∂h_t</c>, then either the detach at <see cref="CutStep"/> or the product carrying the gradient to step
+    /// <c>t − 1</c>.
+    /// </summary>
+    /// <returns>The first step with gradient: the rows of the products over all steps start there.</returns>
+    public static int Backward<TStep, T>(ref TStep step, Span<double> norms, ReadOnlySpan<T> dy, int steps, int hidden, int loopLength, bool returnSequences, int truncate)
+        where TStep : IBackwardStep<T>, allows ref struct
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int first = FirstStepWithGradient(steps, truncate, returnSequences), cut = CutStep(steps, truncate);
+        if (!norms.IsEmpty)
+            norms[..first].Clear();
+        step.Detach();
+        for (int t = steps - 1; t >= first; t--)
+        {
+            bool output = returnSequences || t == steps - 1;
+            step.At(t, !output ? default : returnSequences ? dy[(t * hidden)..] : dy, returnSequences ? steps * hidden : hidden);
+            Simd.Run<TStep, T>(ref step, loopLength);
+            double squares = step.TakeSumOfSquares();
+            if (!norms.IsEmpty)
+                norms[t] = Math.Sqrt(squares);
+            if (t == first)
+                break;
+            if (t == cut)
+                step.Detach();
+            else
+                step.CarryBack(t);
+        }
+        return first;
+    }
+
+    /// <summary>
+    /// The products over all steps with gradient (rows from step <paramref name="first"/>) for a kind whose two
+    /// pre-activations have the same gradient <c>dpre</c> (LSTM, RNN): <c>dW_ih += dpreᵀ xᵀ</c>, <c>dW_hh += dpreᵀ h_{t−1}</c>,
+    /// both biases <c>+= Σ dpre</c>, and <c>dx = dpre W_ih</c> (0 at steps without gradient) through the input copy.
+    /// </summary>
+    public static void ParameterAndInputGradients<T>(Span<T> dx, Span<T> dweightIH, Span<T> dweightHH, Span<T> dbiasIH, Span<T> dbiasHH,
+        ReadOnlySpan<T> dpreAll, Span<T> inputCopy, ReadOnlySpan<T> states, ReadOnlySpan<T> weightIH, int first, int batch, int steps, int inputs, int hidden, int width)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rows = (steps - first) * batch;
+        ReadOnlySpan<T> dpre = dpreAll.Slice(first * batch * width, rows * width);
+        Span<T> input = inputCopy.Slice(first * batch * inputs, rows * inputs);
+        Dense.BackwardParameters(dweightIH, dbiasIH, dpre, input, rows, inputs, width);
+        // Step t read h_{t−1}, which is block t of the states (block 0 the zero state).
+        Dense.BackwardParameters(dweightHH, dbiasHH, dpre, states.Slice(first * batch * hidden, rows * hidden), rows, hidden, width);
+        if (!dx.IsEmpty)
+        {
+            inputCopy[..(first * batch * inputs)].Clear();
+            Dense.BackwardInput(input, dpre, weightIH, rows, inputs, width);
+            ToBatchMajor(dx, inputCopy, batch, steps, inputs);
+        }
+    }
+
     /// <summary>Throws unless every size is positive and the truncation is not negative.</summary>
     public static void CheckSizes(int batch, int steps, int inputs, int hidden, int truncate = 0)
     {
@@ -168,3 +313,28 @@ internal static class Recurrent
         return TSimd.One - two / (TSimd.Exp(two * x) + TSimd.One);
     }
 }
+
+/// <summary>A kind's fused forward step, pointed at step <c>t</c>'s blocks before each run.</summary>
+internal interface IForwardStep<T> : IVectorLoop<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    void At(int t);
+}
+
+/// <summary>A kind's fused backward step and what it carries from step <c>t</c> to <c>t − 1</c>.</summary>
+internal interface IBackwardStep<T> : IVectorLoop<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Points the loop at step <c>t</c>'s blocks and its rows of <c>dy</c> (empty without an output at <c>t</c>).</summary>
+    void At(int t, ReadOnlySpan<T> dy, int dyStride);
+
+    /// <summary>Σ (∂L/∂h_t)² summed by the last run, reset to 0.</summary>
+    double TakeSumOfSquares();
+
+    /// <summary>Clears the carried gradients: the start of the backward pass, and the detached state of truncation.</summary>
+    void Detach();
+
+    /// <summary>Carries <c>∂L/∂h_{t−1}</c> (through <c>W_hh</c>) from the gradients step <c>t</c> stored.</summary>
+    void CarryBack(int t);
+}
+

@@ -62,38 +62,18 @@ public static class Rnn
         ReadOnlySpan<T> biasIH, ReadOnlySpan<T> biasHH, int batch, int steps, int inputs, int hidden, Activation activation, bool returnSequences)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Recurrent.CheckSizes(batch, steps, inputs, hidden);
         CheckActivation(activation);
         var layout = new Layout(batch, steps, inputs, hidden);
-        Recurrent.CheckOutput(y.Length, batch, steps, hidden, returnSequences, nameof(y));
-        Recurrent.CheckCache(cache.Length, layout.Length, Formula, nameof(cache));
-        Recurrent.CheckSequence(x.Length, batch, steps, inputs, nameof(x), "(batch, steps, inputs)");
-        Gemm.CheckLength(weightIH.Length, hidden, inputs, nameof(weightIH), "(hidden, inputs)");
-        Gemm.CheckLength(weightHH.Length, hidden, hidden, nameof(weightHH), "(hidden, hidden)");
-        Recurrent.CheckBias(biasIH.Length, hidden, nameof(biasIH));
-        Recurrent.CheckBias(biasHH.Length, hidden, nameof(biasHH));
-        Recurrent.CheckFinite(x, steps, inputs, nameof(x));
-
-        int rows = steps * batch, state = batch * hidden;
-        Span<T> inputCopy = layout.Input(cache), projection = layout.Projection(cache), states = layout.States(cache);
-        Span<T> recurrent = layout.Work(cache);
-        Recurrent.ToTimeMajor(inputCopy, x, batch, steps, inputs);
-        Dense.Forward(projection, inputCopy, weightIH, biasIH, rows, inputs, hidden);
-        states[..state].Clear();
-        for (int t = 0; t < steps; t++)
+        Recurrent.CheckForward(y.Length, cache.Length, x, weightIH.Length, weightHH.Length, biasIH.Length, biasHH.Length, 1, layout.Length, Formula,
+            batch, steps, inputs, hidden, returnSequences);
+        Span<T> projection = layout.Projection(cache), states = layout.States(cache);
+        Recurrent.Begin(layout.Input(cache), projection, states, x, weightIH, biasIH, batch, steps, inputs, hidden);
+        var step = new ForwardStep<T>
         {
-            Dense.Forward(recurrent, states.Slice(t * state, state), weightHH, biasHH, batch, hidden, hidden);
-            var step = new ForwardStep<T>
-            {
-                Projection = projection.Slice(t * state, state), Recurrent = recurrent, Hidden = states.Slice((t + 1) * state, state),
-                Relu = activation == Activation.ReLU,
-            };
-            Simd.Run<ForwardStep<T>, T>(ref step, state);
-        }
-        if (returnSequences)
-            Recurrent.ToBatchMajor(y, states[state..], batch, steps, hidden);
-        else
-            states.Slice(steps * state, state).CopyTo(y);
+            AllProjections = projection, AllStates = states, Recurrent = layout.Work(cache), State = batch * hidden, Relu = activation == Activation.ReLU,
+        };
+        Recurrent.Forward<ForwardStep<T>, T>(ref step, step.Recurrent, states, weightHH, biasHH, batch, steps, hidden, hidden, batch * hidden);
+        Recurrent.End(y, states, batch, steps, hidden, returnSequences);
     }
 
     /// <summary>
@@ -128,61 +108,19 @@ public static class Rnn
         int batch, int steps, int inputs, int hidden, Activation activation, bool returnSequences, int truncate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Recurrent.CheckSizes(batch, steps, inputs, hidden, truncate);
         CheckActivation(activation);
         var layout = new Layout(batch, steps, inputs, hidden);
-        if (!dx.IsEmpty)
-            Recurrent.CheckSequence(dx.Length, batch, steps, inputs, nameof(dx), "(batch, steps, inputs)");
-        Gemm.CheckLength(dweightIH.Length, hidden, inputs, nameof(dweightIH), "(hidden, inputs)");
-        Gemm.CheckLength(dweightHH.Length, hidden, hidden, nameof(dweightHH), "(hidden, hidden)");
-        Recurrent.CheckBias(dbiasIH.Length, hidden, nameof(dbiasIH));
-        Recurrent.CheckBias(dbiasHH.Length, hidden, nameof(dbiasHH));
-        Recurrent.CheckNorms(hiddenGradientNorms.Length, steps, nameof(hiddenGradientNorms));
-        Recurrent.CheckOutput(dy.Length, batch, steps, hidden, returnSequences, nameof(dy));
-        Recurrent.CheckCache(cache.Length, layout.Length, Formula, nameof(cache));
-        Gemm.CheckLength(weightIH.Length, hidden, inputs, nameof(weightIH), "(hidden, inputs)");
-        Gemm.CheckLength(weightHH.Length, hidden, hidden, nameof(weightHH), "(hidden, hidden)");
-        Recurrent.CheckFinite(dy, returnSequences ? steps : 1, hidden, nameof(dy));
-
-        int state = batch * hidden;
-        Span<T> inputCopy = layout.Input(cache), projection = layout.Projection(cache), states = layout.States(cache);
-        Span<T> carry = layout.Work(cache);
-        carry.Clear();
-        int first = Recurrent.FirstStepWithGradient(steps, truncate, returnSequences), cut = Recurrent.CutStep(steps, truncate);
-        if (!hiddenGradientNorms.IsEmpty)
-            hiddenGradientNorms[..first].Clear();
-        for (int t = steps - 1; t >= first; t--)
+        Recurrent.CheckBackward(dx.Length, dweightIH.Length, dweightHH.Length, dbiasIH.Length, dbiasHH.Length, hiddenGradientNorms.Length, dy, cache.Length,
+            weightIH.Length, weightHH.Length, 1, layout.Length, Formula, batch, steps, inputs, hidden, returnSequences, truncate);
+        Span<T> projection = layout.Projection(cache), states = layout.States(cache);
+        var step = new BackwardStep<T>
         {
-            bool output = returnSequences || t == steps - 1;
-            var step = new BackwardStep<T>
-            {
-                Gradient = projection.Slice(t * state, state), Carry = carry, Hidden = states.Slice((t + 1) * state, state),
-                Dy = !output ? default : returnSequences ? dy[(t * hidden)..] : dy, DyStride = returnSequences ? steps * hidden : hidden,
-                Batch = batch, Width = hidden, Relu = activation == Activation.ReLU,
-            };
-            Simd.Run<BackwardStep<T>, T>(ref step, hidden);
-            if (!hiddenGradientNorms.IsEmpty)
-                hiddenGradientNorms[t] = Math.Sqrt(step.SumOfSquares);
-            if (t == first)
-                break;
-            if (t == cut)
-                carry.Clear(); // the detached state: nothing from here reaches step t − 1
-            else
-                Dense.BackwardInput(carry, projection.Slice(t * state, state), weightHH, batch, hidden, hidden);
-        }
-
-        int rows = (steps - first) * batch;
-        ReadOnlySpan<T> dpre = projection.Slice(first * state, rows * hidden);
-        Span<T> input = inputCopy.Slice(first * batch * inputs, rows * inputs);
-        Dense.BackwardParameters(dweightIH, dbiasIH, dpre, input, rows, inputs, hidden);
-        // Step t read h_{t−1}, which is block t of the states (block 0 the zero state).
-        Dense.BackwardParameters(dweightHH, dbiasHH, dpre, states.Slice(first * state, rows * hidden), rows, hidden, hidden);
-        if (!dx.IsEmpty)
-        {
-            inputCopy[..(first * batch * inputs)].Clear();
-            Dense.BackwardInput(input, dpre, weightIH, rows, inputs, hidden);
-            Recurrent.ToBatchMajor(dx, inputCopy, batch, steps, inputs);
-        }
+            AllGradients = projection, AllStates = states, Carry = layout.Work(cache), WeightHH = weightHH, Batch = batch, Width = hidden,
+            Relu = activation == Activation.ReLU,
+        };
+        int first = Recurrent.Backward<BackwardStep<T>, T>(ref step, hiddenGradientNorms, dy, steps, hidden, hidden, returnSequences, truncate);
+        Recurrent.ParameterAndInputGradients(dx, dweightIH, dweightHH, dbiasIH, dbiasHH, projection, layout.Input(cache), states, weightIH,
+            first, batch, steps, inputs, hidden, hidden);
     }
 
     private static void CheckActivation(Activation activation)
@@ -208,12 +146,20 @@ public static class Rnn
     }
 
     /// <summary><c>h = act(projection + recurrent)</c> over the step's whole <c>(B, H)</c> block, which is contiguous.</summary>
-    private ref struct ForwardStep<T> : IVectorLoop<T>
+    private ref struct ForwardStep<T> : IForwardStep<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public Span<T> Hidden;
-        public ReadOnlySpan<T> Projection, Recurrent;
+        public Span<T> AllProjections, AllStates, Recurrent;
+        public int State;
         public bool Relu;
+        private Span<T> Hidden;
+        private ReadOnlySpan<T> Projection;
+
+        public void At(int t)
+        {
+            Projection = AllProjections.Slice(t * State, State);
+            Hidden = AllStates.Slice((t + 1) * State, State);
+        }
 
         public int Run<TSimd>(int start, int end)
             where TSimd : struct, ISimd<TSimd, T>
@@ -236,14 +182,37 @@ public static class Rnn
     /// One backward step for the whole batch, from <c>dh = dy_t + carried dh</c> (its squares summed for the step's
     /// norm): the pre-activation gradient <c>dh ⊙ (1 − h²)</c> for tanh, <c>h &gt; 0 ? dh : 0</c> for ReLU.
     /// </summary>
-    private ref struct BackwardStep<T> : IVectorLoop<T>
+    private ref struct BackwardStep<T> : IBackwardStep<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public Span<T> Gradient;
-        public ReadOnlySpan<T> Carry, Hidden, Dy;
-        public int Batch, Width, DyStride;
+        public Span<T> AllGradients, Carry;
+        public ReadOnlySpan<T> AllStates, WeightHH;
+        public int Batch, Width;
         public bool Relu;
-        public double SumOfSquares;
+        private Span<T> Gradient;
+        private ReadOnlySpan<T> Hidden, Dy;
+        private int DyStride;
+        private double SumOfSquares;
+
+        public void At(int t, ReadOnlySpan<T> dy, int dyStride)
+        {
+            int state = Batch * Width;
+            Gradient = AllGradients.Slice(t * state, state);
+            Hidden = AllStates.Slice((t + 1) * state, state);
+            Dy = dy;
+            DyStride = dyStride;
+        }
+
+        public double TakeSumOfSquares()
+        {
+            double squares = SumOfSquares;
+            SumOfSquares = 0;
+            return squares;
+        }
+
+        public readonly void Detach() => Carry.Clear();
+
+        public readonly void CarryBack(int t) => Dense.BackwardInput(Carry, Gradient, WeightHH, Batch, Width, Width);
 
         public int Run<TSimd>(int start, int end)
             where TSimd : struct, ISimd<TSimd, T>
