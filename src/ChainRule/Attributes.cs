@@ -20,8 +20,21 @@ namespace ChainRule;
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class NetworkAttribute : Attribute
 {
-    /// <summary>Number of input features per sample. Must be positive.</summary>
+    /// <summary>
+    /// Number of input features per sample, or per step of a sequence model (<see cref="Steps"/> &gt; 0). Must be
+    /// positive.
+    /// </summary>
     public int Inputs { get; set; }
+
+    /// <summary>
+    /// The sequence length <c>T</c> of a sequence model; 0, the default, for a model that is not one. A sequence model
+    /// reads each sample as <c>T</c> steps of <see cref="Inputs"/> features, batch-major <c>(batch, T, Inputs)</c> as
+    /// PyTorch's <c>batch_first=True</c>, and its first layers are recurrent (<see cref="LstmAttribute"/>,
+    /// <see cref="GruAttribute"/>, <see cref="RnnAttribute"/>). A recurrent layer returns every step's hidden state
+    /// (<see cref="RecurrentAttribute.ReturnSequences"/>, to stack another recurrent layer or apply dense layers per
+    /// step) or the last step's (for a classification or regression head).
+    /// </summary>
+    public int Steps { get; set; }
 
     /// <summary>The loss the trainer minimizes. Defaults to <see cref="ChainRule.Loss.SoftmaxCrossEntropy"/>.</summary>
     public Loss Loss { get; set; } = Loss.SoftmaxCrossEntropy;
@@ -250,3 +263,96 @@ public sealed class ResidualAttribute : Attribute
     /// <summary>The normalization's ε; 0 selects the kind's default.</summary>
     public double Epsilon { get; set; }
 }
+
+/// <summary>Options shared by the recurrent layer attributes: PyTorch's definitions, initial state zero.</summary>
+public abstract class RecurrentAttribute : Attribute
+{
+    private protected RecurrentAttribute(int hidden) => Hidden = hidden;
+
+    /// <summary>Hidden width <c>H</c>: the size of the state and of each step's output. Must be positive.</summary>
+    public int Hidden { get; }
+
+    /// <summary>
+    /// Whether the layer outputs every step's hidden state, <c>(batch, T, H)</c>, rather than the last step's,
+    /// <c>(batch, H)</c> (the default, <c>false</c>, is PyTorch's <c>output[:, -1]</c>). Layers after one that returns
+    /// every step see a sequence: a recurrent layer reads it as its input, a dense layer applies to each step.
+    /// </summary>
+    public bool ReturnSequences { get; set; }
+
+    /// <summary>
+    /// Truncated backpropagation through time: with <c>K</c> &gt; 0, the gradient flows through the recurrence for the
+    /// last <c>K</c> steps only, as PyTorch computes it when the state is detached before step <c>T − K</c>
+    /// (<c>h.detach()</c>, and <c>c.detach()</c> for an LSTM); outputs of earlier steps still send their gradients
+    /// back through the steps before them. 0, the default, or <c>K ≥ T</c> is full BPTT.
+    /// </summary>
+    public int Truncate { get; set; }
+
+    /// <summary>
+    /// Initialization of the recurrent weight <c>W_hh</c>: <see cref="Init.Default"/> is PyTorch's <c>U(±1/√H)</c>, the
+    /// draw every weight and bias of the layer gets; <see cref="Init.Orthogonal"/> makes each gate's <c>(H, H)</c> block
+    /// orthogonal, so that at the start no gate's recurrence grows or shrinks the state from step to step.
+    /// </summary>
+    public Init RecurrentInit { get; set; } = Init.Default;
+}
+
+/// <summary>
+/// A one-layer LSTM as PyTorch's <c>nn.LSTM(batch_first=True)</c>: gates i, f, g, o; <c>c_t = f ⊙ c_{t−1} + i ⊙ g</c>,
+/// <c>h_t = o ⊙ tanh(c_t)</c>; parameters <c>weight_ih_l0 (4H, F)</c>, <c>weight_hh_l0 (4H, H)</c>, <c>bias_ih_l0</c>,
+/// <c>bias_hh_l0 (4H)</c>, so weights move between the two unchanged. Its gated cell carries the gradient across many
+/// steps without vanishing. Put it on a <c>partial</c> property of type <see cref="LstmLayer{T}"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
+public sealed class LstmAttribute : RecurrentAttribute
+{
+    /// <summary>Declares an LSTM layer.</summary>
+    /// <param name="hidden">Hidden width <c>H</c>. Must be positive.</param>
+    public LstmAttribute(int hidden)
+        : base(hidden)
+    {
+    }
+
+    /// <summary>
+    /// The forget gate's initial bias: a non-zero value sets the gate's total bias (<c>b_ih</c>'s f block to the value,
+    /// <c>b_hh</c>'s to 0); 1 is the common choice (Jozefowicz et al. 2015), so the cell keeps its state until the
+    /// network learns to forget. 0, the default, keeps PyTorch's <c>U(±1/√H)</c> draw.
+    /// </summary>
+    public double ForgetBias { get; set; }
+}
+
+/// <summary>
+/// A one-layer GRU as PyTorch's <c>nn.GRU(batch_first=True)</c>: gates r, z, n;
+/// <c>n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))</c>, <c>h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}</c>; parameters
+/// <c>weight_ih_l0 (3H, F)</c>, <c>weight_hh_l0 (3H, H)</c>, <c>bias_ih_l0</c>, <c>bias_hh_l0 (3H)</c>.
+/// Put it on a <c>partial</c> property of type <see cref="GruLayer{T}"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
+public sealed class GruAttribute : RecurrentAttribute
+{
+    /// <summary>Declares a GRU layer.</summary>
+    /// <param name="hidden">Hidden width <c>H</c>. Must be positive.</param>
+    public GruAttribute(int hidden)
+        : base(hidden)
+    {
+    }
+}
+
+/// <summary>
+/// A one-layer Elman RNN as PyTorch's <c>nn.RNN(batch_first=True)</c>: <c>h_t = act(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh)</c>
+/// with <c>act</c> tanh or ReLU; parameters <c>weight_ih_l0 (H, F)</c>, <c>weight_hh_l0 (H, H)</c>, <c>bias_ih_l0</c>,
+/// <c>bias_hh_l0 (H)</c>. The counter-example: its gradient through time is a product of one Jacobian per step, and
+/// vanishes or explodes over long sequences. Put it on a <c>partial</c> property of type <see cref="RnnLayer{T}"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
+public sealed class RnnAttribute : RecurrentAttribute
+{
+    /// <summary>Declares an RNN layer.</summary>
+    /// <param name="hidden">Hidden width <c>H</c>. Must be positive.</param>
+    /// <param name="activation">The nonlinearity: <see cref="Activation.Tanh"/> (the default) or <see cref="Activation.ReLU"/>, the two PyTorch allows.</param>
+    public RnnAttribute(int hidden, Activation activation = Activation.Tanh)
+        : base(hidden)
+        => Activation = activation;
+
+    /// <summary>The nonlinearity, <see cref="Activation.Tanh"/> or <see cref="Activation.ReLU"/>.</summary>
+    public Activation Activation { get; }
+}
+

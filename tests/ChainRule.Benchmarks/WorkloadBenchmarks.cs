@@ -15,7 +15,7 @@ namespace ChainRule.Benchmarks;
 /// <c>dotnet run -c Release --project tests/ChainRule.Benchmarks -- --filter '*Workload*'</c>.
 /// </summary>
 [Config(typeof(WorkloadConfig))]
-public class WorkloadBenchmarks
+public partial class WorkloadBenchmarks
 {
     /// <summary>Threads for big products (<see cref="Kernels.Gemm.ThreadCount"/>), and for the peak reference.</summary>
     [Params(1, 2)]

@@ -67,4 +67,14 @@ public static class WorkloadFlops
 
     /// <summary>W4: 1024-1024-1024-10 at batch 256 ≈ 2.70 GFLOP.</summary>
     public static readonly long W4 = TrainStep(256, (1024, 1024), (1024, 1024), (1024, 10));
+
+    /// <summary>
+    /// An LSTM layer's train step as a first layer (no input gradient), its matrix products only:
+    /// the input projection <c>2·BT·F·4H</c>, <c>T</c> recurrent products <c>2·B·H·4H</c> forward and <c>T − 1</c> backward,
+    /// <c>dW_ih</c> <c>2·BT·F·4H</c> and <c>dW_hh</c> <c>2·BT·H·4H</c>; in all <c>8·B·H·(2·T·F + 3·T·H − H)</c>.
+    /// </summary>
+    public static long LstmTrainStep(long batch, long steps, long inputs, long hidden) => 8 * batch * hidden * (2 * steps * inputs + 3 * steps * hidden - hidden);
+
+    /// <summary>L1: an LSTM of 32 features → 128 hidden over T = 100 steps at batch 32 (issue 17) ≈ 1.46 GFLOP.</summary>
+    public static readonly long L1 = LstmTrainStep(32, 100, 32, 128);
 }

@@ -6,7 +6,8 @@ namespace ChainRule.Training;
 /// <summary>
 /// Weight initialization for a layer whose weight is <c>(outputs, inputs)</c>, so <c>fan_in = inputs</c> and
 /// <c>fan_out = outputs</c>, with PyTorch's definitions (<c>torch.nn.init</c>, gain 1 for the normal and uniform
-/// schemes' stated variances). Biases are not initialized here: they start at 0.
+/// schemes' stated variances). Biases are not initialized here: they start at 0. Recurrent layers, whose default
+/// (PyTorch's) draws biases too, have <see cref="FillRecurrent"/>.
 /// </summary>
 public static class Initializers
 {
@@ -57,6 +58,72 @@ public static class Initializers
                 throw new ArgumentException("Init.Zeros would give every unit the same function and gradient (the symmetry problem); use a random scheme.", nameof(scheme));
             default:
                 throw new ArgumentOutOfRangeException(nameof(scheme), scheme, "Unknown initialization scheme.");
+        }
+    }
+
+    /// <summary>
+    /// Initializes one recurrent layer's parameters in PyTorch's layout (<c>weight_ih (G·H, F)</c>,
+    /// <c>weight_hh (G·H, H)</c>, <c>bias_ih</c>, <c>bias_hh</c> <c>(G·H)</c>, <c>G</c> = 4 for an LSTM, 3 for a GRU, 1
+    /// for an RNN), drawn in that order from <paramref name="random"/>: by default every one <c>U(−1/√H, 1/√H)</c>, as
+    /// <c>nn.LSTM</c>, <c>nn.GRU</c> and <c>nn.RNN</c> initialize theirs. <paramref name="recurrentInit"/> other than
+    /// <see cref="Init.Default"/> fills each gate's <c>(H, H)</c> block of <c>weight_hh</c> by that scheme instead
+    /// (<see cref="Init.Orthogonal"/>: each block orthogonal, so no gate's recurrence grows or shrinks a state at the
+    /// start). A non-zero <paramref name="forgetBias"/> (LSTM only) sets the forget gate's block of <c>bias_ih</c> to it
+    /// and that of <c>bias_hh</c> to 0, so the gate's total bias is exactly that value (1 in Jozefowicz et al. 2015:
+    /// the cell keeps its state until the network learns to forget).
+    /// </summary>
+    /// <param name="weightIH"><c>W_ih</c>, <c>(G·H, F)</c>.</param>
+    /// <param name="weightHH"><c>W_hh</c>, <c>(G·H, H)</c>.</param>
+    /// <param name="biasIH"><c>b_ih</c>, <c>(G·H)</c>, or empty for a layer without biases.</param>
+    /// <param name="biasHH"><c>b_hh</c>, <c>(G·H)</c>, or empty for a layer without biases.</param>
+    /// <param name="inputs">Features per step <c>F</c>.</param>
+    /// <param name="hidden">Hidden width <c>H</c>.</param>
+    /// <param name="gates">Gate blocks <c>G</c>: 4 (LSTM, i f g o), 3 (GRU, r z n) or 1 (RNN).</param>
+    /// <param name="recurrentInit"><see cref="Init.Default"/> for PyTorch's uniform draw, or a scheme for each block of <c>W_hh</c>.</param>
+    /// <param name="forgetBias">The LSTM forget gate's bias; 0 keeps PyTorch's uniform draw.</param>
+    /// <param name="random">The layer's stream; advanced by the values drawn.</param>
+    /// <exception cref="ArgumentException">A span has the wrong length, <paramref name="recurrentInit"/> is <see cref="Init.Zeros"/>, or a forget bias is given for a layer that is not an LSTM or has no biases.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or <paramref name="gates"/> is not 1, 3 or 4.</exception>
+    public static void FillRecurrent<T>(Span<T> weightIH, Span<T> weightHH, Span<T> biasIH, Span<T> biasHH, int inputs, int hidden, int gates,
+        Init recurrentInit, double forgetBias, ref DeterministicRandom random)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputs);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hidden);
+        if (gates is not (1 or 3 or 4))
+            throw new ArgumentOutOfRangeException(nameof(gates), gates, "A recurrent layer has 4 gate blocks (LSTM), 3 (GRU) or 1 (RNN).");
+        int width = gates * hidden;
+        Kernels.Gemm.CheckLength(weightIH.Length, width, inputs, nameof(weightIH), "(gates·hidden, inputs)");
+        Kernels.Gemm.CheckLength(weightHH.Length, width, hidden, nameof(weightHH), "(gates·hidden, hidden)");
+        if (biasIH.Length != 0 || biasHH.Length != 0)
+        {
+            Kernels.Gemm.CheckLength(biasIH.Length, 1, width, nameof(biasIH), "(1, gates·hidden)");
+            Kernels.Gemm.CheckLength(biasHH.Length, 1, width, nameof(biasHH), "(1, gates·hidden)");
+        }
+        if (forgetBias != 0 && (gates != 4 || biasIH.IsEmpty))
+            throw new ArgumentException("A forget-gate bias needs an LSTM with biases: only its gate block f (rows H … 2H) has one.", nameof(forgetBias));
+        if (!double.IsFinite(forgetBias))
+            throw new ArgumentException($"The forget-gate bias is {forgetBias}; it must be finite.", nameof(forgetBias));
+        if (recurrentInit == Init.Zeros)
+            throw new ArgumentException("Init.Zeros would give every unit the same function and gradient (the symmetry problem); use a random scheme.", nameof(recurrentInit));
+
+        double bound = 1 / Math.Sqrt(hidden);
+        Uniform(weightIH, bound, ref random);
+        if (recurrentInit == Init.Default)
+        {
+            Uniform(weightHH, bound, ref random);
+        }
+        else
+        {
+            for (int gate = 0; gate < gates; gate++)
+                Fill(weightHH.Slice(gate * hidden * hidden, hidden * hidden), hidden, hidden, recurrentInit, ref random);
+        }
+        Uniform(biasIH, bound, ref random);
+        Uniform(biasHH, bound, ref random);
+        if (forgetBias != 0)
+        {
+            biasIH.Slice(hidden, hidden).Fill(T.CreateTruncating(forgetBias));
+            biasHH.Slice(hidden, hidden).Clear();
         }
     }
 

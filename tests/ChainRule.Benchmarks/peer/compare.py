@@ -45,6 +45,7 @@ WORKLOADS = [
     ("W2 step", "W2_Step", "W2"),
     ("W3 Predict", "W3_Predict", "W3"),
     ("W4 step", "W4_Step", "W4"),
+    ("L1 LSTM step", "L1_LstmStep", "L1"),
 ]
 
 

@@ -9,6 +9,9 @@ WorkloadBenchmarks.cs:
       softmax-CE; batch 64; AdamW lr 1e-4 (PyTorch's defaults, as ChainRule's), clip_grad_norm_(1.0)
   W3  the W1 model's forward on one sample, under no_grad: eager, and traced with TorchScript
   W4  MLP 1024-1024-1024-10, ReLU, He init, softmax-CE; batch 256; SGD lr 1e-4
+  L1  nn.LSTM(32, 128, batch_first=True) over T = 100 steps at batch 32, PyTorch's default init: zero_grad, forward,
+      backward of sum(w * output[:, -1]) with a fixed w; no optimizer step and no input gradient, as
+      LstmWorkload.cs times ChainRule's Lstm kernels (issue 17)
 
 Each step cycles 8 label sets over one fixed batch of inputs, as the C# benchmarks do, so that the model cannot
 memorize the batch and drive its gradients into subnormal floats.
@@ -119,11 +122,17 @@ def flops_inference(batch, layers):
     return sum(2 * batch * i * o for i, o in layers)
 
 
+def flops_lstm_train(batch, steps, inputs, hidden):
+    """WorkloadFlops.LstmTrainStep: input projection, T recurrent products forward and T - 1 backward, dW_ih, dW_hh."""
+    return 8 * batch * hidden * (2 * steps * inputs + 3 * steps * hidden - hidden)
+
+
 FLOPS = {
     "W1": flops_train(128, [(784, 256), (256, 256), (256, 10)]),
     "W2": flops_train(64, [(256, 256)] + [(256, 256)] * 40 + [(256, 10)]),
     "W3": flops_inference(1, [(784, 256), (256, 256), (256, 10)]),
     "W4": flops_train(256, [(1024, 1024), (1024, 1024), (1024, 10)]),
+    "L1": flops_lstm_train(32, 100, 32, 128),
 }
 
 
@@ -197,6 +206,18 @@ def run(threads_list, seconds):
         with torch.no_grad():
             traced = torch.jit.freeze(torch.jit.trace(Mlp([784, 256, 256, 10]).eval(), sample))
 
+        def lstm_step(lstm, inputs, weights):
+            def call():
+                lstm.zero_grad(set_to_none=False)
+                output, _ = lstm(inputs)
+                (output[:, -1] * weights).sum().backward()
+            return call
+
+        l1 = nn.LSTM(32, 128, batch_first=True)
+        generator = torch.Generator().manual_seed(17)
+        xl1 = torch.rand(32, 100, 32, generator=generator) * 2 - 1
+        wl1 = torch.rand(32, 128, generator=generator) * 2 - 1
+
         def predict(module):
             def call():
                 with torch.no_grad():
@@ -209,6 +230,7 @@ def run(threads_list, seconds):
             ("W3", "eager", predict(w1), 200),
             ("W3", "TorchScript", predict(traced), 200),
             ("W4", "step", train(w4, torch.optim.SGD(w4.parameters(), lr=1e-4), x4, y4, clip=False), 1),
+            ("L1", "step", lstm_step(l1, xl1, wl1), 1),
         ]
         for workload, variant, call, per_sample in cases:
             with open("/proc/loadavg") as f:
