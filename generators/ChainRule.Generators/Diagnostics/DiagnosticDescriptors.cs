@@ -109,11 +109,27 @@ internal static class DiagnosticDescriptors
         "Layer '{0}' adds a bias that BatchNorm '{1}' subtracts again with the batch mean: its gradient is 0, so its {2} parameters never change and only cost work; declare the layer with Bias = false",
         Stability, DiagnosticSeverity.Warning);
 
+    public static readonly DiagnosticDescriptor RecurrentLayerWithoutSequence = Create(
+        "CR0024", "Recurrent layer has no sequence to read",
+        "Recurrent layer '{0}' reads a sequence, but {1}",
+        Declaration, DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor SequenceValueOutOfRange = Create(
+        "CR0025", "Sequence length or truncation out of range",
+        "{0} is {1}, but {2}",
+        Declaration, DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor NotSupportedOnSequence = Create(
+        "CR0026", "Not supported on a sequence",
+        "{0} cannot read a sequence: {1}",
+        Declaration, DiagnosticSeverity.Error);
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         NetworkMustBePartial, NetworkHasNoLayers, SizeMustBePositive, UnknownOption, LayerMustBePartialProperty,
         LayerTypeMismatch, ZeroInitialization, UnsupportedNetworkType, ActivationBeforeLogitLoss, WidthMismatch, LayerOutsideNetwork,
         NetworkTooLarge, NameCollidesWithGeneratedMember, UnsupportedLayerDeclaration, ValueOutOfElementRange,
-        InitMismatchedToActivation, PredictedGradientFlowProblem, DeepPostNormStack, BiasBeforeBatchNorm);
+        InitMismatchedToActivation, PredictedGradientFlowProblem, DeepPostNormStack, BiasBeforeBatchNorm,
+        RecurrentLayerWithoutSequence, SequenceValueOutOfRange, NotSupportedOnSequence);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ById = All.ToDictionary(d => d.Id);
 

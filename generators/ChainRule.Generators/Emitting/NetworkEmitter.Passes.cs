@@ -43,7 +43,10 @@ internal static partial class NetworkEmitter
         writer.WriteLine("/// </summary>");
         writer.WriteLine("/// <returns>The sum of squares of every parameter gradient, from the kernels that wrote them.</returns>");
         writer.WriteLine(GeneratedCode);
-        using (writer.Open($"private double Backward({ReadOnlySpan}<{t}> inputs, {ReadOnlySpan}<{t}> acts, {Span}<{t}> dacts, int B, {Span}<{t}> gradients, {Report}? report)"))
+        if (plan.HasRecurrent)
+            writer.WriteLine("/// <paramref name=\"acts\"/> is writable: a recurrent layer's backward pass consumes the cache its forward pass kept there.");
+        string acts = plan.HasRecurrent ? Span : ReadOnlySpan;
+        using (writer.Open($"private double Backward({ReadOnlySpan}<{t}> inputs, {acts}<{t}> acts, {Span}<{t}> dacts, int B, {Span}<{t}> gradients, {Report}? report)"))
         {
             writer.WriteLine($"{ReadOnlySpan}<{t}> parameters = _parameters;");
             writer.WriteLine("double squares = 0;");

@@ -44,7 +44,19 @@ internal abstract class LayerKind(string attributeName, string viewType, string 
     {
     }
 
-    /// <summary>The width the layer outputs per sample, reading <paramref name="inputWidth"/>.</summary>
+    /// <summary>Whether the layer reads a sequence through time (<c>[Lstm]</c>, <c>[Gru]</c>, <c>[Rnn]</c>) rather than row by row.</summary>
+    public virtual bool IsRecurrent => false;
+
+    /// <summary>
+    /// Whether the layer may read a sequence by applying to each of its steps alone, as rows of <c>(B·T, width)</c>:
+    /// true for dense layers; a norm or residual block is refused there (CR0026).
+    /// </summary>
+    public virtual bool AppliesPerStep => false;
+
+    /// <summary>Whether a recurrent layer outputs every step (the layers after it still read a sequence) or only its last.</summary>
+    public virtual bool ReturnsSequence(LayerSpec spec) => true;
+
+    /// <summary>The width the layer outputs per sample (per step, in a sequence), reading <paramref name="inputWidth"/>.</summary>
     public virtual int OutputWidth(LayerSpec spec, int inputWidth) => inputWidth;
 
     /// <summary>What the layer adds to the network's buffers, measured before lowering (<see cref="Footprint"/>).</summary>
@@ -75,6 +87,12 @@ internal abstract class LayerKind(string attributeName, string viewType, string 
     public abstract GradientFlowEstimate.Signal Estimate(PlanStep step, GradientFlowEstimate.Walk walk, GradientFlowEstimate.Signal x);
 
     // ---- emitting ----
+
+    /// <summary>
+    /// For a recurrent step: its layer's name index, sequence length and first step with gradient, for the report's
+    /// per-step <c>‖∂L/∂h_t‖</c>; null for other steps.
+    /// </summary>
+    public virtual (int NameIndex, int Steps, int FirstStep)? TimeSteps(PlanStep step) => null;
 
     /// <summary>The step in the description line, e.g. <c>Dense(64→128, ReLU)</c>.</summary>
     public abstract string Describe(PlanStep step);

@@ -76,9 +76,17 @@ internal sealed class Lowerer(NetworkSpec spec, CancellationToken cancellationTo
     /// <summary>Layer names added so far: the index of the next one.</summary>
     public int NameCount => _names.Count;
 
+    /// <summary>
+    /// Rows per sample of the layer being lowered: the sequence length while the layers read a sequence (a dense layer
+    /// then applies to <c>B·Steps</c> rows), else 1.
+    /// </summary>
+    public int Steps { get; private set; } = 1;
+
     public NetworkPlan Lower()
     {
+        // A layer's width is per row: per step of a sequence, else per sample.
         int width = spec.Inputs;
+        Steps = spec.Steps > 0 ? spec.Steps : 1;
         ActivationBuffer? input = null;
         foreach (LayerSpec layer in spec.Layers)
         {
@@ -86,15 +94,22 @@ internal sealed class Lowerer(NetworkSpec spec, CancellationToken cancellationTo
             PlanStep step = layer.LayerKind.Lower(layer, this, width, input);
             _steps.Add(step);
             input = step.Output;
-            width = step.Output.Width;
+            width = layer.LayerKind.OutputWidth(layer, width);
+            if (layer.LayerKind.IsRecurrent && !layer.LayerKind.ReturnsSequence(layer))
+                Steps = 1;
         }
+        int inputs = checked(spec.Inputs * (spec.Steps > 0 ? spec.Steps : 1));
+        width = checked(width * Steps);
 
         return new NetworkPlan(
             new HintKey(HintNames.Stem(spec), spec.Identity), spec.Namespace, spec.ContainingTypes, spec.TypeName,
             spec.Precision == PrecisionKind.Double ? "double" : "float",
-            spec.Inputs, width, ParameterCount, _perSample, _fixed, StatisticsCount,
+            inputs, width, ParameterCount, _perSample, _fixed, StatisticsCount,
             (int)System.Math.Min(NetworkLowering.PredictChunk, (NetworkLimits.MaxArrayLength - _fixed) / _perSample), spec.Loss,
-            input!, _names.ToEquatableArray(), _steps.ToEquatableArray());
+            input!, _names.ToEquatableArray(), _steps.ToEquatableArray())
+        {
+            HiddenGradientNormCount = HiddenGradientNormCount,
+        };
     }
 
     /// <summary>Adds a name to <see cref="NetworkPlan.LayerNames"/>; its index.</summary>
@@ -123,6 +138,16 @@ internal sealed class Lowerer(NetworkSpec spec, CancellationToken cancellationTo
     {
         int offset = StatisticsCount;
         StatisticsCount = checked(StatisticsCount + count);
+        return offset;
+    }
+
+    /// <summary>Values of <c>‖∂L/∂h_t‖</c> handed out so far, <c>T</c> per recurrent layer: the offset of the next layer's.</summary>
+    public int HiddenGradientNormCount { get; private set; }
+
+    public int HiddenGradientNorms(int steps)
+    {
+        int offset = HiddenGradientNormCount;
+        HiddenGradientNormCount = checked(HiddenGradientNormCount + steps);
         return offset;
     }
 

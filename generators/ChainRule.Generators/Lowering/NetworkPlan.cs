@@ -42,6 +42,12 @@ internal sealed record NetworkPlan(
 {
     public EquatableArray<double> PredictedDecades { get; init; } = EquatableArray<double>.Empty;
 
+    /// <summary>Values of <c>‖∂L/∂h_t‖</c> the backward pass measures: <c>T</c> per recurrent layer; 0 without one.</summary>
+    public int HiddenGradientNormCount { get; init; }
+
+    /// <summary>Whether a step is recurrent: its kernel's backward pass writes into its forward cache, so the passes take the workspace writable.</summary>
+    public bool HasRecurrent => HiddenGradientNormCount > 0;
+
     public bool HasBatchNorm => StatisticsCount > 0;
 }
 

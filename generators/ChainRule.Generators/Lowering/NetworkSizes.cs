@@ -29,6 +29,17 @@ internal readonly record struct Footprint(long Parameters, long PerSample, long 
     /// <summary>The footprint of <paramref name="layer"/> reading <paramref name="width"/> values per sample.</summary>
     /// <param name="first">Whether the layer reads the network's input (a norm then stores its input's gradient itself).</param>
     public static Footprint Of(LayerSpec layer, long width, bool first) => layer.LayerKind.Measure(layer, width, first);
+
+    /// <summary>
+    /// The footprint of a layer that reads <paramref name="width"/> features per row and <paramref name="steps"/> rows per
+    /// sample: a layer applied per step of a sequence keeps its per-row workspace for every step; a recurrent layer
+    /// measures its whole sequence itself.
+    /// </summary>
+    public static Footprint Of(LayerSpec layer, long width, bool first, long steps)
+    {
+        Footprint footprint = Of(layer, width, first);
+        return steps <= 1 || layer.LayerKind.IsRecurrent ? footprint : footprint with { PerSample = Multiply(steps, footprint.PerSample) };
+    }
 }
 
 /// <summary>The largest network the generator compiles; each limit is documented in docs/diagnostics/CR0015.md.</summary>

@@ -12,6 +12,7 @@ namespace ChainRule.Generators.Model;
 /// <param name="Identity">A name unique among the compilation's types, even file-local ones; it tells apart models whose file names would collide.</param>
 /// <param name="Inputs">Input features per sample.</param>
 /// <param name="Layers">Layers in declaration order.</param>
+/// <param name="Steps">The sequence length <c>T</c> of a sequence model, whose samples are <c>(T, Inputs)</c> batch-major; 0 for a model that is not one.</param>
 internal sealed record NetworkSpec(
     string Namespace,
     EquatableArray<ContainingTypeSpec> ContainingTypes,
@@ -20,7 +21,8 @@ internal sealed record NetworkSpec(
     int Inputs,
     LossKind Loss,
     PrecisionKind Precision,
-    EquatableArray<LayerSpec> Layers);
+    EquatableArray<LayerSpec> Layers,
+    int Steps = 0);
 
 /// <summary>A type enclosing the model: <c>partial {Keyword} {Name}</c>.</summary>
 /// <param name="Keyword"><c>class</c>, <c>struct</c>, <c>record</c>, <c>record struct</c> or <c>interface</c>.</param>

@@ -12,8 +12,11 @@ namespace ChainRule.Generators.Parsing;
 /// that report through the model's diagnostics. A layer kind's <c>Parse</c> reads its attribute only through this.
 /// </summary>
 internal sealed class LayerParseContext(IPropertySymbol property, AttributeData attribute, AttributeSyntax? syntax, string viewType,
-    PrecisionKind precision, int inputWidth, string inputSource, List<DiagnosticInfo> diagnostics)
+    PrecisionKind precision, int inputWidth, string inputSource, List<DiagnosticInfo> diagnostics, int steps = 0)
 {
+    /// <summary>The network's sequence length <c>T</c> (<c>[Network(Steps = T)]</c>); 0 for a model that reads no sequences.</summary>
+    public int Steps { get; } = steps;
+
     public PrecisionKind Precision { get; } = precision;
     public IPropertySymbol Property { get; } = property;
     public AttributeData Attribute { get; } = attribute;

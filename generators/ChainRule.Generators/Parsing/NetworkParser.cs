@@ -51,6 +51,15 @@ internal static class NetworkParser
                 (SyntaxNode?)FindArgument(networkSyntax, "Inputs", position: -1) ?? networkSyntax, "Inputs", inputs.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
+        int steps = ReadNamed(network, "Steps") is int declaredSteps ? declaredSteps : 0;
+        if (steps < 0)
+        {
+            usable = false;
+            Report(diagnostics, DiagnosticDescriptors.SequenceValueOutOfRange, (SyntaxNode?)FindArgument(networkSyntax, "Steps", position: -1) ?? networkSyntax,
+                "Steps", steps.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "a sequence length must be positive, or 0 for a network that reads no sequences");
+        }
+
         var loss = ReadEnum<LossKind>(network, networkSyntax, "Loss", position: -1, "Loss", diagnostics, ref usable);
         var precision = ReadEnum<PrecisionKind>(network, networkSyntax, "Precision", position: -1, "Precision", diagnostics, ref usable);
         string elementType = precision == PrecisionKind.Double ? "double" : "float";
@@ -65,6 +74,10 @@ internal static class NetworkParser
         // Sizes are added up only while they mean something: from a positive input width, until one is over a limit
         // (the later totals would say nothing new).
         bool measuring = inputs > 0;
+        // While the layers read a sequence (from the input of a Steps model until a recurrent layer returns its last
+        // step), each sample is `steps` rows of `width` features.
+        bool sequence = steps > 0;
+        string? lastStepLayer = null;
         foreach (ISymbol member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -83,16 +96,21 @@ internal static class NetworkParser
             }
             var (attribute, kind) = layerAttributes[0];
             var layerContext = new LayerParseContext(property, attribute, attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax,
-                $"{kind!.ViewType}<{elementType}>", precision, width, widthSource, diagnostics);
+                $"{kind!.ViewType}<{elementType}>", precision, width, widthSource, diagnostics, System.Math.Max(steps, 0));
             LayerSpec? layer = CheckProperty(layerContext, elementType, cancellationToken) is false ? null : kind.Parse(layerContext);
             if (layer is null)
             {
                 usable = false;
                 continue;
             }
+            if (!CheckSequence(layerContext, kind, sequence, steps, lastStepLayer))
+            {
+                usable = false;
+                continue;
+            }
             if (measuring)
             {
-                size += Footprint.Of(layer, width, first: layers.Count == 0);
+                size += Footprint.Of(layer, width, first: layers.Count == 0, sequence ? steps : 1);
                 measuring = CheckSize(layerContext, layer, size);
                 usable &= measuring;
             }
@@ -103,6 +121,20 @@ internal static class NetworkParser
                 LocationInfo.From(FindArgument(layerContext.Syntax, "Placement", position: -1))));
             width = kind.OutputWidth(layer, width);
             widthSource = $"'{property.Name}'";
+            if (kind.IsRecurrent && !kind.ReturnsSequence(layer))
+            {
+                sequence = false;
+                lastStepLayer = property.Name;
+            }
+        }
+
+        // Softmax cross-entropy takes one label per sample; MSE and BCE apply per element, so per step too.
+        if (usable && last is not null && sequence && steps > 0 && loss == LossKind.SoftmaxCrossEntropy)
+        {
+            usable = false;
+            Report(diagnostics, DiagnosticDescriptors.NotSupportedOnSequence, (SyntaxNode?)FindArgument(networkSyntax, "Loss", position: -1) ?? networkSyntax,
+                "The loss SoftmaxCrossEntropy",
+                $"'{last.Name}', the last layer, outputs every one of the {steps} steps, and softmax cross-entropy takes one label per sample; return only the last step from the recurrent layer (ReturnSequences = false), or use MeanSquaredError or BinaryCrossEntropyWithLogits, which apply to every element");
         }
 
         if (layers.Count == 0 && usable)
@@ -123,9 +155,35 @@ internal static class NetworkParser
                 inputs,
                 loss,
                 precision,
-                layers.ToEquatableArray())
+                layers.ToEquatableArray(),
+                steps)
             : null;
         return new ParseResult(spec, diagnostics.ToEquatableArray(), sites.ToEquatableArray());
+    }
+
+    /// <summary>
+    /// CR0024 on a recurrent layer with no sequence to read; CR0026 on a layer that cannot apply to each step of the
+    /// sequence it reads (norms and residual blocks: they would have to be told whether to normalize across steps).
+    /// </summary>
+    private static bool CheckSequence(LayerParseContext layer, LayerKind kind, bool sequence, int steps, string? lastStepLayer)
+    {
+        if (kind.IsRecurrent && !sequence)
+        {
+            string reason = lastStepLayer is not null
+                ? $"'{lastStepLayer}' before it returns only its last step; declare '{lastStepLayer}' with ReturnSequences = true to stack recurrent layers"
+                : steps == 0
+                    ? "the network declares no sequence length; declare it as [Network(Inputs = F, Steps = T)] to read each sample as T steps of F features"
+                    : "the network's sequence length is not valid";
+            layer.Report(DiagnosticDescriptors.RecurrentLayerWithoutSequence, layer.Syntax, layer.Name, reason);
+            return false;
+        }
+        if (sequence && !kind.IsRecurrent && !kind.AppliesPerStep)
+        {
+            layer.Report(DiagnosticDescriptors.NotSupportedOnSequence, layer.Syntax, $"{kind.Noun} '{layer.Name}'",
+                $"its input is a sequence of {steps} steps, and only dense layers apply to each step; place it after a recurrent layer that returns its last step (ReturnSequences = false)");
+            return false;
+        }
+        return true;
     }
 
     private static bool CheckType(INamedTypeSymbol type, TypeDeclarationSyntax declaration, Compilation compilation, List<DiagnosticInfo> diagnostics)

@@ -57,12 +57,12 @@ internal sealed partial class DenseLayerKind
             // The ReLU is applied in the product's epilogue, over the pre-activation in place (the plan keeps no
             // separate one for ReLU): no second pass, no second buffer.
             string dead = LocalNames.Of(dense.Variable, Role.Dead);
-            pass.Writer.WriteLine($"int {dead} = {Kernels}.Dense.ForwardRelu({output}, {input}, {weight}, {bias}, B, {dense.Inputs}, {dense.Outputs}, {weightNorm});");
-            pass.Writer.WriteLine($"report?.RecordDeadUnits({dense.NameIndex}, {dead}, {dense.Outputs} * B);");
+            pass.Writer.WriteLine($"int {dead} = {Kernels}.Dense.ForwardRelu({output}, {input}, {weight}, {bias}, {dense.Rows}, {dense.Inputs}, {dense.Outputs}, {weightNorm});");
+            pass.Writer.WriteLine($"report?.RecordDeadUnits({dense.NameIndex}, {dead}, {dense.Outputs * dense.Steps} * B);");
         }
         else
         {
-            pass.Writer.WriteLine($"{Kernels}.Dense.Forward({pre}, {input}, {weight}, {bias}, B, {dense.Inputs}, {dense.Outputs}, {weightNorm});");
+            pass.Writer.WriteLine($"{Kernels}.Dense.Forward({pre}, {input}, {weight}, {bias}, {dense.Rows}, {dense.Inputs}, {dense.Outputs}, {weightNorm});");
             if (dense.HasActivation)
                 pass.Writer.WriteLine($"{Kernels}.{ActivationKernel(dense.Activation)}.Forward({output}, {pre});");
         }
@@ -110,7 +110,7 @@ internal sealed partial class DenseLayerKind
         string dbiasSquares = LocalNames.Of(dense.Variable, Role.BiasGradientSquares);
         // Each dense layer's gradients are written once per backward pass: overwritten, so the trainer need not clear them.
         // Typed, so that `out double _` stays a discard even when the model has a member named _.
-        pass.Writer.WriteLine($"{Kernels}.Dense.BackwardParameters({dweight}, {dbias}, {dpre}, {input}, B, {dense.Inputs}, {dense.Outputs}, accumulate: false, out double {dweightSquares}, out double {(dense.HasBias ? dbiasSquares : "_")});");
+        pass.Writer.WriteLine($"{Kernels}.Dense.BackwardParameters({dweight}, {dbias}, {dpre}, {input}, {dense.Rows}, {dense.Inputs}, {dense.Outputs}, accumulate: false, out double {dweightSquares}, out double {(dense.HasBias ? dbiasSquares : "_")});");
         pass.Writer.WriteLine(dense.HasBias ? $"squares += {dweightSquares} + {dbiasSquares};" : $"squares += {dweightSquares};");
         // The report's bias norm is NaN for a layer without bias, as for RMSNorm's missing β.
         string biasNorm = dense.HasBias ? $"global::System.Math.Sqrt({dbiasSquares})" : "double.NaN";
@@ -118,9 +118,9 @@ internal sealed partial class DenseLayerKind
         if (!needsInputGradient)
             pass.Writer.WriteLine("// The network input needs no gradient.");
         else if (reluBelow is not null)
-            pass.Writer.WriteLine($"{Kernels}.Dense.BackwardInputRelu({dinput}, {dpre}, {weight}, {pass.Use(reluBelow.PreActivation)}, B, {dense.Inputs}, {dense.Outputs});");
+            pass.Writer.WriteLine($"{Kernels}.Dense.BackwardInputRelu({dinput}, {dpre}, {weight}, {pass.Use(reluBelow.PreActivation)}, {dense.Rows}, {dense.Inputs}, {dense.Outputs});");
         else
-            pass.Writer.WriteLine($"{Kernels}.Dense.{(accumulateInputGradient ? "BackwardInputAdd" : "BackwardInput")}({dinput}, {dpre}, {weight}, B, {dense.Inputs}, {dense.Outputs});");
+            pass.Writer.WriteLine($"{Kernels}.Dense.{(accumulateInputGradient ? "BackwardInputAdd" : "BackwardInput")}({dinput}, {dpre}, {weight}, {dense.Rows}, {dense.Inputs}, {dense.Outputs});");
     }
 
     /// <summary>

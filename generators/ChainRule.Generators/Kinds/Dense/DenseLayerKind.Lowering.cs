@@ -11,6 +11,7 @@ namespace ChainRule.Generators.Kinds;
 /// <param name="BiasOffset">Offset of <c>b</c> (shape <c>(Outputs)</c>); −1 for a layer without bias.</param>
 /// <param name="Init">The resolved initialization scheme, never <see cref="InitKind.Default"/>.</param>
 /// <param name="Stream">The random stream the weights are drawn from.</param>
+/// <param name="Steps">Rows per sample: the sequence length when the layer applies to each step of a sequence, else 1.</param>
 /// <param name="PreActivation">Where <c>x Wᵀ + b</c> is stored; the same as the output for Identity and for ReLU (overwritten in place: its backward needs only where the output is positive).</param>
 internal sealed record DenseStep(
     int Index,
@@ -27,7 +28,8 @@ internal sealed record DenseStep(
     int Stream,
     ActivationBuffer? Input,
     ActivationBuffer PreActivation,
-    ActivationBuffer Output)
+    ActivationBuffer Output,
+    int Steps = 1)
     : PlanStep(Index, Name, Modifiers, Input, Output)
 {
     public override LayerKind LayerKind => DenseLayerKind.Instance;
@@ -37,6 +39,9 @@ internal sealed record DenseStep(
     public bool HasBias => BiasOffset >= 0;
 
     public int WeightCount => Inputs * Outputs;
+
+    /// <summary>The rows of the layer's products: <c>B</c>, or <c>Steps·B</c> over a sequence's steps.</summary>
+    public string Rows => Steps == 1 ? "B" : $"{Steps} * B";
 }
 
 internal sealed partial class DenseLayerKind
@@ -67,15 +72,20 @@ internal sealed partial class DenseLayerKind
         ActivationKind activation, InitKind init, ActivationBuffer? input, bool hasBias = true)
     {
         bool keepsPreActivation = KeepsPreActivation(activation);
-        ActivationBuffer pre = lowering.PerSample(LocalNames.Of(variable, keepsPreActivation ? Role.PreActivation : Role.Out), outputs);
-        ActivationBuffer output = keepsPreActivation ? lowering.PerSample(LocalNames.Of(variable, Role.Out), outputs) : pre;
+        int steps = lowering.Steps;
+        int perSample = checked(outputs * steps);
+        ActivationBuffer pre = lowering.PerSample(LocalNames.Of(variable, keepsPreActivation ? Role.PreActivation : Role.Out), perSample);
+        ActivationBuffer output = keepsPreActivation ? lowering.PerSample(LocalNames.Of(variable, Role.Out), perSample) : pre;
         int weights = lowering.Parameters(checked(inputs * outputs));
         int bias = hasBias ? lowering.Parameters(outputs) : -1;
         return new DenseStep(lowering.StepIndex, name, modifiers, variable, nameIndex, inputs, outputs, weights, bias,
-            activation, ResolveInit(init, activation), lowering.NextStream(), input, pre, output);
+            activation, ResolveInit(init, activation), lowering.NextStream(), input, pre, output, steps);
     }
 
     protected override IEnumerable<LayerTensor> Tensors(DenseStep step) => TensorsOf(step);
+
+    /// <summary>One product per row: per step of a sequence, <c>Steps</c> of them per sample.</summary>
+    protected override long MultiplyAdds(DenseStep step) => step.Steps * base.MultiplyAdds(step);
 
     /// <summary><c>W</c> (its rows are the output units) and, unless the layer has none, <c>b</c>; the backward kernels overwrite both gradients.</summary>
     public static IEnumerable<LayerTensor> TensorsOf(DenseStep dense)

@@ -40,6 +40,8 @@ internal sealed partial class DenseLayerKind() : LayerKind<DenseSpec, DenseStep>
         return usable ? new DenseSpec(name, layer.Modifiers, units, activation, init, hasBias) : null;
     }
 
+    public override bool AppliesPerStep => true;
+
     public override AttributeArgumentSyntax? TooLargeArgument(LayerParseContext layer, bool tooManyLayers) => layer.Argument("units", position: 0);
 
     /// <summary>CR0009: a logit loss applies its own sigmoid or softmax, so an activation before it squashes the logits twice.</summary>
