@@ -598,6 +598,131 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void CR0024_RecurrentLayerInANetworkWithoutSteps()
+    {
+        var diagnostic = AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 3, Loss = Loss.MeanSquaredError)]
+            public partial class Model
+            {
+                [[|Lstm(8)|]] public partial LstmLayer<float> Memory { get; }
+                [Dense(1)] public partial DenseLayer<float> Head { get; }
+            }
+            """, "CR0024");
+        Assert.Equal("Recurrent layer 'Memory' reads a sequence, but the network declares no sequence length; declare it as [Network(Inputs = F, Steps = T)] to read each sample as T steps of F features",
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void CR0024_RecurrentLayerAfterOneThatReturnsTheLastStep()
+    {
+        var diagnostic = AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 3, Steps = 20, Loss = Loss.MeanSquaredError)]
+            public partial class Model
+            {
+                [Lstm(16)] public partial LstmLayer<float> First { get; }
+                [[|Gru(16)|]] public partial GruLayer<float> Second { get; }
+                [Dense(1)] public partial DenseLayer<float> Head { get; }
+            }
+            """, "CR0024");
+        Assert.Equal("Recurrent layer 'Second' reads a sequence, but 'First' before it returns only its last step; declare 'First' with ReturnSequences = true to stack recurrent layers",
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void CR0025_NegativeSteps()
+    {
+        var diagnostic = AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 3, [|Steps = -4|], Loss = Loss.MeanSquaredError)]
+            public partial class Model
+            {
+                [Dense(1)] public partial DenseLayer<float> Head { get; }
+            }
+            """, "CR0025");
+        Assert.Equal("Steps is -4, but a sequence length must be positive, or 0 for a network that reads no sequences", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("11")]
+    public void CR0025_TruncationOutsideTheSequence(string truncate)
+    {
+        var diagnostic = AssertSingle($$"""
+            using ChainRule;
+            [Network(Inputs = 3, Steps = 10, Loss = Loss.MeanSquaredError)]
+            public partial class Model
+            {
+                [Rnn(4, [|Truncate = {{truncate}}|])] public partial RnnLayer<float> Memory { get; }
+                [Dense(1)] public partial DenseLayer<float> Head { get; }
+            }
+            """, "CR0025");
+        Assert.Equal($"Truncate of 'Memory' is {truncate}, but it must be 0 (full backpropagation through time) or a number of steps from 1 to Steps = 10",
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void CR0026_NormBetweenSequenceLayers()
+    {
+        var diagnostic = AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4, Steps = 10, Loss = Loss.MeanSquaredError)]
+            public partial class Model
+            {
+                [Lstm(8, ReturnSequences = true)] public partial LstmLayer<float> Encoder { get; }
+                [[|LayerNorm|]] public partial NormLayer<float> Norm { get; }
+                [Dense(1)] public partial DenseLayer<float> Head { get; }
+            }
+            """, "CR0026");
+        Assert.Equal("Norm layer 'Norm' cannot read a sequence: its input is a sequence of 10 steps, and only dense layers apply to each step; place it after a recurrent layer that returns its last step (ReturnSequences = false)",
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void CR0026_SoftmaxCrossEntropyOnEveryStep()
+    {
+        var diagnostic = AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4, Steps = 10, [|Loss = Loss.SoftmaxCrossEntropy|])]
+            public partial class Model
+            {
+                [Gru(8, ReturnSequences = true)] public partial GruLayer<float> Encoder { get; }
+                [Dense(3)] public partial DenseLayer<float> Head { get; }
+            }
+            """, "CR0026");
+        Assert.StartsWith("The loss SoftmaxCrossEntropy cannot read a sequence: 'Head', the last layer, outputs every one of the 10 steps",
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void CR0004_RnnActivationOtherThanTanhOrRelu()
+    {
+        var diagnostic = AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4, Steps = 3, Loss = Loss.MeanSquaredError)]
+            public partial class Model
+            {
+                [Rnn(8, [|Activation.Gelu|])] public partial RnnLayer<float> Memory { get; }
+                [Dense(1)] public partial DenseLayer<float> Head { get; }
+            }
+            """, "CR0004");
+        Assert.Equal("Activation.Gelu is not a defined RNN activation value; use one of: Tanh, ReLU", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void CR0007_ZeroRecurrentInit() =>
+        AssertSingle("""
+            using ChainRule;
+            [Network(Inputs = 4, Steps = 3, Loss = Loss.MeanSquaredError)]
+            public partial class Model
+            {
+                [Gru(8, [|RecurrentInit = Init.Zeros|])] public partial GruLayer<float> Memory { get; }
+                [Dense(1)] public partial DenseLayer<float> Head { get; }
+            }
+            """, "CR0007");
+
+    [Fact]
     public void CR0010_ResidualWidthMustMatchItsInput()
     {
         var diagnostic = AssertSingle("""

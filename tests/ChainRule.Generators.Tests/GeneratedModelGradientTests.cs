@@ -55,6 +55,81 @@ public class GeneratedModelGradientTests(ITestOutputHelper log)
         ("StackedStacks", "SoftmaxCrossEntropy", 4, ["[Residual(Norm.RMSNorm, Activation.Gelu, Repeat = 1)] public partial ResidualStack<{T}> R { get; }", "[Residual(Norm.LayerNorm, Activation.Tanh, Repeat = 2, Placement = NormPlacement.Post)] public partial ResidualStack<{T}> S { get; }", "[Dense(3)] public partial DenseLayer<{T}> B { get; }"]),
     ];
 
+    /// <summary>
+    /// Sequence models (<c>[Network(Steps = T)]</c>): LSTM, GRU and RNN (tanh and ReLU), last-step and every-step
+    /// outputs with a per-step dense head, dense layers per step before a recurrent layer and after a last-step one, a
+    /// norm after the last step, stacked layers, T = 1, init options, each loss. Truncated models are in
+    /// <see cref="TruncatedSequenceArchitectures"/>: their gradient is by definition not the loss's derivative.
+    /// </summary>
+    private static readonly (string Name, string Loss, int Inputs, int Steps, string[] Layers)[] SequenceArchitectures =
+    [
+        ("LstmLastStep", "SoftmaxCrossEntropy", 3, 5, ["[Lstm(4)] public partial LstmLayer<{T}> L { get; }", "[Dense(3)] public partial DenseLayer<{T}> B { get; }"]),
+        ("GruLastStep", "MeanSquaredError", 2, 6, ["[Gru(5)] public partial GruLayer<{T}> G { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("RnnTanhLastStep", "BinaryCrossEntropyWithLogits", 3, 4, ["[Rnn(4)] public partial RnnLayer<{T}> R { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("RnnReluEveryStep", "MeanSquaredError", 2, 4, ["[Rnn(3, Activation.ReLU, ReturnSequences = true)] public partial RnnLayer<{T}> R { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("LstmEveryStep", "BinaryCrossEntropyWithLogits", 2, 4, ["[Lstm(3, ReturnSequences = true)] public partial LstmLayer<{T}> L { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("GruEveryStepAfterDense", "MeanSquaredError", 3, 5, ["[Dense(4, Activation.Tanh)] public partial DenseLayer<{T}> E { get; }", "[Gru(3, ReturnSequences = true)] public partial GruLayer<{T}> G { get; }", "[Dense(1)] public partial DenseLayer<{T}> B { get; }"]),
+        ("LstmIntoGru", "SoftmaxCrossEntropy", 2, 5, ["[Lstm(4, ReturnSequences = true)] public partial LstmLayer<{T}> L { get; }", "[Gru(3)] public partial GruLayer<{T}> G { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("RnnIntoLstmEveryStep", "MeanSquaredError", 2, 3, ["[Rnn(3, ReturnSequences = true)] public partial RnnLayer<{T}> R { get; }", "[Lstm(2, ReturnSequences = true)] public partial LstmLayer<{T}> L { get; }", "[Dense(1)] public partial DenseLayer<{T}> B { get; }"]),
+        ("LstmOneStep", "MeanSquaredError", 3, 1, ["[Lstm(3)] public partial LstmLayer<{T}> L { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("LstmLongerOptions", "SoftmaxCrossEntropy", 2, 20, ["[Lstm(3, RecurrentInit = Init.Orthogonal, ForgetBias = 1)] public partial LstmLayer<{T}> L { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("GruThenDenseAndNorm", "MeanSquaredError", 2, 4, ["[Gru(4)] public partial GruLayer<{T}> G { get; }", "[Dense(5, Activation.Tanh)] public partial DenseLayer<{T}> D { get; }", "[LayerNorm] public partial NormLayer<{T}> N { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+    ];
+
+    /// <summary>Truncated BPTT (<c>Truncate = K</c>): last-step and every-step outputs.</summary>
+    private static readonly (string Name, string Loss, int Inputs, int Steps, string[] Layers)[] TruncatedSequenceArchitectures =
+    [
+        ("LstmTruncatedLastStep", "MeanSquaredError", 2, 6, ["[Lstm(3, Truncate = 2)] public partial LstmLayer<{T}> L { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("GruTruncatedEveryStep", "BinaryCrossEntropyWithLogits", 2, 5, ["[Gru(3, ReturnSequences = true, Truncate = 2)] public partial GruLayer<{T}> G { get; }", "[Dense(1)] public partial DenseLayer<{T}> B { get; }"]),
+        ("RnnTruncatedLastStep", "SoftmaxCrossEntropy", 3, 5, ["[Rnn(4, Truncate = 3)] public partial RnnLayer<{T}> R { get; }", "[Dense(3)] public partial DenseLayer<{T}> B { get; }"]),
+    ];
+
+    public static IEnumerable<object[]> SequenceCases() => SequenceArchitectures.Select(a => new object[] { a.Name });
+
+    [Theory]
+    [MemberData(nameof(SequenceCases))]
+    public void RecurrentModelsMatchFiniteDifferences(string architecture) =>
+        CheckAgainstFiniteDifferences(FindByName(architecture + "_Double").Double,
+            kinked: SequenceArchitectures.Single(a => a.Name == architecture).Layers.Any(l => l.Contains("ReLU", StringComparison.Ordinal)));
+
+    [Theory]
+    [MemberData(nameof(SequenceCases))]
+    public void RecurrentModelsAgreeInFloatAndDouble(string architecture)
+    {
+        var (reference, single) = FindByName(architecture + "_Double");
+        CheckFloatAgainstDouble(reference, single);
+    }
+
+    public static IEnumerable<object[]> TruncatedCases() => TruncatedSequenceArchitectures.Select(a => new object[] { a.Name });
+
+    /// <summary>
+    /// A truncated model's gradient is the full one's with the state detached before step <c>T − K</c>: the layers
+    /// after the recurrent one see the same function, so their gradients match finite differences, while the
+    /// recurrent layer's differ from the full BPTT gradient of the same model (the truncation reached the kernel).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TruncatedCases))]
+    public void TruncatedModelsMatchFiniteDifferencesAboveTheRecurrence(string architecture)
+    {
+        IModelProbe truncated = FindByName(architecture + "_Double").Double;
+        IModelProbe full = FindByName(architecture + "Full_Double").Double;
+        MoveOffKinks(truncated, truncated.Name.Length);
+        for (int i = 0; i < truncated.ParameterCount; i++)
+            full.SetParameter(i, truncated.GetParameter(i));
+        double[] analytic = new double[truncated.ParameterCount], reference = new double[full.ParameterCount];
+        double loss = truncated.LossAndGradients(analytic);
+        Assert.Equal(full.LossAndGradients(reference), loss); // the forward pass does not depend on the truncation
+        double[] numeric = FiniteDifferences(truncated, analytic.Max(Math.Abs), out _);
+        int recurrent = truncated.RecurrentParameterCount;
+        double[] Head(double[] g) => g[recurrent..];
+        double error = RelativeError(Head(analytic), Head(numeric), out int worst);
+        Assert.True(error < 1e-6, $"{truncated.Name}: head gradient relative error {error:E3} at {recurrent + worst}\n{Differences(Head(analytic), Head(numeric))}");
+        double[] Recurrence(double[] g) => g[..recurrent];
+        Assert.True(RelativeError(Recurrence(analytic), Recurrence(reference), out _) > 1e-3,
+            $"{truncated.Name}: the truncated gradient equals full BPTT's, so the truncation did not reach the kernel.");
+        Assert.True(RelativeError(Recurrence(reference), Recurrence(numeric), out _) < 1e-6, $"{truncated.Name}: full BPTT does not match finite differences.");
+    }
+
     public static IEnumerable<object[]> ArchitectureCases() => Architectures.Select(a => new object[] { a.Name });
 
     [Theory]
@@ -212,17 +287,24 @@ public class GeneratedModelGradientTests(ITestOutputHelper log)
         var random = new Random(Seed);
         var source = new StringBuilder("using ChainRule;\n#pragma warning disable CR0009 // activations on logits are part of the matrix\n");
         var pairs = new List<(string Double, string Float)>();
-        void Add(string stem, string loss, int inputs, Func<string, string[]> layers, int outputs)
+        void Add(string stem, string loss, int inputs, Func<string, string[]> layers, int outputs, int steps = 0, string[]? twin = null)
         {
             int batch = random.Next(3, 7);
-            double[] data = Enumerable.Range(0, batch * inputs).Select(_ => random.NextDouble() * 4 - 2).ToArray();
+            double[] data = Enumerable.Range(0, batch * inputs * Math.Max(steps, 1)).Select(_ => random.NextDouble() * 4 - 2).ToArray();
             int[] labels = Enumerable.Range(0, batch).Select(_ => random.Next(outputs)).ToArray();
             double[] targets = Enumerable.Range(0, batch * outputs)
                 .Select(_ => loss == "MeanSquaredError" ? random.NextDouble() * 2 - 1 : random.NextDouble()).ToArray();
             int seed = random.Next();
             foreach (string precision in new[] { "Double", "Float" })
-                AppendModel(source, $"{stem}_{precision}", precision, loss, inputs, layers(precision == "Double" ? "double" : "float"), batch, seed, data, labels, targets);
+                AppendModel(source, $"{stem}_{precision}", precision, loss, inputs, layers(precision == "Double" ? "double" : "float"), batch, seed, data, labels, targets, steps);
             pairs.Add(($"{stem}_Double", $"{stem}_Float"));
+            // The same model without truncation, on the same data.
+            if (twin is not null)
+            {
+                foreach (string precision in new[] { "Double", "Float" })
+                    AppendModel(source, $"{stem}Full_{precision}", precision, loss, inputs, twin.Select(l => l.Replace("{T}", precision == "Double" ? "double" : "float", StringComparison.Ordinal)).ToArray(), batch, seed, data, labels, targets, steps);
+                pairs.Add(($"{stem}Full_Double", $"{stem}Full_Float"));
+            }
         }
 
         foreach (var (activation, loss, depth) in Cases().Select(c => ((string)c[0], (string)c[1], (int)c[2])))
@@ -237,6 +319,17 @@ public class GeneratedModelGradientTests(ITestOutputHelper log)
         {
             int outputs = int.Parse(System.Text.RegularExpressions.Regex.Match(layers[^1], @"Dense\((\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
             Add(name, loss, inputs, t => layers.Select(l => l.Replace("{T}", t, StringComparison.Ordinal)).ToArray(), outputs);
+        }
+
+        foreach (var (name, loss, inputs, steps, layers) in SequenceArchitectures.Concat(TruncatedSequenceArchitectures))
+        {
+            // A head after an every-step layer outputs per step: T × its units per sample.
+            int units = int.Parse(System.Text.RegularExpressions.Regex.Match(layers[^1], @"Dense\((\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+            bool perStep = !layers.Any(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\[(Lstm|Gru|Rnn)\(") && !l.Contains("ReturnSequences = true", StringComparison.Ordinal));
+            string[]? twin = TruncatedSequenceArchitectures.Any(a => a.Name == name)
+                ? layers.Select(l => System.Text.RegularExpressions.Regex.Replace(l, @", Truncate = \d+", "")).ToArray()
+                : null;
+            Add(name, loss, inputs, t => layers.Select(l => l.Replace("{T}", t, StringComparison.Ordinal)).ToArray(), perStep ? steps * units : units, steps, twin);
         }
 
         CSharpCompilation compilation = GeneratorHarness.Compile(source.ToString(), "GradientModels.cs", "GradientModels")
@@ -256,16 +349,20 @@ public class GeneratedModelGradientTests(ITestOutputHelper log)
     /// (BatchNorm normalizes with the batch's statistics there, and with running statistics in <c>Evaluate</c>).
     /// </summary>
     private static void AppendModel(StringBuilder source, string name, string precision, string loss,
-        int inputs, string[] layers, int batch, int seed, double[] data, int[] labels, double[] targets)
+        int inputs, string[] layers, int batch, int seed, double[] data, int[] labels, double[] targets, int steps = 0)
     {
         string t = precision == "Double" ? "double" : "float";
         string Literals(IEnumerable<double> values) => string.Join(", ", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture) + (t == "float" ? "f" : "")));
-        source.AppendLine(CultureInfo.InvariantCulture, $"[Network(Inputs = {inputs}, Loss = Loss.{loss}, Precision = Precision.{precision})]");
+        source.AppendLine(CultureInfo.InvariantCulture, $"[Network(Inputs = {inputs}{(steps > 0 ? $", Steps = {steps}" : "")}, Loss = Loss.{loss}, Precision = Precision.{precision})]");
         source.AppendLine(CultureInfo.InvariantCulture, $"public partial class {name}");
         source.AppendLine("{");
         foreach (string layer in layers)
             source.AppendLine(CultureInfo.InvariantCulture, $"    {layer}");
         source.AppendLine("}");
+        // The truncated models' recurrent layer comes first: its parameters are the buffer's first ones.
+        string recurrentCount = layers.Length > 0 && System.Text.RegularExpressions.Regex.Match(layers[0], @"^\[(Lstm|Gru|Rnn)\((\d+)") is { Success: true } first
+            ? $"{first.Groups[1].Value switch { "Lstm" => 4, "Gru" => 3, _ => 1 }} * {first.Groups[2].Value} * ({inputs} + {first.Groups[2].Value} + 2)"
+            : "0";
         string targetsField = loss == "SoftmaxCrossEntropy"
             ? $"int[] _targets = [{string.Join(", ", labels)}];"
             : $"{t}[] _targets = [{Literals(targets)}];";
@@ -279,6 +376,7 @@ public class GeneratedModelGradientTests(ITestOutputHelper log)
                 public Probe_{{name}}() => _trainer = _model.CreateTrainer(new ChainRule.Training.TrainerOptions { MaxBatch = {{batch}} });
                 public string Name => "{{name}}";
                 public int ParameterCount => {{name}}.ParameterCount;
+                public int RecurrentParameterCount => {{recurrentCount}};
                 public double GetParameter(int index) => _model.Parameters[index];
                 public void SetParameter(int index, double value) => _model.Parameters[index] = ({{t}})value;
                 public double Loss() => _trainer.ComputeGradients(_inputs, _targets);

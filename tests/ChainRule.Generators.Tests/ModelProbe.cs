@@ -11,6 +11,9 @@ public interface IModelProbe
 
     int ParameterCount { get; }
 
+    /// <summary>Parameters of a first recurrent layer (its four tensors lead the buffer); 0 for other models.</summary>
+    int RecurrentParameterCount { get; }
+
     double GetParameter(int index);
 
     void SetParameter(int index, double value);

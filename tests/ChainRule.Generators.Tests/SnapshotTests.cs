@@ -77,6 +77,36 @@ public class SnapshotTests
     public Task BiasFree() => Verify(Generate(ModelSources.BiasFree), "cs");
 
     /// <summary>Names that collide with the locals of other layers, and keywords: numbered stems and @ where needed, still readable.</summary>
+    /// <summary>A sequence regressor: two stacked LSTMs (every step into the last step, truncated BPTT, orthogonal W_hh, forget bias 1) and a head.</summary>
+    [Fact]
+    public Task StackedLstmRegressor() => Verify(Generate("""
+        using ChainRule;
+
+        namespace Forecast;
+
+        [Network(Inputs = 3, Steps = 12, Loss = Loss.MeanSquaredError)]
+        public partial class StackedLstm
+        {
+            [Lstm(16, ReturnSequences = true, RecurrentInit = Init.Orthogonal, ForgetBias = 1)] public partial LstmLayer<float> Encoder { get; }
+            [Lstm(8, Truncate = 5)]                                                             public partial LstmLayer<float> Final { get; }
+            [Dense(2)]                                                                          public partial DenseLayer<float> Head { get; }
+        }
+        """), "cs");
+
+    /// <summary>A per-step tagger: a dense layer on every step of the input, a GRU returning every step, and a per-step head.</summary>
+    [Fact]
+    public Task GruPerStepTagger() => Verify(Generate("""
+        using ChainRule;
+
+        [Network(Inputs = 4, Steps = 10, Loss = Loss.BinaryCrossEntropyWithLogits)]
+        public partial class Tagger
+        {
+            [Dense(6, Activation.Tanh)]        public partial DenseLayer<float> Embed { get; }
+            [Gru(8, ReturnSequences = true)]   public partial GruLayer<float> Memory { get; }
+            [Dense(1)]                         public partial DenseLayer<float> Tag { get; }
+        }
+        """), "cs");
+
     [Fact]
     public Task CollidingAndKeywordNames() => Verify(Generate("""
         using ChainRule;

@@ -42,9 +42,9 @@ internal static partial class NetworkEmitter
         writer.WriteLine("/// norms into <paramref name=\"report\"/>.");
         writer.WriteLine("/// </summary>");
         writer.WriteLine("/// <returns>The sum of squares of every parameter gradient, from the kernels that wrote them.</returns>");
-        writer.WriteLine(GeneratedCode);
         if (plan.HasRecurrent)
-            writer.WriteLine("/// <paramref name=\"acts\"/> is writable: a recurrent layer's backward pass consumes the cache its forward pass kept there.");
+            writer.WriteLine("/// <remarks><paramref name=\"acts\"/> is writable: a recurrent layer's backward pass consumes the cache its forward pass kept there.</remarks>");
+        writer.WriteLine(GeneratedCode);
         string acts = plan.HasRecurrent ? Span : ReadOnlySpan;
         using (writer.Open($"private double Backward({ReadOnlySpan}<{t}> inputs, {acts}<{t}> acts, {Span}<{t}> dacts, int B, {Span}<{t}> gradients, {Report}? report)"))
         {

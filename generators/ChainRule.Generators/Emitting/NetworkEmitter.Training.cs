@@ -64,7 +64,26 @@ internal static partial class NetworkEmitter
             {
                 // Sized in 64 bits and refused before the optimizer's state or the workspace is allocated.
                 writer.WriteLine($"int workspace = {Training}.Guard.WorkspaceLength<{t}>(options, ActivationsPerSample, {(plan.FixedActivations > 0 ? "FixedActivations" : "fixedActivations: 0")});");
-                writer.WriteLine($"_state = new(options, ParameterCount, LayerNames, LayerOffsets, \"{plan.Loss}\", model._statistics.Length);");
+                if (plan.HasRecurrent)
+                {
+                    // The report keeps each recurrent layer's ‖∂L/∂h_t‖ per step; constant spans, allocated nowhere.
+                    var steps = new int[plan.LayerNames.Count];
+                    var firstSteps = new int[plan.LayerNames.Count];
+                    foreach (PlanStep step in plan.Steps)
+                    {
+                        if (step.LayerKind.TimeSteps(step) is { } time)
+                        {
+                            steps[time.NameIndex] = time.Steps;
+                            firstSteps[time.NameIndex] = time.FirstStep;
+                        }
+                    }
+                    writer.WriteLine($"_state = new(options, ParameterCount, LayerNames, LayerOffsets, \"{plan.Loss}\", model._statistics.Length,");
+                    writer.WriteLine($"    layerSteps: [{string.Join(", ", steps.Select(Number))}], firstSteps: [{string.Join(", ", firstSteps.Select(Number))}]);");
+                }
+                else
+                {
+                    writer.WriteLine($"_state = new(options, ParameterCount, LayerNames, LayerOffsets, \"{plan.Loss}\", model._statistics.Length);");
+                }
                 writer.WriteLine("_model = model;");
                 writer.WriteLine("_clipAdaptive = model.ClipAdaptive;");
                 writer.WriteLine($"_acts = new {t}[workspace];");

@@ -16,6 +16,9 @@ internal static class LayerKinds
         NormLayerKind.RMSNorm,
         NormLayerKind.BatchNorm,
         ResidualLayerKind.Instance,
+        RecurrentLayerKind.Lstm,
+        RecurrentLayerKind.Gru,
+        RecurrentLayerKind.Rnn,
     ];
 
     /// <summary>The kind declared by the attribute class named <paramref name="attributeName"/>, or null for any other attribute.</summary>

@@ -178,6 +178,30 @@ internal static class GradientFlowEstimate
             return y;
         }
 
+        /// <summary>
+        /// A recurrent layer, estimated over one step as a dense layer from <c>[x_t, h_{t−1}]</c> (fan-in <c>F + H</c>)
+        /// with PyTorch's <c>U(±1/√H)</c> weights (variance <c>1/(3H)</c>) and a tanh-shaped output: the flow through
+        /// time, which this cannot predict, is what the report's per-step <c>‖∂L/∂h_t‖</c> measures.
+        /// </summary>
+        public Signal Recurrent(RecurrentStep recurrent, Signal x)
+        {
+            _justBefore = null;
+            _normJustBefore = -1;
+            double variance = 1.0 / (3.0 * recurrent.Hidden);
+            int fanIn = recurrent.Inputs + recurrent.Hidden;
+            double q = fanIn * variance * x.Square;
+            Moments moments = ActivationMoments.Of(ActivationKind.Tanh, q, 0);
+            int layer = recurrent.NameIndex;
+            double inputSquare = x.Square;
+            _backward.Add(g =>
+            {
+                double pre = g * moments.SlopeSquare;
+                squares[layer] += (double)fanIn * recurrent.Width * pre * inputSquare;
+                return recurrent.Width * variance * pre;
+            });
+            return new Signal(moments.Square, moments.Mean, moments.UnitMeans);
+        }
+
         public Signal Residual(ResidualStep residual, Signal x)
         {
             _justBefore = null;

@@ -34,12 +34,19 @@ internal static class Role
     public const string Sum = "sum";
     public const string Up = "up";
     public const string Down = "down";
+    public const string WeightIH = "weight_ih";
+    public const string WeightHH = "weight_hh";
+    public const string BiasIH = "bias_ih";
+    public const string BiasHH = "bias_hh";
+    public const string Cache = "cache";
+    public const string HiddenGradientNorms = "hidden_norms";
 
     /// <summary>Every role above; a stem is handed out only when all of them are free for it.</summary>
     public static readonly string[] All =
     [
         Weight, Bias, Random, Dead, WeightGradientSquares, BiasGradientSquares, Gamma, Beta, RunningMean, RunningVariance,
         GammaGradientSquares, BetaGradientSquares, Scale, PreActivation, Out, In, Mean, Rstd, Normed, Sum, Up, Down,
+        WeightIH, WeightHH, BiasIH, BiasHH, Cache, HiddenGradientNorms,
     ];
 }
 

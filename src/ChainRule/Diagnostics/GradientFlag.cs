@@ -16,6 +16,13 @@ public enum GradientFlag
     DeadUnits = 4,
     /// <summary>The layer produced NaN or ∞, in the forward or the backward pass.</summary>
     NonFinite = 8,
+
+    /// <summary>
+    /// A recurrent layer's <c>‖∂L/∂h_t‖</c> differs between its last step and its first by more than
+    /// <see cref="HealthThresholds.FlowRatio"/>× (<see cref="GradientReport.TimeFlowRatio"/>): the gradient vanishes or
+    /// explodes through time, as it does through depth in a deep plain network.
+    /// </summary>
+    TimeFlow = 16,
 }
 
 /// <summary>A pass of a training step.</summary>

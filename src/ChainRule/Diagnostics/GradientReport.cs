@@ -35,6 +35,12 @@ public sealed class GradientReport
     private readonly long[] _units;
     private readonly GradientFlag[] _flags;
     private readonly string _lossName;
+    // Recurrent layers' ‖∂L/∂h_t‖, T per layer, from _stepOffsets[layer]; _steps[layer] is 0 for other layers.
+    private readonly double[] _stepNorms;
+    private readonly int[] _stepOffsets;
+    private readonly int[] _steps;
+    private readonly int[] _firstSteps;
+    private readonly double[] _timeFlowRatios;
     private int _firstNonFiniteLayer = -1;
     private Pass _firstNonFinitePass;
     private bool _lossFirstNonFinite;
@@ -46,6 +52,25 @@ public sealed class GradientReport
     /// <exception cref="ArgumentNullException"><paramref name="layerNames"/> or one of its names is null.</exception>
     /// <exception cref="ArgumentException">The thresholds fail <see cref="HealthThresholds.Validate"/>.</exception>
     public GradientReport(IReadOnlyList<string> layerNames, HealthThresholds? thresholds = null, string loss = "loss")
+        : this(layerNames, [], [], thresholds, loss)
+    {
+    }
+
+    /// <summary>
+    /// Creates the report for a model with recurrent layers, which also records each one's <c>‖∂L/∂h_t‖</c> for every
+    /// step <c>t</c> (<see cref="HiddenGradientNorms"/>), allocating its storage once.
+    /// </summary>
+    /// <param name="layerNames">The layers' declared names, in forward order; <c>layer</c> arguments index this list.</param>
+    /// <param name="steps">Per layer, its sequence length <c>T</c> if it is recurrent, else 0; empty for a model without recurrent layers.</param>
+    /// <param name="firstSteps">
+    /// Per layer, the first step that receives gradient (0, or <c>T − K</c> for a last-step layer truncated to <c>K</c>
+    /// steps): <see cref="TimeFlowRatio"/> compares the last step with it.
+    /// </param>
+    /// <param name="thresholds">When to flag a layer; <c>new HealthThresholds()</c> when null.</param>
+    /// <param name="loss">The loss's name, for <see cref="FirstNonFiniteLayer"/> when the loss was the first non-finite value.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="layerNames"/> or one of its names is null.</exception>
+    /// <exception cref="ArgumentException">The thresholds fail <see cref="HealthThresholds.Validate"/>, or <paramref name="steps"/> and <paramref name="firstSteps"/> do not match the layers.</exception>
+    public GradientReport(IReadOnlyList<string> layerNames, ReadOnlySpan<int> steps, ReadOnlySpan<int> firstSteps, HealthThresholds? thresholds = null, string loss = "loss")
     {
         ArgumentNullException.ThrowIfNull(layerNames);
         ArgumentNullException.ThrowIfNull(loss);
@@ -62,6 +87,25 @@ public sealed class GradientReport
         _deadUnits = new long[count];
         _units = new long[count];
         _flags = new GradientFlag[count];
+        if (!steps.IsEmpty && steps.Length != count)
+            throw new ArgumentException($"Expected one sequence length per layer ({count}) or none; got {steps.Length}.", nameof(steps));
+        if (firstSteps.Length != steps.Length)
+            throw new ArgumentException($"Expected one first step per sequence length ({steps.Length}); got {firstSteps.Length}.", nameof(firstSteps));
+        _steps = new int[count];
+        _firstSteps = new int[count];
+        _stepOffsets = new int[count];
+        _timeFlowRatios = new double[count];
+        int total = 0;
+        for (int i = 0; i < steps.Length; i++)
+        {
+            if (steps[i] < 0 || (uint)firstSteps[i] >= (uint)Math.Max(steps[i], 1))
+                throw new ArgumentException($"Layer {i}: {steps[i]} steps, first step with gradient {firstSteps[i]}; expected 0 ≤ first < steps.", nameof(firstSteps));
+            _steps[i] = steps[i];
+            _firstSteps[i] = firstSteps[i];
+            _stepOffsets[i] = total;
+            total = checked(total + steps[i]);
+        }
+        _stepNorms = new double[total];
         Begin(-1, double.NaN);
     }
 
@@ -153,6 +197,8 @@ public sealed class GradientReport
         Array.Clear(_deadUnits);
         Array.Clear(_units);
         Array.Clear(_flags);
+        Array.Fill(_stepNorms, double.NaN);
+        Array.Fill(_timeFlowRatios, double.NaN);
     }
 
     /// <summary>
@@ -177,6 +223,39 @@ public sealed class GradientReport
         // since both are sums over the same dy.
         if (!double.IsFinite(weightGradientNorm) || double.IsInfinity(biasGradientNorm))
             RecordNonFinite(layer, Pass.Backward);
+    }
+
+    /// <summary>
+    /// The storage a recurrent layer's backward kernel writes <c>‖∂L/∂h_t‖</c> into, one value per step (e.g. the
+    /// <c>hiddenGradientNorms</c> of <c>Kernels.Lstm.Backward</c>); NaN until written. Empty for other layers.
+    /// </summary>
+    /// <param name="layer">The layer's index.</param>
+    public Span<double> HiddenGradientNormsToFill(int layer)
+    {
+        CheckLayer(layer);
+        return _stepNorms.AsSpan(_stepOffsets[layer], _steps[layer]);
+    }
+
+    /// <summary>
+    /// A recurrent layer's <c>‖∂L/∂h_t‖</c> for every step <c>t</c> of the last step, L2 over the batch and hidden units:
+    /// the gradient reaching step <c>t</c>'s state from its output and from step <c>t + 1</c>, the constant-error-flow
+    /// picture. 0 at steps a truncation leaves without gradient; empty for a layer that is not recurrent; NaN when not
+    /// recorded (a step split by rows records none).
+    /// </summary>
+    /// <param name="layer">The layer's index.</param>
+    public ReadOnlySpan<double> HiddenGradientNorms(int layer) => HiddenGradientNormsToFill(layer);
+
+    /// <summary>
+    /// A recurrent layer's <c>‖∂L/∂h_{T−1}‖ / ‖∂L/∂h_first‖</c>, the last step's over the first step with gradient: far
+    /// above 1 the gradient vanishes on its way back through time, far below 1 it explodes. Flagged
+    /// <see cref="GradientFlag.TimeFlow"/> beyond <see cref="HealthThresholds.FlowRatio"/>× either way; NaN for a layer
+    /// that is not recurrent or whose norms were not recorded.
+    /// </summary>
+    /// <param name="layer">The layer's index.</param>
+    public double TimeFlowRatio(int layer)
+    {
+        CheckLayer(layer);
+        return _timeFlowRatios[layer];
     }
 
     /// <summary>Adds a ReLU-family layer's dead outputs (e.g. the count <c>Relu.Forward</c> returns) to the step's tally.</summary>
@@ -243,6 +322,14 @@ public sealed class GradientReport
                 max = Math.Max(max, norm);
             }
             if (DeadFractionOf(i) > t.DeadFraction) flags |= GradientFlag.DeadUnits;
+            if (_steps[i] > 0)
+            {
+                double first = _stepNorms[_stepOffsets[i] + _firstSteps[i]], last = _stepNorms[_stepOffsets[i] + _steps[i] - 1];
+                double ratio = first == 0 && last == 0 ? double.NaN : last / first;
+                _timeFlowRatios[i] = ratio;
+                if (ratio > t.FlowRatio || ratio * t.FlowRatio < 1)
+                    flags |= GradientFlag.TimeFlow;
+            }
             _flags[i] = flags;
             all |= flags;
         }
@@ -286,6 +373,16 @@ public sealed class GradientReport
         foreach (string[] row in rows)
             AppendRow(text, row, widths);
 
+        for (int i = 0; i < LayerCount; i++)
+        {
+            if (_steps[i] == 0)
+                continue;
+            double ratio = _timeFlowRatios[i];
+            text.Append(c, $"{_names[i]}: |dL/dh_t| over {_steps[i]} steps, last/first {Number(ratio, "0.0e+00")}");
+            if ((_flags[i] & GradientFlag.TimeFlow) != 0)
+                text.Append(c, $" — gradient {(ratio > 1 ? "vanishes" : "explodes")} through time (> {Thresholds.FlowRatio}×)");
+            text.AppendLine();
+        }
         text.Append(c, $"max/min gradient norm ratio: {Number(MaxMinRatio, "0.0e+00")}");
         if (HasFlowProblem)
             text.Append(c, $" — gradient flow problem (> {Thresholds.FlowRatio}×)");

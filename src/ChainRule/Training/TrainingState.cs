@@ -37,6 +37,25 @@ public sealed class TrainingState<T>
     /// <param name="statisticsCount">Length of the model's running-statistics buffer (BatchNorm), 0 without one.</param>
     /// <exception cref="ArgumentException"><paramref name="layerOffsets"/> does not have one offset per layer.</exception>
     public TrainingState(TrainerOptions options, int parameterCount, IReadOnlyList<string> layerNames, IReadOnlyList<int> layerOffsets, string loss, int statisticsCount)
+        : this(options, parameterCount, layerNames, layerOffsets, loss, statisticsCount, [], [])
+    {
+    }
+
+    /// <summary>
+    /// As the other constructor, for a model with recurrent layers: the report also records their <c>‖∂L/∂h_t‖</c> per
+    /// step (see <see cref="GradientReport(IReadOnlyList{string}, ReadOnlySpan{int}, ReadOnlySpan{int}, HealthThresholds?, string)"/>).
+    /// </summary>
+    /// <param name="options">The trainer's options.</param>
+    /// <param name="parameterCount">Length of the model's parameter and gradient buffers.</param>
+    /// <param name="layerNames">The model's parameterized layers, in order, as the report names them.</param>
+    /// <param name="layerOffsets">Where each of <paramref name="layerNames"/> starts in the parameter buffer.</param>
+    /// <param name="loss">The loss's name.</param>
+    /// <param name="statisticsCount">Length of the model's running-statistics buffer (BatchNorm), 0 without one.</param>
+    /// <param name="layerSteps">Per layer, its sequence length if it is recurrent, else 0.</param>
+    /// <param name="firstSteps">Per layer, the first step that receives gradient.</param>
+    /// <exception cref="ArgumentException"><paramref name="layerOffsets"/> does not have one offset per layer.</exception>
+    public TrainingState(TrainerOptions options, int parameterCount, IReadOnlyList<string> layerNames, IReadOnlyList<int> layerOffsets, string loss, int statisticsCount,
+        ReadOnlySpan<int> layerSteps, ReadOnlySpan<int> firstSteps)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(layerNames);
@@ -47,7 +66,7 @@ public sealed class TrainingState<T>
         options.Validate();
         Options = options;
         Optimizer = options.Optimizer.Create<T>(parameterCount);
-        Report = options.Report ? new GradientReport(layerNames, options.Health, loss) : null;
+        Report = options.Report ? new GradientReport(layerNames, layerSteps, firstSteps, options.Health, loss) : null;
         _layerNames = [.. layerNames];
         _layerOffsets = [.. layerOffsets];
         _statisticsBefore = new T[statisticsCount];

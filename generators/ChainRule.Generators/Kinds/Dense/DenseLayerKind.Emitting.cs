@@ -9,7 +9,7 @@ namespace ChainRule.Generators.Kinds;
 internal sealed partial class DenseLayerKind
 {
     protected override string Describe(DenseStep dense) =>
-        $"Dense({dense.Inputs}→{dense.Outputs}{(dense.HasActivation ? ", " + dense.Activation : "")}{(dense.HasBias ? "" : ", no bias")})";
+        $"Dense({dense.Inputs}→{dense.Outputs}{(dense.HasActivation ? ", " + dense.Activation : "")}{(dense.HasBias ? "" : ", no bias")}{(dense.Steps > 1 ? ", per step" : "")})";
 
     protected override bool OmitsOptionalTensor(DenseStep dense) => !dense.HasBias;
 
@@ -33,7 +33,7 @@ internal sealed partial class DenseLayerKind
     }
 
     private static string Banner(DenseStep dense, string label) =>
-        $"// ---- {label}, Dense {dense.Inputs} → {dense.Outputs}{(dense.HasActivation ? ", " + dense.Activation : "")}{(dense.HasBias ? "" : ", no bias")} ----";
+        $"// ---- {label}, Dense {dense.Inputs} → {dense.Outputs}{(dense.HasActivation ? ", " + dense.Activation : "")}{(dense.HasBias ? "" : ", no bias")}{(dense.Steps > 1 ? $", on each of {dense.Steps} steps" : "")} ----";
 
     protected override void WriteForward(Pass pass, DenseStep dense)
     {
