@@ -60,6 +60,58 @@ public class LayerKindTests
         }
     }
 
+    /// <summary>
+    /// The generator cannot call the runtime, so it states each recurrent kernel's cache per sequence itself; the kernel
+    /// refuses any other length, and this holds the two formulas equal.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(12, 3, 16)]
+    [InlineData(7, 16, 5)]
+    public void RecurrentCachesAreTheKernelsCacheLength(int steps, int inputs, int hidden)
+    {
+        foreach (int batch in new[] { 1, 3 })
+        {
+            Assert.Equal(Kernels.Lstm.CacheLength(batch, steps, inputs, hidden), batch * RecurrentLayerKind.CachePerSample(RecurrentCell.Lstm, steps, inputs, hidden));
+            Assert.Equal(Kernels.Gru.CacheLength(batch, steps, inputs, hidden), batch * RecurrentLayerKind.CachePerSample(RecurrentCell.Gru, steps, inputs, hidden));
+            Assert.Equal(Kernels.Rnn.CacheLength(batch, steps, inputs, hidden), batch * RecurrentLayerKind.CachePerSample(RecurrentCell.Rnn, steps, inputs, hidden));
+        }
+    }
+
+    /// <summary>Sequence networks: the parser's footprint equals what lowering allocates, and the tensors tile the buffer.</summary>
+    [Fact]
+    public void SequenceNetworksMeasureWhatTheyAllocate()
+    {
+        RecurrentSpec Recurrent(string name, RecurrentCell cell, int hidden, int steps, bool sequences, int truncate = 0) =>
+            new(name, "public", cell, hidden, ActivationKind.Tanh, steps, sequences, truncate, InitKind.Default, 0);
+        DenseSpec Dense(string name, int units) => new(name, "public", units, ActivationKind.Tanh, InitKind.Default);
+        var networks = new (int Inputs, int Steps, LayerSpec[] Layers)[]
+        {
+            (3, 12, [Recurrent("A", RecurrentCell.Lstm, 16, 12, true), Recurrent("B", RecurrentCell.Gru, 8, 12, false, 5), Dense("C", 2)]),
+            (4, 10, [Dense("E", 6), Recurrent("M", RecurrentCell.Gru, 8, 10, true), Dense("T", 1)]),
+            (2, 1, [Recurrent("R", RecurrentCell.Rnn, 3, 1, false), Dense("D", 5), Dense("O", 2)]),
+        };
+        foreach (var (inputs, steps, layers) in networks)
+        {
+            var spec = new NetworkSpec("", EquatableArray<ContainingTypeSpec>.Empty, "M", "M", inputs, LossKind.MeanSquaredError, PrecisionKind.Float, layers.ToEquatableArray(), steps);
+            NetworkPlan plan = NetworkLowering.Lower(spec, estimate: false);
+            Footprint total = default;
+            int width = inputs;
+            bool sequence = true;
+            for (int i = 0; i < layers.Length; i++)
+            {
+                total += Footprint.Of(layers[i], width, first: i == 0, sequence ? steps : 1);
+                width = layers[i].LayerKind.OutputWidth(layers[i], width);
+                sequence &= !layers[i].LayerKind.IsRecurrent || layers[i].LayerKind.ReturnsSequence(layers[i]);
+            }
+            string what = string.Join(" → ", layers.Select(l => l.Name));
+            Assert.Equal(total.Parameters, plan.ParameterCount);
+            Assert.Equal(total.PerSample, plan.ActivationsPerSample);
+            Assert.Equal(inputs * steps, plan.Inputs);
+            AssertTiles(plan.Steps.SelectMany(step => step.LayerKind.Tensors(step)).ToList(), plan.ParameterCount, $"parameters of {what}");
+        }
+    }
+
     private static void AssertTiles(System.Collections.Generic.List<LayerTensor> tensors, int length, string what)
     {
         int end = 0;
