@@ -295,7 +295,9 @@ internal static partial class NetworkEmitter
             foreach (var (offset, length) in AccumulatedGradients(tensors))
                 writer.WriteLine($"part.Gradients.Slice({offset}, {length}).Clear();");
             writer.WriteLine($"if ({t}.IsFinite(loss))");
-            writer.WriteLine("    _model.Backward(inputs, part.Activations, part.ActivationGradients, B, part.Gradients, report: null);");
+            // A recurrent layer's per-step ‖∂L/∂h_t‖ goes into the part's report, and the split sums the parts'; the
+            // layers' norms it records there are replaced by RecordGradientNorms from the summed gradients.
+            writer.WriteLine($"    _model.Backward(inputs, part.Activations, part.ActivationGradients, B, part.Gradients, report: {(plan.HasRecurrent ? "part.Report" : "null")});");
             writer.WriteLine("return loss;");
         }
         writer.WriteLine();

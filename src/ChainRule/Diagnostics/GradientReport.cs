@@ -283,6 +283,19 @@ public sealed class GradientReport
         }
     }
 
+    /// <summary>A report of the same layers and sequence lengths, for one part of a step split by rows.</summary>
+    internal GradientReport CreatePartReport() => new(_names, _steps, _firstSteps, Thresholds);
+
+    /// <summary>
+    /// Adds the per-step <c>‖∂L/∂h_t‖</c> another part of the step measured over its rows: each is an L2 norm over the
+    /// batch, so the step's is <c>√(Σ_parts ‖·‖²)</c>.
+    /// </summary>
+    internal void AddHiddenGradientNorms(GradientReport part)
+    {
+        for (int i = 0; i < _stepNorms.Length; i++)
+            _stepNorms[i] = double.Hypot(_stepNorms[i], part._stepNorms[i]);
+    }
+
     /// <summary>Records that a layer produced NaN or ∞; the first call in a step names <see cref="FirstNonFiniteLayer"/>.</summary>
     /// <param name="layer">The layer's index.</param>
     /// <param name="pass">The pass in which it did.</param>

@@ -227,7 +227,7 @@ public sealed unsafe class BatchSplit<T, TTarget>
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(parts, 2);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(parts, Math.Min(batch, WorkerPool.MaxThreads));
-        EnsureParts(parts);
+        EnsureParts(parts, report);
         BatchSplit.SplitSteps++;
         _rows[0] = 0;
         for (int part = 0; part < parts; part++)
@@ -264,7 +264,10 @@ public sealed unsafe class BatchSplit<T, TTarget>
         {
             loss += double.CreateTruncating(_losses[part]);
             if (report is not null && part > 0)
+            {
                 report.AddDeadUnits(_partReports[part - 1]);
+                report.AddHiddenGradientNorms(_partReports[part - 1]);
+            }
         }
         return T.CreateTruncating(loss);
     }
@@ -320,7 +323,11 @@ public sealed unsafe class BatchSplit<T, TTarget>
         }
     }
 
-    private void EnsureParts(int parts)
+    /// <summary>
+    /// Allocates the workspaces of parts not yet used. The parts' reports have the layout of <paramref name="report"/>
+    /// (the trainer's own, the same every step), so a recurrent layer's per-step norms can be summed over the parts.
+    /// </summary>
+    private void EnsureParts(int parts, GradientReport? report)
     {
         if (_partGradients.Length >= parts - 1)
             return;
@@ -337,7 +344,7 @@ public sealed unsafe class BatchSplit<T, TTarget>
             _partActivations[part] = new T[workspace];
             _partActivationGradients[part] = new T[workspace];
             _partGradients[part] = new T[_parameterCount];
-            _partReports[part] = new GradientReport(_layerNames);
+            _partReports[part] = report?.CreatePartReport() ?? new GradientReport(_layerNames);
         }
     }
 }

@@ -505,7 +505,7 @@ partial class Tagger
             float loss = global::ChainRule.Kernels.BinaryCrossEntropyWithLogits.ForwardBackward(dtag_out, tag_out, targets, B, OutputSize, meanOver: part.Batch);
             part.Gradients.Slice(30, 384).Clear();
             if (float.IsFinite(loss))
-                _model.Backward(inputs, part.Activations, part.ActivationGradients, B, part.Gradients, report: null);
+                _model.Backward(inputs, part.Activations, part.ActivationGradients, B, part.Gradients, report: part.Report);
             return loss;
         }
 

@@ -518,7 +518,7 @@ partial class StackedLstm
             float loss = global::ChainRule.Kernels.MeanSquaredError.ForwardBackward(dhead_out, head_out, targets, B, OutputSize, meanOver: part.Batch);
             part.Gradients.Slice(0, 2176).Clear();
             if (float.IsFinite(loss))
-                _model.Backward(inputs, part.Activations, part.ActivationGradients, B, part.Gradients, report: null);
+                _model.Backward(inputs, part.Activations, part.ActivationGradients, B, part.Gradients, report: part.Report);
             return loss;
         }
 
