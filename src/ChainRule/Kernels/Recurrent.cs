@@ -63,7 +63,8 @@ internal static class Recurrent
         CheckOutput(dy.Length, batch, steps, hidden, returnSequences, "dy");
         CheckCache(cache, cacheLength, formula, "cache");
         CheckWeights(weightIH, weightHH, gates, inputs, hidden, "weightIH", "weightHH");
-        CheckFinite(dy, returnSequences ? steps : 1, hidden, "dy");
+        // A last-step gradient (B, H) is step T − 1's: the message names that step.
+        CheckFinite(dy, returnSequences ? steps : 1, hidden, "dy", firstStep: returnSequences ? 0 : steps - 1);
     }
 
     private static void CheckWeights(int weightIH, int weightHH, int gates, int inputs, int hidden, string nameIH, string nameHH)
@@ -247,9 +248,9 @@ internal static class Recurrent
 
     /// <summary>
     /// Throws unless every element of a <c>(batch, steps, features)</c> sequence is finite, naming the first that is
-    /// not by sample, step and feature.
+    /// not by sample, step (counted from <paramref name="firstStep"/>) and feature.
     /// </summary>
-    public static void CheckFinite<T>(ReadOnlySpan<T> values, int steps, int features, string parameterName)
+    public static void CheckFinite<T>(ReadOnlySpan<T> values, int steps, int features, string parameterName, int firstStep = 0)
         where T : IFloatingPointIeee754<T>
     {
         // The vectorized check runs every call; the search only when it fails.
@@ -259,7 +260,7 @@ internal static class Recurrent
         {
             if (!T.IsFinite(values[i]))
             {
-                int sample = i / (steps * features), step = i / features % steps, feature = i % features;
+                int sample = i / (steps * features), step = firstStep + i / features % steps, feature = i % features;
                 throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                     $"Element [sample {sample}, step {step}, feature {feature}] (index {i}) is {values[i]}; {parameterName} must be finite."), parameterName);
             }

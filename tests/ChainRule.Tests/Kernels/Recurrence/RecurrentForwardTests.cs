@@ -42,6 +42,43 @@ public class RecurrentForwardTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(KindData))]
+    public void The_float_backward_agrees_with_the_double_backward(CellKind kind)
+    {
+        const int batch = 5, steps = 13, inputs = 9, hidden = 19;
+        foreach (var (sequences, truncate) in new[] { (true, 0), (false, 0), (true, 4), (false, 6) })
+        {
+            var random = new Random(HashCode.Combine(kind, sequences, truncate) & 0x7fffffff);
+            var w = RecurrentWeights.Random(random, RecurrentReference.Gates(kind), inputs, hidden, 0.4);
+            double[] x = NumericAssert.Random<double>(random, batch * steps * inputs);
+            double[] dy = NumericAssert.Random<double>(random, sequences ? batch * steps * hidden : batch * hidden);
+            var exact = Backward<double>(kind, w, x, dy, batch, steps, inputs, hidden, sequences, truncate);
+            var single = Backward<float>(kind, w, x, dy, batch, steps, inputs, hidden, sequences, truncate);
+            string label = $"{kind} float vs double, sequences={sequences} K={truncate}";
+            for (int i = 0; i < exact.Length; i++)
+            {
+                double scale = exact[i].Select(Math.Abs).DefaultIfEmpty(0).Max();
+                NumericAssert.Close<double>(exact[i], single[i], 1e-4 * scale + 1e-6, 1e-3, $"{label} gradient {i}");
+            }
+        }
+    }
+
+    /// <summary>The gradients of W_ih, W_hh, b_ih, b_hh, x and the per-step norms, computed in <typeparamref name="T"/>.</summary>
+    private static double[][] Backward<T>(CellKind kind, RecurrentWeights w, double[] x, double[] dy, int batch, int steps, int inputs, int hidden, bool sequences, int truncate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T[] wih = RecurrentKernels.Convert<T>(w.WeightIH), whh = RecurrentKernels.Convert<T>(w.WeightHH);
+        var y = new T[dy.Length];
+        var cache = new T[RecurrentKernels.CacheLength(kind, batch, steps, inputs, hidden)];
+        RecurrentKernels.Forward<T>(kind, y, cache, RecurrentKernels.Convert<T>(x), wih, whh, RecurrentKernels.Convert<T>(w.BiasIH), RecurrentKernels.Convert<T>(w.BiasHH),
+            batch, steps, inputs, hidden, sequences);
+        T[] dwih = new T[wih.Length], dwhh = new T[whh.Length], dbih = new T[w.BiasIH.Length], dbhh = new T[w.BiasHH.Length], dx = new T[x.Length];
+        var norms = new double[steps];
+        RecurrentKernels.Backward<T>(kind, dx, dwih, dwhh, dbih, dbhh, norms, RecurrentKernels.Convert<T>(dy), cache, wih, whh, batch, steps, inputs, hidden, sequences, truncate);
+        return [NumericAssert.ToDouble<T>(dwih), NumericAssert.ToDouble<T>(dwhh), NumericAssert.ToDouble<T>(dbih), NumericAssert.ToDouble<T>(dbhh), NumericAssert.ToDouble<T>(dx), norms];
+    }
+
     public static TheoryData<int> TorchCases()
     {
         var data = new TheoryData<int>();
