@@ -13,6 +13,8 @@ the whole suite too, so the merged result is the score of one full run; only the
     cd tests/ChainRule.Generators.Tests && dotnet dotnet-stryker --config-file ../stryker/generator-survivors.json
     python3 tests/stryker/staged.py merge <stage 1 report> <stage 2 report>
 
+For a sample instead of every mutant, stage 1's configuration comes from `sample.py --fast`; stage 2 is the same.
+
 Stage 2 selects mutants by character span ({start..end}, Stryker.NET's mutate syntax), so a span may also pick up
 mutants stage 1 already killed at the same place; the merge keeps stage 2's verdict for the mutants stage 1 left
 alive and stage 1's for the rest.
@@ -20,7 +22,6 @@ alive and stage 1's for the rest.
 import collections
 import json
 import os
-import random
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -88,27 +89,11 @@ def survivors(report_path):
     return config_for([(path, mutant) for path, _, mutant in mutants(report_path) if mutant["status"] in ALIVE], base_config())
 
 
-def sample(listing_path, count, seed):
-    """A simple random sample of the Lowering/ and Emitting/ mutants listed (status Ignored) by a run that mutated nothing there."""
-    candidates = [(path, key, mutant) for path, key, mutant in mutants(listing_path)
-                  if os.sep + "Lowering" + os.sep in path or os.sep + "Emitting" + os.sep in path]
-    chosen = random.Random(seed).sample(sorted(candidates, key=lambda entry: entry[1]), count)
-    with open(os.path.join(HERE, "generator-sample-keys.json"), "w", encoding="utf-8") as file:
-        json.dump([list(key) for _, key, _ in chosen], file)
-    return config_for([(path, mutant) for path, _, mutant in chosen], fast())
-
-
-def merge(first_path, second_path, keys_path=None):
+def merge(first_path, second_path):
     second = {key: mutant["status"] for _, key, mutant in mutants(second_path)}
-    keys = None
-    if keys_path:
-        with open(keys_path, encoding="utf-8") as file:
-            keys = {tuple(key) for key in json.load(file)}
     table = collections.defaultdict(collections.Counter)
     alive = []
     for path, key, mutant in mutants(first_path):
-        if keys is not None and key not in keys:
-            continue
         status = mutant["status"]
         if status in ALIVE:
             status = second.get(key, "Missing from stage 2")
@@ -142,9 +127,7 @@ if __name__ == "__main__":
         print(json.dumps(fast(), indent=2))
     elif command == "survivors" and len(sys.argv) == 3:
         print(json.dumps(survivors(sys.argv[2]), indent=2))
-    elif command == "sample" and len(sys.argv) == 5:
-        print(json.dumps(sample(sys.argv[2], int(sys.argv[3]), int(sys.argv[4])), indent=2))
-    elif command == "merge" and len(sys.argv) in (4, 5):
-        merge(*sys.argv[2:])
+    elif command == "merge" and len(sys.argv) == 4:
+        merge(sys.argv[2], sys.argv[3])
     else:
         sys.exit(__doc__)
