@@ -19,6 +19,7 @@ parser.add_argument("--windows", type=int, default=28)
 parser.add_argument("--lines", type=int, default=10)
 parser.add_argument("--seed", type=int, default=20261201)
 parser.add_argument("--concurrency", type=int, default=2)
+parser.add_argument("--fast", action="store_true", help="test with the fast classes only (stage 1 of staged.py)")
 options = parser.parse_args()
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -49,8 +50,12 @@ for start in sorted(starts):
     window = [line for line in lines[start:start + options.lines] if line[0] == name]
     spans.setdefault(name, []).append((window[0][1], window[-1][2]))
 
-with open(os.path.join(here, "generator.json"), encoding="utf-8") as file:
-    config = json.load(file)
+if options.fast:
+    import staged
+    config = staged.fast()
+else:
+    with open(os.path.join(here, "generator.json"), encoding="utf-8") as file:
+        config = json.load(file)
 config["stryker-config"]["mutate"] = [
     "**/" + name + "".join("{%d..%d}" % span for span in name_spans) for name, name_spans in spans.items()]
 config["stryker-config"]["concurrency"] = options.concurrency
