@@ -8,21 +8,21 @@ namespace LongMemory;
 [Network(Inputs = 2, Steps = Problem.Steps, Loss = Loss.MeanSquaredError)]
 public partial class TanhRnn
 {
-    [Rnn(32)] public partial RnnLayer<float> Memory { get; }
+    [Rnn(32)] public partial RecurrentLayer<float> Memory { get; }
     [Dense(1)] public partial DenseLayer<float> Sum { get; }
 }
 
 [Network(Inputs = 2, Steps = Problem.Steps, Loss = Loss.MeanSquaredError)]
 public partial class LstmNet
 {
-    [Lstm(32)] public partial LstmLayer<float> Memory { get; }
+    [Lstm(32)] public partial RecurrentLayer<float> Memory { get; }
     [Dense(1)] public partial DenseLayer<float> Sum { get; }
 }
 
 [Network(Inputs = 2, Steps = Problem.Steps, Loss = Loss.MeanSquaredError)]
 public partial class GruNet
 {
-    [Gru(32)] public partial GruLayer<float> Memory { get; }
+    [Gru(32)] public partial RecurrentLayer<float> Memory { get; }
     [Dense(1)] public partial DenseLayer<float> Sum { get; }
 }
 

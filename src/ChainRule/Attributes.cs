@@ -299,7 +299,7 @@ public abstract class RecurrentAttribute : Attribute
 /// A one-layer LSTM as PyTorch's <c>nn.LSTM(batch_first=True)</c>: gates i, f, g, o; <c>c_t = f ⊙ c_{t−1} + i ⊙ g</c>,
 /// <c>h_t = o ⊙ tanh(c_t)</c>; parameters <c>weight_ih_l0 (4H, F)</c>, <c>weight_hh_l0 (4H, H)</c>, <c>bias_ih_l0</c>,
 /// <c>bias_hh_l0 (4H)</c>, so weights move between the two unchanged. Its gated cell carries the gradient across many
-/// steps without vanishing. Put it on a <c>partial</c> property of type <see cref="LstmLayer{T}"/>.
+/// steps without vanishing. Put it on a <c>partial</c> property of type <see cref="RecurrentLayer{T}"/>.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
 public sealed class LstmAttribute : RecurrentAttribute
@@ -323,7 +323,7 @@ public sealed class LstmAttribute : RecurrentAttribute
 /// A one-layer GRU as PyTorch's <c>nn.GRU(batch_first=True)</c>: gates r, z, n;
 /// <c>n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))</c>, <c>h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}</c>; parameters
 /// <c>weight_ih_l0 (3H, F)</c>, <c>weight_hh_l0 (3H, H)</c>, <c>bias_ih_l0</c>, <c>bias_hh_l0 (3H)</c>.
-/// Put it on a <c>partial</c> property of type <see cref="GruLayer{T}"/>.
+/// Put it on a <c>partial</c> property of type <see cref="RecurrentLayer{T}"/>.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
 public sealed class GruAttribute : RecurrentAttribute
@@ -340,7 +340,7 @@ public sealed class GruAttribute : RecurrentAttribute
 /// A one-layer Elman RNN as PyTorch's <c>nn.RNN(batch_first=True)</c>: <c>h_t = act(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh)</c>
 /// with <c>act</c> tanh or ReLU; parameters <c>weight_ih_l0 (H, F)</c>, <c>weight_hh_l0 (H, H)</c>, <c>bias_ih_l0</c>,
 /// <c>bias_hh_l0 (H)</c>. The counter-example: its gradient through time is a product of one Jacobian per step, and
-/// vanishes or explodes over long sequences. Put it on a <c>partial</c> property of type <see cref="RnnLayer{T}"/>.
+/// vanishes or explodes over long sequences. Put it on a <c>partial</c> property of type <see cref="RecurrentLayer{T}"/>.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
 public sealed class RnnAttribute : RecurrentAttribute

@@ -605,7 +605,7 @@ public class DiagnosticTests
             [Network(Inputs = 3, Loss = Loss.MeanSquaredError)]
             public partial class Model
             {
-                [[|Lstm(8)|]] public partial LstmLayer<float> Memory { get; }
+                [[|Lstm(8)|]] public partial RecurrentLayer<float> Memory { get; }
                 [Dense(1)] public partial DenseLayer<float> Head { get; }
             }
             """, "CR0024");
@@ -621,8 +621,8 @@ public class DiagnosticTests
             [Network(Inputs = 3, Steps = 20, Loss = Loss.MeanSquaredError)]
             public partial class Model
             {
-                [Lstm(16)] public partial LstmLayer<float> First { get; }
-                [[|Gru(16)|]] public partial GruLayer<float> Second { get; }
+                [Lstm(16)] public partial RecurrentLayer<float> First { get; }
+                [[|Gru(16)|]] public partial RecurrentLayer<float> Second { get; }
                 [Dense(1)] public partial DenseLayer<float> Head { get; }
             }
             """, "CR0024");
@@ -654,7 +654,7 @@ public class DiagnosticTests
             [Network(Inputs = 3, Steps = 10, Loss = Loss.MeanSquaredError)]
             public partial class Model
             {
-                [Rnn(4, [|Truncate = {{truncate}}|])] public partial RnnLayer<float> Memory { get; }
+                [Rnn(4, [|Truncate = {{truncate}}|])] public partial RecurrentLayer<float> Memory { get; }
                 [Dense(1)] public partial DenseLayer<float> Head { get; }
             }
             """, "CR0025");
@@ -670,7 +670,7 @@ public class DiagnosticTests
             [Network(Inputs = 4, Steps = 10, Loss = Loss.MeanSquaredError)]
             public partial class Model
             {
-                [Lstm(8, ReturnSequences = true)] public partial LstmLayer<float> Encoder { get; }
+                [Lstm(8, ReturnSequences = true)] public partial RecurrentLayer<float> Encoder { get; }
                 [[|LayerNorm|]] public partial NormLayer<float> Norm { get; }
                 [Dense(1)] public partial DenseLayer<float> Head { get; }
             }
@@ -687,7 +687,7 @@ public class DiagnosticTests
             [Network(Inputs = 4, Steps = 10, [|Loss = Loss.SoftmaxCrossEntropy|])]
             public partial class Model
             {
-                [Gru(8, ReturnSequences = true)] public partial GruLayer<float> Encoder { get; }
+                [Gru(8, ReturnSequences = true)] public partial RecurrentLayer<float> Encoder { get; }
                 [Dense(3)] public partial DenseLayer<float> Head { get; }
             }
             """, "CR0026");
@@ -703,7 +703,7 @@ public class DiagnosticTests
             [Network(Inputs = 4, Steps = 3, Loss = Loss.MeanSquaredError)]
             public partial class Model
             {
-                [Rnn(8, [|Activation.Gelu|])] public partial RnnLayer<float> Memory { get; }
+                [Rnn(8, [|Activation.Gelu|])] public partial RecurrentLayer<float> Memory { get; }
                 [Dense(1)] public partial DenseLayer<float> Head { get; }
             }
             """, "CR0004");
@@ -717,7 +717,7 @@ public class DiagnosticTests
             [Network(Inputs = 4, Steps = 3, Loss = Loss.MeanSquaredError)]
             public partial class Model
             {
-                [Gru(8, [|RecurrentInit = Init.Zeros|])] public partial GruLayer<float> Memory { get; }
+                [Gru(8, [|RecurrentInit = Init.Zeros|])] public partial RecurrentLayer<float> Memory { get; }
                 [Dense(1)] public partial DenseLayer<float> Head { get; }
             }
             """, "CR0007");

@@ -63,25 +63,25 @@ public class GeneratedModelGradientTests(ITestOutputHelper log)
     /// </summary>
     private static readonly (string Name, string Loss, int Inputs, int Steps, string[] Layers)[] SequenceArchitectures =
     [
-        ("LstmLastStep", "SoftmaxCrossEntropy", 3, 5, ["[Lstm(4)] public partial LstmLayer<{T}> L { get; }", "[Dense(3)] public partial DenseLayer<{T}> B { get; }"]),
-        ("GruLastStep", "MeanSquaredError", 2, 6, ["[Gru(5)] public partial GruLayer<{T}> G { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
-        ("RnnTanhLastStep", "BinaryCrossEntropyWithLogits", 3, 4, ["[Rnn(4)] public partial RnnLayer<{T}> R { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
-        ("RnnReluEveryStep", "MeanSquaredError", 2, 4, ["[Rnn(3, Activation.ReLU, ReturnSequences = true)] public partial RnnLayer<{T}> R { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
-        ("LstmEveryStep", "BinaryCrossEntropyWithLogits", 2, 4, ["[Lstm(3, ReturnSequences = true)] public partial LstmLayer<{T}> L { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
-        ("GruEveryStepAfterDense", "MeanSquaredError", 3, 5, ["[Dense(4, Activation.Tanh)] public partial DenseLayer<{T}> E { get; }", "[Gru(3, ReturnSequences = true)] public partial GruLayer<{T}> G { get; }", "[Dense(1)] public partial DenseLayer<{T}> B { get; }"]),
-        ("LstmIntoGru", "SoftmaxCrossEntropy", 2, 5, ["[Lstm(4, ReturnSequences = true)] public partial LstmLayer<{T}> L { get; }", "[Gru(3)] public partial GruLayer<{T}> G { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
-        ("RnnIntoLstmEveryStep", "MeanSquaredError", 2, 3, ["[Rnn(3, ReturnSequences = true)] public partial RnnLayer<{T}> R { get; }", "[Lstm(2, ReturnSequences = true)] public partial LstmLayer<{T}> L { get; }", "[Dense(1)] public partial DenseLayer<{T}> B { get; }"]),
-        ("LstmOneStep", "MeanSquaredError", 3, 1, ["[Lstm(3)] public partial LstmLayer<{T}> L { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
-        ("LstmLongerOptions", "SoftmaxCrossEntropy", 2, 20, ["[Lstm(3, RecurrentInit = Init.Orthogonal, ForgetBias = 1)] public partial LstmLayer<{T}> L { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
-        ("GruThenDenseAndNorm", "MeanSquaredError", 2, 4, ["[Gru(4)] public partial GruLayer<{T}> G { get; }", "[Dense(5, Activation.Tanh)] public partial DenseLayer<{T}> D { get; }", "[LayerNorm] public partial NormLayer<{T}> N { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("LstmLastStep", "SoftmaxCrossEntropy", 3, 5, ["[Lstm(4)] public partial RecurrentLayer<{T}> L { get; }", "[Dense(3)] public partial DenseLayer<{T}> B { get; }"]),
+        ("GruLastStep", "MeanSquaredError", 2, 6, ["[Gru(5)] public partial RecurrentLayer<{T}> G { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("RnnTanhLastStep", "BinaryCrossEntropyWithLogits", 3, 4, ["[Rnn(4)] public partial RecurrentLayer<{T}> R { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("RnnReluEveryStep", "MeanSquaredError", 2, 4, ["[Rnn(3, Activation.ReLU, ReturnSequences = true)] public partial RecurrentLayer<{T}> R { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("LstmEveryStep", "BinaryCrossEntropyWithLogits", 2, 4, ["[Lstm(3, ReturnSequences = true)] public partial RecurrentLayer<{T}> L { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("GruEveryStepAfterDense", "MeanSquaredError", 3, 5, ["[Dense(4, Activation.Tanh)] public partial DenseLayer<{T}> E { get; }", "[Gru(3, ReturnSequences = true)] public partial RecurrentLayer<{T}> G { get; }", "[Dense(1)] public partial DenseLayer<{T}> B { get; }"]),
+        ("LstmIntoGru", "SoftmaxCrossEntropy", 2, 5, ["[Lstm(4, ReturnSequences = true)] public partial RecurrentLayer<{T}> L { get; }", "[Gru(3)] public partial RecurrentLayer<{T}> G { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("RnnIntoLstmEveryStep", "MeanSquaredError", 2, 3, ["[Rnn(3, ReturnSequences = true)] public partial RecurrentLayer<{T}> R { get; }", "[Lstm(2, ReturnSequences = true)] public partial RecurrentLayer<{T}> L { get; }", "[Dense(1)] public partial DenseLayer<{T}> B { get; }"]),
+        ("LstmOneStep", "MeanSquaredError", 3, 1, ["[Lstm(3)] public partial RecurrentLayer<{T}> L { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("LstmLongerOptions", "SoftmaxCrossEntropy", 2, 20, ["[Lstm(3, RecurrentInit = Init.Orthogonal, ForgetBias = 1)] public partial RecurrentLayer<{T}> L { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("GruThenDenseAndNorm", "MeanSquaredError", 2, 4, ["[Gru(4)] public partial RecurrentLayer<{T}> G { get; }", "[Dense(5, Activation.Tanh)] public partial DenseLayer<{T}> D { get; }", "[LayerNorm] public partial NormLayer<{T}> N { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
     ];
 
     /// <summary>Truncated BPTT (<c>Truncate = K</c>): last-step and every-step outputs.</summary>
     private static readonly (string Name, string Loss, int Inputs, int Steps, string[] Layers)[] TruncatedSequenceArchitectures =
     [
-        ("LstmTruncatedLastStep", "MeanSquaredError", 2, 6, ["[Lstm(3, Truncate = 2)] public partial LstmLayer<{T}> L { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
-        ("GruTruncatedEveryStep", "BinaryCrossEntropyWithLogits", 2, 5, ["[Gru(3, ReturnSequences = true, Truncate = 2)] public partial GruLayer<{T}> G { get; }", "[Dense(1)] public partial DenseLayer<{T}> B { get; }"]),
-        ("RnnTruncatedLastStep", "SoftmaxCrossEntropy", 3, 5, ["[Rnn(4, Truncate = 3)] public partial RnnLayer<{T}> R { get; }", "[Dense(3)] public partial DenseLayer<{T}> B { get; }"]),
+        ("LstmTruncatedLastStep", "MeanSquaredError", 2, 6, ["[Lstm(3, Truncate = 2)] public partial RecurrentLayer<{T}> L { get; }", "[Dense(2)] public partial DenseLayer<{T}> B { get; }"]),
+        ("GruTruncatedEveryStep", "BinaryCrossEntropyWithLogits", 2, 5, ["[Gru(3, ReturnSequences = true, Truncate = 2)] public partial RecurrentLayer<{T}> G { get; }", "[Dense(1)] public partial DenseLayer<{T}> B { get; }"]),
+        ("RnnTruncatedLastStep", "SoftmaxCrossEntropy", 3, 5, ["[Rnn(4, Truncate = 3)] public partial RecurrentLayer<{T}> R { get; }", "[Dense(3)] public partial DenseLayer<{T}> B { get; }"]),
     ];
 
     public static IEnumerable<object[]> SequenceCases() => SequenceArchitectures.Select(a => new object[] { a.Name });

@@ -87,8 +87,8 @@ public class SnapshotTests
         [Network(Inputs = 3, Steps = 12, Loss = Loss.MeanSquaredError)]
         public partial class StackedLstm
         {
-            [Lstm(16, ReturnSequences = true, RecurrentInit = Init.Orthogonal, ForgetBias = 1)] public partial LstmLayer<float> Encoder { get; }
-            [Lstm(8, Truncate = 5)]                                                             public partial LstmLayer<float> Final { get; }
+            [Lstm(16, ReturnSequences = true, RecurrentInit = Init.Orthogonal, ForgetBias = 1)] public partial RecurrentLayer<float> Encoder { get; }
+            [Lstm(8, Truncate = 5)]                                                             public partial RecurrentLayer<float> Final { get; }
             [Dense(2)]                                                                          public partial DenseLayer<float> Head { get; }
         }
         """), "cs");
@@ -102,7 +102,7 @@ public class SnapshotTests
         public partial class Tagger
         {
             [Dense(6, Activation.Tanh)]        public partial DenseLayer<float> Embed { get; }
-            [Gru(8, ReturnSequences = true)]   public partial GruLayer<float> Memory { get; }
+            [Gru(8, ReturnSequences = true)]   public partial RecurrentLayer<float> Memory { get; }
             [Dense(1)]                         public partial DenseLayer<float> Tag { get; }
         }
         """), "cs");

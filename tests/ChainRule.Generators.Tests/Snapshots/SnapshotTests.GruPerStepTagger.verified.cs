@@ -88,7 +88,7 @@ partial class Tagger
     public partial global::ChainRule.DenseLayer<float> Embed => new(LayerNames[0], _parameters, _gradients, weightOffset: 0, inputs: 4, outputs: 6);
 
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    public partial global::ChainRule.GruLayer<float> Memory => new(LayerNames[1], _parameters, _gradients, offset: 30, inputs: 6, hidden: 8);
+    public partial global::ChainRule.RecurrentLayer<float> Memory => new(LayerNames[1], _parameters, _gradients, offset: 30, inputs: 6, hidden: 8, gates: 3);
 
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     public partial global::ChainRule.DenseLayer<float> Tag => new(LayerNames[2], _parameters, _gradients, weightOffset: 414, inputs: 8, outputs: 1);

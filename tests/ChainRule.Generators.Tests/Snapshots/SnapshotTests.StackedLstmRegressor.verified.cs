@@ -89,10 +89,10 @@ partial class StackedLstm
     public global::System.Span<float> Gradients => _gradients;
 
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    public partial global::ChainRule.LstmLayer<float> Encoder => new(LayerNames[0], _parameters, _gradients, offset: 0, inputs: 3, hidden: 16);
+    public partial global::ChainRule.RecurrentLayer<float> Encoder => new(LayerNames[0], _parameters, _gradients, offset: 0, inputs: 3, hidden: 16, gates: 4);
 
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
-    public partial global::ChainRule.LstmLayer<float> Final => new(LayerNames[1], _parameters, _gradients, offset: 1344, inputs: 16, hidden: 8);
+    public partial global::ChainRule.RecurrentLayer<float> Final => new(LayerNames[1], _parameters, _gradients, offset: 1344, inputs: 16, hidden: 8, gates: 4);
 
     [global::System.CodeDom.Compiler.GeneratedCode("ChainRule.Generators", "{version}")]
     public partial global::ChainRule.DenseLayer<float> Head => new(LayerNames[2], _parameters, _gradients, weightOffset: 2176, inputs: 8, outputs: 2);

@@ -28,7 +28,7 @@ internal sealed partial class RecurrentLayerKind
         $"{CellName(step.Cell)}({step.Inputs}→{step.Hidden}{(step.Cell == RecurrentCell.Rnn ? ", " + step.Activation : "")}, {Number(step.Steps)} steps, {(step.ReturnSequences ? "every step" : "last step")}{(step.Truncate > 0 ? ", truncated to " + Number(step.Truncate) : "")})";
 
     protected override string View(RecurrentStep step, string t) =>
-        $"{step.Modifiers} global::ChainRule.{ViewType}<{t}> {Identifier(step.Name)} => new(LayerNames[{step.NameIndex}], _parameters, _gradients, offset: {step.WeightIHOffset}, inputs: {step.Inputs}, hidden: {step.Hidden});";
+        $"{step.Modifiers} global::ChainRule.{ViewType}<{t}> {Identifier(step.Name)} => new(LayerNames[{step.NameIndex}], _parameters, _gradients, offset: {step.WeightIHOffset}, inputs: {step.Inputs}, hidden: {step.Hidden}, gates: {step.Gates});";
 
     private static string InitText(RecurrentStep step) =>
         "U(±1/√H)"

@@ -35,9 +35,9 @@ internal sealed record RecurrentSpec(string Name, string Modifiers, RecurrentCel
 internal sealed partial class RecurrentLayerKind(RecurrentCell cell, string attributeName, string viewType, string noun)
     : LayerKind<RecurrentSpec, RecurrentStep>(attributeName, viewType, noun)
 {
-    public static readonly RecurrentLayerKind Lstm = new(RecurrentCell.Lstm, "ChainRule.LstmAttribute", "LstmLayer", "LSTM layer");
-    public static readonly RecurrentLayerKind Gru = new(RecurrentCell.Gru, "ChainRule.GruAttribute", "GruLayer", "GRU layer");
-    public static readonly RecurrentLayerKind Rnn = new(RecurrentCell.Rnn, "ChainRule.RnnAttribute", "RnnLayer", "RNN layer");
+    public static readonly RecurrentLayerKind Lstm = new(RecurrentCell.Lstm, "ChainRule.LstmAttribute", "RecurrentLayer", "LSTM layer");
+    public static readonly RecurrentLayerKind Gru = new(RecurrentCell.Gru, "ChainRule.GruAttribute", "RecurrentLayer", "GRU layer");
+    public static readonly RecurrentLayerKind Rnn = new(RecurrentCell.Rnn, "ChainRule.RnnAttribute", "RecurrentLayer", "RNN layer");
 
     public static RecurrentLayerKind For(RecurrentCell cell) => cell switch
     {

@@ -10,26 +10,11 @@ public class RecurrentLayerViewTests
     private delegate (int Gates, Func<Span<double>>[] Tensors, Func<Span<double>>[] Gradients, string Name, int Inputs, int Hidden, bool HasBias) View(
         string name, double[] parameters, double[] gradients, int offset, int inputs, int hidden, bool bias);
 
-    private static View For(CellKind kind) => kind switch
+    private static View For(CellKind kind) => (n, p, g, o, i, h, b) =>
     {
-        CellKind.Lstm => (n, p, g, o, i, h, b) =>
-        {
-            var v = new LstmLayer<double>(n, p, g, o, i, h, b);
-            return (LstmLayer<double>.Gates, [() => v.WeightIH, () => v.WeightHH, () => v.BiasIH, () => v.BiasHH],
-                [() => v.WeightIHGradient, () => v.WeightHHGradient, () => v.BiasIHGradient, () => v.BiasHHGradient], v.Name, v.Inputs, v.Hidden, v.HasBias);
-        },
-        CellKind.Gru => (n, p, g, o, i, h, b) =>
-        {
-            var v = new GruLayer<double>(n, p, g, o, i, h, b);
-            return (GruLayer<double>.Gates, [() => v.WeightIH, () => v.WeightHH, () => v.BiasIH, () => v.BiasHH],
-                [() => v.WeightIHGradient, () => v.WeightHHGradient, () => v.BiasIHGradient, () => v.BiasHHGradient], v.Name, v.Inputs, v.Hidden, v.HasBias);
-        },
-        _ => (n, p, g, o, i, h, b) =>
-        {
-            var v = new RnnLayer<double>(n, p, g, o, i, h, b);
-            return (RnnLayer<double>.Gates, [() => v.WeightIH, () => v.WeightHH, () => v.BiasIH, () => v.BiasHH],
-                [() => v.WeightIHGradient, () => v.WeightHHGradient, () => v.BiasIHGradient, () => v.BiasHHGradient], v.Name, v.Inputs, v.Hidden, v.HasBias);
-        },
+        var v = new RecurrentLayer<double>(n, p, g, o, i, h, RecurrentReference.Gates(kind), b);
+        return (v.Gates, [() => v.WeightIH, () => v.WeightHH, () => v.BiasIH, () => v.BiasHH],
+            [() => v.WeightIHGradient, () => v.WeightHHGradient, () => v.BiasIHGradient, () => v.BiasHHGradient], v.Name, v.Inputs, v.Hidden, v.HasBias);
     };
 
     public static TheoryData<CellKind, bool> Views() => new() { { CellKind.Lstm, true }, { CellKind.Lstm, false }, { CellKind.Gru, true }, { CellKind.Gru, false }, { CellKind.RnnTanh, true }, { CellKind.RnnTanh, false } };
@@ -85,5 +70,16 @@ public class RecurrentLayerViewTests
         Assert.Equal("offset", Assert.Throws<ArgumentOutOfRangeException>(() => view("L", buffer, buffer, -1, 3, 4, true)).ParamName);
         view("L", buffer, buffer, 0, 3, 4, true); // exactly fits
         view("L", buffer, buffer, 1, 3, 4, false);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    [InlineData(5)]
+    public void A_gate_count_of_no_cell_is_refused(int gates)
+    {
+        var buffer = new double[gates * 4 * (3 + 4 + 2) + 64];
+        var refused = Assert.Throws<ArgumentOutOfRangeException>(() => new RecurrentLayer<double>("L", buffer, buffer, 0, 3, 4, gates));
+        Assert.Equal("gates", refused.ParamName);
     }
 }

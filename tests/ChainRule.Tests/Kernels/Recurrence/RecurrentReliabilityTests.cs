@@ -5,6 +5,12 @@ using Xunit;
 namespace ChainRule.Tests.Kernels.Recurrence;
 
 /// <summary>Bad input fails before anything is written; a forward and backward pass allocate nothing.</summary>
+/// <remarks>
+/// In the worker-pool collection: the allocation check's larger sizes split their products, and a product that finds
+/// the pool busy with another test's runs serially on the calling thread, whose first serial packed product allocates
+/// that thread's pack buffer (once per thread) inside the measured steps.
+/// </remarks>
+[Collection("Worker pool")]
 public class RecurrentReliabilityTests
 {
     private const int Batch = 2, Steps = 4, Inputs = 3, Hidden = 5;

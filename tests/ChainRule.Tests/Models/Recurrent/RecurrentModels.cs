@@ -6,8 +6,8 @@ namespace ChainRule.Tests.Models.Recurrent;
 [Network(Inputs = 3, Steps = 5, Loss = Loss.MeanSquaredError)]
 public partial class StackedLstm
 {
-    [Lstm(6, ReturnSequences = true, ForgetBias = 1)] public partial LstmLayer<float> Encoder { get; }
-    [Lstm(4)] public partial LstmLayer<float> Final { get; }
+    [Lstm(6, ReturnSequences = true, ForgetBias = 1)] public partial RecurrentLayer<float> Encoder { get; }
+    [Lstm(4)] public partial RecurrentLayer<float> Final { get; }
     [Dense(2)] public partial DenseLayer<float> Head { get; }
 }
 
@@ -15,7 +15,7 @@ public partial class StackedLstm
 [Network(Inputs = 2, Steps = 6, Loss = Loss.BinaryCrossEntropyWithLogits)]
 public partial class GruTagger
 {
-    [Gru(5, ReturnSequences = true)] public partial GruLayer<float> Memory { get; }
+    [Gru(5, ReturnSequences = true)] public partial RecurrentLayer<float> Memory { get; }
     [Dense(1)] public partial DenseLayer<float> Tag { get; }
 }
 
@@ -23,7 +23,7 @@ public partial class GruTagger
 [Network(Inputs = 2, Steps = 8, Loss = Loss.SoftmaxCrossEntropy)]
 public partial class TruncatedRnn
 {
-    [Rnn(4, Truncate = 3)] public partial RnnLayer<float> Memory { get; }
+    [Rnn(4, Truncate = 3)] public partial RecurrentLayer<float> Memory { get; }
     [Dense(3)] public partial DenseLayer<float> Logits { get; }
 }
 
@@ -31,6 +31,6 @@ public partial class TruncatedRnn
 [Network(Inputs = 2, Steps = 8, Loss = Loss.SoftmaxCrossEntropy)]
 public partial class TruncatedRnnFull
 {
-    [Rnn(4)] public partial RnnLayer<float> Memory { get; }
+    [Rnn(4)] public partial RecurrentLayer<float> Memory { get; }
     [Dense(3)] public partial DenseLayer<float> Logits { get; }
 }
