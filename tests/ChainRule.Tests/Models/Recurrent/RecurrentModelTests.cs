@@ -105,6 +105,24 @@ public class RecurrentModelTests
     }
 
     [Fact]
+    public void A_non_finite_value_made_inside_the_network_before_a_recurrent_layer_changes_nothing()
+    {
+        var model = new DenseIntoLstm(seed: 5);
+        var trainer = model.CreateTrainer(new TrainerOptions { MaxBatch = 2, Optimizer = Optimizers.AdamW(1e-2) });
+        trainer.Step(Random(2 * 6, 20), Random(2, 21));
+        model.Embed.Weights.Fill(1f); // every unit sums both features: 2 · 3e38 overflows to ∞
+        byte[] parameters = Bits(model.Parameters), checkpoint = trainer.SaveToBytes();
+        float[] huge = new float[2 * 6];
+        Array.Fill(huge, 3e38f); // finite, so the trainer's input check passes
+        Exception? thrown = Record.Exception(() => trainer.Step(huge, new float[2]));
+        Assert.True(thrown is null or ArgumentException, $"unexpected {thrown}");
+
+        // Refused or thrown, the step changed nothing (a step that ran would have moved the parameters).
+        Assert.Equal(parameters, Bits(model.Parameters));
+        Assert.Equal(checkpoint, trainer.SaveToBytes());
+    }
+
+    [Fact]
     public void The_report_holds_every_steps_hidden_gradient_norm()
     {
         var model = new StackedLstm(seed: 5);
