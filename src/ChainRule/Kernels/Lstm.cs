@@ -62,7 +62,7 @@ public static class Lstm
     /// </summary>
     /// <param name="y">Output: <c>h_t</c> for every step, <c>(B, T, H)</c>, with <paramref name="returnSequences"/>; else <c>h_{T−1}</c>, <c>(B, H)</c>.</param>
     /// <param name="cache">Scratch kept for the backward pass, <see cref="CacheLength"/> elements; must not overlap the other spans.</param>
-    /// <param name="x">Input sequences, <c>(B, T, F)</c>; must be finite.</param>
+    /// <param name="x">Input sequences, <c>(B, T, F)</c>; NaN and ∞ are not refused but flow to <paramref name="y"/>.</param>
     /// <param name="weightIH"><c>W_ih</c>, <c>(4H, F)</c>, rows in gate order i, f, g, o.</param>
     /// <param name="weightHH"><c>W_hh</c>, <c>(4H, H)</c>.</param>
     /// <param name="biasIH"><c>b_ih</c>, <c>(4H)</c>, or empty for none.</param>
@@ -72,7 +72,7 @@ public static class Lstm
     /// <param name="inputs">Features per step <c>F</c>.</param>
     /// <param name="hidden">Hidden width <c>H</c>.</param>
     /// <param name="returnSequences">Output every step's hidden state rather than the last one's.</param>
-    /// <exception cref="ArgumentException">A span has the wrong length, or <paramref name="x"/> holds NaN or ∞ (named by sample, step and feature).</exception>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
     public static void Forward<T>(Span<T> y, Span<T> cache, ReadOnlySpan<T> x, ReadOnlySpan<T> weightIH, ReadOnlySpan<T> weightHH,
         ReadOnlySpan<T> biasIH, ReadOnlySpan<T> biasHH, int batch, int steps, int inputs, int hidden, bool returnSequences)
@@ -105,7 +105,7 @@ public static class Lstm
     /// gradient reaching <c>h_t</c> from the output at step <c>t</c> and from step <c>t + 1</c>; 0 for steps that the
     /// truncation leaves without gradient.
     /// </param>
-    /// <param name="dy">Gradient of the output, shaped as the forward's <c>y</c>; must be finite.</param>
+    /// <param name="dy">Gradient of the output, shaped as the forward's <c>y</c>; NaN and ∞ are not refused but flow to the gradients.</param>
     /// <param name="cache">The forward pass's cache; consumed (see the remarks on <see cref="Lstm"/>).</param>
     /// <param name="weightIH"><c>W_ih</c>, <c>(4H, F)</c>, as in the forward pass.</param>
     /// <param name="weightHH"><c>W_hh</c>, <c>(4H, H)</c>, as in the forward pass.</param>
@@ -118,7 +118,7 @@ public static class Lstm
     /// <c>K</c>: backpropagate through the recurrence for the last <c>K</c> steps only, as if <c>h</c> and <c>c</c> were
     /// detached before step <c>T − K</c> (see <see cref="Recurrent"/>); 0 or <c>K ≥ T</c> for full BPTT.
     /// </param>
-    /// <exception cref="ArgumentException">A span has the wrong length, or <paramref name="dy"/> holds NaN or ∞.</exception>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or <paramref name="truncate"/> is negative.</exception>
     public static void Backward<T>(Span<T> dx, Span<T> dweightIH, Span<T> dweightHH, Span<T> dbiasIH, Span<T> dbiasHH, Span<double> hiddenGradientNorms,
         ReadOnlySpan<T> dy, Span<T> cache, ReadOnlySpan<T> weightIH, ReadOnlySpan<T> weightHH,

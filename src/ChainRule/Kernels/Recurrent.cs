@@ -31,8 +31,9 @@ namespace ChainRule.Kernels;
 internal static class Recurrent
 {
     /// <summary>
-    /// The forward pass's checks, all before anything is written: sizes, every span's length (biases may be empty),
-    /// and a finite input.
+    /// The forward pass's checks, all before anything is written: sizes and every span's length (biases may be empty).
+    /// Values are not checked, as by every kernel: NaN and ∞ flow to the output, where the model's trainer finds the
+    /// layer that made them and refuses the step; a check here would throw midway through a step instead.
     /// </summary>
     public static void CheckForward<T>(int y, int cache, ReadOnlySpan<T> x, int weightIH, int weightHH, int biasIH, int biasHH,
         int gates, long cacheLength, string formula, int batch, int steps, int inputs, int hidden, bool returnSequences)
@@ -45,7 +46,6 @@ internal static class Recurrent
         CheckWeights(weightIH, weightHH, gates, inputs, hidden, "weightIH", "weightHH");
         CheckBias(biasIH, gates * hidden, "biasIH");
         CheckBias(biasHH, gates * hidden, "biasHH");
-        CheckFinite(x, steps, inputs, "x");
     }
 
     /// <summary>The backward pass's checks, all before anything is written; <paramref name="dx"/> and the biases may be empty.</summary>
@@ -63,8 +63,6 @@ internal static class Recurrent
         CheckOutput(dy.Length, batch, steps, hidden, returnSequences, "dy");
         CheckCache(cache, cacheLength, formula, "cache");
         CheckWeights(weightIH, weightHH, gates, inputs, hidden, "weightIH", "weightHH");
-        // A last-step gradient (B, H) is step T − 1's: the message names that step.
-        CheckFinite(dy, returnSequences ? steps : 1, hidden, "dy", firstStep: returnSequences ? 0 : steps - 1);
     }
 
     private static void CheckWeights(int weightIH, int weightHH, int gates, int inputs, int hidden, string nameIH, string nameHH)
@@ -244,27 +242,6 @@ internal static class Recurrent
         if (length > Array.MaxLength)
             throw new ArgumentOutOfRangeException(nameof(length), length, $"The cache, {formula}, would exceed Array.MaxLength elements.");
         return (int)length;
-    }
-
-    /// <summary>
-    /// Throws unless every element of a <c>(batch, steps, features)</c> sequence is finite, naming the first that is
-    /// not by sample, step (counted from <paramref name="firstStep"/>) and feature.
-    /// </summary>
-    public static void CheckFinite<T>(ReadOnlySpan<T> values, int steps, int features, string parameterName, int firstStep = 0)
-        where T : IFloatingPointIeee754<T>
-    {
-        // The vectorized check runs every call; the search only when it fails.
-        if (TensorPrimitives.IsFiniteAll(values))
-            return;
-        for (int i = 0; i < values.Length; i++)
-        {
-            if (!T.IsFinite(values[i]))
-            {
-                int sample = i / (steps * features), step = firstStep + i / features % steps, feature = i % features;
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                    $"Element [sample {sample}, step {step}, feature {feature}] (index {i}) is {values[i]}; {parameterName} must be finite."), parameterName);
-            }
-        }
     }
 
     /// <summary><c>destination[t, b, :] = source[b, t, :]</c>: a <c>(B, T, F)</c> sequence to time-major <c>(T, B, F)</c>.</summary>

@@ -45,7 +45,7 @@ public static class Rnn
     /// </summary>
     /// <param name="y">Output: <c>h_t</c> for every step, <c>(B, T, H)</c>, with <paramref name="returnSequences"/>; else <c>h_{T−1}</c>, <c>(B, H)</c>.</param>
     /// <param name="cache">Scratch kept for the backward pass, <see cref="CacheLength"/> elements; must not overlap the other spans.</param>
-    /// <param name="x">Input sequences, <c>(B, T, F)</c>; must be finite.</param>
+    /// <param name="x">Input sequences, <c>(B, T, F)</c>; NaN and ∞ are not refused but flow to <paramref name="y"/>.</param>
     /// <param name="weightIH"><c>W_ih</c>, <c>(H, F)</c>.</param>
     /// <param name="weightHH"><c>W_hh</c>, <c>(H, H)</c>.</param>
     /// <param name="biasIH"><c>b_ih</c>, <c>(H)</c>, or empty for none.</param>
@@ -56,7 +56,7 @@ public static class Rnn
     /// <param name="hidden">Hidden width <c>H</c>.</param>
     /// <param name="activation"><see cref="Activation.Tanh"/> or <see cref="Activation.ReLU"/>, the two PyTorch allows.</param>
     /// <param name="returnSequences">Output every step's hidden state rather than the last one's.</param>
-    /// <exception cref="ArgumentException">A span has the wrong length, or <paramref name="x"/> holds NaN or ∞ (named by sample, step and feature).</exception>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or the activation is neither Tanh nor ReLU.</exception>
     public static void Forward<T>(Span<T> y, Span<T> cache, ReadOnlySpan<T> x, ReadOnlySpan<T> weightIH, ReadOnlySpan<T> weightHH,
         ReadOnlySpan<T> biasIH, ReadOnlySpan<T> biasHH, int batch, int steps, int inputs, int hidden, Activation activation, bool returnSequences)
@@ -87,7 +87,7 @@ public static class Rnn
     /// <param name="dbiasIH">Accumulated <c>∂L/∂b_ih</c>, <c>(H)</c>, or empty for none.</param>
     /// <param name="dbiasHH">Accumulated <c>∂L/∂b_hh</c>, <c>(H)</c>, or empty for none.</param>
     /// <param name="hiddenGradientNorms"><inheritdoc cref="Lstm.Backward{T}" path="/param[@name='hiddenGradientNorms']"/></param>
-    /// <param name="dy">Gradient of the output, shaped as the forward's <c>y</c>; must be finite.</param>
+    /// <param name="dy">Gradient of the output, shaped as the forward's <c>y</c>; NaN and ∞ are not refused but flow to the gradients.</param>
     /// <param name="cache">The forward pass's cache; consumed.</param>
     /// <param name="weightIH"><c>W_ih</c>, <c>(H, F)</c>, as in the forward pass.</param>
     /// <param name="weightHH"><c>W_hh</c>, <c>(H, H)</c>, as in the forward pass.</param>
@@ -101,7 +101,7 @@ public static class Rnn
     /// <c>K</c>: backpropagate through the recurrence for the last <c>K</c> steps only, as if <c>h</c> were detached
     /// before step <c>T − K</c>; 0 or <c>K ≥ T</c> for full BPTT.
     /// </param>
-    /// <exception cref="ArgumentException">A span has the wrong length, or <paramref name="dy"/> holds NaN or ∞.</exception>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive, <paramref name="truncate"/> is negative, or the activation is neither Tanh nor ReLU.</exception>
     public static void Backward<T>(Span<T> dx, Span<T> dweightIH, Span<T> dweightHH, Span<T> dbiasIH, Span<T> dbiasHH, Span<double> hiddenGradientNorms,
         ReadOnlySpan<T> dy, Span<T> cache, ReadOnlySpan<T> weightIH, ReadOnlySpan<T> weightHH,

@@ -56,33 +56,39 @@ public class RecurrentReliabilityTests
         }
     }
 
+    // Values are not the kernel's to refuse (a check would throw midway through a training step when a layer before
+    // it overflows); the trainer finds the layer that made them. What the kernel owes is that they flow, and only
+    // where the equations carry them.
     [Theory]
     [MemberData(nameof(KindData))]
-    public void A_nan_in_the_input_is_named_by_sample_step_and_feature_and_nothing_is_written(CellKind kind)
+    public void A_nan_in_the_input_reaches_its_own_sample_from_its_step_on_and_no_other(CellKind kind)
     {
         var s = new Buffers(kind, returnSequences: true);
         s.X[(1 * Steps + 2) * Inputs + 1] = double.NaN;
-        double[][] before = s.Snapshot();
-        var e = Assert.Throws<ArgumentException>(() => RecurrentKernels.Forward<double>(kind, s.Y, s.Cache, s.X, s.WeightIH, s.WeightHH, s.BiasIH, s.BiasHH,
-            Batch, Steps, Inputs, Hidden, returnSequences: true));
-        Assert.Equal("x", e.ParamName);
-        Assert.Contains("sample 1, step 2, feature 1", e.Message, StringComparison.Ordinal);
-        s.AssertUnchanged(before, "NaN input");
+        RecurrentKernels.Forward<double>(kind, s.Y, s.Cache, s.X, s.WeightIH, s.WeightHH, s.BiasIH, s.BiasHH,
+            Batch, Steps, Inputs, Hidden, returnSequences: true);
+        for (int b = 0; b < Batch; b++)
+            for (int t = 0; t < Steps; t++)
+            {
+                bool reached = b == 1 && t >= 2;
+                for (int j = 0; j < Hidden; j++)
+                    Assert.True(double.IsNaN(s.Y[(b * Steps + t) * Hidden + j]) == reached,
+                        $"h[sample {b}, step {t}, unit {j}] = {s.Y[(b * Steps + t) * Hidden + j]:R}; NaN expected: {reached}.");
+            }
     }
 
     [Theory]
     [MemberData(nameof(KindData))]
-    public void A_nan_in_the_output_gradient_is_refused_and_no_gradient_changes(CellKind kind)
+    public void An_infinite_output_gradient_reaches_the_gradients_and_the_step_norms(CellKind kind)
     {
         var s = new Buffers(kind, returnSequences: false);
         RecurrentKernels.Forward<double>(kind, s.Y, s.Cache, s.X, s.WeightIH, s.WeightHH, s.BiasIH, s.BiasHH, Batch, Steps, Inputs, Hidden, returnSequences: false);
         s.Dy[Hidden + 3] = double.PositiveInfinity;
-        double[][] before = s.Snapshot();
-        var e = Assert.Throws<ArgumentException>(() => RecurrentKernels.Backward<double>(kind, s.Dx, s.DweightIH, s.DweightHH, s.DbiasIH, s.DbiasHH, s.Norms,
-            s.Dy, s.Cache, s.WeightIH, s.WeightHH, Batch, Steps, Inputs, Hidden, returnSequences: false, truncate: 0));
-        Assert.Equal("dy", e.ParamName);
-        Assert.Contains($"sample 1, step {Steps - 1}, feature 3", e.Message, StringComparison.Ordinal); // the last step's gradient
-        s.AssertUnchanged(before, "∞ in dy");
+        RecurrentKernels.Backward<double>(kind, s.Dx, s.DweightIH, s.DweightHH, s.DbiasIH, s.DbiasHH, s.Norms,
+            s.Dy, s.Cache, s.WeightIH, s.WeightHH, Batch, Steps, Inputs, Hidden, returnSequences: false, truncate: 0);
+        Assert.False(double.IsFinite(s.Norms[Steps - 1]), $"‖∂L/∂h_T‖ = {s.Norms[Steps - 1]:R}");
+        foreach ((string name, double[] gradient) in new[] { ("dweightIH", s.DweightIH), ("dweightHH", s.DweightHH), ("dbiasIH", s.DbiasIH), ("dx", s.Dx) })
+            Assert.False(System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<double>(gradient), $"{name} stayed finite");
     }
 
     [Theory]

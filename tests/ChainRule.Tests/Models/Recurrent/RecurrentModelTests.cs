@@ -104,6 +104,41 @@ public class RecurrentModelTests
         Assert.Equal(checkpoint, trainer.SaveToBytes());
     }
 
+    // The recurrent kernel does not refuse the ∞ a layer before it made: the step runs to the loss, which is not
+    // finite, and is refused naming the layer that overflowed, with no exception and no update, as for dense models.
+    [Theory]
+    [InlineData(NonFinitePolicy.SkipStep)]
+    [InlineData(NonFinitePolicy.Throw)]
+    public void A_non_finite_value_made_inside_the_network_before_a_recurrent_layer_refuses_the_step_naming_its_layer(NonFinitePolicy policy)
+    {
+        var model = new DenseIntoLstm(seed: 5);
+        var trainer = model.CreateTrainer(new TrainerOptions { MaxBatch = 2, Optimizer = Optimizers.AdamW(1e-2), OnNonFinite = policy });
+        trainer.Step(Random(2 * 6, 20), Random(2, 21));
+        model.Embed.Weights.Fill(1f); // every unit sums both features: 2 · 3e38 overflows to ∞
+        byte[] parameters = Bits(model.Parameters), moments = Bits(trainer.Optimizer.State[0]), modelFile = model.SaveToBytes();
+        long steps = trainer.Steps, updates = trainer.Optimizer.StepCount;
+        float[] huge = new float[2 * 6];
+        Array.Fill(huge, 3e38f); // finite, so the trainer's input check passes
+
+        if (policy == NonFinitePolicy.Throw)
+            Assert.Equal("Embed", Assert.Throws<NonFiniteGradientException>(() => trainer.Step(huge, new float[2])).Layer);
+        else
+            Assert.False(float.IsFinite(trainer.Step(huge, new float[2])));
+
+        GradientReport report = trainer.LastReport!;
+        Assert.False(report.UpdateApplied);
+        Assert.Equal("Embed", report.FirstNonFiniteLayer);
+        Assert.Equal(Pass.Forward, report.FirstNonFinitePass);
+        Assert.Equal(parameters, Bits(model.Parameters));
+        Assert.Equal(moments, Bits(trainer.Optimizer.State[0]));
+        Assert.Equal(modelFile, model.SaveToBytes());
+        Assert.Equal(updates, trainer.Optimizer.StepCount);
+        Assert.Equal(steps + 1, trainer.Steps); // Steps counts attempts, a refused one too (docs/checkpoints.md)
+
+        trainer.Step(Random(2 * 6, 22), Random(2, 23));
+        Assert.True(trainer.LastReport!.UpdateApplied);
+    }
+
     [Fact]
     public void The_report_holds_every_steps_hidden_gradient_norm()
     {

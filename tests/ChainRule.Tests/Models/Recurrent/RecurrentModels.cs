@@ -34,3 +34,12 @@ public partial class TruncatedRnnFull
     [Rnn(4)] public partial RecurrentLayer<float> Memory { get; }
     [Dense(3)] public partial DenseLayer<float> Logits { get; }
 }
+
+/// <summary>A dense layer per step feeding an LSTM: huge finite inputs overflow inside the network, before the recurrent layer.</summary>
+[Network(Inputs = 2, Steps = 3, Loss = Loss.MeanSquaredError)]
+public partial class DenseIntoLstm
+{
+    [Dense(3)] public partial DenseLayer<float> Embed { get; }
+    [Lstm(2)] public partial RecurrentLayer<float> Memory { get; }
+    [Dense(1)] public partial DenseLayer<float> Head { get; }
+}
