@@ -15,6 +15,10 @@ the whole suite too, so the merged result is the score of one full run; only the
 
 For a sample instead of every mutant, stage 1's configuration comes from `sample.py --fast`; stage 2 is the same.
 
+`survivors` also reads a kernels or training report (it picks the configuration from the report's paths): run on the
+same source with new tests, it re-tests exactly the mutants they were written to kill. The spans are character
+offsets, so the mutated files must be as they were in the first run.
+
 Stage 2 selects mutants by character span ({start..end}, Stryker.NET's mutate syntax), so a span may also pick up
 mutants stage 1 already killed at the same place; the merge keeps stage 2's verdict for the mutants stage 1 left
 alive and stage 1's for the rest.
@@ -33,9 +37,21 @@ ALIVE = {"Survived", "NoCoverage"}
 DETECTED = {"Killed", "Timeout"}
 
 
-def base_config():
-    with open(os.path.join(HERE, "generator.json"), encoding="utf-8") as file:
+def base_config(target="generator"):
+    with open(os.path.join(HERE, target + ".json"), encoding="utf-8") as file:
         return json.load(file)
+
+
+def target_of(path):
+    """The configuration a report's file belongs to: generator, or the runtime's kernels or training."""
+    parts = os.path.normpath(path).split(os.sep)
+    if "ChainRule.Generators" in parts:
+        return "generator"
+    return "kernels" if "Kernels" in parts else "training"
+
+
+PROJECTS = {"generator": os.path.join("generators", "ChainRule.Generators"), "kernels": os.path.join("src", "ChainRule"),
+            "training": os.path.join("src", "ChainRule")}
 
 
 def fast():
@@ -73,12 +89,12 @@ def span(path, mutant):
     return offsets[start["line"] - 1] + start["column"] - 1, offsets[end["line"] - 1] + end["column"] - 1
 
 
-def config_for(chosen, config):
+def config_for(chosen, config, target="generator"):
     """The configuration that mutates exactly the spans of the chosen (path, mutant) pairs."""
     spans = collections.defaultdict(set)
     for path, mutant in chosen:
         spans[path].add(span(path, mutant))
-    root = os.path.join(HERE, "..", "..", "generators", "ChainRule.Generators")
+    root = os.path.join(HERE, "..", "..", PROJECTS[target])
     config["stryker-config"]["mutate"] = [
         "**/" + os.path.relpath(path, root).replace(os.sep, "/") + "".join("{%d..%d}" % s for s in sorted(file_spans))
         for path, file_spans in sorted(spans.items())]
@@ -86,7 +102,9 @@ def config_for(chosen, config):
 
 
 def survivors(report_path):
-    return config_for([(path, mutant) for path, _, mutant in mutants(report_path) if mutant["status"] in ALIVE], base_config())
+    chosen = [(path, mutant) for path, _, mutant in mutants(report_path) if mutant["status"] in ALIVE]
+    target = target_of(chosen[0][0]) if chosen else "generator"
+    return config_for(chosen, base_config(target), target)
 
 
 def merge(first_path, second_path):

@@ -90,25 +90,26 @@ internal readonly record struct CacheSizes(long L1Data, long L2, long L3, string
     }
 
     /// <summary>The caches CPUID describes, or default off x86 or when it describes none.</summary>
-    internal static CacheSizes FromCpuid()
+    internal static CacheSizes FromCpuid() => X86Base.IsSupported ? FromCpuid(X86Base.CpuId) : default;
+
+    /// <summary>The caches a CPUID instruction, <paramref name="cpuid"/>(leaf, sub-leaf), describes, or default when it describes none.</summary>
+    internal static CacheSizes FromCpuid(Func<int, int, (int Eax, int Ebx, int Ecx, int Edx)> cpuid)
     {
-        if (!X86Base.IsSupported)
-            return default;
-        (int maxLeaf, int vendor0, int vendor2, int vendor1) = X86Base.CpuId(0, 0);
+        (int maxLeaf, int vendor0, int vendor2, int vendor1) = cpuid(0, 0);
         // "GenuineIntel" is EBX "Genu", EDX "ineI", ECX "ntel"; AMD and Hygon describe caches in the extended leaves.
         bool intel = vendor0 == 0x756E6547 && vendor1 == 0x49656E69 && vendor2 == 0x6C65746E;
         long l1 = 0, l2 = 0, l3 = 0;
         if (intel && maxLeaf >= 4)
-            ReadDeterministicLeaf(4, ref l1, ref l2, ref l3);
-        int maxExtended = X86Base.CpuId(unchecked((int)0x80000000), 0).Eax;
-        bool topologyExtensions = maxExtended >= unchecked((int)0x80000001) && (X86Base.CpuId(unchecked((int)0x80000001), 0).Ecx & (1 << 22)) != 0;
+            ReadDeterministicLeaf(cpuid, 4, ref l1, ref l2, ref l3);
+        int maxExtended = cpuid(unchecked((int)0x80000000), 0).Eax;
+        bool topologyExtensions = maxExtended >= unchecked((int)0x80000001) && (cpuid(unchecked((int)0x80000001), 0).Ecx & (1 << 22)) != 0;
         if (!intel && topologyExtensions && maxExtended >= unchecked((int)0x8000001D))
-            ReadDeterministicLeaf(unchecked((int)0x8000001D), ref l1, ref l2, ref l3);
+            ReadDeterministicLeaf(cpuid, unchecked((int)0x8000001D), ref l1, ref l2, ref l3);
         if (!intel && l1 == 0 && maxExtended >= unchecked((int)0x80000006))
         {
             // AMD's legacy descriptors: L1d KB in ECX[31:24] of 0x80000005; L2 KB in ECX[31:16], L3 in 512 KB units in EDX[31:18] of 0x80000006.
-            l1 = (long)((uint)X86Base.CpuId(unchecked((int)0x80000005), 0).Ecx >> 24) << 10;
-            (_, _, int ecx, int edx) = X86Base.CpuId(unchecked((int)0x80000006), 0);
+            l1 = (long)((uint)cpuid(unchecked((int)0x80000005), 0).Ecx >> 24) << 10;
+            (_, _, int ecx, int edx) = cpuid(unchecked((int)0x80000006), 0);
             l2 = (long)((uint)ecx >> 16) << 10;
             l3 = (long)((uint)edx >> 18) << 19;
         }
@@ -120,11 +121,11 @@ internal readonly record struct CacheSizes(long L1Data, long L2, long L3, string
     /// instruction cache), EAX[7:5] the level; size = ways (EBX[31:22] + 1) × partitions (EBX[21:12] + 1) × line
     /// (EBX[11:0] + 1) × sets (ECX + 1).
     /// </summary>
-    private static void ReadDeterministicLeaf(int leaf, ref long l1, ref long l2, ref long l3)
+    private static void ReadDeterministicLeaf(Func<int, int, (int Eax, int Ebx, int Ecx, int Edx)> cpuid, int leaf, ref long l1, ref long l2, ref long l3)
     {
         for (int subLeaf = 0; subLeaf < 16; subLeaf++)
         {
-            (int eax, int ebx, int ecx, _) = X86Base.CpuId(leaf, subLeaf);
+            (int eax, int ebx, int ecx, _) = cpuid(leaf, subLeaf);
             int type = eax & 0x1F;
             if (type == 0)
                 break;

@@ -142,4 +142,58 @@ public class GemmBlockingTests(ITestOutputHelper log)
         else
             Assert.Equal(cpuid.L2, detected.L2);
     }
+
+    // CPUID as three kinds of x86 answer it, so that every path of the decoding runs whatever this machine is: each
+    // fake also answers the leaves its vendor's path must not read with sizes of its own, which would show if it did.
+    private const int Data = 1, Instruction = 2, Unified = 3;
+    private const int Genu = 0x756E6547, IneI = 0x49656E69, Ntel = 0x6C65746E, Auth = 0x68747541, Enti = 0x69746E65, CAmd = 0x444D4163;
+
+    /// <summary>A deterministic-cache sub-leaf (Intel's leaf 4, AMD's 0x8000001D): type, level, ways × 64-byte lines × sets.</summary>
+    private static (int, int, int, int) Cache(int type, int level, int ways, int sets) => (type | level << 5, (ways - 1) << 22 | 63, sets - 1, 0);
+
+    private static Func<int, int, (int Eax, int Ebx, int Ecx, int Edx)> Cpu(params (int Leaf, int SubLeaf, (int, int, int, int) Registers)[] answers) =>
+        (leaf, subLeaf) =>
+        {
+            foreach (var answer in answers)
+                if (answer.Leaf == leaf && answer.SubLeaf == subLeaf)
+                    return answer.Registers;
+            return (0, 0, 0, 0);
+        };
+
+    private static readonly int Extended = unchecked((int)0x80000000), Features = unchecked((int)0x80000001), LegacyL1 = unchecked((int)0x80000005),
+        LegacyL2L3 = unchecked((int)0x80000006), AmdCaches = unchecked((int)0x8000001D);
+
+    [Fact]
+    public void Cpuid_on_intel_reads_leaf_4_and_skips_the_instruction_cache()
+    {
+        var intel = Cpu((0, 0, (0x1F, Genu, Ntel, IneI)),
+            (4, 0, Cache(Data, 1, 12, 64)), (4, 1, Cache(Instruction, 1, 8, 64)), (4, 2, Cache(Unified, 2, 16, 2048)), (4, 3, Cache(Unified, 3, 15, 32768)),
+            (Extended, 0, (unchecked((int)0x80000008), 0, 0, 0)), (LegacyL2L3, 0, (0, 0, 1024 << 16, 0)));
+        Assert.Equal(new CacheSizes(48 * K, 2 * M, 30 * M, "cpuid"), CacheSizes.FromCpuid(intel));
+    }
+
+    [Fact]
+    public void Cpuid_on_amd_with_topology_extensions_reads_leaf_8000001D_not_the_legacy_descriptors()
+    {
+        var amd = Cpu((0, 0, (0x10, Auth, CAmd, Enti)),
+            (Extended, 0, (unchecked((int)0x80000021), 0, 0, 0)), (Features, 0, (0, 0, 1 << 22, 0)),
+            (AmdCaches, 0, Cache(Data, 1, 8, 64)), (AmdCaches, 1, Cache(Instruction, 1, 8, 64)), (AmdCaches, 2, Cache(Unified, 2, 8, 2048)),
+            (AmdCaches, 3, Cache(Unified, 3, 16, 32768)),
+            (LegacyL1, 0, (0, 0, 64 << 24, 0)), (LegacyL2L3, 0, (0, 0, 256 << 16, 8 << 18)));
+        Assert.Equal(new CacheSizes(32 * K, 1 * M, 32 * M, "cpuid"), CacheSizes.FromCpuid(amd));
+    }
+
+    [Fact]
+    public void Cpuid_on_amd_without_topology_extensions_decodes_the_legacy_descriptors()
+    {
+        // The highest extended leaf is exactly the legacy L2/L3 descriptor's.
+        var amd = Cpu((0, 0, (0x10, Auth, CAmd, Enti)),
+            (Extended, 0, (LegacyL2L3, 0, 0, 0)), (Features, 0, (0, 0, 0, 0)),
+            (LegacyL1, 0, (0, 0, 64 << 24, 0)), (LegacyL2L3, 0, (0, 0, 512 << 16, 12 << 18)));
+        Assert.Equal(new CacheSizes(64 * K, 512 * K, 6 * M, "cpuid"), CacheSizes.FromCpuid(amd));
+    }
+
+    [Fact]
+    public void Cpuid_describing_no_cache_gives_nothing()
+        => Assert.Equal(default, CacheSizes.FromCpuid(Cpu((0, 0, (0x10, Auth, CAmd, Enti)))));
 }
