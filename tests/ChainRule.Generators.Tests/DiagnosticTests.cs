@@ -155,7 +155,7 @@ public class DiagnosticTests
             }
             """, "CR0016");
         Assert.StartsWith("The constructor 'Model(int)' collides with the generated constructor 'Model(int)'; remove it", Message(diagnostic));
-        AssertSingle("""
+        diagnostic = AssertSingle("""
             using ChainRule;
             [Network(Inputs = 4)]
             public partial class Model
@@ -164,6 +164,8 @@ public class DiagnosticTests
                 [Dense(2)] public partial DenseLayer<float> Output { get; }
             }
             """, "CR0016");
+        // A signature of two parameters, as the message spells it.
+        Assert.Contains("method 'Predict(ReadOnlySpan<float>, Span<float>)'", Message(diagnostic), System.StringComparison.Ordinal);
         AssertSingle("""
             using ChainRule;
             [Network(Inputs = 4)]

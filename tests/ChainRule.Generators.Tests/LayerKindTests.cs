@@ -122,4 +122,41 @@ public class LayerKindTests
         }
         Assert.True(end == length, $"{what}: the tensors end at {end}, the buffer at {length}");
     }
+
+    /// <summary>Lowering stops at a cancelled token, so that an editor's abandoned run stops at the next layer.</summary>
+    [Fact]
+    public void LoweringStopsWhenCancelled()
+    {
+        var spec = new NetworkSpec("", EquatableArray<ContainingTypeSpec>.Empty, "M", "M", 3, LossKind.MeanSquaredError, PrecisionKind.Float,
+            new LayerSpec[] { new DenseSpec("A", "public", 4, ActivationKind.Tanh, InitKind.Default), new DenseSpec("B", "public", 2, ActivationKind.Identity, InitKind.Default) }
+                .ToEquatableArray());
+        Assert.NotNull(NetworkLowering.Lower(spec, estimate: false));
+        using var cancelled = new System.Threading.CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => NetworkLowering.Lower(spec, cancelled.Token, estimate: false));
+    }
+
+    /// <summary>A residual stack's placement is read from its own named argument: Post when given, else Pre.</summary>
+    [Fact]
+    public void ResidualPlacementIsParsedFromItsNamedArgument()
+    {
+        NormPlacementKind Placement(string arguments)
+        {
+            var driver = GeneratorHarness.CreateDriver().RunGenerators(GeneratorHarness.Compile($$"""
+                using ChainRule;
+                [Network(Inputs = 4)]
+                public partial class Model
+                {
+                    [Residual(Norm.LayerNorm, Activation.Gelu{{arguments}})] public partial ResidualStack<float> Body { get; }
+                    [Dense(2)] public partial DenseLayer<float> Logits { get; }
+                }
+                """));
+            var parsed = (ParseResult)driver.GetRunResult().Results.Single().TrackedSteps[TrackingNames.Parse].Single().Outputs.Single().Value;
+            return Assert.IsType<ResidualSpec>(parsed.Spec!.Layers[0]).Placement;
+        }
+
+        Assert.Equal(NormPlacementKind.Post, Placement(", Placement = NormPlacement.Post"));
+        Assert.Equal(NormPlacementKind.Pre, Placement(", Placement = NormPlacement.Pre"));
+        Assert.Equal(NormPlacementKind.Pre, Placement(""));
+    }
 }
