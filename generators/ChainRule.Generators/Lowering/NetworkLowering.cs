@@ -56,8 +56,6 @@ internal sealed class Lowerer(NetworkSpec spec, CancellationToken cancellationTo
     private int _streams;
     private int _batchesTracked;
 
-    public CancellationToken CancellationToken => cancellationToken;
-
     /// <summary>The stems of the network's locals, unique by construction.</summary>
     public LocalNames Locals { get; } = new();
 

@@ -77,7 +77,6 @@ internal sealed partial class ResidualLayerKind
         ActivationBuffer? stream = input;
         for (int i = 0; i < residual.Repeat; i++)
         {
-            lowering.CancellationToken.ThrowIfCancellationRequested();
             string variable = BlockStem(stem, i);
             string prefix = $"{residual.Name}.{i.ToString(CultureInfo.InvariantCulture)}";
             NormPlan norm = NormLayerKind.Lower(lowering, lowering.AddName(prefix + ".norm"), residual.Norm, width, residual.Epsilon, variable);
