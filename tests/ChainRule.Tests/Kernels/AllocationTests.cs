@@ -53,12 +53,7 @@ public class AllocationTests
                     optimizer.Update(w, dw);
             }
 
-            Step(); // JIT, static initializers
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 3; i++)
-                Step();
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.True(allocated == 0, $"{typeof(T).Name}: {allocated} bytes allocated by kernels and updates after warm-up.");
+            Allocations.AssertNone($"{typeof(T).Name} kernels and updates", Step, calls: 3);
             Assert.True(T.IsFinite(sink) || T.IsNaN(sink)); // keep the results observable
         }
     }
@@ -102,12 +97,7 @@ public class AllocationTests
                 Dense.BackwardInputAdd<T>(dinput, dy, weight, batch, inputs, features);
             }
 
-            Step(); // JIT, static initializers
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 3; i++)
-                Step();
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.True(allocated == 0, $"{typeof(T).Name}: {allocated} bytes allocated by the norm and residual kernels after warm-up.");
+            Allocations.AssertNone($"{typeof(T).Name} norm and residual kernels", Step, calls: 3);
         }
     }
 }

@@ -160,13 +160,12 @@ public class NormalizationTests(Xunit.Abstractions.ITestOutputHelper log)
         float[] inputs = RandomBatch(8, 4, 1);
         int[] labels = RandomLabels(8, 3, 2);
         float[] logits = new float[3];
-        trainer.Step(inputs, labels);
-        model.Predict(inputs.AsSpan(0, 4), logits);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        trainer.Step(inputs, labels);
-        trainer.Evaluate(inputs, labels);
-        model.Predict(inputs.AsSpan(0, 4), logits);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertNone("BatchNorm residual step, evaluation and prediction", () =>
+        {
+            trainer.Step(inputs, labels);
+            trainer.Evaluate(inputs, labels);
+            model.Predict(inputs.AsSpan(0, 4), logits);
+        }, calls: 1);
     }
 
     [Fact]

@@ -40,23 +40,18 @@ public class ReliabilityTests
             model.PredictBatch(inputs, batchLogits);
         }
 
-        Work();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++)
-            Work();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertNone($"{optimizer} steps, evaluation and predictions", Work, calls: 10);
 
         var fitter = new CurveFitter(1);
         var fit = fitter.CreateTrainer(new TrainerOptions { MaxBatch = 2, Optimizer = Optimizers.Adam() });
         double[] x = [0.1, 0.2, 0.3, -0.1, -0.2, -0.3];
         double[] y = [1, 2, 3, 4];
         double[] prediction = new double[2];
-        fit.Step(x, y);
-        fitter.Predict(x.AsSpan(0, 3), prediction);
-        before = GC.GetAllocatedBytesForCurrentThread();
-        fit.Step(x, y);
-        fitter.Predict(x.AsSpan(0, 3), prediction);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertNone("double step and prediction", () =>
+        {
+            fit.Step(x, y);
+            fitter.Predict(x.AsSpan(0, 3), prediction);
+        }, calls: 1);
     }
 
     private static void AssertRejectedAndUnchanged<TException>(Action<BlobClassifier, BlobClassifier.Trainer> badCall, string expectedMessagePart)

@@ -197,8 +197,6 @@ public class SplitStepTests
     public void Split_steps_allocate_nothing_on_any_thread()
     {
         const int threads = 2;
-        long[] allocated = new long[threads];
-        Action<int> read = part => allocated[part] = GC.GetAllocatedBytesForCurrentThread();
         using var scope = new ThreadScope(splitSmall: false);
         Gemm.ThreadCount = threads;
         const int batch = 64;
@@ -206,25 +204,15 @@ public class SplitStepTests
         var trainer = model.CreateTrainer(new TrainerOptions { MaxBatch = batch, Optimizer = Optimizers.AdamW(1e-3), Clip = Clipping.GlobalNorm(1.0) });
         float[] inputs = NumericAssert.Random<float>(new Random(5), batch * WideNetwork.InputSize);
         int[] labels = [.. Enumerable.Range(0, batch).Select(i => i % WideNetwork.OutputSize)];
-        trainer.Step(inputs, labels);
-        trainer.Step(inputs, labels);
+        long splits = BatchSplit.SplitSteps, steps = 0;
 
-        long[] start = new long[threads], end = new long[threads];
-        Read(start);
-        long splits = BatchSplit.SplitSteps;
-        for (int i = 0; i < 5; i++)
-            trainer.Step(inputs, labels);
-        Read(end);
-
-        Assert.Equal(splits + 5, BatchSplit.SplitSteps);
-        for (int thread = 0; thread < threads; thread++)
-            Assert.True(end[thread] == start[thread], $"thread {thread} allocated {end[thread] - start[thread]} B in 5 split steps");
-
-        void Read(long[] into)
+        Allocations.AssertNone($"split steps on {threads} threads together", () =>
         {
-            Assert.True(WorkerPool.TryRun(read, threads), "the pool runs a job on every thread");
-            allocated.CopyTo(into, 0);
-        }
+            trainer.Step(inputs, labels);
+            steps++;
+        }, calls: 5, Allocations.WarmUpCalls, () => Allocations.OnPoolThreads(threads));
+
+        Assert.Equal(splits + steps, BatchSplit.SplitSteps);
     }
 
     [Fact]

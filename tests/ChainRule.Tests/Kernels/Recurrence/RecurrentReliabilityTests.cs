@@ -159,12 +159,7 @@ public class RecurrentReliabilityTests
                 RecurrentKernels.Backward<T>(kind, dx, dwih, dwhh, dbih, dbhh, norms, dy, cache, wih, whh, batch, steps, inputs, hidden, returnSequences, truncate);
             }
 
-            Step();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 3; i++)
-                Step();
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.True(allocated == 0, $"{kind} {typeof(T).Name} B={batch} T={steps} F={inputs} H={hidden}: {allocated} bytes allocated per 3 steps after warm-up.");
+            Allocations.AssertNone($"{kind} {typeof(T).Name} B={batch} T={steps} F={inputs} H={hidden}", Step, calls: 3);
             Assert.True(double.IsFinite(norms[^1]));
         }
     }

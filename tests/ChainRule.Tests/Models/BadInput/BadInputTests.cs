@@ -66,11 +66,7 @@ public class BadInputTests
             doubles.PredictBatch(doubleInputs, doubleOutputs);
         }
 
-        Work();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
-            Work();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertNone("steps, evaluation and predictions with value checks", Work, calls: 5);
     }
 
     private static TheoryData<string, string> ModelCaseData()
