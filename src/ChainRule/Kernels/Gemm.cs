@@ -555,16 +555,33 @@ public static class Gemm
     internal static readonly int RowBlock = GemmBlocking.Current.RowBlock;
 
     /// <summary>
-    /// One packing buffer per thread and element type, <c>DepthBlock × (ColumnBlock + RowBlock)</c> elements,
-    /// allocated on the thread's first packed product and reused by every later one whatever its size: no allocation
-    /// per step.
+    /// One packing buffer per thread and element type, grown to the largest packed product the thread has run (its
+    /// first step allocates it; no later one does), on the pinned heap and used from a 64-byte boundary: each depth of
+    /// a panel is then whole cache lines, where a 16-byte array header would split every other load of <c>b</c>.
     /// </summary>
-    private static class PackBuffer<T>
+    private static unsafe class PackBuffer<T>
+        where T : unmanaged
     {
+        private const int Alignment = 64;
+
         [ThreadStatic]
         private static T[]? t_buffer;
 
-        public static T[] Get() => t_buffer ??= new T[DepthBlock * (ColumnBlock + RowBlock)];
+        [ThreadStatic]
+        private static int t_start;
+
+        /// <summary>The first of at least <paramref name="length"/> elements of this thread's buffer, 64-byte aligned.</summary>
+        public static ref T Get(int length)
+        {
+            T[]? buffer = t_buffer;
+            if (buffer is null || buffer.Length - t_start < length)
+            {
+                t_buffer = buffer = GC.AllocateArray<T>(length + Alignment / sizeof(T), pinned: true);
+                nuint address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
+                t_start = (int)((Alignment - address % Alignment) % Alignment / (nuint)sizeof(T));
+            }
+            return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(buffer), t_start);
+        }
     }
 
     /// <summary>
@@ -739,19 +756,22 @@ public static class Gemm
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int panel = 2 * TSimd.Count;
-        ref T packed = ref MemoryMarshal.GetArrayDataReference(PackBuffer<T>.Get());
-        ref T packedA = ref Unsafe.Add(ref packed, DepthBlock * ColumnBlock);
         // A row-major a is broadcast in place (rows at a stride cost nothing); Aᵀ is packed, as its tiles' depths lie
         // a whole row of memory apart and fall into a few L1 sets.
         bool packA = PacksA(aRowStride, aDepthStride);
+        // Depth blocks of equal size (784 = 4 × 196, not 3 × 256 + 16): a short last block would reload and store
+        // every tile of c for a few FMAs. Row blocks likewise, in whole micro-tiles.
+        int depthBlocks = Math.Max(1, (k + DepthBlock - 1) / DepthBlock);
+        int depthStep = (k + depthBlocks - 1) / depthBlocks;
+        int rowBlocks = Math.Max(1, (m + RowBlock - 1) / RowBlock);
+        int rowStep = ((m + rowBlocks - 1) / rowBlocks + TileRows - 1) / TileRows * TileRows;
+        int packedColumns = (Math.Min(n, ColumnBlock) + panel - 1) / panel * panel;
+        ref T packed = ref PackBuffer<T>.Get(Math.Max(1, depthStep) * (packedColumns + (packA ? rowStep : 0)));
+        ref T packedA = ref Unsafe.Add(ref packed, depthStep * packedColumns);
         Span<T> edge = stackalloc T[TileRows * 32]; // one micro-tile, for panels that run past column n
         ref T tile = ref MemoryMarshal.GetReference(edge);
         double squares = 0;
         // One pass with depth 0 when k = 0, so that c is still overwritten (or its squares summed).
-        // Depth blocks of equal size (784 = 4 × 196, not 3 × 256 + 16): a short last block would reload and store
-        // every tile of c for a few FMAs.
-        int depthBlocks = Math.Max(1, (k + DepthBlock - 1) / DepthBlock);
-        int depthStep = (k + depthBlocks - 1) / depthBlocks;
         for (int pc = 0; pc < k || pc == 0; pc += depthStep)
         {
             int kc = Math.Min(depthStep, k - pc);
@@ -760,23 +780,23 @@ public static class Gemm
             bool addBias = hasBias && first;
             bool square = sumSquares && last;
             bool activate = epilogue != Epilogue.None && last;
-            // A packed block of a serves every column block; b, cheaper to pack, is packed again per row block.
-            for (int ic = 0; ic < m; ic += packA ? RowBlock : m)
+            // Each block of b is packed once and swept by every row block (BLIS's order): packing a, the cheaper
+            // to repeat, is what a column block repeats, a 1/nc share of the multiply-adds.
+            for (int jc = 0; jc < n; jc += ColumnBlock)
             {
-                int mc = packA ? Math.Min(RowBlock, m - ic) : m - ic;
-                if (packA)
-                    PackA(ref packedA, ref a, ic, mc, pc, kc, aDepthStride);
-                for (int jc = 0; jc < n; jc += ColumnBlock)
+                int nc = Math.Min(ColumnBlock, n - jc);
+                PackB<TSimd, T>(ref packed, ref b, pc, kc, jc, nc, n, bDepthStride, bColumnStride);
+                if (sumSquaresOfB) // the padding adds 0
+                    bSquares += Norms.SumOfSquares<T>(MemoryMarshal.CreateReadOnlySpan(ref packed, (nc + panel - 1) / panel * panel * kc));
+                // Panel by panel, each panel staying in L1 while every row tile of the block sweeps it; but when the
+                // whole packed block fits in L1 (a depth of a few dozen, as behind a logits layer), row tile by row
+                // tile, so that c and the epilogue's operand are walked row after row rather than down a column strip.
+                bool rowsOuter = (long)kc * nc * Unsafe.SizeOf<T>() <= SmallPackedBlockBytes;
+                for (int ic = 0; ic < m; ic += rowStep)
                 {
-                    int nc = Math.Min(ColumnBlock, n - jc);
-                    PackB<TSimd, T>(ref packed, ref b, pc, kc, jc, nc, n, bDepthStride, bColumnStride);
-                    // Each block of b is packed once per row block; its squares are counted in the first (the padding adds 0).
-                    if (sumSquaresOfB && ic == 0)
-                        bSquares += Norms.SumOfSquares<T>(MemoryMarshal.CreateReadOnlySpan(ref packed, (nc + panel - 1) / panel * panel * kc));
-                    // Panel by panel, each panel staying in L1 while every row tile sweeps it; but when the whole packed
-                    // block fits in L1 (a depth of a few dozen, as behind a logits layer), row tile by row tile, so that c
-                    // and the epilogue's operand are walked row after row rather than down a column strip.
-                    bool rowsOuter = (long)kc * nc * Unsafe.SizeOf<T>() <= SmallPackedBlockBytes;
+                    int mc = Math.Min(rowStep, m - ic);
+                    if (packA)
+                        PackA(ref packedA, ref a, ic, mc, pc, kc, aDepthStride);
                     int tiles = (nc + panel - 1) / panel * ((mc + TileRows - 1) / TileRows);
                     for (int t = 0, jr = 0, ir = 0; t < tiles; t++)
                     {
@@ -862,14 +882,9 @@ public static class Gemm
             ref T destination = ref Unsafe.Add(ref packed, p * TileRows);
             for (int t = 0; t < fullTiles; t++)
             {
-                ref T from = ref Unsafe.Add(ref source, t * TileRows);
-                ref T to = ref Unsafe.Add(ref destination, (nint)t * TileRows * kc);
-                to = from;
-                Unsafe.Add(ref to, 1) = Unsafe.Add(ref from, 1);
-                Unsafe.Add(ref to, 2) = Unsafe.Add(ref from, 2);
-                Unsafe.Add(ref to, 3) = Unsafe.Add(ref from, 3);
-                Unsafe.Add(ref to, 4) = Unsafe.Add(ref from, 4);
-                Unsafe.Add(ref to, 5) = Unsafe.Add(ref from, 5);
+                // A constant-size block copy, which the JIT unrolls into vector moves (one 16-byte and one 8-byte for float).
+                Unsafe.CopyBlockUnaligned(ref Unsafe.As<T, byte>(ref Unsafe.Add(ref destination, (nint)t * TileRows * kc)),
+                    ref Unsafe.As<T, byte>(ref Unsafe.Add(ref source, t * TileRows)), (uint)(TileRows * Unsafe.SizeOf<T>()));
             }
             if (lastRows > 0)
             {
@@ -1062,12 +1077,26 @@ public static class Gemm
     /// all twelve accumulators in registers whatever the caller around it looks like.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static double MicroTile<TSimd, T>(ref T c, int ldc, int rows, ref T a, int aRowStride, int aDepthStride, ref T bPanel, int kc,
+    private static unsafe double MicroTile<TSimd, T>(ref T c, int ldc, int rows, ref T a, int aRowStride, int aDepthStride, ref T bPanel, int kc,
         bool accumulate, ref T bias, bool addBias, bool sumSquares)
         where TSimd : struct, ISimd<TSimd, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int w = TSimd.Count;
+        // The tile of c is read (or written) only after the depth loop: ask for its lines now, so that they arrive from
+        // L2 or L3 while the loop runs instead of stalling the stores. Each line a row touches: one every 64 bytes, and
+        // the one holding its last byte. A prefetch is a hint: an address the GC has since moved costs nothing.
+        if (Sse.IsSupported)
+        {
+            int rowBytes = 2 * w * sizeof(T);
+            byte* line = (byte*)Unsafe.AsPointer(ref c);
+            for (int r = 0; r < rows; r++, line += (nint)ldc * sizeof(T))
+            {
+                for (int offset = 0; offset < rowBytes; offset += 64)
+                    Sse.Prefetch0(line + offset);
+                Sse.Prefetch0(line + rowBytes - 1);
+            }
+        }
         ref T a0 = ref a;
         ref T a1 = ref Unsafe.Add(ref a, (nint)Math.Min(1, rows - 1) * aRowStride);
         ref T a2 = ref Unsafe.Add(ref a, (nint)Math.Min(2, rows - 1) * aRowStride);

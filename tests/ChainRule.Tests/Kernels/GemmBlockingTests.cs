@@ -17,9 +17,11 @@ public class GemmBlockingTests(ITestOutputHelper log)
     public static TheoryData<string, long, long, long, int, int, int, int, int> Machines() => new()
     {
         // machine, L1d, L2, L3, vector bits → depth, column, row block, L1-resident block bytes
-        { "Zen 5, AVX-512", 48 * K, 1 * M, 32 * M, 512, 288, 224, 450, 32 * 1024 },
-        { "EPYC Zen 3, AVX2", 32 * K, 512 * K, 32 * M, 256, 384, 64, 168, 21845 },
-        { "Xeon, AVX-512, 2 MB L2", 48 * K, 2 * M, 105 * M, 512, 288, 448, GemmBlocking.MaxRowBlock, 32 * 1024 },
+        { "Zen 5, AVX-512", 48 * K, 1 * M, 32 * M, 512, 288, GemmBlocking.MaxColumnBlock, 450, 32 * 1024 },
+        { "EPYC Zen 3, AVX2", 32 * K, 512 * K, 32 * M, 256, 384, GemmBlocking.MaxColumnBlock, 168, 21845 },
+        { "Xeon, AVX-512, 2 MB L2", 48 * K, 2 * M, 105 * M, 512, 288, GemmBlocking.MaxColumnBlock, GemmBlocking.MaxRowBlock, 32 * 1024 },
+        { "2 MB L3, AVX2", 32 * K, 256 * K, 2 * M, 256, 384, 320, 84, 21845 },
+        { "no L3, AVX2", 32 * K, 512 * K, 0, 256, 384, 64, 168, 21845 },
         { "no cache information, AVX2", 0, 0, 0, 256, 384, 32, 84, 21845 },
         { "no cache information, AVX-512", 0, 0, 0, 512, 192, 64, 168, 21845 },
         { "no cache information, SSE", 0, 0, 0, 128, GemmBlocking.MaxDepthBlock, 32, 60, 21845 },
@@ -34,7 +36,7 @@ public class GemmBlockingTests(ITestOutputHelper log)
         log.WriteLine($"{machine}: {blocking}");
         Assert.Equal((depthBlock, columnBlock, rowBlock, smallBlockBytes),
             (blocking.DepthBlock, blocking.ColumnBlock, blocking.RowBlock, blocking.SmallPackedBlockBytes));
-        CheckInvariants(blocking, l1 > 0 ? l1 : CacheSizes.FallbackL1Data, l2 > 0 ? l2 : CacheSizes.FallbackL2, bits);
+        CheckInvariants(blocking, l1 > 0 ? l1 : CacheSizes.FallbackL1Data, l2 > 0 ? l2 : CacheSizes.FallbackL2, l3, bits);
     }
 
     [Fact]
@@ -47,7 +49,7 @@ public class GemmBlockingTests(ITestOutputHelper log)
         Assert.Equal((live.DepthBlock, live.ColumnBlock, live.RowBlock, live.SmallPackedBlockBytes),
             (Gemm.DepthBlock, Gemm.ColumnBlock, Gemm.RowBlock, Gemm.SmallPackedBlockBytes));
         CheckInvariants(live, live.Caches.L1Data > 0 ? live.Caches.L1Data : CacheSizes.FallbackL1Data,
-            live.Caches.L2 > 0 ? live.Caches.L2 : CacheSizes.FallbackL2, live.VectorBits);
+            live.Caches.L2 > 0 ? live.Caches.L2 : CacheSizes.FallbackL2, live.Caches.L3, live.VectorBits);
     }
 
     [Fact]
@@ -67,18 +69,21 @@ public class GemmBlockingTests(ITestOutputHelper log)
         var smallerL2 = caches with { L2 = 256 * K };
         Assert.True(GemmBlocking.Derive(smallerL2, 256).RowBlock < GemmBlocking.Derive(caches, 256).RowBlock);
         Assert.True(GemmBlocking.Derive(smallerL2, 256).ColumnBlock <= GemmBlocking.Derive(caches, 256).ColumnBlock);
-        // L3 sizes nothing: this loop reads each packed panel once, from L2.
-        Assert.Equal(GemmBlocking.Derive(caches, 256) with { Caches = default }, GemmBlocking.Derive(caches with { L3 = 256 * M }, 256) with { Caches = default });
+        // L3 sizes the block of b alone, and only where it is larger than L2.
+        GemmBlocking withoutL3 = GemmBlocking.Derive(caches, 256), withL3 = GemmBlocking.Derive(caches with { L3 = 8 * M }, 256);
+        Assert.True(withL3.ColumnBlock > withoutL3.ColumnBlock);
+        Assert.Equal(withoutL3 with { Caches = default, ColumnBlock = 0 }, withL3 with { Caches = default, ColumnBlock = 0 });
+        Assert.Equal(withoutL3 with { Caches = default }, GemmBlocking.Derive(caches with { L3 = 512 * K }, 256) with { Caches = default });
     }
 
-    // The panel swept by every row tile fits 3/4 of L1d; a packed block of Aᵀ half of L2 and one of b a quarter, in floats.
-    private static void CheckInvariants(GemmBlocking blocking, long l1, long l2, int bits)
+    // The panel swept by every row tile fits 3/4 of L1d; a block of a half of L2 and a packed block of b a quarter of L2 or of L3, in floats.
+    private static void CheckInvariants(GemmBlocking blocking, long l1, long l2, long l3, int bits)
     {
         long panelBytes = (long)blocking.DepthBlock * 2 * (bits / 8);
         Assert.True(panelBytes <= l1 * 3 / 4 || blocking.DepthBlock == 64, $"panel {panelBytes} B against L1d {l1} B");
         Assert.True(blocking.DepthBlock <= GemmBlocking.MaxDepthBlock && blocking.DepthBlock % 16 == 0);
         Assert.True((long)blocking.RowBlock * blocking.DepthBlock * sizeof(float) <= l2 / 2, "block of Aᵀ in half of L2");
-        Assert.True((long)blocking.ColumnBlock * blocking.DepthBlock * sizeof(float) <= l2 / 4 || blocking.ColumnBlock == 32, "block of b in a quarter of L2");
+        Assert.True((long)blocking.ColumnBlock * blocking.DepthBlock * sizeof(float) <= Math.Max(l2, l3) / 4 || blocking.ColumnBlock == 32, "block of b in a quarter of L2 or of L3");
         Assert.True(blocking.RowBlock % Gemm.TileRows == 0 && blocking.RowBlock <= GemmBlocking.MaxRowBlock);
         Assert.True(blocking.ColumnBlock % 32 == 0 && blocking.ColumnBlock <= GemmBlocking.MaxColumnBlock);
         Assert.True(blocking.SmallPackedBlockBytes <= l1);
