@@ -77,7 +77,7 @@ public static class Gru
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var layout = new Layout(batch, steps, inputs, hidden);
-        Recurrent.CheckForward(y.Length, cache.Length, x, weightIH.Length, weightHH.Length, biasIH.Length, biasHH.Length, GateCount, layout.Length, Formula,
+        Recurrent.CheckForward(y.Length, cache.Length, x.Length, weightIH.Length, weightHH.Length, biasIH.Length, biasHH.Length, GateCount, layout.Length, Formula,
             batch, steps, inputs, hidden, returnSequences);
         Span<T> gates = layout.Gates(cache), states = layout.States(cache);
         Recurrent.Begin(layout.Input(cache), gates, states, x, weightIH, biasIH, batch, steps, inputs, GateCount * hidden);
@@ -121,7 +121,7 @@ public static class Gru
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var layout = new Layout(batch, steps, inputs, hidden);
-        Recurrent.CheckBackward(dx.Length, dweightIH.Length, dweightHH.Length, dbiasIH.Length, dbiasHH.Length, hiddenGradientNorms.Length, dy, cache.Length,
+        Recurrent.CheckBackward(dx.Length, dweightIH.Length, dweightHH.Length, dbiasIH.Length, dbiasHH.Length, hiddenGradientNorms.Length, dy.Length, cache.Length,
             weightIH.Length, weightHH.Length, GateCount, layout.Length, Formula, batch, steps, inputs, hidden, returnSequences, truncate);
         int width = GateCount * hidden, state = batch * hidden;
         Span<T> inputCopy = layout.Input(cache), gates = layout.Gates(cache), candidates = layout.Candidates(cache), states = layout.States(cache);
@@ -250,12 +250,7 @@ public static class Gru
             DyStride = dyStride;
         }
 
-        public double TakeSumOfSquares()
-        {
-            double squares = SumOfSquares;
-            SumOfSquares = 0;
-            return squares;
-        }
+        public double TakeSumOfSquares() => Recurrent.Take(ref SumOfSquares);
 
         public readonly void Detach() => Carry.Clear();
 

@@ -79,7 +79,7 @@ public static class Lstm
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var layout = new Layout(batch, steps, inputs, hidden);
-        Recurrent.CheckForward(y.Length, cache.Length, x, weightIH.Length, weightHH.Length, biasIH.Length, biasHH.Length, GateCount, layout.Length, Formula,
+        Recurrent.CheckForward(y.Length, cache.Length, x.Length, weightIH.Length, weightHH.Length, biasIH.Length, biasHH.Length, GateCount, layout.Length, Formula,
             batch, steps, inputs, hidden, returnSequences);
         Span<T> gates = layout.Gates(cache), states = layout.States(cache);
         Recurrent.Begin(layout.Input(cache), gates, states, x, weightIH, biasIH, batch, steps, inputs, GateCount * hidden);
@@ -126,7 +126,7 @@ public static class Lstm
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var layout = new Layout(batch, steps, inputs, hidden);
-        Recurrent.CheckBackward(dx.Length, dweightIH.Length, dweightHH.Length, dbiasIH.Length, dbiasHH.Length, hiddenGradientNorms.Length, dy, cache.Length,
+        Recurrent.CheckBackward(dx.Length, dweightIH.Length, dweightHH.Length, dbiasIH.Length, dbiasHH.Length, hiddenGradientNorms.Length, dy.Length, cache.Length,
             weightIH.Length, weightHH.Length, GateCount, layout.Length, Formula, batch, steps, inputs, hidden, returnSequences, truncate);
         Span<T> gates = layout.Gates(cache), states = layout.States(cache), work = layout.Work(cache);
         int state = batch * hidden;
@@ -238,12 +238,7 @@ public static class Lstm
             DyStride = dyStride;
         }
 
-        public double TakeSumOfSquares()
-        {
-            double squares = SumOfSquares;
-            SumOfSquares = 0;
-            return squares;
-        }
+        public double TakeSumOfSquares() => Recurrent.Take(ref SumOfSquares);
 
         public readonly void Detach()
         {

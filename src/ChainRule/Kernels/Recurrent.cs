@@ -35,23 +35,21 @@ internal static class Recurrent
     /// Values are not checked, as by every kernel: NaN and ∞ flow to the output, where the model's trainer finds the
     /// layer that made them and refuses the step; a check here would throw midway through a step instead.
     /// </summary>
-    public static void CheckForward<T>(int y, int cache, ReadOnlySpan<T> x, int weightIH, int weightHH, int biasIH, int biasHH,
+    public static void CheckForward(int y, int cache, int x, int weightIH, int weightHH, int biasIH, int biasHH,
         int gates, long cacheLength, string formula, int batch, int steps, int inputs, int hidden, bool returnSequences)
-        where T : IFloatingPointIeee754<T>
     {
         CheckSizes(batch, steps, inputs, hidden);
         CheckOutput(y, batch, steps, hidden, returnSequences, "y");
         CheckCache(cache, cacheLength, formula, "cache");
-        CheckSequence(x.Length, batch, steps, inputs, "x", "(batch, steps, inputs)");
+        CheckSequence(x, batch, steps, inputs, "x", "(batch, steps, inputs)");
         CheckWeights(weightIH, weightHH, gates, inputs, hidden, "weightIH", "weightHH");
         CheckBias(biasIH, gates * hidden, "biasIH");
         CheckBias(biasHH, gates * hidden, "biasHH");
     }
 
     /// <summary>The backward pass's checks, all before anything is written; <paramref name="dx"/> and the biases may be empty.</summary>
-    public static void CheckBackward<T>(int dx, int dweightIH, int dweightHH, int dbiasIH, int dbiasHH, int norms, ReadOnlySpan<T> dy, int cache,
+    public static void CheckBackward(int dx, int dweightIH, int dweightHH, int dbiasIH, int dbiasHH, int norms, int dy, int cache,
         int weightIH, int weightHH, int gates, long cacheLength, string formula, int batch, int steps, int inputs, int hidden, bool returnSequences, int truncate)
-        where T : IFloatingPointIeee754<T>
     {
         CheckSizes(batch, steps, inputs, hidden, truncate);
         if (dx != 0)
@@ -60,7 +58,7 @@ internal static class Recurrent
         CheckBias(dbiasIH, gates * hidden, "dbiasIH");
         CheckBias(dbiasHH, gates * hidden, "dbiasHH");
         CheckNorms(norms, steps, "hiddenGradientNorms");
-        CheckOutput(dy.Length, batch, steps, hidden, returnSequences, "dy");
+        CheckOutput(dy, batch, steps, hidden, returnSequences, "dy");
         CheckCache(cache, cacheLength, formula, "cache");
         CheckWeights(weightIH, weightHH, gates, inputs, hidden, "weightIH", "weightHH");
     }
@@ -269,6 +267,14 @@ internal static class Recurrent
     {
         for (int r = 0; r < count; r++)
             TensorPrimitives.Add(sums, rows.Slice(r * rowStride, sums.Length), sums);
+    }
+
+    /// <summary>Returns <paramref name="sum"/> and resets it to 0: a backward step's <see cref="IBackwardStep{T}.TakeSumOfSquares"/>.</summary>
+    public static double Take(ref double sum)
+    {
+        double value = sum;
+        sum = 0;
+        return value;
     }
 
     /// <summary><c>σ(x) = 1/(1 + e^(−x))</c>; saturates to exactly 0 and 1, NaN stays NaN.</summary>

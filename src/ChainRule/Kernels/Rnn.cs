@@ -64,7 +64,7 @@ public static class Rnn
     {
         CheckActivation(activation);
         var layout = new Layout(batch, steps, inputs, hidden);
-        Recurrent.CheckForward(y.Length, cache.Length, x, weightIH.Length, weightHH.Length, biasIH.Length, biasHH.Length, 1, layout.Length, Formula,
+        Recurrent.CheckForward(y.Length, cache.Length, x.Length, weightIH.Length, weightHH.Length, biasIH.Length, biasHH.Length, 1, layout.Length, Formula,
             batch, steps, inputs, hidden, returnSequences);
         Span<T> projection = layout.Projection(cache), states = layout.States(cache);
         Recurrent.Begin(layout.Input(cache), projection, states, x, weightIH, biasIH, batch, steps, inputs, hidden);
@@ -110,7 +110,7 @@ public static class Rnn
     {
         CheckActivation(activation);
         var layout = new Layout(batch, steps, inputs, hidden);
-        Recurrent.CheckBackward(dx.Length, dweightIH.Length, dweightHH.Length, dbiasIH.Length, dbiasHH.Length, hiddenGradientNorms.Length, dy, cache.Length,
+        Recurrent.CheckBackward(dx.Length, dweightIH.Length, dweightHH.Length, dbiasIH.Length, dbiasHH.Length, hiddenGradientNorms.Length, dy.Length, cache.Length,
             weightIH.Length, weightHH.Length, 1, layout.Length, Formula, batch, steps, inputs, hidden, returnSequences, truncate);
         Span<T> projection = layout.Projection(cache), states = layout.States(cache);
         var step = new BackwardStep<T>
@@ -203,12 +203,7 @@ public static class Rnn
             DyStride = dyStride;
         }
 
-        public double TakeSumOfSquares()
-        {
-            double squares = SumOfSquares;
-            SumOfSquares = 0;
-            return squares;
-        }
+        public double TakeSumOfSquares() => Recurrent.Take(ref SumOfSquares);
 
         public readonly void Detach() => Carry.Clear();
 
