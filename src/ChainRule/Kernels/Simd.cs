@@ -540,11 +540,8 @@ internal static class Simd
     public static TSimd ExpSingle<TSimd>(TSimd x)
         where TSimd : struct, ISimd<TSimd, float>
     {
-        // Two selects rather than Max: IEEE maximum's NaN and signed-zero handling costs five instructions on x86, and
-        // a comparison with NaN is false, so NaN lanes keep x either way.
-        TSimd lowest = TSimd.Broadcast(ExpLowest);
         TSimd highest = TSimd.Broadcast(ExpHighest);
-        x = TSimd.SelectGreaterThan(lowest, x, lowest, x);
+        x = TSimd.Max(x, TSimd.Broadcast(ExpLowest));
         x = TSimd.SelectGreaterThan(x, highest, highest, x);
 
         TSimd n = TSimd.Round(x * TSimd.Broadcast(LogTwoOfE));
