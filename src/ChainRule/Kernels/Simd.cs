@@ -530,10 +530,11 @@ internal static class Simd
     /// <para>
     /// Error bound (|r| ≤ ln 2/2 + a rounding of n, so |r| &lt; 0.347): the Taylor remainder is at most
     /// r⁸/8!·e^|r| ≈ 7.6e−9 relative (0.13 ulp of the result in the worst binade); rounding r to float adds at most
-    /// 2^−26 relative (0.25 ulp); Horner in float with FMA rounds once per step, the last step (1 + r·q) contributing
-    /// 0.5 ulp and the earlier ones, scaled by |r| &lt; 0.35 at each level, below 0.35 ulp together (without FMA each step
-    /// rounds twice, below 0.7 ulp). The scaling by 2^n is exact for normal results and rounds once more (0.5 ulp of
-    /// the subnormal spacing) below 2^−126. Total ≤ 1.3 ulps with FMA, ≤ 1.7 without; ExpTests measures it.
+    /// 2^−26 absolute in r, so relative in e^r (at most 0.25 ulp); Horner in float with FMA rounds once per step, the
+    /// last step (1 + r·q) contributing 0.5 ulp and the earlier ones, scaled by |r| &lt; 0.35 at each level, about
+    /// 0.45 ulp together. The scaling by 2^n is exact for normal results and rounds once more (0.5 ulp of the subnormal
+    /// spacing) below 2^−126. Total below 1.4 ulps with FMA; without FMA the Horner steps round twice, which stays below
+    /// 2. ExpTests measures 0.91 ulps (AVX2 with FMA) over a sweep of [−104, 89], 0.85 over the subnormal results.
     /// </para>
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
