@@ -545,12 +545,13 @@ public static class Gemm
     /// </summary>
     internal static readonly int DepthBlock = GemmBlocking.Current.DepthBlock;
 
-    /// <summary>Columns of a packed block of <c>b</c>, a multiple of every width's panel (2·Count ≤ 32), sized to this machine's L2.</summary>
+    /// <summary>Columns of a packed block of <c>b</c>, a multiple of every width's panel (2·Count ≤ 32), sized to this machine's L3 (or L2).</summary>
     internal static readonly int ColumnBlock = GemmBlocking.Current.ColumnBlock;
 
     /// <summary>
-    /// Rows of a packed block of <c>Aᵀ</c> (a weight gradient's output units), a multiple of <see cref="TileRows"/>, sized so
-    /// that it stays in this machine's L2 while every panel of <c>b</c> sweeps it; <c>b</c> is packed again for every row block.
+    /// Largest row block of <c>a</c> (a packed <c>Aᵀ</c>, or rows of a row-major <c>a</c> read in place), a multiple of
+    /// <see cref="TileRows"/>, sized so that it stays in this machine's L2 while every panel of <c>b</c> sweeps it. Rows are
+    /// split into equal blocks up to it.
     /// </summary>
     internal static readonly int RowBlock = GemmBlocking.Current.RowBlock;
 
@@ -591,16 +592,16 @@ public static class Gemm
     /// </summary>
     /// <remarks>
     /// Blocked like BLIS, at the widest accelerated width only (padding replaces narrower widths): for each block of
-    /// <see cref="ColumnBlock"/> columns and <see cref="DepthBlock"/> depths, <c>b</c> is packed into column panels of
-    /// <c>2·Count</c> (zero-padded), contiguous along <c>p</c>; then every panel is swept by every
-    /// <see cref="TileRows"/>-row micro-tile, twelve accumulators that stay in registers for the whole depth block.
-    /// A row-major <c>a</c> is broadcast in place; an <c>Aᵀ</c> is packed per block of <see cref="RowBlock"/> rows into
-    /// tiles of <see cref="TileRows"/> rows interleaved along <c>p</c> (its depths, a whole row of memory apart, would
-    /// otherwise fall into a few L1 sets). With
+    /// <see cref="DepthBlock"/> depths and <see cref="ColumnBlock"/> columns, <c>b</c> is packed once into column panels
+    /// of <c>2·Count</c> (zero-padded), contiguous along <c>p</c>; then, block of up to <see cref="RowBlock"/> rows by
+    /// block, every panel is swept by every <see cref="TileRows"/>-row micro-tile of the block, twelve accumulators that
+    /// stay in registers for the whole depth block. A row-major <c>a</c> is broadcast in place; an <c>Aᵀ</c> is packed per
+    /// row block into tiles of <see cref="TileRows"/> rows interleaved along <c>p</c> (its depths, a whole row of memory
+    /// apart, would otherwise fall into a few L1 sets). With
     /// <paramref name="sumSquares"/>, returns <c>Σ c[i,j]²</c> of the final stored values, summed in the epilogue of
     /// the last depth block: per tile in <typeparamref name="T"/>, across tiles in double. Otherwise 0. With
     /// <paramref name="sumSquaresOfB"/>, also adds <c>Σ b²</c> to <paramref name="bSquares"/>, each packed block summed
-    /// (in L2) right after it is packed, counted once however many row blocks of <c>a</c> sweep it.
+    /// right after it is packed (still in cache), once however many row blocks of <c>a</c> sweep it.
     /// </remarks>
     internal static double PackedCore<T>(ref T c, ref T a, ref T b, ref T bias, bool hasBias, int m, int n, int k,
         int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, bool accumulate, bool sumSquares, ref T activation, Epilogue epilogue, ref int dead,
