@@ -1107,25 +1107,25 @@ public static class Gemm
         TSimd c00 = TSimd.Zero, c01 = TSimd.Zero, c10 = TSimd.Zero, c11 = TSimd.Zero, c20 = TSimd.Zero, c21 = TSimd.Zero;
         TSimd c30 = TSimd.Zero, c31 = TSimd.Zero, c40 = TSimd.Zero, c41 = TSimd.Zero, c50 = TSimd.Zero, c51 = TSimd.Zero;
         ref T bp = ref bPanel;
-        nint ap = 0;
+        nint ap = 0, depthStride = aDepthStride;
         for (int p = 0; p < kc; p++)
         {
             TSimd y0 = TSimd.Load(ref bp, 0);
             TSimd y1 = TSimd.Load(ref bp, (nuint)w);
             TSimd x = TSimd.Broadcast(Unsafe.Add(ref a0, ap));
-            c00 = TSimd.MultiplyAdd(x, y0, c00); c01 = TSimd.MultiplyAdd(x, y1, c01);
+            TSimd.MultiplyAccumulate(ref c00, x, y0); TSimd.MultiplyAccumulate(ref c01, x, y1);
             x = TSimd.Broadcast(Unsafe.Add(ref a1, ap));
-            c10 = TSimd.MultiplyAdd(x, y0, c10); c11 = TSimd.MultiplyAdd(x, y1, c11);
+            TSimd.MultiplyAccumulate(ref c10, x, y0); TSimd.MultiplyAccumulate(ref c11, x, y1);
             x = TSimd.Broadcast(Unsafe.Add(ref a2, ap));
-            c20 = TSimd.MultiplyAdd(x, y0, c20); c21 = TSimd.MultiplyAdd(x, y1, c21);
+            TSimd.MultiplyAccumulate(ref c20, x, y0); TSimd.MultiplyAccumulate(ref c21, x, y1);
             x = TSimd.Broadcast(Unsafe.Add(ref a3, ap));
-            c30 = TSimd.MultiplyAdd(x, y0, c30); c31 = TSimd.MultiplyAdd(x, y1, c31);
+            TSimd.MultiplyAccumulate(ref c30, x, y0); TSimd.MultiplyAccumulate(ref c31, x, y1);
             x = TSimd.Broadcast(Unsafe.Add(ref a4, ap));
-            c40 = TSimd.MultiplyAdd(x, y0, c40); c41 = TSimd.MultiplyAdd(x, y1, c41);
+            TSimd.MultiplyAccumulate(ref c40, x, y0); TSimd.MultiplyAccumulate(ref c41, x, y1);
             x = TSimd.Broadcast(Unsafe.Add(ref a5, ap));
-            c50 = TSimd.MultiplyAdd(x, y0, c50); c51 = TSimd.MultiplyAdd(x, y1, c51);
+            TSimd.MultiplyAccumulate(ref c50, x, y0); TSimd.MultiplyAccumulate(ref c51, x, y1);
             bp = ref Unsafe.Add(ref bp, 2 * w);
-            ap += aDepthStride;
+            ap += depthStride;
         }
 
         TSimd sq = TSimd.Zero;
