@@ -247,13 +247,13 @@ public static class BatchNorm
                 {
                     TSimd d0 = RowMoments<T>.Value(ref r, ref b, ref sum, scale, fused, (nuint)s * stride + o) - shift;
                     TSimd d1 = RowMoments<T>.Value(ref r, ref b, ref sum, scale, fused, (nuint)(s + 1) * stride + o) - shift;
-                    s0 += d0; q0 = TSimd.MultiplyAdd(d0, d0, q0);
-                    s1 += d1; q1 = TSimd.MultiplyAdd(d1, d1, q1);
+                    s0 += d0; TSimd.MultiplyAccumulate(ref q0, d0, d0);
+                    s1 += d1; TSimd.MultiplyAccumulate(ref q1, d1, d1);
                 }
                 if (s < batch)
                 {
                     TSimd d0 = RowMoments<T>.Value(ref r, ref b, ref sum, scale, fused, (nuint)s * stride + o) - shift;
-                    s0 += d0; q0 = TSimd.MultiplyAdd(d0, d0, q0);
+                    s0 += d0; TSimd.MultiplyAccumulate(ref q0, d0, d0);
                 }
 
                 TSimd meanShift = (s0 + s1) / count;
@@ -385,7 +385,7 @@ public static class BatchNorm
         {
             TSimd g = TSimd.Load(ref dy, at);
             sumDy += g;
-            sumDyNorm = TSimd.MultiplyAdd(g, (TSimd.Load(ref v, at) - mean) * rstd, sumDyNorm);
+            TSimd.MultiplyAccumulate(ref sumDyNorm, g, (TSimd.Load(ref v, at) - mean) * rstd);
         }
     }
 

@@ -277,7 +277,7 @@ public static class Dense
                 sum += TSimd.Load(ref dy, at);
             TSimd.Store(sum, ref db, (nuint)o);
             if (sumSquares)
-                sq = TSimd.MultiplyAdd(sum, sum, sq);
+                TSimd.MultiplyAccumulate(ref sq, sum, sum);
         }
         if (sumSquares)
             squares += double.CreateTruncating(TSimd.Sum(sq));

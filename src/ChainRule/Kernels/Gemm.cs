@@ -280,17 +280,17 @@ public static class Gemm
                     TSimd x0 = TSimd.Load(ref a0, (nuint)p);
                     TSimd x1 = TSimd.Load(ref a1, (nuint)p);
                     TSimd y = TSimd.Load(ref b0, (nuint)p);
-                    c00 = TSimd.MultiplyAdd(x0, y, c00);
-                    c10 = TSimd.MultiplyAdd(x1, y, c10);
+                    TSimd.MultiplyAccumulate(ref c00, x0, y);
+                    TSimd.MultiplyAccumulate(ref c10, x1, y);
                     y = TSimd.Load(ref b1, (nuint)p);
-                    c01 = TSimd.MultiplyAdd(x0, y, c01);
-                    c11 = TSimd.MultiplyAdd(x1, y, c11);
+                    TSimd.MultiplyAccumulate(ref c01, x0, y);
+                    TSimd.MultiplyAccumulate(ref c11, x1, y);
                     y = TSimd.Load(ref b2, (nuint)p);
-                    c02 = TSimd.MultiplyAdd(x0, y, c02);
-                    c12 = TSimd.MultiplyAdd(x1, y, c12);
+                    TSimd.MultiplyAccumulate(ref c02, x0, y);
+                    TSimd.MultiplyAccumulate(ref c12, x1, y);
                     y = TSimd.Load(ref b3, (nuint)p);
-                    c03 = TSimd.MultiplyAdd(x0, y, c03);
-                    c13 = TSimd.MultiplyAdd(x1, y, c13);
+                    TSimd.MultiplyAccumulate(ref c03, x0, y);
+                    TSimd.MultiplyAccumulate(ref c13, x1, y);
                 }
 
                 T s00 = TSimd.Sum(c00), s01 = TSimd.Sum(c01), s02 = TSimd.Sum(c02), s03 = TSimd.Sum(c03);
@@ -339,14 +339,14 @@ public static class Gemm
             for (int p = 0; p < vectorEnd; p += TSimd.Count)
             {
                 TSimd x = TSimd.Load(ref a, (nuint)p);
-                c0 = TSimd.MultiplyAdd(x, TSimd.Load(ref b0, (nuint)p), c0);
-                c1 = TSimd.MultiplyAdd(x, TSimd.Load(ref b1, (nuint)p), c1);
-                c2 = TSimd.MultiplyAdd(x, TSimd.Load(ref b2, (nuint)p), c2);
-                c3 = TSimd.MultiplyAdd(x, TSimd.Load(ref b3, (nuint)p), c3);
-                c4 = TSimd.MultiplyAdd(x, TSimd.Load(ref b4, (nuint)p), c4);
-                c5 = TSimd.MultiplyAdd(x, TSimd.Load(ref b5, (nuint)p), c5);
-                c6 = TSimd.MultiplyAdd(x, TSimd.Load(ref b6, (nuint)p), c6);
-                c7 = TSimd.MultiplyAdd(x, TSimd.Load(ref b7, (nuint)p), c7);
+                TSimd.MultiplyAccumulate(ref c0, x, TSimd.Load(ref b0, (nuint)p));
+                TSimd.MultiplyAccumulate(ref c1, x, TSimd.Load(ref b1, (nuint)p));
+                TSimd.MultiplyAccumulate(ref c2, x, TSimd.Load(ref b2, (nuint)p));
+                TSimd.MultiplyAccumulate(ref c3, x, TSimd.Load(ref b3, (nuint)p));
+                TSimd.MultiplyAccumulate(ref c4, x, TSimd.Load(ref b4, (nuint)p));
+                TSimd.MultiplyAccumulate(ref c5, x, TSimd.Load(ref b5, (nuint)p));
+                TSimd.MultiplyAccumulate(ref c6, x, TSimd.Load(ref b6, (nuint)p));
+                TSimd.MultiplyAccumulate(ref c7, x, TSimd.Load(ref b7, (nuint)p));
             }
 
             T s0 = TSimd.Sum(c0), s1 = TSimd.Sum(c1), s2 = TSimd.Sum(c2), s3 = TSimd.Sum(c3);
@@ -449,17 +449,17 @@ public static class Gemm
                     TSimd y0 = TSimd.Load(ref b, bp);
                     TSimd y1 = TSimd.Load(ref b, bp + (nuint)w);
                     TSimd x = TSimd.Broadcast(Unsafe.Add(ref a0, ap));
-                    c00 = TSimd.MultiplyAdd(x, y0, c00);
-                    c01 = TSimd.MultiplyAdd(x, y1, c01);
+                    TSimd.MultiplyAccumulate(ref c00, x, y0);
+                    TSimd.MultiplyAccumulate(ref c01, x, y1);
                     x = TSimd.Broadcast(Unsafe.Add(ref a1, ap));
-                    c10 = TSimd.MultiplyAdd(x, y0, c10);
-                    c11 = TSimd.MultiplyAdd(x, y1, c11);
+                    TSimd.MultiplyAccumulate(ref c10, x, y0);
+                    TSimd.MultiplyAccumulate(ref c11, x, y1);
                     x = TSimd.Broadcast(Unsafe.Add(ref a2, ap));
-                    c20 = TSimd.MultiplyAdd(x, y0, c20);
-                    c21 = TSimd.MultiplyAdd(x, y1, c21);
+                    TSimd.MultiplyAccumulate(ref c20, x, y0);
+                    TSimd.MultiplyAccumulate(ref c21, x, y1);
                     x = TSimd.Broadcast(Unsafe.Add(ref a3, ap));
-                    c30 = TSimd.MultiplyAdd(x, y0, c30);
-                    c31 = TSimd.MultiplyAdd(x, y1, c31);
+                    TSimd.MultiplyAccumulate(ref c30, x, y0);
+                    TSimd.MultiplyAccumulate(ref c31, x, y1);
                     bp += (nuint)n;
                     ap += aDepthStride;
                 }
@@ -490,10 +490,10 @@ public static class Gemm
                 for (int p = 0; p < k; p++)
                 {
                     TSimd y = TSimd.Load(ref b, bp);
-                    c0 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref a0, ap)), y, c0);
-                    c1 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref a1, ap)), y, c1);
-                    c2 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref a2, ap)), y, c2);
-                    c3 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref a3, ap)), y, c3);
+                    TSimd.MultiplyAccumulate(ref c0, TSimd.Broadcast(Unsafe.Add(ref a0, ap)), y);
+                    TSimd.MultiplyAccumulate(ref c1, TSimd.Broadcast(Unsafe.Add(ref a1, ap)), y);
+                    TSimd.MultiplyAccumulate(ref c2, TSimd.Broadcast(Unsafe.Add(ref a2, ap)), y);
+                    TSimd.MultiplyAccumulate(ref c3, TSimd.Broadcast(Unsafe.Add(ref a3, ap)), y);
                     bp += (nuint)n;
                     ap += aDepthStride;
                 }
@@ -521,7 +521,7 @@ public static class Gemm
             value += TSimd.Load(ref row, offset);
         TSimd.Store(value, ref row, offset);
         if (sumSquares)
-            squares = TSimd.MultiplyAdd(value, value, squares);
+            TSimd.MultiplyAccumulate(ref squares, value, value);
     }
 
     /// <summary>A packed block of <c>b</c> up to this size is swept row tile by row tile: it stays in L1 meanwhile (<see cref="GemmBlocking.Derive"/>).</summary>

@@ -278,7 +278,7 @@ public static class Gru
                     TSimd dh = TSimd.Load(ref carry, s);
                     if (output)
                         dh += TSimd.Load(ref dy, dyRow + (nuint)j);
-                    squares = TSimd.MultiplyAdd(dh, dh, squares);
+                    TSimd.MultiplyAccumulate(ref squares, dh, dh);
                     TSimd reset = TSimd.Load(ref gates, i), update = TSimd.Load(ref gates, i + h), n = TSimd.Load(ref gates, i + 2 * h);
                     TSimd dan = dh * (TSimd.One - update) * (TSimd.One - n * n);
                     TSimd.Store(dan * TSimd.Load(ref candidate, s) * reset * (TSimd.One - reset), ref gates, i);

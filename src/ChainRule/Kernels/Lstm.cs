@@ -270,7 +270,7 @@ public static class Lstm
                     TSimd dh = TSimd.Load(ref carryHidden, s);
                     if (output)
                         dh += TSimd.Load(ref dy, dyRow + (nuint)j);
-                    squares = TSimd.MultiplyAdd(dh, dh, squares);
+                    TSimd.MultiplyAccumulate(ref squares, dh, dh);
                     TSimd input = TSimd.Load(ref gates, i), forget = TSimd.Load(ref gates, i + h);
                     TSimd candidate = TSimd.Load(ref gates, i + 2 * h), outputGate = TSimd.Load(ref gates, i + 3 * h);
                     TSimd tau = Kernels.Recurrent.Tanh<TSimd, T>(TSimd.Load(ref cell, s));

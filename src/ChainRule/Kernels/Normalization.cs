@@ -71,7 +71,7 @@ internal ref struct RowMoments<T> : IVectorLoop<T>
         where TSimd : struct, ISimd<TSimd, T>
     {
         sum += d;
-        squares = TSimd.MultiplyAdd(d, d, squares);
+        TSimd.MultiplyAccumulate(ref squares, d, d);
     }
 }
 
@@ -152,7 +152,7 @@ internal ref struct RowGradientSums<T> : IVectorLoop<T>
     {
         TSimd dnorm = TSimd.Load(ref gamma, o) * TSimd.Load(ref dy, o);
         sumDnorm += dnorm;
-        sumDnormNorm = TSimd.MultiplyAdd(dnorm, (TSimd.Load(ref v, o) - mean) * rstd, sumDnormNorm);
+        TSimd.MultiplyAccumulate(ref sumDnormNorm, dnorm, (TSimd.Load(ref v, o) - mean) * rstd);
     }
 }
 

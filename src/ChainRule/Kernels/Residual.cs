@@ -87,7 +87,7 @@ public static class Residual
             {
                 nuint o = (nuint)i;
                 TSimd g = TSimd.Load(ref dsum, o);
-                total = TSimd.MultiplyAdd(TSimd.Load(ref branch, o), g, total); // read before dbranch may overwrite dsum
+                TSimd.MultiplyAccumulate(ref total, TSimd.Load(ref branch, o), g); // read before dbranch may overwrite dsum
                 TSimd.Store(scale * g, ref dbranch, o);
             }
             Dscale += TSimd.Sum(total);

@@ -228,7 +228,7 @@ public static class Rnn
                     TSimd dh = TSimd.Load(ref carry, s);
                     if (output)
                         dh += TSimd.Load(ref dy, dyRow + (nuint)j);
-                    squares = TSimd.MultiplyAdd(dh, dh, squares);
+                    TSimd.MultiplyAccumulate(ref squares, dh, dh);
                     TSimd h = TSimd.Load(ref hidden, s);
                     TSimd.Store(Relu ? TSimd.SelectGreaterThan(h, TSimd.Zero, dh, TSimd.Zero) : dh * (TSimd.One - h * h), ref gradient, s);
                 }
