@@ -100,9 +100,12 @@ internal static class Elementwise
         return count;
     }
 
-    // Each width processes whole registers from `start` and returns where it stopped.
+    // Each width processes whole registers from `start` and returns where it stopped. Each is compiled on its own: the
+    // JIT's inlining budget is a multiple of the method being compiled, and inlined into the small entry point above,
+    // an operator with an exponential in it (GELU's backward) used the budget up, and the rest of its loop ran as
+    // calls, one per vector operation (16% of W2's step).
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static int MapCountNonPositive<TOperator, TSimd, T>(ref T d, ref T x, int start, int n, ref int count)
         where TOperator : IUnaryOperator<T>
         where TSimd : struct, ISimd<TSimd, T>
@@ -119,7 +122,7 @@ internal static class Elementwise
         return i;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static int Map<TOperator, TSimd, T>(ref T d, ref T x, int start, int n)
         where TOperator : IUnaryOperator<T>
         where TSimd : struct, ISimd<TSimd, T>
@@ -131,7 +134,7 @@ internal static class Elementwise
         return i;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static int Map<TOperator, TSimd, T>(ref T d, ref T x, ref T y, int start, int n)
         where TOperator : IBinaryOperator<T>
         where TSimd : struct, ISimd<TSimd, T>
@@ -143,7 +146,7 @@ internal static class Elementwise
         return i;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static int Map<TOperator, TSimd, T>(ref T d, ref T x, ref T y, ref T z, int start, int n)
         where TOperator : ITernaryOperator<T>
         where TSimd : struct, ISimd<TSimd, T>
