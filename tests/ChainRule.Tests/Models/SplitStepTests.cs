@@ -39,6 +39,14 @@ public partial class SplitBatchNormDetector
 /// finite differences at every thread count, with batches that do not divide evenly; the split is deterministic,
 /// allocates nothing per step on any thread, and a refused step changes nothing.
 /// </summary>
+/// <summary>Layers wide enough that at 64 rows each product splits across the threads on its own.</summary>
+[Network(Inputs = 1024, Loss = Loss.SoftmaxCrossEntropy)]
+public partial class SplitWideLayers
+{
+    [Dense(1024, Activation.ReLU)] public partial DenseLayer<float> Hidden { get; }
+    [Dense(10)] public partial DenseLayer<float> Logits { get; }
+}
+
 [Collection("Worker pool")]
 public class SplitStepTests
 {
@@ -254,6 +262,38 @@ public class SplitStepTests
         trainer.Step(inputs, labels);
         Assert.True(trainer.LastReport.UpdateApplied, trainer.LastReport.ToString());
         Assert.Equal(stepCount + 1, trainer.Optimizer.StepCount);
+    }
+
+    [Fact]
+    public void A_step_whose_layers_split_on_their_own_runs_whole_and_agrees_bit_for_bit_across_thread_counts()
+    {
+        using var scope = new ThreadScope(splitSmall: false);
+        const int batch = 64;
+        var random = new Random(41);
+        float[] inputs = NumericAssert.Random<float>(random, batch * SplitWideLayers.InputSize);
+        int[] labels = [.. Enumerable.Range(0, batch).Select(i => i % SplitWideLayers.OutputSize)];
+        float[] Gradients(int threads, int rows)
+        {
+            Gemm.ThreadCount = threads;
+            var model = new SplitWideLayers(8);
+            var trainer = model.CreateTrainer(new TrainerOptions { MaxBatch = batch });
+            trainer.ComputeGradients(inputs.AsSpan(0, rows * SplitWideLayers.InputSize), labels.AsSpan(0, rows));
+            return model.Gradients.ToArray();
+        }
+
+        // 64 rows × 525 K multiply-adds per layer: past the 32 M from which a product splits by itself.
+        long splits = BatchSplit.SplitSteps, jobs = WorkerPool.SplitJobs;
+        float[] oneThread = Gradients(1, batch);
+        float[] twoThreads = Gradients(2, batch);
+        Assert.Equal(splits, BatchSplit.SplitSteps);
+        Assert.True(WorkerPool.SplitJobs > jobs, "the step ran whole, but none of its products split either");
+        Assert.Equal(oneThread, twoThreads);
+
+        // Half the rows: the products no longer split well alone, and the step splits by rows.
+        Gradients(2, batch / 2);
+        Assert.Equal(splits + 1, BatchSplit.SplitSteps);
+        Assert.Equal(1, BatchSplit.Parts(batch, 1024 * 1024 + 1024 * 10, layers: 2));
+        Assert.Equal(2, BatchSplit.Parts(batch / 2, 1024 * 1024 + 1024 * 10, layers: 2));
     }
 
     private static byte[] State(WideNetwork model, WideNetwork.Trainer trainer) =>
