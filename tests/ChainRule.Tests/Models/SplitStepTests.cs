@@ -34,11 +34,6 @@ public partial class SplitBatchNormDetector
     [Dense(2)] public partial DenseLayer<double> Logits { get; }
 }
 
-/// <summary>
-/// Training steps split by rows across the worker pool (<see cref="BatchSplit{T, TTarget}"/>): the gradients match
-/// finite differences at every thread count, with batches that do not divide evenly; the split is deterministic,
-/// allocates nothing per step on any thread, and a refused step changes nothing.
-/// </summary>
 /// <summary>Layers wide enough that at 64 rows each product splits across the threads on its own.</summary>
 [Network(Inputs = 1024, Loss = Loss.SoftmaxCrossEntropy)]
 public partial class SplitWideLayers
@@ -47,6 +42,11 @@ public partial class SplitWideLayers
     [Dense(10)] public partial DenseLayer<float> Logits { get; }
 }
 
+/// <summary>
+/// Training steps split by rows across the worker pool (<see cref="BatchSplit{T, TTarget}"/>): the gradients match
+/// finite differences at every thread count, with batches that do not divide evenly; the split is deterministic,
+/// allocates nothing per step on any thread, and a refused step changes nothing.
+/// </summary>
 [Collection("Worker pool")]
 public class SplitStepTests
 {
@@ -281,7 +281,7 @@ public class SplitStepTests
             return model.Gradients.ToArray();
         }
 
-        // 64 rows × 525 K multiply-adds per layer: past the 32 M from which a product splits by itself.
+        // 64 rows × 529 K multiply-adds per layer: past the 32 M from which a product splits by itself.
         long splits = BatchSplit.SplitSteps, jobs = WorkerPool.SplitJobs;
         float[] oneThread = Gradients(1, batch);
         float[] twoThreads = Gradients(2, batch);
